@@ -1,0 +1,79 @@
+using System.ComponentModel;
+
+namespace DistCron;
+
+/// <summary>Invokes a job method. Generated at build time: a direct call, no reflection.</summary>
+/// <param name="services">The DI scope of this run.</param>
+/// <param name="context">The run's context.</param>
+/// <param name="cancellationToken">Cancelled on timeout, lost lease or shutdown.</param>
+public delegate ValueTask JobInvoker(IServiceProvider services, JobContext context, CancellationToken cancellationToken);
+
+/// <summary>One job as declared by <see cref="DistributedCronAttribute"/>; emitted by the source generator.</summary>
+[EditorBrowsable(EditorBrowsableState.Advanced)]
+public sealed class JobDefinition
+{
+    /// <summary>Creates a definition. Generated code calls this; hand-written definitions are validated at startup.</summary>
+    public JobDefinition(
+        string name,
+        string schedule,
+        CronFormat format,
+        string timeZone,
+        MisfirePolicy misfire,
+        TimeSpan? timeout,
+        TimeSpan? retryDelay,
+        int maxRetries,
+        string definitionHash,
+        string declaringType,
+        string methodName,
+        JobInvoker invoker)
+    {
+        Name = name;
+        Schedule = schedule;
+        Format = format;
+        TimeZone = timeZone;
+        Misfire = misfire;
+        Timeout = timeout;
+        RetryDelay = retryDelay;
+        MaxRetries = maxRetries;
+        DefinitionHash = definitionHash;
+        DeclaringType = declaringType;
+        MethodName = methodName;
+        Invoker = invoker ?? throw new ArgumentNullException(nameof(invoker));
+    }
+
+    /// <summary>The job's unique name.</summary>
+    public string Name { get; }
+    /// <summary>The schedule text as written in the attribute.</summary>
+    public string Schedule { get; }
+    /// <summary>Five-field or six-field (seconds first).</summary>
+    public CronFormat Format { get; }
+    /// <summary>Time zone id ("UTC" when none was given).</summary>
+    public string TimeZone { get; }
+    /// <summary>Misfire policy.</summary>
+    public MisfirePolicy Misfire { get; }
+    /// <summary>Run timeout, or null for none.</summary>
+    public TimeSpan? Timeout { get; }
+    /// <summary>Delay before the first retry, or null for the default.</summary>
+    public TimeSpan? RetryDelay { get; }
+    /// <summary>Retries after a failed run.</summary>
+    public int MaxRetries { get; }
+    /// <summary>A stable hash of everything above, computed at build time; a change means the definition changed.</summary>
+    public string DefinitionHash { get; }
+    /// <summary>Fully qualified name of the declaring type (for diagnostics and listings).</summary>
+    public string DeclaringType { get; }
+    /// <summary>The method's name.</summary>
+    public string MethodName { get; }
+    /// <summary>The generated direct invoker.</summary>
+    public JobInvoker Invoker { get; }
+
+    /// <summary>The row the runtime upserts into the crontab for this job.</summary>
+    public CrontabSeedRow ToSeedRow() => new(Name, Schedule, Format, TimeZone, DefinitionHash);
+}
+
+/// <summary>A crontab row as seeded at startup (idempotent upsert keyed by app and job name).</summary>
+/// <param name="Name">Job name.</param>
+/// <param name="Schedule">Schedule text.</param>
+/// <param name="Format">Field layout.</param>
+/// <param name="TimeZone">Time zone id.</param>
+/// <param name="DefinitionHash">Stable hash of the definition; a different hash updates the row.</param>
+public sealed record CrontabSeedRow(string Name, string Schedule, CronFormat Format, string TimeZone, string DefinitionHash);

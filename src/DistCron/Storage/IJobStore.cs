@@ -1,0 +1,83 @@
+namespace DistCron.Storage;
+
+/// <summary>
+/// The contract every store implements (PostgreSQL, SQLite), verified by one conformance suite run against each.
+/// Every time decision is made with the database's clock inside the statement (<c>now()</c>), never the caller's.
+/// Every write that acts on a claim is fenced: it applies only while <c>owner_node</c> and <c>fence</c> still match.
+/// </summary>
+/// <remarks>
+/// Stores are thin: one file of SQL per dialect. Scheduling rules (next occurrence, misfire, retry) live in
+/// <c>DistCron.Scheduling</c> and reach the store as plain values.
+/// </remarks>
+public interface IJobStore : IAsyncDisposable
+{
+    /// <summary>A short name for logs and metrics: "postgres" or "sqlite". Never contains connection details.</summary>
+    string Kind { get; }
+
+    /// <summary>Creates or upgrades the schema. Idempotent and safe when many nodes call it at once.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>The database's current time.</summary>
+    Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Upserts the seed rows in one batch. A new row gets <see cref="SeedJob.NextDueAt"/>; an existing row whose
+    /// definition hash differs gets the new schedule and due time (its history is kept); an existing row with the
+    /// same hash is left untouched, so a restart never resets or delays its next due time. A row that was orphaned
+    /// and is seeded again stops being orphaned. Concurrent calls from many nodes never fail or duplicate rows.
+    /// </summary>
+    Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records this node as alive (insert or refresh its heartbeat) with the job names it has code for, and marks
+    /// jobs orphaned when no live node (heartbeat within <paramref name="liveWindow"/>) has code for them, or
+    /// not orphaned when one has. Never deletes jobs or history.
+    /// </summary>
+    Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken);
+
+    /// <summary>Removes this node's row at graceful shutdown.</summary>
+    Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims up to <paramref name="maxJobs"/> due jobs in one conditional write: only this app's jobs, only names in
+    /// <paramref name="jobNames"/>, not paused, not errored, <c>next_due_at &lt;= now()</c>, and no live lease. Each
+    /// claimed row gets owner = <paramref name="nodeId"/>, fence = fence + 1, lease_until = now() + lease. Rows another
+    /// node claims concurrently are skipped, never waited on. Also returns the database time and the earliest due time
+    /// among this node's unclaimed jobs, so an idle poll costs one statement.
+    /// </summary>
+    Task<ClaimBatch> ClaimDueAsync(string app, string nodeId, IReadOnlyCollection<string> jobNames, int maxJobs, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>True while the claim is still ours: owner and fence match and the lease is live (database time).</summary>
+    Task<bool> VerifyAsync(ClaimToken claim, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Extends the lease to now() + <paramref name="lease"/> when owner and fence still match. False means another node
+    /// took the job (or it was released): the caller must cancel the run and never complete it.
+    /// </summary>
+    Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Fenced completion, one round trip: when owner and fence still match, clears the lease, records the outcome on
+    /// the job row, sets the next due time/occurrence/attempt, and appends one history row. Returns false (and writes
+    /// nothing) when the claim was lost.
+    /// </summary>
+    Task<bool> CompleteAsync(Completion completion, CancellationToken cancellationToken);
+
+    /// <summary>Gives a claim back unrun (shutdown before start): clears owner and lease when the fence matches, leaving the due time as is.</summary>
+    Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken);
+
+    /// <summary>Marks a job errored (bad schedule or time zone in its row) with a reason; it is no longer claimed until re-seeded with a valid definition.</summary>
+    Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Lists this app's jobs (for clients, tests and tools).</summary>
+    Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken);
+
+    /// <summary>Run history of one job, newest first.</summary>
+    Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Waits until the store signals a change (LISTEN/NOTIFY on PostgreSQL, an in-process signal on SQLite) or the
+    /// timeout passes. Returns true when woken by a signal. Stores without signals just wait.
+    /// </summary>
+    Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken);
+}

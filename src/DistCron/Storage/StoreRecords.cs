@@ -1,0 +1,127 @@
+namespace DistCron.Storage;
+
+/// <summary>A crontab row to upsert, with the first due time computed by the caller from the database clock.</summary>
+/// <param name="Name">Job name.</param>
+/// <param name="Schedule">Schedule text.</param>
+/// <param name="TimeZone">Time zone id.</param>
+/// <param name="DefinitionHash">Stable definition hash.</param>
+/// <param name="NextDueAt">First due occurrence (also the occurrence), or null when the schedule never fires.</param>
+public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt);
+
+/// <summary>A live node.</summary>
+/// <param name="App">Application name.</param>
+/// <param name="NodeId">Unique per process.</param>
+/// <param name="Host">Host name.</param>
+/// <param name="ProcessId">OS process id.</param>
+/// <param name="JobNames">Jobs this node has code for.</param>
+public sealed record NodeInfo(string App, string NodeId, string Host, int ProcessId, IReadOnlyList<string> JobNames);
+
+/// <summary>Identifies one claim: every fenced write carries it.</summary>
+/// <param name="App">Application name.</param>
+/// <param name="JobName">Job name.</param>
+/// <param name="NodeId">The claiming node.</param>
+/// <param name="Fence">The fencing token set by the claim.</param>
+public readonly record struct ClaimToken(string App, string JobName, string NodeId, long Fence);
+
+/// <summary>A job this node now owns.</summary>
+/// <param name="Token">The claim.</param>
+/// <param name="OccurrenceAt">The scheduled occurrence being run.</param>
+/// <param name="Attempt">1 for the first attempt at this occurrence.</param>
+/// <param name="DueAt">When the row became due (the occurrence, or a retry time).</param>
+/// <param name="LeaseUntil">When the lease ends unless extended.</param>
+/// <param name="Schedule">The row's schedule text (as stored).</param>
+/// <param name="TimeZone">The row's time zone id (as stored).</param>
+/// <param name="DefinitionHash">The row's definition hash.</param>
+/// <param name="IsManualTrigger">True when the claim is for a "trigger now" request.</param>
+public sealed record ClaimedJob(
+    ClaimToken Token,
+    DateTimeOffset OccurrenceAt,
+    int Attempt,
+    DateTimeOffset DueAt,
+    DateTimeOffset LeaseUntil,
+    string Schedule,
+    string TimeZone,
+    string DefinitionHash,
+    bool IsManualTrigger = false);
+
+/// <summary>The result of one claim round.</summary>
+/// <param name="Claimed">Jobs claimed by this node.</param>
+/// <param name="DatabaseNow">The database time of the statement.</param>
+/// <param name="EarliestDueAt">Earliest due time of this node's jobs not claimed now (null: none scheduled).</param>
+public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt);
+
+/// <summary>How a run ended.</summary>
+public enum RunStatus
+{
+    /// <summary>Returned normally.</summary>
+    Succeeded = 0,
+    /// <summary>Threw an exception.</summary>
+    Failed = 1,
+    /// <summary>Exceeded its timeout.</summary>
+    TimedOut = 2,
+    /// <summary>Not run: its occurrence misfired under <see cref="MisfirePolicy.Skip"/>.</summary>
+    Skipped = 3,
+}
+
+/// <summary>A fenced completion.</summary>
+/// <param name="Claim">The claim being completed.</param>
+/// <param name="Status">Outcome.</param>
+/// <param name="OccurrenceAt">The occurrence that ran.</param>
+/// <param name="Attempt">Attempt number that ran.</param>
+/// <param name="StartedAt">Database-clock estimate of when the method was entered (null when skipped).</param>
+/// <param name="Duration">How long the method ran.</param>
+/// <param name="ErrorType">Exception type name, when failed.</param>
+/// <param name="ErrorMessage">Exception message, truncated by the caller.</param>
+/// <param name="NextDueAt">When the job is next due (occurrence or retry time); null: never.</param>
+/// <param name="NextOccurrenceAt">The occurrence the next due time belongs to.</param>
+/// <param name="NextAttempt">Attempt number of the next due run.</param>
+/// <param name="IsManualTrigger">Whether this run was a manual trigger.</param>
+public sealed record Completion(
+    ClaimToken Claim,
+    RunStatus Status,
+    DateTimeOffset OccurrenceAt,
+    int Attempt,
+    DateTimeOffset? StartedAt,
+    TimeSpan Duration,
+    string? ErrorType,
+    string? ErrorMessage,
+    DateTimeOffset? NextDueAt,
+    DateTimeOffset? NextOccurrenceAt,
+    int NextAttempt,
+    bool IsManualTrigger = false);
+
+/// <summary>A job as stored.</summary>
+public sealed record JobRow(
+    string Name,
+    string Schedule,
+    string TimeZone,
+    string DefinitionHash,
+    DateTimeOffset? NextDueAt,
+    DateTimeOffset? OccurrenceAt,
+    int Attempt,
+    string? OwnerNode,
+    long Fence,
+    DateTimeOffset? LeaseUntil,
+    bool Paused,
+    bool Orphaned,
+    string? Error,
+    RunStatus? LastStatus,
+    string? LastError,
+    string? LastNode,
+    DateTimeOffset? LastFinishedAt);
+
+/// <summary>One history row.</summary>
+public sealed record RunRecord(
+    long Id,
+    string JobName,
+    DateTimeOffset OccurrenceAt,
+    int Attempt,
+    string NodeId,
+    long Fence,
+    RunStatus Status,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset FinishedAt,
+    TimeSpan Duration,
+    string? ErrorType,
+    string? ErrorMessage,
+    bool IsManualTrigger);

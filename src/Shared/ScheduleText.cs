@@ -1,0 +1,258 @@
+// Shared by the runtime (src/DistCron) and the analyzer/generator (src/DistCron.Generators): both compile this
+// file, so a schedule the build accepts is exactly a schedule the runtime accepts. No dependency but Cronos.
+using System;
+using System.Text;
+using Cronos;
+
+namespace DistCron.Internal
+{
+    /// <summary>The outcome of reading a schedule string.</summary>
+    internal sealed class ScheduleParseResult
+    {
+        private ScheduleParseResult(bool success, bool includeSeconds, string expandedText, CronExpression? expression, string? error, string? hint)
+        {
+            Success = success;
+            IncludeSeconds = includeSeconds;
+            ExpandedText = expandedText;
+            Expression = expression;
+            Error = error;
+            Hint = hint;
+        }
+
+        public bool Success { get; }
+
+        /// <summary>True for six fields (seconds first) or a seconds macro.</summary>
+        public bool IncludeSeconds { get; }
+
+        /// <summary>The text handed to Cronos, after <c>H</c> was replaced by the job's stable values.</summary>
+        public string ExpandedText { get; }
+
+        public CronExpression? Expression { get; }
+
+        /// <summary>Why the schedule is invalid (Cronos's reason or ours).</summary>
+        public string? Error { get; }
+
+        /// <summary>A targeted hint for a usual confusion (Quartz syntax, field order), or null.</summary>
+        public string? Hint { get; }
+
+        internal static ScheduleParseResult Ok(bool includeSeconds, string expanded, CronExpression expression) =>
+            new ScheduleParseResult(true, includeSeconds, expanded, expression, null, null);
+
+        internal static ScheduleParseResult Fail(string error, string? hint, bool includeSeconds = false, string expanded = "") =>
+            new ScheduleParseResult(false, includeSeconds, expanded, null, error, hint);
+    }
+
+    /// <summary>
+    /// Reads DistCron schedule text: 5 fields (minute precision) or 6 fields with seconds first, told apart by field
+    /// count; Cronos macros; and <c>H</c>, which stands for a value derived from a stable hash of the job name so
+    /// that every node computes the same instants.
+    /// </summary>
+    internal static class ScheduleText
+    {
+        // Field ranges for H. Day-of-month stops at 28 so that an H day exists in every month.
+        private static readonly int[] SecondsFirstMin = { 0, 0, 0, 1, 1, 0 };
+        private static readonly int[] SecondsFirstMax = { 59, 59, 23, 28, 12, 6 };
+
+        public static ScheduleParseResult Parse(string? schedule, string jobName)
+        {
+            if (schedule == null || schedule.Trim().Length == 0)
+            {
+                return ScheduleParseResult.Fail("the schedule is empty", "write a cron expression such as \"0 * * * *\" (every hour)");
+            }
+
+            var text = schedule.Trim();
+            if (text[0] == '@')
+            {
+                return ParseMacro(text);
+            }
+
+            var fields = text.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 7)
+            {
+                return ScheduleParseResult.Fail(
+                    "7 fields is Quartz syntax with a year field, which DistCron does not support",
+                    "drop the last (year) field; DistCron reads 6 fields as second minute hour day-of-month month day-of-week");
+            }
+
+            if (fields.Length != 5 && fields.Length != 6)
+            {
+                return ScheduleParseResult.Fail(
+                    $"expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found {fields.Length}",
+                    null);
+            }
+
+            var includeSeconds = fields.Length == 6;
+            string expanded;
+            try
+            {
+                expanded = ExpandHash(fields, includeSeconds, jobName);
+            }
+            catch (FormatException ex)
+            {
+                return ScheduleParseResult.Fail(ex.Message, "H takes the forms H, H/step, H(from-to) and H(from-to)/step", includeSeconds);
+            }
+
+            try
+            {
+                var expression = CronExpression.Parse(expanded, includeSeconds ? Cronos.CronFormat.IncludeSeconds : Cronos.CronFormat.Standard);
+                return ScheduleParseResult.Ok(includeSeconds, expanded, expression);
+            }
+            catch (CronFormatException ex)
+            {
+                return ScheduleParseResult.Fail(ex.Message, HintFor(fields, includeSeconds), includeSeconds, expanded);
+            }
+        }
+
+        private static ScheduleParseResult ParseMacro(string text)
+        {
+            var lower = text.ToLowerInvariant();
+            if (lower == "@reboot")
+            {
+                return ScheduleParseResult.Fail("@reboot is not a recurring schedule",
+                    "run start-up work from an IHostedService instead of a cron job");
+            }
+
+            var includeSeconds = lower == "@every_second";
+            try
+            {
+                var expression = CronExpression.Parse(lower, includeSeconds ? Cronos.CronFormat.IncludeSeconds : Cronos.CronFormat.Standard);
+                return ScheduleParseResult.Ok(includeSeconds, lower, expression);
+            }
+            catch (CronFormatException ex)
+            {
+                return ScheduleParseResult.Fail(ex.Message,
+                    "known macros: @every_second, @every_minute, @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually");
+            }
+        }
+
+        private static string? HintFor(string[] fields, bool includeSeconds)
+        {
+            var dayOfWeek = fields[fields.Length - 1];
+            var dayOfMonth = fields[fields.Length - 3];
+            if (includeSeconds && (LooksLikeYear(fields[5]) || fields[5].IndexOf('?') >= 0 && dayOfMonth.IndexOf('?') >= 0))
+            {
+                return "6 fields are read seconds first (second minute hour day-of-month month day-of-week); if you meant minute-first with a year, drop the year";
+            }
+
+            if (dayOfWeek.IndexOf('?') >= 0 && dayOfMonth.IndexOf('?') >= 0)
+            {
+                return "'?' may stand in only one of day-of-month and day-of-week (Quartz syntax); use '*' in the other";
+            }
+
+            foreach (var part in dayOfWeek.Split(',', '-', '/', '#'))
+            {
+                if (int.TryParse(part, out var n) && n > 7)
+                {
+                    return "day-of-week is 0-7 (0 and 7 are Sunday) or SUN-SAT; Quartz numbers days 1-7 from Sunday";
+                }
+            }
+
+            return null;
+        }
+
+        private static bool LooksLikeYear(string field) =>
+            field.Length == 4 && int.TryParse(field, out var year) && year >= 1970;
+
+        private static string ExpandHash(string[] fields, bool includeSeconds, string jobName)
+        {
+            var offset = includeSeconds ? 0 : 1;
+            var builder = new StringBuilder();
+            for (var i = 0; i < fields.Length; i++)
+            {
+                if (i > 0) builder.Append(' ');
+                var field = fields[i];
+                if (field.IndexOf('H') < 0 && field.IndexOf('h') < 0)
+                {
+                    builder.Append(field);
+                    continue;
+                }
+
+                var slot = i + offset;
+                builder.Append(ExpandHashField(field, SecondsFirstMin[slot], SecondsFirstMax[slot], jobName, slot));
+            }
+
+            return builder.ToString();
+        }
+
+        // H | H/step | H(a-b) | H(a-b)/step, possibly inside a comma list.
+        private static string ExpandHashField(string field, int min, int max, string jobName, int slot)
+        {
+            var parts = field.Split(',');
+            for (var p = 0; p < parts.Length; p++)
+            {
+                var part = parts[p];
+                if (part.Length == 0 || (part[0] != 'H' && part[0] != 'h'))
+                {
+                    continue;
+                }
+
+                var from = min;
+                var to = max;
+                var rest = part.Substring(1);
+                if (rest.StartsWith("(", StringComparison.Ordinal))
+                {
+                    var close = rest.IndexOf(')');
+                    var range = close > 0 ? rest.Substring(1, close - 1).Split('-') : Array.Empty<string>();
+                    if (range.Length != 2 || !int.TryParse(range[0], out from) || !int.TryParse(range[1], out to) || from > to || from < min || to > max)
+                    {
+                        throw new FormatException($"'{part}' is not a valid H range: expected H(from-to) with {min} <= from <= to <= {max}");
+                    }
+
+                    rest = rest.Substring(close + 1);
+                }
+
+                var hash = StableHash.Fnv1a32(jobName + "#" + slot);
+                if (rest.Length == 0)
+                {
+                    parts[p] = (from + (int)(hash % (uint)(to - from + 1))).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else if (rest[0] == '/' && int.TryParse(rest.Substring(1), out var step) && step > 0)
+                {
+                    var start = from + (int)(hash % (uint)Math.Min(step, to - from + 1));
+                    parts[p] = start.ToString(System.Globalization.CultureInfo.InvariantCulture) + "-" + to.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    throw new FormatException($"'{part}' is not a valid use of H");
+                }
+            }
+
+            return string.Join(",", parts);
+        }
+    }
+
+    /// <summary>Hashes that are the same in every process, on every OS and runtime (unlike string.GetHashCode).</summary>
+    internal static class StableHash
+    {
+        public static uint Fnv1a32(string text)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            var hash = 2166136261u;
+            foreach (var b in bytes)
+            {
+                hash ^= b;
+                hash *= 16777619u;
+            }
+
+            return hash;
+        }
+
+        /// <summary>Stable hash of a job definition: SHA-256 of its canonical text, 16 lower-case hex digits.</summary>
+        public static string Definition(string name, string schedule, string timeZone, int misfire, string? timeout, string? retryDelay, int maxRetries)
+        {
+            var canonical = string.Join("\n", name, schedule.Trim(), timeZone, misfire.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                timeout ?? string.Empty, retryDelay ?? string.Empty, maxRetries.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using (var sha = System.Security.Cryptography.SHA256.Create())
+            {
+                var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(canonical));
+                var hex = new StringBuilder(16);
+                for (var i = 0; i < 8; i++)
+                {
+                    hex.Append(digest[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+                }
+
+                return hex.ToString();
+            }
+        }
+    }
+}
