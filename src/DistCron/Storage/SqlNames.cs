@@ -1,0 +1,50 @@
+using System.Text.RegularExpressions;
+
+namespace DistCron.Storage;
+
+/// <summary>
+/// Validates every name that reaches SQL text. Values always travel as parameters; only the schema name is ever
+/// spliced into SQL, and only after it passed <see cref="ValidateSchema"/>.
+/// </summary>
+public static partial class SqlNames
+{
+    /// <summary>Lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 bytes (PostgreSQL's limit).</summary>
+    public static string ValidateSchema(string? schema)
+    {
+        if (string.IsNullOrEmpty(schema) || schema.Length > 63 || !SchemaPattern().IsMatch(schema))
+        {
+            throw new ArgumentException(
+                $"The DistCron schema name '{Printable(schema)}' is invalid: use 1-63 characters from a-z, 0-9 and '_', starting with a letter or '_'.",
+                nameof(schema));
+        }
+
+        return schema;
+    }
+
+    /// <summary>An application name isolates several applications in one database: 1-100 characters from <c>[A-Za-z0-9._:-]</c>.</summary>
+    public static string ValidateApp(string? app)
+    {
+        if (string.IsNullOrEmpty(app) || app.Length > 100 || !AppPattern().IsMatch(app))
+        {
+            throw new ArgumentException(
+                $"The DistCron application name '{Printable(app)}' is invalid: use 1-100 characters from A-Z, a-z, 0-9 and '.', '_', ':', '-'.",
+                nameof(app));
+        }
+
+        return app;
+    }
+
+    // Shows control and non-ASCII characters as escapes, so a hostile value cannot forge log lines.
+    private static string Printable(string? value)
+    {
+        if (value is null) return "(null)";
+        var shown = value.Length > 80 ? value[..80] + "…" : value;
+        return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
+    }
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex SchemaPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex AppPattern();
+}
