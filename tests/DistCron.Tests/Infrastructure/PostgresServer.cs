@@ -29,12 +29,13 @@ public sealed class PostgresServer : IAsyncDisposable
 
     static PostgresServer()
     {
-        // Runs when the test host exits normally, whether tests passed or failed.
+        // Runs when the test host exits, whether tests passed or failed. The test platform kills the host moments
+        // after ProcessExit starts, so the stop + delete runs in a detached session that outlives the host.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             PostgresServer[] all;
             lock (Running) all = [.. Running];
-            foreach (var server in all) server.Stop();
+            foreach (var server in all) server.StopDetached();
         };
     }
 
@@ -136,6 +137,25 @@ public sealed class PostgresServer : IAsyncDisposable
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         lock (Running) Running.Remove(this);
         StopCluster(BinDirectory, RootDirectory, RunAsPostgres);
+    }
+
+    private void StopDetached()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        var pgCtl = Path.Combine(BinDirectory, "pg_ctl");
+        var stop = RunAsPostgres ? $"runuser -u postgres -- \"{pgCtl}\"" : $"\"{pgCtl}\"";
+        var script = $"{stop} stop -w -t 60 -m immediate -D \"$1/data\" >/dev/null 2>&1; rm -rf \"$1\"";
+        try
+        {
+            var info = new System.Diagnostics.ProcessStartInfo("setsid") { UseShellExecute = false };
+            foreach (var argument in new[] { "-f", "/bin/sh", "-c", script, "distcron-pg-cleanup", RootDirectory }) info.ArgumentList.Add(argument);
+            using var process = System.Diagnostics.Process.Start(info);
+            process?.WaitForExit(2000); // setsid -f returns as soon as the detached child is forked
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            StopCluster(BinDirectory, RootDirectory, RunAsPostgres);
+        }
     }
 
     public ValueTask DisposeAsync()
