@@ -1,4 +1,3 @@
-using System.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -35,16 +34,24 @@ public sealed partial class PostgresJobStore : IJobStore
             RETURNING j.name, j.fence, coalesce(j.occurrence_at, j.next_due_at) AS occurrence_at, j.attempt,
                       j.next_due_at, j.lease_until, j.schedule, j.time_zone, j.definition_hash
         ), earliest AS (
-            -- The snapshot still shows the rows claimed above as unclaimed: leave them out. A live lease delays a
-            -- row until the lease ends (when it becomes claimable again if its owner died).
-            SELECT min(CASE WHEN lease_until > now() THEN greatest(next_due_at, lease_until) ELSE next_due_at END) AS due_at
+            -- Rows already due but not claimed here: claimable again when their live lease ends, else right now
+            -- (skipped as locked, or beyond @max). The snapshot still shows this statement's claims as unclaimed:
+            -- leave them out. This reads only the short 'next_due_at <= now()' range of the due index.
+            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE next_due_at END) AS due_at
             FROM {schema}.jobs
-            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at IS NOT NULL
+            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at <= now()
               AND name NOT IN (SELECT name FROM claimed)
+            UNION ALL
+            -- The first row due later: one index probe. (A live lease past a future due time is rare, after a
+            -- re-seed; waking at the due time is then merely early, never late.)
+            (SELECT next_due_at FROM {schema}.jobs
+             WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at > now()
+             ORDER BY next_due_at
+             LIMIT 1)
         )
         SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,
                c.schedule, c.time_zone, c.definition_hash
-        FROM earliest e LEFT JOIN claimed c ON true
+        FROM (SELECT min(due_at) AS due_at FROM earliest) e LEFT JOIN claimed c ON true
         """;
 
     private const string VerifySql = """
@@ -506,7 +513,12 @@ public sealed partial class PostgresJobStore : IJobStore
     // Npgsql writes timestamptz only from UTC values (offset 0).
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
 
-    private static string? Cap(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+    private static string? Cap(string? value, int max)
+    {
+        if (value is null || value.Length <= max) return value;
+        // Never cut a surrogate pair in half: PostgreSQL rejects the invalid UTF-16 that would leave.
+        return char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
+    }
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
