@@ -231,6 +231,62 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Assert.Empty(await store.ListJobsAsync(App, Ct));
     }
 
+    [Fact]
+    public async Task Many_nodes_registering_and_seeding_at_once_never_deadlock_and_agree_on_orphans()
+    {
+        var (connectionString, first) = await FreshAsync("reg");
+        var now = await first.GetDatabaseTimeAsync(Ct);
+        var all = Enumerable.Range(0, 60).Select(i => $"j{i:00}").ToArray();
+        await first.SeedAsync(App, all.Select(n => Job(n, now.AddHours(1))).ToList(), Ct);
+        var nodes = Enumerable.Range(0, 10).Select(_ => Store(connectionString)).ToList();
+        // Node i has code for every job except those with index % 10 == i, and the last 10 jobs nobody has.
+        string[] NamesOf(int node) => all.Where((_, j) => j < 50 && j % 10 != node).Reverse().ToArray();
+        using var go = new ManualResetEventSlim();
+
+        var work = nodes.Select((store, i) => Task.Run(async () =>
+        {
+            go.Wait();
+            for (var round = 0; round < 5; round++)
+            {
+                await store.RegisterNodeAsync(new NodeInfo(App, $"node{i}", "host", i, NamesOf(i)), TimeSpan.FromMinutes(5), Ct);
+                await store.SeedAsync(App, NamesOf(i).Select(n => Job(n, now.AddHours(1))).ToList(), Ct);
+            }
+        })).ToList();
+        go.Set();
+        await Task.WhenAll(work);
+        await first.RegisterNodeAsync(new NodeInfo(App, "node0", "host", 0, NamesOf(0)), TimeSpan.FromMinutes(5), Ct);
+
+        var jobs = await first.ListJobsAsync(App, Ct);
+        Assert.Equal(all, jobs.Select(j => j.Name));
+        Assert.Equal(all.Skip(50), jobs.Where(j => j.Orphaned).Select(j => j.Name));
+        Assert.Equal(10L, await ScalarAsync<long>(connectionString, $"select count(*) from distcron.nodes where app = '{App}'"));
+    }
+
+    [Fact]
+    public async Task Release_mark_errored_and_seed_each_wake_a_listening_waiter_of_the_same_app()
+    {
+        var (connectionString, waiter) = await FreshAsync("wake");
+        var writer = Store(connectionString);
+        var now = await writer.GetDatabaseTimeAsync(Ct);
+        Assert.True(await waiter.WaitForSignalAsync(App, Deadline, Ct)); // listening (a connect wakes once)
+        while (await waiter.WaitForSignalAsync(App, TimeSpan.Zero, Ct)) { } // drain
+
+        async Task AssertWakesAsync(Func<Task> write, string what)
+        {
+            var wait = waiter.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
+            Assert.False(wait.IsCompleted, $"already signalled before: {what}");
+            await write();
+            Assert.True(wait == await Task.WhenAny(wait, Task.Delay(Deadline)), $"no wake-up after {what}");
+            Assert.True(await wait);
+            while (await waiter.WaitForSignalAsync(App, TimeSpan.Zero, Ct)) { }
+        }
+
+        await AssertWakesAsync(() => writer.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1))], Ct), "seed");
+        var claims = (await writer.ClaimDueAsync(App, "w", ["a", "b"], 2, LongLease, Ct)).Claimed;
+        await AssertWakesAsync(async () => Assert.True(await writer.ReleaseAsync(claims.Single(c => c.Token.JobName == "a").Token, Ct)), "release");
+        await AssertWakesAsync(() => writer.MarkErroredAsync(claims.Single(c => c.Token.JobName == "b").Token, "bad time zone", Ct), "mark errored");
+    }
+
     // ------------------------------------------------------------------ claims
 
     [Fact]

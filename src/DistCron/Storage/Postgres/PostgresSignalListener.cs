@@ -125,8 +125,9 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException or OperationCanceledException)
+            catch (Exception e)
             {
+                // Whatever broke the connection, the loop must survive it: waiters fall back to their timeouts.
                 IsListening = false;
                 // Npgsql's messages never include the password; the connection string is never logged here.
                 if (failures++ == 0) LogListenerFailed(_logger, _channel, retryDelay.TotalSeconds, e.GetType().Name, e.Message);
