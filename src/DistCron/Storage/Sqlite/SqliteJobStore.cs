@@ -36,10 +36,12 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
     private const int CurrentVersion = 1;
 
+    /// <summary>Rows of nodes silent for this long are deleted: crashed nodes never unregister.</summary>
+    private const long ForgetNodesAfterMs = 24 * 60 * 60 * 1000;
+
     /// <summary>Unix milliseconds of SQLite's clock. ROUND, not truncation: julianday is a double and may land a hair below the exact millisecond.</summary>
     private const string Now = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
 
-    // Claimable = due by the database clock, no live lease, not paused, not errored.
     private const string JobColumns =
         "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, lease_until, " +
         "paused, orphaned, error, last_status, last_error, last_node, last_finished_at";
@@ -258,6 +260,8 @@ public sealed partial class SqliteJobStore : IJobStore
             VALUES ($app, $node, $host, $pid, {Now}, {Now}, $names)
             ON CONFLICT (app, node_id) DO UPDATE SET
                 host = excluded.host, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, job_names = excluded.job_names;
+
+            DELETE FROM nodes WHERE app = $app AND heartbeat_at < {Now} - {ForgetNodesAfterMs};
 
             UPDATE jobs SET orphaned = 1, updated_at = {Now}
             WHERE app = $app AND orphaned = 0 AND name NOT IN ({liveNames});
