@@ -172,3 +172,8 @@ public sealed class SqliteEngineClaimTests : EngineClaimTests
 {
     protected override EngineStoreFactory CreateStoreFactory() => new SqliteEngineStoreFactory();
 }
+
+public sealed class PostgresEngineClaimTests : EngineClaimTests
+{
+    protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
+}

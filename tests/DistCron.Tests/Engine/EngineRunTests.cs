@@ -204,3 +204,8 @@ public sealed class SqliteEngineRunTests : EngineRunTests
 {
     protected override EngineStoreFactory CreateStoreFactory() => new SqliteEngineStoreFactory();
 }
+
+public sealed class PostgresEngineRunTests : EngineRunTests
+{
+    protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
+}

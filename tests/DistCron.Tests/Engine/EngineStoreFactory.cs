@@ -1,5 +1,8 @@
 using DistCron.Storage;
+using DistCron.Storage.Postgres;
 using DistCron.Storage.Sqlite;
+using DistCron.Tests.Infrastructure;
+using Npgsql;
 using DistCron.Tests.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -11,6 +14,9 @@ namespace DistCron.Tests.Engine;
 /// </summary>
 public abstract class EngineStoreFactory : IAsyncDisposable
 {
+    /// <summary>Creates the database (before any node or inspection store uses it).</summary>
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
     /// <summary>Points a node's options at this database.</summary>
     public abstract void Configure(DistCronOptions options);
 
@@ -52,5 +58,48 @@ public sealed class SqliteEngineStoreFactory : EngineStoreFactory
     {
         SqliteJobStoreTests.DeleteDatabase(Path);
         return ValueTask.CompletedTask;
+    }
+}
+
+/// <summary>A fresh database per test on the shared throwaway PostgreSQL cluster; nodes use a connection string (owned data source).</summary>
+public sealed class PostgresEngineStoreFactory : EngineStoreFactory
+{
+    private readonly List<NpgsqlDataSource> _dataSources = [];
+
+    public string ConnectionString { get; private set; } = null!;
+
+    public PostgresServer Server { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        Server = await PostgresServer.SharedAsync();
+        ConnectionString = await Server.CreateDatabaseAsync("engine");
+    }
+
+    public override void Configure(DistCronOptions options) => options.UsePostgres(ConnectionString);
+
+    public override async Task<IJobStore> OpenStoreAsync()
+    {
+        var dataSource = NpgsqlDataSource.Create(ConnectionString);
+        _dataSources.Add(dataSource);
+        var store = new PostgresJobStore(dataSource);
+        await store.MigrateAsync(CancellationToken.None);
+        return store;
+    }
+
+    public override async Task StealClaimAsync(string app, string jobName)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "UPDATE distcron.jobs SET fence = fence + 1, owner_node = 'thief-node' WHERE app = @app AND name = @name AND owner_node IS NOT NULL", connection);
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("name", jobName);
+        Assert.Equal(1, await command.ExecuteNonQueryAsync());
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        foreach (var dataSource in _dataSources) await dataSource.DisposeAsync();
     }
 }

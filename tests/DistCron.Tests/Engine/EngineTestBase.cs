@@ -28,7 +28,7 @@ public abstract class EngineTestBase : IAsyncLifetime
 
     protected abstract EngineStoreFactory CreateStoreFactory();
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public Task InitializeAsync() => Store.InitializeAsync();
 
     public async Task DisposeAsync()
     {
