@@ -16,6 +16,9 @@ internal sealed class NodeLoop
     // (a row leased or claimed elsewhere a moment ago) cannot make the loop spin.
     private static readonly TimeSpan IdleFloor = TimeSpan.FromMilliseconds(25);
 
+    // Waking a hair early (the clock estimate is within half a round trip) costs one more claim, not a busy loop.
+    private static readonly TimeSpan MinSleep = TimeSpan.FromMilliseconds(1);
+
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
@@ -121,8 +124,12 @@ internal sealed class NodeLoop
                     foreach (var claimed in batch.Claimed) Start(claimed, stopping, hardStop);
                     if (batch.Claimed.Count >= free) continue; // a full batch: more may be due right now
 
-                    if (batch.EarliestDueAt is { } earliest) delay = Min(delay, _context.Clock.Until(earliest));
-                    if (batch.Claimed.Count == 0 && delay < IdleFloor) delay = IdleFloor;
+                    if (batch.EarliestDueAt is { } earliest)
+                    {
+                        delay = Min(delay, _context.Clock.Until(earliest));
+                        if (earliest > batch.DatabaseNow && delay < MinSleep) delay = MinSleep;
+                        else if (batch.Claimed.Count == 0 && earliest <= batch.DatabaseNow && delay < IdleFloor) delay = IdleFloor;
+                    }
                 }
             }
             catch (Exception) when (stopping.IsCancellationRequested)
