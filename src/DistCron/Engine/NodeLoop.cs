@@ -16,11 +16,15 @@ internal sealed class NodeLoop
     // (a row leased or claimed elsewhere a moment ago) cannot make the loop spin.
     private static readonly TimeSpan IdleFloor = TimeSpan.FromMilliseconds(25);
 
+    // Waking a hair early (the clock estimate is within half a round trip) costs one more claim, not a busy loop.
+    private static readonly TimeSpan MinSleep = TimeSpan.FromMilliseconds(1);
+
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
     private readonly WakeSignal _wake = new();
+    private readonly CancellationTokenSource _hardStop = new();
     private long _nextRegistration;
 
     public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
@@ -37,16 +41,15 @@ internal sealed class NodeLoop
     public async Task RunAsync(CancellationToken stopping)
     {
         if (_definitions.Count == 0) return;
-        using var hardStop = new CancellationTokenSource();
         if (!await StartAsync(stopping).ConfigureAwait(false)) return;
         Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
         try
         {
-            await LoopAsync(stopping, hardStop.Token).ConfigureAwait(false);
+            await LoopAsync(stopping, _hardStop.Token).ConfigureAwait(false);
         }
         finally
         {
-            await DrainAsync(hardStop).ConfigureAwait(false);
+            await DrainAsync().ConfigureAwait(false);
             await UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
         }
@@ -109,17 +112,24 @@ internal sealed class NodeLoop
                 var free = _context.MaxConcurrentJobs - _active.Count;
                 if (free > 0 && names.Count > 0)
                 {
+                    // Not cancelled by shutdown: a claim that committed but surfaced as "cancelled" would leave rows
+                    // leased to a node that no longer runs them. Its runners release claims made after stopping.
+                    using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
                     var sent = _context.Clock.StartRoundTrip();
                     var batch = await _context.Store.ClaimDueAsync(_context.App, _context.NodeId, names, Math.Min(free, names.Count),
-                        _context.LeaseDuration, stopping).ConfigureAwait(false);
+                        _context.LeaseDuration, claimLimit.Token).ConfigureAwait(false);
                     _context.Clock.Observe(batch.DatabaseNow, sent);
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
 
                     foreach (var claimed in batch.Claimed) Start(claimed, stopping, hardStop);
                     if (batch.Claimed.Count >= free) continue; // a full batch: more may be due right now
 
-                    if (batch.EarliestDueAt is { } earliest) delay = Min(delay, _context.Clock.Until(earliest));
-                    if (batch.Claimed.Count == 0 && delay < IdleFloor) delay = IdleFloor;
+                    if (batch.EarliestDueAt is { } earliest)
+                    {
+                        delay = Min(delay, _context.Clock.Until(earliest));
+                        if (earliest > batch.DatabaseNow && delay < MinSleep) delay = MinSleep;
+                        else if (batch.Claimed.Count == 0 && earliest <= batch.DatabaseNow && delay < IdleFloor) delay = IdleFloor;
+                    }
                 }
             }
             catch (Exception) when (stopping.IsCancellationRequested)
@@ -128,7 +138,7 @@ internal sealed class NodeLoop
             }
             catch (Exception ex)
             {
-                if (!await BackOffAsync(backoff, "claim", ex, stopping).ConfigureAwait(false)) break;
+                if (!await BackOffAsync(backoff, "poll", ex, stopping).ConfigureAwait(false)) break;
                 continue;
             }
 
@@ -191,20 +201,21 @@ internal sealed class NodeLoop
         if (delay <= TimeSpan.Zero || wake.IsCompleted || stopping.IsCancellationRequested) return;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var timer = Task.Delay(delay, _context.Time, cancel.Token);
-        Task signal;
+        Task<bool> signal;
         try
         {
             signal = _context.Store.WaitForSignalAsync(_context.App, delay, cancel.Token);
         }
         catch (Exception ex)
         {
-            signal = Task.FromException(ex);
+            signal = Task.FromException<bool>(ex);
         }
 
         var first = await Task.WhenAny(timer, signal, wake).ConfigureAwait(false);
-        if (first == signal && signal.IsFaulted)
+        if (first == signal && !(signal.IsCompletedSuccessfully && signal.Result))
         {
-            // Signals are an optimisation; without them the timer still wakes the loop.
+            // Only a real signal ends the sleep early. A failed or early-returning signal wait (LISTEN unavailable) must
+            // not turn the loop into a busy poll: the timer still wakes it.
             await Task.WhenAny(timer, wake).ConfigureAwait(false);
         }
 
@@ -237,7 +248,7 @@ internal sealed class NodeLoop
     /// <see cref="DistCronOptions.ShutdownTimeout"/> to finish with their tokens untouched, then their tokens are cancelled
     /// and they get <see cref="EngineContext.AbandonGrace"/> more to record or release their claims.
     /// </summary>
-    private async Task DrainAsync(CancellationTokenSource hardStop)
+    private async Task DrainAsync()
     {
         var pending = _active.Values.ToArray();
         if (pending.Length == 0) return;
@@ -245,8 +256,24 @@ internal sealed class NodeLoop
         if (await WaitAsync(all, _context.ShutdownTimeout).ConfigureAwait(false)) return;
 
         Log.ShutdownTimeoutReached(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, _active.Count);
-        hardStop.Cancel();
+        CancelRunningJobs();
         await WaitAsync(all, _context.AbandonGrace + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cancels the tokens of running jobs now (the shutdown timeout passed, or the host stopped waiting first); they
+    /// release their claims as they end.
+    /// </summary>
+    public void CancelRunningJobs()
+    {
+        try
+        {
+            _hardStop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already stopped.
+        }
     }
 
     private async Task<bool> WaitAsync(Task task, TimeSpan timeout)
