@@ -220,6 +220,10 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Assert.Equal(before["same"], after["same"]);
         Assert.NotEqual(before["changed"], after["changed"]);
         Assert.NotEqual(before["orphan"], after["orphan"]);
+
+        // A heartbeat that changes nobody's orphan state writes no job row either.
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "host", 1, ["same", "changed", "orphan"]), TimeSpan.FromMinutes(5), Ct);
+        Assert.Equal(after, await VersionsAsync());
     }
 
     [Fact]
@@ -285,6 +289,23 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var claims = (await writer.ClaimDueAsync(App, "w", ["a", "b"], 2, LongLease, Ct)).Claimed;
         await AssertWakesAsync(async () => Assert.True(await writer.ReleaseAsync(claims.Single(c => c.Token.JobName == "a").Token, Ct)), "release");
         await AssertWakesAsync(() => writer.MarkErroredAsync(claims.Single(c => c.Token.JobName == "b").Token, "bad time zone", Ct), "mark errored");
+    }
+
+    [Fact]
+    public async Task Registering_prunes_nodes_silent_for_a_day_but_keeps_recently_dead_ones_and_other_apps()
+    {
+        var (connectionString, store) = await FreshAsync("prune");
+        await ExecuteAsync(connectionString, $$"""
+            insert into distcron.nodes (app, node_id, host, pid, started_at, heartbeat_at, job_names) values
+              ('{{App}}', 'gone', 'h', 1, now() - interval '3 days', now() - interval '2 days', '{a}'),
+              ('{{App}}', 'recent', 'h', 2, now() - interval '2 hours', now() - interval '1 hour', '{a}'),
+              ('other-app', 'gone', 'h', 3, now() - interval '3 days', now() - interval '2 days', '{a}')
+            """);
+
+        await store.RegisterNodeAsync(new NodeInfo(App, "me", "h", 4, ["a"]), TimeSpan.FromMinutes(5), Ct);
+
+        Assert.Equal("other-app/gone,me,recent", await ScalarAsync<string>(connectionString,
+            $"select string_agg(case when app = '{App}' then node_id else app || '/' || node_id end, ',' order by node_id, app) from distcron.nodes"));
     }
 
     // ------------------------------------------------------------------ claims

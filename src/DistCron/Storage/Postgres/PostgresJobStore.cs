@@ -128,12 +128,22 @@ public sealed partial class PostgresJobStore : IJobStore
     // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
     // has code for, and non-orphaned rows none has. The CTE snapshot does not see this node's own upsert, hence
     // the UNION with @names. Rows are locked in name order, like the seed, so concurrent nodes cannot deadlock.
+    // Node ids are unique per process, so crashed processes leave rows behind: those silent for a day (and past the
+    // live window) are pruned, skipping rows another node is pruning at the same moment.
     private const string RegisterNodeSql = """
         WITH me AS (
             INSERT INTO {schema}.nodes AS n (app, node_id, host, pid, started_at, heartbeat_at, job_names)
             VALUES (@app, @node, @host, @pid, now(), now(), @names)
             ON CONFLICT (app, node_id) DO UPDATE
             SET host = excluded.host, pid = excluded.pid, heartbeat_at = now(), job_names = excluded.job_names
+            RETURNING 1
+        ), dead AS (
+            SELECT app, node_id FROM {schema}.nodes
+            WHERE app = @app AND node_id <> @node AND heartbeat_at < now() - greatest(@live_window, interval '1 day')
+            ORDER BY node_id
+            FOR UPDATE SKIP LOCKED
+        ), pruned AS (
+            DELETE FROM {schema}.nodes d USING dead WHERE d.app = dead.app AND d.node_id = dead.node_id
             RETURNING 1
         ), live AS (
             SELECT unnest(job_names) AS name FROM {schema}.nodes
