@@ -523,11 +523,33 @@ public sealed partial class PostgresJobStore : IJobStore
     // Npgsql writes timestamptz only from UTC values (offset 0).
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
 
+    // Exception text is arbitrary: PostgreSQL rejects NUL in text, and Npgsql's strict UTF-8 encoder rejects a lone
+    // surrogate, either of which would make the completion itself fail (and the run be repeated). Both become U+FFFD,
+    // and the text is capped without cutting a surrogate pair in half.
     private static string? Cap(string? value, int max)
     {
-        if (value is null || value.Length <= max) return value;
-        // Never cut a surrogate pair in half: PostgreSQL rejects the invalid UTF-16 that would leave.
-        return char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
+        if (value is null) return null;
+        if (value.Length > max) value = char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
+        if (!NeedsCleaning(value)) return value;
+        var chars = value.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var pairStart = char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]);
+            if (pairStart) { i++; continue; }
+            if (chars[i] == '\0' || char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
+        }
+
+        return new string(chars);
+    }
+
+    private static bool NeedsCleaning(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c == '\0' || char.IsSurrogate(c)) return true;
+        }
+
+        return false;
     }
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
