@@ -14,6 +14,8 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
     // An idle LISTEN connection is pinged this often, so a half-open TCP connection is noticed and replaced.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+    // Task.Delay's upper bound; longer (or infinite) waits are cut to it.
+    private static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(int.MaxValue);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _channel;
@@ -54,7 +56,9 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
             signalled = state.Next.Task;
         }
 
+        if (timeout == Timeout.InfiniteTimeSpan) timeout = MaxWait;
         if (timeout <= TimeSpan.Zero) return false;
+        if (timeout > MaxWait) timeout = MaxWait;
         using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, delayCancellation.Token);
         var first = await Task.WhenAny(signalled, delay).ConfigureAwait(false);
@@ -111,13 +115,21 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
                     failures = 0;
                     retryDelay = TimeSpan.FromSeconds(1);
 
-                    while (!stop.IsCancellationRequested)
+                    try
                     {
-                        if (!await connection.WaitAsync(KeepAliveInterval, stop).ConfigureAwait(false))
+                        while (!stop.IsCancellationRequested)
                         {
-                            await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                            await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                            if (!await connection.WaitAsync(KeepAliveInterval, stop).ConfigureAwait(false))
+                            {
+                                await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                                await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                            }
                         }
+                    }
+                    finally
+                    {
+                        connection.Notification -= OnNotification;
+                        await UnlistenAsync(connection).ConfigureAwait(false);
                     }
                 }
             }
@@ -146,6 +158,23 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
         }
 
         IsListening = false;
+    }
+
+    // The connection goes back to the caller's pool. Still subscribed, it would receive every notification while
+    // idle and nobody reads them; once its socket buffer fills, the server's shared NOTIFY queue cannot advance.
+    private static async Task UnlistenAsync(NpgsqlConnection connection)
+    {
+        if (connection.FullState != System.Data.ConnectionState.Open) return; // broken: the pool discards it
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection);
+            await unlisten.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // Best effort: a connection that cannot run UNLISTEN is broken, and Npgsql will not reuse it.
+        }
     }
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
