@@ -22,6 +22,7 @@ public class GeneratorBenchmarks
 
     private CSharpCompilation _compilation = null!;
     private GeneratorDriver _warmDriver = null!;
+    private GeneratorDriver _warmFloorDriver = null!;
     private SyntaxTree _unrelated = null!;
     private SyntaxTree _unrelatedEdited = null!;
     private SyntaxTree _jobFile = null!;
@@ -44,6 +45,7 @@ public class GeneratorBenchmarks
 
         _compilation = CSharpCompilation.Create("Bench", trees, References(), new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
         _warmDriver = NewDriver().RunGenerators(_compilation);
+        _warmFloorDriver = CSharpGeneratorDriver.Create(new[] { new FloorGenerator().AsSourceGenerator() }, parseOptions: ParseOptions).RunGenerators(_compilation);
         var generated = _warmDriver.GetRunResult().GeneratedTrees.Single().ToString();
         var definitions = generated.Split("new global::DistCron.JobDefinition(").Length - 1;
         if (definitions != Files * JobsPerFile)
@@ -60,6 +62,10 @@ public class GeneratorBenchmarks
 
     [Benchmark(Description = "One schedule edited")]
     public GeneratorDriver OneJobEdited() => _warmDriver.RunGenerators(_compilation.ReplaceSyntaxTree(_jobFile, _jobFileEdited));
+
+    /// <summary>An unrelated edit with <see cref="FloorGenerator"/>: ForAttributeWithMetadataName re-running, nothing else.</summary>
+    [Benchmark(Description = "Empty FAWMN generator: unrelated edit")]
+    public GeneratorDriver FloorUnrelatedEdit() => _warmFloorDriver.RunGenerators(_compilation.ReplaceSyntaxTree(_unrelated, _unrelatedEdited));
 
     /// <summary>
     /// What the compiler itself pays to bind the 1,000 attributes after an edit, without DistCron: the floor under

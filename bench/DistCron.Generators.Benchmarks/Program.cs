@@ -15,6 +15,7 @@ if (args.Contains("--quick"))
         ("Full run, 1,000 jobs", benchmarks.FullRun),
         ("Unrelated edit", benchmarks.UnrelatedEdit),
         ("One schedule edited", benchmarks.OneJobEdited),
+        ("Empty FAWMN generator: unrelated edit", benchmarks.FloorUnrelatedEdit),
         ("Roslyn alone: bind 1,000 attributes", () => benchmarks.BindAttributesOnly()),
     };
     foreach (var (name, run) in cases)
