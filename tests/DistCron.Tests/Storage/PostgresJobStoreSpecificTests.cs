@@ -220,6 +220,10 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Assert.Equal(before["same"], after["same"]);
         Assert.NotEqual(before["changed"], after["changed"]);
         Assert.NotEqual(before["orphan"], after["orphan"]);
+
+        // A heartbeat that changes nobody's orphan state writes no job row either.
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "host", 1, ["same", "changed", "orphan"]), TimeSpan.FromMinutes(5), Ct);
+        Assert.Equal(after, await VersionsAsync());
     }
 
     [Fact]
@@ -285,6 +289,23 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var claims = (await writer.ClaimDueAsync(App, "w", ["a", "b"], 2, LongLease, Ct)).Claimed;
         await AssertWakesAsync(async () => Assert.True(await writer.ReleaseAsync(claims.Single(c => c.Token.JobName == "a").Token, Ct)), "release");
         await AssertWakesAsync(() => writer.MarkErroredAsync(claims.Single(c => c.Token.JobName == "b").Token, "bad time zone", Ct), "mark errored");
+    }
+
+    [Fact]
+    public async Task Registering_prunes_nodes_silent_for_a_day_but_keeps_recently_dead_ones_and_other_apps()
+    {
+        var (connectionString, store) = await FreshAsync("prune");
+        await ExecuteAsync(connectionString, $$"""
+            insert into distcron.nodes (app, node_id, host, pid, started_at, heartbeat_at, job_names) values
+              ('{{App}}', 'gone', 'h', 1, now() - interval '3 days', now() - interval '2 days', '{a}'),
+              ('{{App}}', 'recent', 'h', 2, now() - interval '2 hours', now() - interval '1 hour', '{a}'),
+              ('other-app', 'gone', 'h', 3, now() - interval '3 days', now() - interval '2 days', '{a}')
+            """);
+
+        await store.RegisterNodeAsync(new NodeInfo(App, "me", "h", 4, ["a"]), TimeSpan.FromMinutes(5), Ct);
+
+        Assert.Equal("other-app/gone,me,recent", await ScalarAsync<string>(connectionString,
+            $"select string_agg(case when app = '{App}' then node_id else app || '/' || node_id end, ',' order by node_id, app) from distcron.nodes"));
     }
 
     // ------------------------------------------------------------------ claims
@@ -427,6 +448,24 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
 
         Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.GetHistoryAsync(App, "a", 1, Ct)).ErrorMessage!.Length);
         Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.ListJobsAsync(App, Ct)).LastError!.Length);
+    }
+
+    [Fact]
+    public async Task Error_text_with_nul_and_lone_surrogates_is_stored_instead_of_failing_the_completion()
+    {
+        var (_, store) = await FreshAsync("nul");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1))], Ct);
+        var claims = (await store.ClaimDueAsync(App, "n1", ["a", "b"], 2, LongLease, Ct)).Claimed;
+
+        Assert.True(await store.CompleteAsync(new Completion(claims.Single(c => c.Token.JobName == "a").Token, RunStatus.Failed,
+            now.AddSeconds(-1), 1, now, TimeSpan.FromSeconds(1), "Bad\0Type", "a\0b\uD800c \uD83D\uDE00", now.AddHours(1), now.AddHours(1), 1), Ct));
+        await store.MarkErroredAsync(claims.Single(c => c.Token.JobName == "b").Token, "zone\0\uDC00", Ct);
+
+        var run = Assert.Single(await store.GetHistoryAsync(App, "a", 1, Ct));
+        Assert.Equal("Bad\uFFFDType", run.ErrorType);
+        Assert.Equal("a\uFFFDb\uFFFDc \uD83D\uDE00", run.ErrorMessage); // a valid pair (an emoji) is kept
+        Assert.Equal("zone\uFFFD\uFFFD", (await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "b").Error);
     }
 
     // ------------------------------------------------------------------ signals

@@ -128,12 +128,22 @@ public sealed partial class PostgresJobStore : IJobStore
     // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
     // has code for, and non-orphaned rows none has. The CTE snapshot does not see this node's own upsert, hence
     // the UNION with @names. Rows are locked in name order, like the seed, so concurrent nodes cannot deadlock.
+    // Node ids are unique per process, so crashed processes leave rows behind: those silent for a day (and past the
+    // live window) are pruned, skipping rows another node is pruning at the same moment.
     private const string RegisterNodeSql = """
         WITH me AS (
             INSERT INTO {schema}.nodes AS n (app, node_id, host, pid, started_at, heartbeat_at, job_names)
             VALUES (@app, @node, @host, @pid, now(), now(), @names)
             ON CONFLICT (app, node_id) DO UPDATE
             SET host = excluded.host, pid = excluded.pid, heartbeat_at = now(), job_names = excluded.job_names
+            RETURNING 1
+        ), dead AS (
+            SELECT app, node_id FROM {schema}.nodes
+            WHERE app = @app AND node_id <> @node AND heartbeat_at < now() - greatest(@live_window, interval '1 day')
+            ORDER BY node_id
+            FOR UPDATE SKIP LOCKED
+        ), pruned AS (
+            DELETE FROM {schema}.nodes d USING dead WHERE d.app = dead.app AND d.node_id = dead.node_id
             RETURNING 1
         ), live AS (
             SELECT unnest(job_names) AS name FROM {schema}.nodes
@@ -513,11 +523,33 @@ public sealed partial class PostgresJobStore : IJobStore
     // Npgsql writes timestamptz only from UTC values (offset 0).
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
 
+    // Exception text is arbitrary: PostgreSQL rejects NUL in text, and Npgsql's strict UTF-8 encoder rejects a lone
+    // surrogate, either of which would make the completion itself fail (and the run be repeated). Both become U+FFFD,
+    // and the text is capped without cutting a surrogate pair in half.
     private static string? Cap(string? value, int max)
     {
-        if (value is null || value.Length <= max) return value;
-        // Never cut a surrogate pair in half: PostgreSQL rejects the invalid UTF-16 that would leave.
-        return char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
+        if (value is null) return null;
+        if (value.Length > max) value = char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
+        if (!NeedsCleaning(value)) return value;
+        var chars = value.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var pairStart = char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]);
+            if (pairStart) { i++; continue; }
+            if (chars[i] == '\0' || char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
+        }
+
+        return new string(chars);
+    }
+
+    private static bool NeedsCleaning(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c == '\0' || char.IsSurrogate(c)) return true;
+        }
+
+        return false;
     }
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
