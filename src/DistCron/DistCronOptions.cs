@@ -55,6 +55,9 @@ public sealed class DistCronOptions
     /// <summary>Create or upgrade the schema at startup. Default true; set false when a DBA applies the DDL.</summary>
     public bool AutoMigrate { get; set; } = true;
 
+    /// <summary>How long run history is kept; pruned by each node when idle. See <see cref="DistCron.HistoryRetention"/>.</summary>
+    public HistoryRetention HistoryRetention { get; } = new();
+
     internal Func<IServiceProvider, StoreHandle>? StoreFactory { get; private set; }
 
     /// <summary>True when a job list was given with <see cref="AddJobs"/>; otherwise every generated registration is used.</summary>

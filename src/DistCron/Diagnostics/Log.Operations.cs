@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace DistCron.Diagnostics;
+
+// Event ids 40-49: operations (retention, health). Kept apart from the engine's ids so both can grow.
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 40, Level = LogLevel.Information, Message = "Pruned {Count} run history row(s) of app {App} (history retention)")]
+    public static partial void HistoryPruned(ILogger logger, int count, string app);
+}
