@@ -35,6 +35,7 @@ internal sealed class EngineContext
         Metrics = metrics;
         Health = health ?? new NodeHealth(time);
         Retention = options.HistoryRetention;
+        DeploymentVersion = options.DeploymentVersion;
     }
 
     public string App { get; }
@@ -54,6 +55,7 @@ internal sealed class EngineContext
     public DistCronMetrics Metrics { get; }
     public NodeHealth Health { get; }
     public HistoryRetention Retention { get; }
+    public long? DeploymentVersion { get; }
 
     /// <summary>
     /// How long a job keeps running after its timeout cancelled its token before it is abandoned (recorded as timed out

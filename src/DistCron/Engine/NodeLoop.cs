@@ -102,7 +102,7 @@ internal sealed class NodeLoop
             // Definitions were validated at startup, so the schedule resolves.
             var schedule = ScheduleResolver.Resolve(definition.Schedule, definition.TimeZone, definition.Name).Schedule!;
             seed.Add(new SeedJob(definition.Name, definition.Schedule, definition.TimeZone, definition.DefinitionHash,
-                RunRules.FirstDue(schedule, databaseNow).DueAt));
+                RunRules.FirstDue(schedule, databaseNow).DueAt, _context.DeploymentVersion));
         }
 
         return seed;

@@ -6,7 +6,11 @@ namespace DistCron.Storage;
 /// <param name="TimeZone">Time zone id.</param>
 /// <param name="DefinitionHash">Stable definition hash.</param>
 /// <param name="NextDueAt">First due occurrence (also the occurrence), or null when the schedule never fires.</param>
-public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt);
+/// <param name="DefinitionVersion">
+/// The seeding node's <see cref="DistCronOptions.DeploymentVersion"/>: a row whose definition was written by a higher
+/// version is never overwritten by this seed. Null: unversioned (the definition hash alone decides).
+/// </param>
+public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt, long? DefinitionVersion = null);
 
 /// <summary>A live node.</summary>
 /// <param name="App">Application name.</param>

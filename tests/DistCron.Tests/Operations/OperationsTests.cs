@@ -123,6 +123,23 @@ public abstract class OperationsTests : EngineTestBase
     }
 
     [Fact]
+    public async Task During_a_rolling_deploy_an_old_node_never_writes_back_its_older_definition()
+    {
+        var store = await InspectAsync();
+        var v2 = Job("report", "0 * * * *", (_, _) => Task.CompletedTask);
+        var v1 = Job("report", "*/5 * * * *", (_, _) => Task.CompletedTask);
+        await StartNodeAsync([v2], o => o.DeploymentVersion = 2);
+        await WaitUntilAsync(async () => (await store.ListJobsAsync(App, Ct)).Any(j => j.DefinitionHash == v2.DefinitionHash), "the new node seeded its definition");
+
+        await StartNodeAsync([v1], o => o.DeploymentVersion = 1); // an old node (re)starts mid-deploy
+        await WaitUntilAsync(async () => (await store.ListNodesAsync(App, Ct)).Count == 2, "the old node registered (after its seed)");
+
+        var row = await RowAsync("report");
+        Assert.Equal(v2.DefinitionHash, row.DefinitionHash);
+        Assert.Equal("0 * * * *", row.Schedule);
+    }
+
+    [Fact]
     public async Task The_health_check_of_a_running_node_is_healthy()
     {
         var job = Job("steady", Yearly, (_, _) => Task.CompletedTask);

@@ -301,3 +301,62 @@ public abstract partial class JobStoreConformance
         Assert.Empty(await store.ListNodesAsync(App, Ct));
     }
 }
+
+/// <summary>Conformance of versioned seeds (rolling deploys).</summary>
+public abstract partial class JobStoreConformance
+{
+    private static SeedJob Versioned(string name, DateTimeOffset due, string hash, string schedule, long? version) =>
+        Job(name, due, hash, schedule) with { DefinitionVersion = version };
+
+    [Fact]
+    public async Task A_seed_from_an_older_deployment_never_overwrites_a_newer_definition()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        var v1 = Versioned("report", now.AddMinutes(5), "hash-v1", "*/5 * * * *", 1);
+        var v2 = Versioned("report", now.AddHours(1), "hash-v2", "0 * * * *", 2);
+
+        await store.SeedAsync(App, [v1], Ct);
+        await store.SeedAsync(App, [v2], Ct); // the new version rolls out
+        await store.SeedAsync(App, [v1], Ct); // an old node restarts during the deploy
+
+        var row = await RowAsync(store, "report");
+        Assert.Equal("hash-v2", row.DefinitionHash);
+        Assert.Equal("0 * * * *", row.Schedule);
+        Assert.Equal(now.AddHours(1), row.NextDueAt);
+
+        // Same version, new hash (a hotfix rebuilt under one version number): the hash rule applies as before.
+        await store.SeedAsync(App, [Versioned("report", now.AddHours(2), "hash-v2b", "0 */2 * * *", 2)], Ct);
+        Assert.Equal("hash-v2b", (await RowAsync(store, "report")).DefinitionHash);
+    }
+
+    [Fact]
+    public async Task Unversioned_rows_and_seeds_follow_the_hash_rule()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        await store.SeedAsync(App, [Versioned("a", now.AddMinutes(5), "old", "*/5 * * * *", null)], Ct);
+        await store.SeedAsync(App, [Versioned("a", now.AddHours(1), "new", "0 * * * *", 7)], Ct); // a row written before versions existed
+        Assert.Equal("new", (await RowAsync(store, "a")).DefinitionHash);
+
+        await store.SeedAsync(App, [Versioned("a", now.AddHours(2), "unversioned", "0 */2 * * *", null)], Ct); // a node without the option
+        Assert.Equal("unversioned", (await RowAsync(store, "a")).DefinitionHash);
+    }
+
+    [Fact]
+    public async Task Concurrent_seeds_of_two_versions_leave_the_newer_definition()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        var others = new List<IJobStore>();
+        for (var i = 0; i < 4; i++) others.Add(await SameDatabaseAsync(store));
+        var names = Enumerable.Range(0, 20).Select(i => $"job{i:00}").ToArray();
+        SeedJob[] Batch(long version) => names.Select(n => Versioned(n, now.AddHours(version), $"hash-{version}", "0 * * * *", version)).ToArray();
+
+        await Task.WhenAll(others.Select((s, i) => Task.Run(() => s.SeedAsync(App, Batch(i % 2 == 0 ? 3 : 4), Ct))));
+        await Task.WhenAll(others.Select((s, i) => Task.Run(() => s.SeedAsync(App, Batch(i % 2 == 0 ? 3 : 4), Ct))));
+        await others[0].SeedAsync(App, Batch(3), Ct); // an old node that restarts last
+
+        Assert.All(await store.ListJobsAsync(App, Ct), row => Assert.Equal("hash-4", row.DefinitionHash));
+    }
+}

@@ -121,16 +121,18 @@ public sealed partial class PostgresJobStore : IJobStore
     // not orphaned, no error) is not touched at all: its due time survives restarts.
     private const string SeedSql = """
         WITH seeded AS (
-            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at)
-            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at
-            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at)
-                 AS s(name, schedule, time_zone, definition_hash, next_due_at)
+            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
+            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version
+            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions)
+                 AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version)
             ORDER BY s.name
             ON CONFLICT (app, name) DO UPDATE
             SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
                 next_due_at = excluded.next_due_at, occurrence_at = excluded.next_due_at, attempt = 1,
-                error = NULL, orphaned = false, updated_at = now()
-            WHERE j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL
+                error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version
+            WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
+              -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
+              AND NOT coalesce(excluded.definition_version < j.definition_version, false)
             RETURNING pg_notify(@channel, @app)
         )
         SELECT count(*) FROM seeded
@@ -325,6 +327,7 @@ public sealed partial class PostgresJobStore : IJobStore
         command.Parameters.AddWithValue("time_zones", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.TimeZone).ToArray());
         command.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.DefinitionHash).ToArray());
         command.Parameters.AddWithValue("due_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, sorted.Select(j => Utc(j.NextDueAt)).ToArray());
+        command.Parameters.AddWithValue("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint, sorted.Select(j => j.DefinitionVersion).ToArray());
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -34,7 +34,7 @@ namespace DistCron.Storage.Sqlite;
 public sealed partial class SqliteJobStore : IJobStore
 {
     /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
-    private const int CurrentVersion = 1;
+    private const int CurrentVersion = 2;
 
     /// <summary>Rows of nodes silent for this long are deleted: crashed nodes never unregister.</summary>
     private const long ForgetNodesAfterMs = 24 * 60 * 60 * 1000;
@@ -72,6 +72,7 @@ public sealed partial class SqliteJobStore : IJobStore
             last_finished_at INTEGER NULL,
             last_duration_ms INTEGER NULL,
             trigger_requested_at INTEGER NULL, -- reserved for "trigger now"
+            definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
             created_at INTEGER NOT NULL DEFAULT ({Now}),
             updated_at INTEGER NOT NULL DEFAULT ({Now}),
             PRIMARY KEY (app, name)
@@ -187,6 +188,12 @@ public sealed partial class SqliteJobStore : IJobStore
         }
         else if (version < CurrentVersion)
         {
+            // Migration 2 on a version-1 file (a new file gets the column from SchemaSql).
+            if (version == 1)
+            {
+                await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
+            }
+
             await ExecuteAsync(connection, transaction, SchemaSql, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction,
                 "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ($v);", cancellationToken,
@@ -213,14 +220,14 @@ public sealed partial class SqliteJobStore : IJobStore
         // The whole batch travels as one JSON parameter: one statement, any batch size, no SQL built from values.
         var batch = JsonSerializer.Serialize(jobs.Select(j => new object?[]
         {
-            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(),
+            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(), j.DefinitionVersion,
         }));
 
         // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
         // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time.
         var sql = $"""
-            INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at)
-            SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4
+            INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
+            SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5
             FROM json_each($batch) WHERE true
             ON CONFLICT (app, name) DO UPDATE SET
                 schedule = excluded.schedule,
@@ -231,8 +238,11 @@ public sealed partial class SqliteJobStore : IJobStore
                 attempt = 1,
                 error = NULL,
                 orphaned = 0,
-                updated_at = {Now}
-            WHERE jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL;
+                updated_at = {Now},
+                definition_version = excluded.definition_version
+            WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL)
+              -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
+              AND NOT COALESCE(excluded.definition_version < jobs.definition_version, 0);
             """;
         await WriteAsync(async (connection, transaction) =>
         {
