@@ -3,18 +3,20 @@ using DistCron.Diagnostics;
 namespace DistCron.Engine;
 
 /// <summary>
-/// Applies <see cref="HistoryRetention"/> when the loop is about to sleep anyway, at most once per interval, bounded by
-/// the sleep it replaces so a due job is never claimed late because of housekeeping. Failures are logged and retried at
-/// the next interval; they never affect scheduling.
+/// Applies <see cref="HistoryRetention"/>: started by the loop when it is about to sleep (nothing more is due), at most
+/// once per interval, and run in the background so housekeeping never delays a claim. The store deletes in small
+/// batches, each its own short statement. Failures are logged and retried at the next interval; they never affect
+/// scheduling.
 /// </summary>
 internal sealed class HistoryPruner
 {
-    // Below this much idle time pruning is not started: one batch must fit comfortably.
-    private static readonly TimeSpan MinIdle = TimeSpan.FromSeconds(1);
+    // A prune that takes longer than this is cut short; the rest goes next time.
+    private static readonly TimeSpan MaxDuration = TimeSpan.FromMinutes(5);
 
     private readonly EngineContext _context;
     private readonly HistoryRetention _retention;
     private long _nextPrune;
+    private Task _running = Task.CompletedTask;
 
     public HistoryPruner(EngineContext context, HistoryRetention retention)
     {
@@ -24,16 +26,25 @@ internal sealed class HistoryPruner
         _nextPrune = context.Time.GetTimestamp() + Ticks(retention.Interval);
     }
 
+    /// <summary>The prune in progress (or a completed task). Never faults.</summary>
+    public Task Running => _running;
+
     private bool Disabled => !_retention.Enabled || (_retention.MaxAge is null && _retention.MaxRunsPerJob is null);
 
-    /// <summary>Prunes when due and <paramref name="idle"/> is long enough. Never throws. Returns the time spent.</summary>
-    public async Task<TimeSpan> PruneIfDueAsync(TimeSpan idle, CancellationToken stopping)
+    /// <summary>Starts a prune in the background when one is due and none is running. Called by the loop only.</summary>
+    public void StartIfDue(CancellationToken stopping)
     {
-        var started = _context.Time.GetTimestamp();
-        if (Disabled || idle < MinIdle || started < _nextPrune) return TimeSpan.Zero;
-        _nextPrune = _context.Time.GetTimestamp() + Ticks(_retention.Interval);
+        if (Disabled || !_running.IsCompleted || stopping.IsCancellationRequested) return;
+        var now = _context.Time.GetTimestamp();
+        if (now < _nextPrune) return;
+        _nextPrune = now + Ticks(_retention.Interval);
+        _running = Task.Run(() => PruneAsync(stopping), CancellationToken.None);
+    }
+
+    private async Task PruneAsync(CancellationToken stopping)
+    {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        limit.CancelAfter(idle);
+        limit.CancelAfter(MaxDuration);
         try
         {
             var deleted = await _context.Store.PruneHistoryAsync(_context.App, _retention.MaxAge, _retention.MaxRunsPerJob,
@@ -46,11 +57,8 @@ internal sealed class HistoryPruner
         }
         catch (Exception ex)
         {
-            // Cut short by the idle bound (the rest goes next time) or a store problem the claim loop will report.
-            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "prune history", ex.GetType().Name, EngineContext.Describe(ex), 0);
+            Log.HistoryPruneFailed(_context.Logger, _context.App, ex.GetType().Name, EngineContext.Describe(ex));
         }
-
-        return _context.Time.GetElapsedTime(started);
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _context.Time.TimestampFrequency);

@@ -58,6 +58,7 @@ internal sealed class NodeLoop
         finally
         {
             await DrainAsync(hardStop).ConfigureAwait(false);
+            await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
             await UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
         }
@@ -156,7 +157,7 @@ internal sealed class NodeLoop
             }
 
             delay = Min(delay, UntilRegistration());
-            if (!wake.IsCompleted) delay -= await _pruner.PruneIfDueAsync(delay, stopping).ConfigureAwait(false);
+            _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
     }

@@ -112,7 +112,6 @@ public abstract class OperationsTests : EngineTestBase
 
         await StartNodeAsync([job], o =>
         {
-            o.PollInterval = TimeSpan.FromSeconds(2); // idle sleeps long enough for housekeeping
             o.HistoryRetention.MaxRunsPerJob = 2;
             o.HistoryRetention.Interval = TimeSpan.FromSeconds(1);
         });
@@ -145,6 +144,9 @@ public abstract class OperationsTests : EngineTestBase
         var job = Job("steady", Yearly, (_, _) => Task.CompletedTask);
         var host = await StartNodeAsync([job], services: s => s.AddHealthChecks().AddDistCron());
         var health = host.Services.GetRequiredService<HealthCheckService>();
+        // The check reads the node's own state: the loop and the check share one NodeHealth.
+        var node = host.Services.GetRequiredService<NodeHealth>();
+        await WaitUntilAsync(() => node.Started, "the node's loop reports that it started");
 
         HealthReport? report = null;
         await WaitUntilAsync(async () => (report = await health.CheckHealthAsync()).Status == HealthStatus.Healthy, "the node reports healthy");
