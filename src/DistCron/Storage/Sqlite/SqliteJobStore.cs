@@ -71,7 +71,7 @@ public sealed partial class SqliteJobStore : IJobStore
             last_started_at INTEGER NULL,
             last_finished_at INTEGER NULL,
             last_duration_ms INTEGER NULL,
-            trigger_requested_at INTEGER NULL, -- reserved for "trigger now"
+            trigger_requested_at INTEGER NULL, -- pending "trigger now" request (TriggerAsync)
             definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
             created_at INTEGER NOT NULL DEFAULT ({Now}),
             updated_at INTEGER NOT NULL DEFAULT ({Now}),
