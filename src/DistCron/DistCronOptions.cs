@@ -55,6 +55,17 @@ public sealed class DistCronOptions
     /// <summary>Create or upgrade the schema at startup. Default true; set false when a DBA applies the DDL.</summary>
     public bool AutoMigrate { get; set; } = true;
 
+    /// <summary>
+    /// Optional version of this deployment, a number that grows with every release (a build number or a UTC
+    /// timestamp such as 202611270335). During a rolling deploy a node of an OLDER version never overwrites a job
+    /// definition (schedule, time zone) written by a newer one, so old and new nodes do not flip the row back and
+    /// forth. Null (default): the definition hash alone decides. Set it on every node of an app, or on none.
+    /// </summary>
+    public long? DeploymentVersion { get; set; }
+
+    /// <summary>How long run history is kept; pruned by each node when idle. See <see cref="DistCron.HistoryRetention"/>.</summary>
+    public HistoryRetention HistoryRetention { get; } = new();
+
     internal Func<IServiceProvider, StoreHandle>? StoreFactory { get; private set; }
 
     /// <summary>True when a job list was given with <see cref="AddJobs"/>; otherwise every generated registration is used.</summary>

@@ -15,7 +15,8 @@ internal sealed class EngineContext
         IServiceScopeFactory scopeFactory,
         TimeProvider time,
         ILogger logger,
-        DistCronMetrics metrics)
+        DistCronMetrics metrics,
+        NodeHealth? health = null)
     {
         App = options.App;
         NodeId = nodeId;
@@ -32,6 +33,9 @@ internal sealed class EngineContext
         Clock = new DatabaseClock(time);
         Logger = logger;
         Metrics = metrics;
+        Health = health ?? new NodeHealth(time);
+        Retention = options.HistoryRetention;
+        DeploymentVersion = options.DeploymentVersion;
     }
 
     public string App { get; }
@@ -49,6 +53,9 @@ internal sealed class EngineContext
     public DatabaseClock Clock { get; }
     public ILogger Logger { get; }
     public DistCronMetrics Metrics { get; }
+    public NodeHealth Health { get; }
+    public HistoryRetention Retention { get; }
+    public long? DeploymentVersion { get; }
 
     /// <summary>
     /// How long a job keeps running after its timeout cancelled its token before it is abandoned (recorded as timed out

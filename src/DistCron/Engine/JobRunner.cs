@@ -297,6 +297,7 @@ internal sealed class JobRunner
         activity.SetTag("distcron.occurrence", claim.OccurrenceAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
         activity.SetTag("distcron.attempt", claim.Attempt);
         activity.SetTag("distcron.fence", claim.Token.Fence);
+        activity.SetTag("distcron.manual", claim.IsManualTrigger);
         return activity;
     }
 

@@ -22,6 +22,7 @@ internal sealed class NodeLoop
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
+    private readonly HistoryPruner _pruner;
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
@@ -32,6 +33,7 @@ internal sealed class NodeLoop
         _context = context;
         _definitions = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
         _runner = new JobRunner(context);
+        _pruner = new HistoryPruner(context, context.Retention);
     }
 
     /// <summary>Jobs claimed by this node whose handling has not finished.</summary>
@@ -40,8 +42,14 @@ internal sealed class NodeLoop
     /// <summary>Runs until <paramref name="stopping"/> is cancelled, then drains: see <see cref="DrainAsync"/>.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        if (_definitions.Count == 0) return;
+        if (_definitions.Count == 0)
+        {
+            _context.Health.NoJobs();
+            return;
+        }
+
         if (!await StartAsync(stopping).ConfigureAwait(false)) return;
+        _context.Health.StartedUp();
         Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
         try
         {
@@ -50,6 +58,7 @@ internal sealed class NodeLoop
         finally
         {
             await DrainAsync().ConfigureAwait(false);
+            await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
             await UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
         }
@@ -70,6 +79,7 @@ internal sealed class NodeLoop
                 _context.Clock.Observe(now, sent);
                 await _context.Store.SeedAsync(_context.App, BuildSeed(now), stopping).ConfigureAwait(false);
                 await RegisterAsync(stopping).ConfigureAwait(false);
+                _context.Health.StoreSucceeded();
                 if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
                 return true;
             }
@@ -79,6 +89,7 @@ internal sealed class NodeLoop
             }
             catch (Exception ex)
             {
+                _context.Health.StoreFailed(ex.GetType().Name + ": " + EngineContext.Describe(ex));
                 if (!await BackOffAsync(backoff, "startup", ex, stopping).ConfigureAwait(false)) return false;
             }
         }
@@ -92,7 +103,7 @@ internal sealed class NodeLoop
             // Definitions were validated at startup, so the schedule resolves.
             var schedule = ScheduleResolver.Resolve(definition.Schedule, definition.TimeZone, definition.Name).Schedule!;
             seed.Add(new SeedJob(definition.Name, definition.Schedule, definition.TimeZone, definition.DefinitionHash,
-                RunRules.FirstDue(schedule, databaseNow).DueAt));
+                RunRules.FirstDue(schedule, databaseNow).DueAt, _context.DeploymentVersion));
         }
 
         return seed;
@@ -103,6 +114,7 @@ internal sealed class NodeLoop
         var backoff = Backoff.ForStore();
         while (!stopping.IsCancellationRequested)
         {
+            _context.Health.LoopIteration();
             var wake = _wake.WaitTask;
             var delay = _context.PollInterval;
             try
@@ -119,6 +131,7 @@ internal sealed class NodeLoop
                     var batch = await _context.Store.ClaimDueAsync(_context.App, _context.NodeId, names, Math.Min(free, names.Count),
                         _context.LeaseDuration, claimLimit.Token).ConfigureAwait(false);
                     _context.Clock.Observe(batch.DatabaseNow, sent);
+                    _context.Health.StoreSucceeded();
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
 
                     foreach (var claimed in batch.Claimed) Start(claimed, stopping, hardStop);
@@ -138,11 +151,13 @@ internal sealed class NodeLoop
             }
             catch (Exception ex)
             {
+                _context.Health.StoreFailed(ex.GetType().Name + ": " + EngineContext.Describe(ex));
                 if (!await BackOffAsync(backoff, "poll", ex, stopping).ConfigureAwait(false)) break;
                 continue;
             }
 
             delay = Min(delay, UntilRegistration());
+            _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
     }

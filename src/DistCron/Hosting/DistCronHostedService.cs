@@ -19,12 +19,13 @@ internal sealed class DistCronHostedService : BackgroundService
         IServiceScopeFactory scopeFactory,
         ILoggerFactory loggerFactory,
         DistCronMetrics metrics,
-        TimeProvider? time = null)
+        TimeProvider? time = null,
+        NodeHealth? health = null)
     {
         var settings = options.Value;
         var nodeId = settings.NodeId ?? Engine.NodeId.ForCurrentProcess();
         var context = new EngineContext(settings, nodeId, store, scopeFactory, time ?? TimeProvider.System,
-            loggerFactory.CreateLogger("DistCron"), metrics);
+            loggerFactory.CreateLogger("DistCron"), metrics, health);
         NodeId = nodeId;
         _loop = new NodeLoop(context, settings.ResolveJobs());
     }

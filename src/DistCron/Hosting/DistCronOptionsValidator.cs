@@ -38,6 +38,7 @@ internal sealed partial class DistCronOptionsValidator : IValidateOptions<DistCr
             errors.Add("DistCron " + nodeIdError);
         }
 
+        ValidateRetention(errors, options.HistoryRetention);
         ValidateJobs(errors, options);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
@@ -85,6 +86,14 @@ internal sealed partial class DistCronOptionsValidator : IValidateOptions<DistCr
             if (job.MaxRetries < 0) errors.Add($"{label}: MaxRetries ({job.MaxRetries}) must be zero or more.");
             if (!Enum.IsDefined(job.Misfire)) errors.Add($"{label}: Misfire ({(int)job.Misfire}) is not a MisfirePolicy value.");
         }
+    }
+
+    private static void ValidateRetention(List<string> errors, HistoryRetention retention)
+    {
+        if (retention.MaxAge is { } age && age <= TimeSpan.Zero) errors.Add($"DistCron HistoryRetention.MaxAge ({age}) must be positive, or null to keep runs regardless of age.");
+        if (retention.MaxRunsPerJob is < 1) errors.Add($"DistCron HistoryRetention.MaxRunsPerJob ({retention.MaxRunsPerJob}) must be at least 1, or null to keep any number.");
+        Positive(errors, "HistoryRetention.Interval", retention.Interval);
+        if (retention.BatchSize is < 1 or > 100_000) errors.Add($"DistCron HistoryRetention.BatchSize ({retention.BatchSize}) must be between 1 and 100000.");
     }
 
     private static void Positive(List<string> errors, string setting, TimeSpan value)

@@ -35,6 +35,10 @@ public static class DistCronServiceCollectionExtensions
         services.TryAddSingleton(CreateStore);
         services.TryAddSingleton(sp => new DistCronMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DistCronHostedService>());
+        services.TryAddSingleton(sp => new DistCron.Engine.NodeHealth(sp.GetService<TimeProvider>()));
+        // Over the container's store (the container disposes it), for this node's app.
+        services.TryAddSingleton<IDistCronClient>(sp => new DistCronClient(sp.GetRequiredService<IJobStore>(),
+            sp.GetRequiredService<IOptions<DistCronOptions>>().Value.App));
         return services;
     }
 

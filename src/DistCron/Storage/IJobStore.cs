@@ -76,6 +76,47 @@ public interface IJobStore : IAsyncDisposable
     Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Pauses a job: a paused job is never claimed for its schedule (a manual trigger still runs it once). A run in
+    /// progress is not interrupted. Signals the change. Returns false when the job does not exist.
+    /// </summary>
+    Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Resumes a paused job. When <paramref name="nextDueAt"/> is given (the caller computes the next occurrence after
+    /// the database's now), the job's due time, occurrence and attempt restart there; when null, the stored due time is
+    /// kept (if it passed while paused, the row is claimed at once and follows its misfire policy). A job that is not
+    /// paused is left untouched. Signals the change. Returns false when the job does not exist.
+    /// </summary>
+    Task<bool> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Requests one extra run now ("trigger now"): sets <c>trigger_requested_at = now()</c> unless a request is already
+    /// pending (two triggers before a run give one run). A pending request makes the row claimable even when paused;
+    /// the claim reports <see cref="ClaimedJob.IsManualTrigger"/> unless the row was also due by its schedule. Any run
+    /// claimed after the request satisfies it: its completion clears the request. A manual completion leaves the due
+    /// time, occurrence and attempt unchanged. Errored rows are not claimed. Signals the change. Returns false when the
+    /// job does not exist.
+    /// </summary>
+    Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// History newest first, keyset-paged by id: of one job, or of every job of the app when <paramref name="jobName"/>
+    /// is null; filtered by <see cref="HistoryQuery"/>. Pass the last id of a page as the next query's BeforeId.
+    /// </summary>
+    Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes history rows finished longer than <paramref name="maxAge"/> ago (database time) and, per job, all but the
+    /// newest <paramref name="keepPerJob"/> rows; null disables that rule. Deletes in batches of at most
+    /// <paramref name="batchSize"/> rows, each its own short statement/transaction, so running jobs never wait long.
+    /// Returns the number of rows deleted. Never touches jobs.
+    /// </summary>
+    Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken);
+
+    /// <summary>This app's registered nodes (live or silent), newest heartbeat first.</summary>
+    Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Waits until the store signals a change (LISTEN/NOTIFY on PostgreSQL, an in-process signal on SQLite) or the
     /// timeout passes. Returns true when woken by a signal. Stores without signals just wait.
     /// </summary>

@@ -6,7 +6,11 @@ namespace DistCron.Storage;
 /// <param name="TimeZone">Time zone id.</param>
 /// <param name="DefinitionHash">Stable definition hash.</param>
 /// <param name="NextDueAt">First due occurrence (also the occurrence), or null when the schedule never fires.</param>
-public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt);
+/// <param name="DefinitionVersion">
+/// The seeding node's <see cref="DistCronOptions.DeploymentVersion"/>: a row whose definition was written by a higher
+/// version is never overwritten by this seed. Null: unversioned (the definition hash alone decides).
+/// </param>
+public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt, long? DefinitionVersion = null);
 
 /// <summary>A live node.</summary>
 /// <param name="App">Application name.</param>
@@ -125,3 +129,28 @@ public sealed record RunRecord(
     string? ErrorType,
     string? ErrorMessage,
     bool IsManualTrigger);
+
+/// <summary>A page request for <see cref="IJobStore.QueryHistoryAsync"/>.</summary>
+/// <param name="Limit">Most rows returned (1–1000).</param>
+/// <param name="BeforeId">Only rows with an id below this (the last id of the previous page); null: from the newest.</param>
+/// <param name="Status">Only rows with this status; null: any.</param>
+public sealed record HistoryQuery(int Limit = 50, long? BeforeId = null, RunStatus? Status = null)
+{
+    /// <summary>The largest page a store returns.</summary>
+    public const int MaxLimit = 1000;
+
+    /// <summary>Throws a clear error for an out-of-range limit.</summary>
+    public void Validate()
+    {
+        if (Limit is < 1 or > MaxLimit) throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"The history page size must be between 1 and {MaxLimit}.");
+    }
+}
+
+/// <summary>A registered node.</summary>
+/// <param name="NodeId">Unique per process.</param>
+/// <param name="Host">Host name.</param>
+/// <param name="ProcessId">OS process id.</param>
+/// <param name="StartedAt">When the node first registered (database time).</param>
+/// <param name="HeartbeatAt">Its last registration heartbeat (database time).</param>
+/// <param name="JobNames">Jobs it has code for.</param>
+public sealed record NodeRow(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, IReadOnlyList<string> JobNames);

@@ -12,7 +12,7 @@ namespace DistCron.Tests.Storage;
 /// values handed to the store are whole milliseconds (SQLite's resolution). Tests that need a lease to run out use
 /// a 1 s lease and then wait for the CONDITION (with a generous deadline), never for a fixed time.
 /// </remarks>
-public abstract class JobStoreConformance : IAsyncLifetime
+public abstract partial class JobStoreConformance : IAsyncLifetime
 {
     protected const string App = "conformance";
     protected static readonly TimeSpan LongLease = TimeSpan.FromMinutes(5);

@@ -94,7 +94,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         await Task.WhenAll(migrations);
 
         Assert.Equal(1L, await ScalarAsync<long>(connectionString, "select count(*) from distcron.schema_version"));
-        Assert.Equal(1, await ScalarAsync<int>(connectionString, "select version from distcron.schema_version"));
+        Assert.Equal(2, await ScalarAsync<int>(connectionString, "select version from distcron.schema_version"));
         Assert.Equal(2L, await ScalarAsync<long>(connectionString,
             "select count(*) from pg_indexes where schemaname = 'distcron' and indexname in ('jobs_due_idx', 'runs_job_idx')"));
         // The due index is partial: only claimable rows.

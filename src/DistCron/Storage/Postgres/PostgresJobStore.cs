@@ -22,9 +22,10 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private const string ClaimSql = """
         WITH candidates AS MATERIALIZED (
-            SELECT app, name FROM {schema}.jobs
-            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL
-              AND next_due_at <= now() AND (lease_until IS NULL OR lease_until <= now())
+            SELECT app, name, (paused OR next_due_at IS NULL OR next_due_at > now()) AS manual FROM {schema}.jobs
+            WHERE app = @app AND name = ANY(@names) AND error IS NULL
+              AND ((NOT paused AND next_due_at <= now()) OR trigger_requested_at <= now())
+              AND (lease_until IS NULL OR lease_until <= now())
             ORDER BY next_due_at, name
             LIMIT @max
             FOR UPDATE SKIP LOCKED
@@ -33,15 +34,21 @@ public sealed partial class PostgresJobStore : IJobStore
             SET owner_node = @node, fence = j.fence + 1, lease_until = now() + @lease, claimed_at = now()
             FROM candidates c
             WHERE j.app = c.app AND j.name = c.name
-            RETURNING j.name, j.fence, coalesce(j.occurrence_at, j.next_due_at) AS occurrence_at, j.attempt,
-                      j.next_due_at, j.lease_until, j.schedule, j.time_zone, j.definition_hash
+            -- A row claimed only for its pending trigger (paused, or not yet due) is a manual run: its
+            -- "occurrence" and due time are the request time, and its completion keeps the schedule.
+            RETURNING j.name, j.fence,
+                      CASE WHEN c.manual THEN j.trigger_requested_at ELSE coalesce(j.occurrence_at, j.next_due_at) END AS occurrence_at,
+                      CASE WHEN c.manual THEN 1 ELSE j.attempt END AS attempt,
+                      CASE WHEN c.manual THEN j.trigger_requested_at ELSE j.next_due_at END AS next_due_at,
+                      j.lease_until, j.schedule, j.time_zone, j.definition_hash, c.manual
         ), earliest AS (
             -- Rows already due but not claimed here: claimable again when their live lease ends, else right now
             -- (skipped as locked, or beyond @max). The snapshot still shows this statement's claims as unclaimed:
-            -- leave them out. This reads only the short 'next_due_at <= now()' range of the due index.
-            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE next_due_at END) AS due_at
+            -- leave them out. Rows with a pending manual trigger count as due now, paused or not.
+            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE least(next_due_at, trigger_requested_at) END) AS due_at
             FROM {schema}.jobs
-            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at <= now()
+            WHERE app = @app AND name = ANY(@names) AND error IS NULL
+              AND ((NOT paused AND next_due_at <= now()) OR trigger_requested_at <= now())
               AND name NOT IN (SELECT name FROM claimed)
             UNION ALL
             -- The first row due later: one index probe. (A live lease past a future due time is rare, after a
@@ -52,7 +59,7 @@ public sealed partial class PostgresJobStore : IJobStore
              LIMIT 1)
         )
         SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,
-               c.schedule, c.time_zone, c.definition_hash
+               c.schedule, c.time_zone, c.definition_hash, c.manual
         FROM (SELECT min(due_at) AS due_at FROM earliest) e LEFT JOIN claimed c ON true
         """;
 
@@ -72,7 +79,11 @@ public sealed partial class PostgresJobStore : IJobStore
         WITH done AS (
             UPDATE {schema}.jobs
             SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
-                next_due_at = @next_due_at, occurrence_at = @next_occurrence_at, attempt = @next_attempt,
+                -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
+                next_due_at = CASE WHEN @manual THEN next_due_at ELSE @next_due_at END,
+                occurrence_at = CASE WHEN @manual THEN occurrence_at ELSE @next_occurrence_at END,
+                attempt = CASE WHEN @manual THEN attempt ELSE @next_attempt END,
+                trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
                 last_status = @status, last_error = @error_message, last_node = @node,
                 last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
                 updated_at = now()
@@ -112,16 +123,18 @@ public sealed partial class PostgresJobStore : IJobStore
     // not orphaned, no error) is not touched at all: its due time survives restarts.
     private const string SeedSql = """
         WITH seeded AS (
-            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at)
-            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at
-            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at)
-                 AS s(name, schedule, time_zone, definition_hash, next_due_at)
+            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
+            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version
+            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions)
+                 AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version)
             ORDER BY s.name
             ON CONFLICT (app, name) DO UPDATE
             SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
                 next_due_at = excluded.next_due_at, occurrence_at = excluded.next_due_at, attempt = 1,
-                error = NULL, orphaned = false, updated_at = now()
-            WHERE j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL
+                error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version
+            WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
+              -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
+              AND NOT coalesce(excluded.definition_version < j.definition_version, false)
             RETURNING pg_notify(@channel, @app)
         )
         SELECT count(*) FROM seeded
@@ -316,6 +329,7 @@ public sealed partial class PostgresJobStore : IJobStore
         command.Parameters.AddWithValue("time_zones", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.TimeZone).ToArray());
         command.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.DefinitionHash).ToArray());
         command.Parameters.AddWithValue("due_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, sorted.Select(j => Utc(j.NextDueAt)).ToArray());
+        command.Parameters.AddWithValue("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint, sorted.Select(j => j.DefinitionVersion).ToArray());
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -377,7 +391,8 @@ public sealed partial class PostgresJobStore : IJobStore
                 LeaseUntil: reader.GetFieldValue<DateTimeOffset>(7),
                 Schedule: reader.GetString(8),
                 TimeZone: reader.GetString(9),
-                DefinitionHash: reader.GetString(10)));
+                DefinitionHash: reader.GetString(10),
+                IsManualTrigger: reader.GetBoolean(11)));
         }
 
         return new ClaimBatch(claimed, databaseNow, earliest);

@@ -8,7 +8,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 1;
+    public const int LatestVersion = 2;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -80,13 +80,18 @@ internal static class PostgresSchema
         );
         """;
 
+    // Rolling deploys: the DeploymentVersion of the node that wrote the row's definition (null: unversioned).
+    private const string Migration2 = """
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS definition_version bigint NULL;
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1];
+    private static readonly string[] Migrations = [Migration1, Migration2];
 
     /// <summary>The whole DDL script for <paramref name="schema"/> (validated).</summary>
     public static string Script(string schema)

@@ -34,7 +34,7 @@ namespace DistCron.Storage.Sqlite;
 public sealed partial class SqliteJobStore : IJobStore
 {
     /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
-    private const int CurrentVersion = 1;
+    private const int CurrentVersion = 2;
 
     /// <summary>Rows of nodes silent for this long are deleted: crashed nodes never unregister.</summary>
     private const long ForgetNodesAfterMs = 24 * 60 * 60 * 1000;
@@ -71,7 +71,8 @@ public sealed partial class SqliteJobStore : IJobStore
             last_started_at INTEGER NULL,
             last_finished_at INTEGER NULL,
             last_duration_ms INTEGER NULL,
-            trigger_requested_at INTEGER NULL, -- reserved for "trigger now"
+            trigger_requested_at INTEGER NULL, -- pending "trigger now" request (TriggerAsync)
+            definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
             created_at INTEGER NOT NULL DEFAULT ({Now}),
             updated_at INTEGER NOT NULL DEFAULT ({Now}),
             PRIMARY KEY (app, name)
@@ -187,6 +188,12 @@ public sealed partial class SqliteJobStore : IJobStore
         }
         else if (version < CurrentVersion)
         {
+            // Migration 2 on a version-1 file (a new file gets the column from SchemaSql).
+            if (version == 1)
+            {
+                await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
+            }
+
             await ExecuteAsync(connection, transaction, SchemaSql, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction,
                 "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ($v);", cancellationToken,
@@ -213,14 +220,14 @@ public sealed partial class SqliteJobStore : IJobStore
         // The whole batch travels as one JSON parameter: one statement, any batch size, no SQL built from values.
         var batch = JsonSerializer.Serialize(jobs.Select(j => new object?[]
         {
-            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(),
+            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(), j.DefinitionVersion,
         }));
 
         // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
         // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time.
         var sql = $"""
-            INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at)
-            SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4
+            INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
+            SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5
             FROM json_each($batch) WHERE true
             ON CONFLICT (app, name) DO UPDATE SET
                 schedule = excluded.schedule,
@@ -231,8 +238,11 @@ public sealed partial class SqliteJobStore : IJobStore
                 attempt = 1,
                 error = NULL,
                 orphaned = 0,
-                updated_at = {Now}
-            WHERE jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL;
+                updated_at = {Now},
+                definition_version = excluded.definition_version
+            WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL)
+              -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
+              AND NOT COALESCE(excluded.definition_version < jobs.definition_version, 0);
             """;
         await WriteAsync(async (connection, transaction) =>
         {
@@ -305,22 +315,30 @@ public sealed partial class SqliteJobStore : IJobStore
             WHERE rowid IN (
                 SELECT rowid FROM jobs
                 WHERE app = $app AND name IN (SELECT value FROM json_each($names))
-                  AND paused = 0 AND error IS NULL
-                  AND next_due_at <= {Now}
+                  AND error IS NULL
+                  AND ((paused = 0 AND next_due_at <= {Now}) OR trigger_requested_at <= {Now})
                   AND (lease_until IS NULL OR lease_until <= {Now})
                 ORDER BY next_due_at, name
                 LIMIT $max)
-            RETURNING name, fence, occurrence_at, attempt, next_due_at, lease_until, schedule, time_zone, definition_hash;
+            RETURNING name, fence, occurrence_at, attempt, next_due_at, lease_until, schedule, time_zone, definition_hash,
+                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now}) AS manual;
             """;
 
         // The earliest moment any of this node's other jobs can become claimable: a row leased by another node
         // counts at max(due, lease end); rows this node holds right now are excluded (it re-polls after them).
+        // A pending manual trigger makes a row due at its request time, paused or not.
         var nextSql = $"""
-            SELECT {Now}, MIN(max(next_due_at, COALESCE(lease_until, next_due_at)))
-            FROM jobs
-            WHERE app = $app AND name IN (SELECT value FROM json_each($names))
-              AND paused = 0 AND error IS NULL AND next_due_at IS NOT NULL
-              AND NOT (owner_node IS $node AND lease_until > {Now});
+            SELECT {Now}, MIN(max(due_at, COALESCE(lease_until, due_at)))
+            FROM (
+                SELECT lease_until, CASE
+                    WHEN trigger_requested_at IS NOT NULL AND (paused <> 0 OR next_due_at IS NULL OR trigger_requested_at < next_due_at)
+                        THEN trigger_requested_at
+                    WHEN paused = 0 THEN next_due_at END AS due_at
+                FROM jobs
+                WHERE app = $app AND name IN (SELECT value FROM json_each($names))
+                  AND error IS NULL
+                  AND NOT (owner_node IS $node AND lease_until > {Now}))
+            WHERE due_at IS NOT NULL;
             """;
 
         var claimed = new List<ClaimedJob>();
@@ -333,16 +351,20 @@ public sealed partial class SqliteJobStore : IJobStore
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var dueAt = FromMs(reader.GetInt64(4));
+                    // Claimed only for a pending trigger (paused, or not yet due): a manual run whose "occurrence"
+                    // and due time are the request time; its completion keeps the schedule.
+                    var manual = reader.GetInt64(10) != 0;
+                    var dueAt = manual ? FromMs(reader.GetInt64(9)) : FromMs(reader.GetInt64(4));
                     claimed.Add(new ClaimedJob(
                         new ClaimToken(app, reader.GetString(0), nodeId, reader.GetInt64(1)),
-                        reader.IsDBNull(2) ? dueAt : FromMs(reader.GetInt64(2)),
-                        reader.GetInt32(3),
+                        manual || reader.IsDBNull(2) ? dueAt : FromMs(reader.GetInt64(2)),
+                        manual ? 1 : reader.GetInt32(3),
                         dueAt,
                         FromMs(reader.GetInt64(5)),
                         reader.GetString(6),
                         reader.GetString(7),
-                        reader.GetString(8)));
+                        reader.GetString(8),
+                        manual));
                 }
             }
 
@@ -396,7 +418,11 @@ public sealed partial class SqliteJobStore : IJobStore
 
         var update = $"""
             UPDATE jobs SET owner_node = NULL, lease_until = NULL,
-                next_due_at = $next_due, occurrence_at = $next_occ, attempt = $next_attempt,
+                -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
+                next_due_at = CASE WHEN $manual THEN next_due_at ELSE $next_due END,
+                occurrence_at = CASE WHEN $manual THEN occurrence_at ELSE $next_occ END,
+                attempt = CASE WHEN $manual THEN attempt ELSE $next_attempt END,
+                trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
                 last_status = $status, last_error = COALESCE($error_message, $error_type), last_node = $node,
                 last_started_at = $started, last_finished_at = {Now}, last_duration_ms = $duration, updated_at = {Now}
             WHERE app = $app AND name = $name AND owner_node = $node AND fence = $fence;

@@ -1,0 +1,156 @@
+using DistCron.Scheduling;
+using DistCron.Storage;
+using DistCron.Storage.Postgres;
+using DistCron.Storage.Sqlite;
+using Npgsql;
+
+namespace DistCron;
+
+/// <summary>
+/// The <see cref="IDistCronClient"/> over an <see cref="IJobStore"/>. Thin: the store does the work in single
+/// statements; this class adds "unknown job" errors and computes resume times with the runtime's schedule rules.
+/// </summary>
+public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
+{
+    private readonly IJobStore _store;
+    private readonly IAsyncDisposable? _owned;
+
+    /// <summary>A client over a store the caller owns (it is not disposed by the client).</summary>
+    public DistCronClient(IJobStore store, string app = "default") : this(store, app, ownsStore: null)
+    {
+    }
+
+    internal DistCronClient(IJobStore store, string app, IAsyncDisposable? ownsStore)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        _store = store;
+        App = SqlNames.ValidateApp(app);
+        _owned = ownsStore;
+    }
+
+    /// <summary>
+    /// A client over PostgreSQL without a host. It owns its connection pool: dispose it. The connection string never
+    /// appears in messages.
+    /// </summary>
+    public static DistCronClient ForPostgres(string connectionString, string schema = "distcron", string app = "default")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        SqlNames.ValidateSchema(schema);
+        SqlNames.ValidateApp(app);
+        NpgsqlDataSource dataSource;
+        try
+        {
+            dataSource = NpgsqlDataSource.Create(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            // Npgsql's message can quote the offending fragment of the connection string: never pass it on.
+            throw new ArgumentException("The PostgreSQL connection string is not valid (its text is not shown because it may contain a password).", nameof(connectionString));
+        }
+
+        var store = new PostgresJobStore(dataSource, schema);
+        return new DistCronClient(store, app, new Owned(store, dataSource));
+    }
+
+    /// <summary>A client over a SQLite file without a host (the file must already hold DistCron's tables). Dispose it.</summary>
+    public static DistCronClient ForSqlite(string path, string app = "default")
+    {
+        var store = new SqliteJobStore(path);
+        return new DistCronClient(store, app, store);
+    }
+
+    /// <summary>The DDL of a store kind ("postgres" or "sqlite"), for DBAs who apply it by hand.</summary>
+    public static string GetSchemaSql(string storeKind, string schema = "distcron") => storeKind switch
+    {
+        "postgres" => PostgresJobStore.GetSchemaSql(schema),
+        "sqlite" => SqliteJobStore.GetSchemaSql(),
+        _ => throw new ArgumentException($"Unknown store kind '{storeKind}': use 'postgres' or 'sqlite'.", nameof(storeKind)),
+    };
+
+    /// <inheritdoc />
+    public string App { get; }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<JobRow>> ListJobsAsync(CancellationToken cancellationToken = default) =>
+        _store.ListJobsAsync(App, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<JobRow> GetJobAsync(string jobName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        var jobs = await _store.ListJobsAsync(App, cancellationToken).ConfigureAwait(false);
+        return jobs.FirstOrDefault(j => string.Equals(j.Name, jobName, StringComparison.Ordinal))
+            ?? throw new DistCronJobNotFoundException(App, jobName);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string? jobName, HistoryQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new HistoryQuery();
+        query.Validate();
+        var runs = await _store.QueryHistoryAsync(App, jobName, query, cancellationToken).ConfigureAwait(false);
+        // An empty page of an unknown job is a typo, not "no runs yet": say so.
+        if (runs.Count == 0 && jobName is not null) await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
+        return runs;
+    }
+
+    /// <inheritdoc />
+    public async Task TriggerAsync(string jobName, CancellationToken cancellationToken = default)
+    {
+        var job = await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
+        if (job.Error is not null)
+        {
+            throw new InvalidOperationException(
+                $"DistCron job '{jobName}' is errored and is never run, not even when triggered: {job.Error}. Fix its definition and redeploy; the new definition clears the error.");
+        }
+
+        if (!await _store.TriggerAsync(App, jobName, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
+    }
+
+    /// <inheritdoc />
+    public async Task PauseAsync(string jobName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        if (!await _store.PauseAsync(App, jobName, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
+    }
+
+    /// <inheritdoc />
+    public async Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default)
+    {
+        var job = await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
+        if (!job.Paused) return job.NextDueAt;
+
+        // The same rules as a node's seed: the first occurrence strictly after the database's now. A row whose
+        // schedule does not resolve keeps its due time; the engine marks it errored when it claims it.
+        var resolved = ScheduleResolver.Resolve(job.Schedule, job.TimeZone, job.Name);
+        DateTimeOffset? next = null;
+        if (resolved.Success)
+        {
+            var now = await _store.GetDatabaseTimeAsync(cancellationToken).ConfigureAwait(false);
+            next = RunRules.FirstDue(resolved.Schedule!, now).DueAt;
+        }
+
+        if (!await _store.ResumeAsync(App, jobName, next, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
+        return next ?? job.NextDueAt;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<NodeRow>> ListNodesAsync(CancellationToken cancellationToken = default) =>
+        _store.ListNodesAsync(App, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken = default) =>
+        _store.GetDatabaseTimeAsync(cancellationToken);
+
+    /// <summary>Disposes the store and connection pool this client created (none when built over a caller's store).</summary>
+    public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    private sealed class Owned(IAsyncDisposable store, IAsyncDisposable dataSource) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            await dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

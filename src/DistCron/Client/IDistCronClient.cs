@@ -1,0 +1,68 @@
+using DistCron.Storage;
+
+namespace DistCron;
+
+/// <summary>
+/// Operates a DistCron app from code: list jobs and nodes, read history, trigger, pause and resume jobs. Registered by
+/// <c>AddDistCron</c>; without a host use <see cref="DistCronClient.ForPostgres(string, string, string)"/> or
+/// <see cref="DistCronClient.ForSqlite(string, string)"/>. Every time decision uses the database clock.
+/// </summary>
+public interface IDistCronClient
+{
+    /// <summary>The application whose jobs this client sees.</summary>
+    string App { get; }
+
+    /// <summary>Every job of the app, by name: schedule, time zone, next due time, last run, paused/orphaned/errored.</summary>
+    Task<IReadOnlyList<JobRow>> ListJobsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One job. Throws <see cref="DistCronJobNotFoundException"/> when the app has no such job.</summary>
+    Task<JobRow> GetJobAsync(string jobName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Run history newest first, of one job (or every job when <paramref name="jobName"/> is null), keyset-paged: pass the
+    /// last id of a page as <see cref="HistoryQuery.BeforeId"/>. Throws <see cref="DistCronJobNotFoundException"/> for an
+    /// unknown job.
+    /// </summary>
+    Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string? jobName, HistoryQuery? query = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs the job once as soon as a node with its code is free, paused or not, without changing its schedule. Repeated
+    /// triggers before that run give one run. Throws <see cref="DistCronJobNotFoundException"/> for an unknown job and
+    /// <see cref="InvalidOperationException"/> for an errored job (it would never run).
+    /// </summary>
+    Task TriggerAsync(string jobName, CancellationToken cancellationToken = default);
+
+    /// <summary>Stops scheduling the job (a run in progress finishes). Throws <see cref="DistCronJobNotFoundException"/> for an unknown job.</summary>
+    Task PauseAsync(string jobName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Resumes a paused job at its next occurrence after the database's now (occurrences missed while paused are not
+    /// run). Returns the job's next due time. A job that is not paused is left as is. Throws
+    /// <see cref="DistCronJobNotFoundException"/> for an unknown job.
+    /// </summary>
+    Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default);
+
+    /// <summary>The app's registered nodes, newest heartbeat first.</summary>
+    Task<IReadOnlyList<NodeRow>> ListNodesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The database's current time.</summary>
+    Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>The app has no job of that name.</summary>
+public sealed class DistCronJobNotFoundException : Exception
+{
+    /// <summary>Creates the exception for <paramref name="jobName"/> in <paramref name="app"/>.</summary>
+    public DistCronJobNotFoundException(string app, string jobName)
+        : base($"DistCron app '{app}' has no job named '{jobName}'. Job names are case-sensitive; list them with ListJobsAsync (CLI: 'distcron jobs').")
+    {
+        App = app;
+        JobName = jobName;
+    }
+
+    /// <summary>The application searched.</summary>
+    public string App { get; }
+
+    /// <summary>The job name that was not found.</summary>
+    public string JobName { get; }
+}

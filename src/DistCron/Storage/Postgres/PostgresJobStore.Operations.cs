@@ -1,0 +1,216 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DistCron.Storage.Postgres;
+
+/// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
+public sealed partial class PostgresJobStore
+{
+    // Each write answers "does the job exist?" in the same statement, so an unknown name is reported, not ignored.
+    private const string PauseSql = """
+        WITH paused AS (
+            UPDATE {schema}.jobs SET paused = true, updated_at = now()
+            WHERE app = @app AND name = @name AND NOT paused
+            RETURNING pg_notify(@channel, @app)
+        )
+        SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM paused)
+        """;
+
+    private const string ResumeSql = """
+        WITH resumed AS (
+            UPDATE {schema}.jobs
+            SET paused = false, updated_at = now(),
+                next_due_at = CASE WHEN @has_due THEN @due_at ELSE next_due_at END,
+                occurrence_at = CASE WHEN @has_due THEN @due_at ELSE occurrence_at END,
+                attempt = CASE WHEN @has_due THEN 1 ELSE attempt END
+            WHERE app = @app AND name = @name AND paused
+            RETURNING pg_notify(@channel, @app)
+        )
+        SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM resumed)
+        """;
+
+    // coalesce: a request already pending keeps its (earlier) time, so repeated triggers before a run give one run.
+    private const string TriggerSql = """
+        WITH triggered AS (
+            UPDATE {schema}.jobs SET trigger_requested_at = coalesce(trigger_requested_at, now()), updated_at = now()
+            WHERE app = @app AND name = @name
+            RETURNING pg_notify(@channel, @app)
+        )
+        SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM triggered)
+        """;
+
+    // Keyset paging on the (app, job_name, id DESC) index; the optional filters are parameters, never spliced.
+    private const string QueryHistorySql = """
+        SELECT id, job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, duration_ms,
+               error_type, error_message, manual
+        FROM {schema}.runs
+        WHERE app = @app AND (@name::text IS NULL OR job_name = @name)
+          AND (@before_id::bigint IS NULL OR id < @before_id)
+          AND (@status::smallint IS NULL OR status = @status)
+        ORDER BY id DESC
+        LIMIT @limit
+        """;
+
+    // Oldest first in id order (ids grow with time), one bounded batch per statement.
+    private const string PruneByAgeSql = """
+        DELETE FROM {schema}.runs WHERE id IN (
+            SELECT id FROM {schema}.runs
+            WHERE app = @app AND finished_at < now() - @max_age
+            ORDER BY id
+            LIMIT @batch)
+        """;
+
+    // Everything older than the job's @keep-th newest row, through the (app, job_name, id DESC) index.
+    private const string PruneByCountSql = """
+        DELETE FROM {schema}.runs WHERE id IN (
+            SELECT id FROM {schema}.runs
+            WHERE app = @app AND job_name = @name
+              AND id < (SELECT id FROM {schema}.runs WHERE app = @app AND job_name = @name
+                        ORDER BY id DESC OFFSET @keep - 1 LIMIT 1)
+            ORDER BY id
+            LIMIT @batch)
+        """;
+
+    private const string HistoryJobNamesSql = "SELECT DISTINCT job_name FROM {schema}.runs WHERE app = @app";
+
+    private const string ListNodesSql = """
+        SELECT node_id, host, pid, started_at, heartbeat_at, job_names
+        FROM {schema}.nodes WHERE app = @app ORDER BY heartbeat_at DESC, node_id
+        """;
+
+    /// <inheritdoc />
+    public Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        JobWriteAsync(PauseSql, app, jobName, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken cancellationToken) =>
+        JobWriteAsync(ResumeSql, app, jobName, command =>
+        {
+            command.Parameters.AddWithValue("has_due", nextDueAt.HasValue);
+            command.Parameters.AddWithValue("due_at", NpgsqlDbType.TimestampTz, Utc(nextDueAt) ?? (object)DBNull.Value);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        JobWriteAsync(TriggerSql, app, jobName, null, cancellationToken);
+
+    private async Task<bool> JobWriteAsync(string sql, string app, string jobName, Action<NpgsqlCommand>? parameters, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(app);
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        await using var command = _dataSource.CreateCommand(Bind(sql));
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("name", jobName);
+        command.Parameters.AddWithValue("channel", _channel);
+        parameters?.Invoke(command);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.GetBoolean(0);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(app);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        await using var command = _dataSource.CreateCommand(Bind(QueryHistorySql));
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)jobName ?? DBNull.Value);
+        command.Parameters.AddWithValue("before_id", NpgsqlDbType.Bigint, (object?)query.BeforeId ?? DBNull.Value);
+        command.Parameters.AddWithValue("status", NpgsqlDbType.Smallint, query.Status is { } status ? (short)status : DBNull.Value);
+        command.Parameters.AddWithValue("limit", query.Limit);
+        var runs = new List<RunRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            runs.Add(new RunRecord(
+                Id: reader.GetInt64(0),
+                JobName: reader.GetString(1),
+                OccurrenceAt: reader.GetFieldValue<DateTimeOffset>(2),
+                Attempt: reader.GetInt32(3),
+                NodeId: reader.GetString(4),
+                Fence: reader.GetInt64(5),
+                Status: (RunStatus)reader.GetInt16(6),
+                StartedAt: NullableTime(reader, 7),
+                FinishedAt: reader.GetFieldValue<DateTimeOffset>(8),
+                Duration: TimeSpan.FromMilliseconds(reader.GetInt64(9)),
+                ErrorType: NullableString(reader, 10),
+                ErrorMessage: NullableString(reader, 11),
+                IsManualTrigger: reader.GetBoolean(12)));
+        }
+
+        return runs;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(app);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (maxAge is { } age && age <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The history age limit must be positive, or null for none.");
+        if (keepPerJob is < 1) throw new ArgumentOutOfRangeException(nameof(keepPerJob), keepPerJob, "The runs kept per job must be at least 1, or null for no limit.");
+
+        var deleted = 0;
+        if (maxAge is { } limit)
+        {
+            deleted += await DeleteInBatchesAsync(PruneByAgeSql, app, batchSize, command =>
+                command.Parameters.AddWithValue("max_age", NpgsqlDbType.Interval, limit), cancellationToken).ConfigureAwait(false);
+        }
+
+        if (keepPerJob is { } keep)
+        {
+            var names = new List<string>();
+            await using (var command = _dataSource.CreateCommand(Bind(HistoryJobNamesSql)))
+            {
+                command.Parameters.AddWithValue("app", app);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+            }
+
+            foreach (var name in names)
+            {
+                deleted += await DeleteInBatchesAsync(PruneByCountSql, app, batchSize, command =>
+                {
+                    command.Parameters.AddWithValue("name", name);
+                    command.Parameters.AddWithValue("keep", keep);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return deleted;
+    }
+
+    private async Task<int> DeleteInBatchesAsync(string sql, string app, int batchSize, Action<NpgsqlCommand> parameters, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (true)
+        {
+            await using var command = _dataSource.CreateCommand(Bind(sql));
+            command.Parameters.AddWithValue("app", app);
+            command.Parameters.AddWithValue("batch", batchSize);
+            parameters(command);
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            total += deleted;
+            if (deleted < batchSize) return total;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(app);
+        await using var command = _dataSource.CreateCommand(Bind(ListNodesSql));
+        command.Parameters.AddWithValue("app", app);
+        var nodes = new List<NodeRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            nodes.Add(new NodeRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
+                reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
+                reader.IsDBNull(5) ? [] : reader.GetFieldValue<string[]>(5)));
+        }
+
+        return nodes;
+    }
+}

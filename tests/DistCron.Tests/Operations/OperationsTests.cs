@@ -1,0 +1,246 @@
+using DistCron.Engine;
+using DistCron.Hosting;
+using DistCron.Storage;
+using DistCron.Tests.Engine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace DistCron.Tests.Operations;
+
+/// <summary>
+/// Operating a running app, against real nodes and a real store: trigger now through the engine, the client API,
+/// history retention in the loop, and the health check.
+/// </summary>
+public abstract class OperationsTests : EngineTestBase
+{
+    private const string Yearly = "0 0 1 1 *"; // never due during a test: only a trigger runs it
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    private IDistCronClient Client(IJobStore store) => new DistCronClient(store, App);
+
+    [Fact]
+    public async Task Client_trigger_runs_the_job_once_as_a_manual_run_and_keeps_its_schedule()
+    {
+        var contexts = new List<JobContext>();
+        var job = Job("report", Yearly, (context, _) =>
+        {
+            lock (contexts) contexts.Add(context);
+            return Task.CompletedTask;
+        });
+        await InspectAsync(); // the schema exists before the client reads (the node migrates in the background)
+        var host = await StartNodeAsync([job]);
+        var client = host.Services.GetRequiredService<IDistCronClient>();
+        await WaitUntilAsync(async () => (await client.ListJobsAsync()).Any(j => j.Name == "report"), "the node seeded its job");
+        var before = await client.GetJobAsync("report");
+
+        await client.TriggerAsync("report");
+        await WaitUntilAsync(async () => (await HistoryAsync("report")).Count == 1, "the triggered run is recorded");
+
+        var context = Assert.Single(contexts);
+        Assert.True(context.IsManualTrigger);
+        Assert.Equal(1, context.Attempt);
+        var run = Assert.Single(await HistoryAsync("report"));
+        Assert.True(run.IsManualTrigger);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        var after = await RowAsync("report");
+        Assert.Equal(before.NextDueAt, after.NextDueAt);
+        Assert.Equal(before.OccurrenceAt, after.OccurrenceAt);
+        Assert.Null(after.OwnerNode);
+    }
+
+    [Fact]
+    public async Task Client_pause_and_resume_restart_the_schedule_after_database_now()
+    {
+        var store = await InspectAsync();
+        var job = Job("every5", "*/5 * * * *", (_, _) => Task.CompletedTask);
+        await PreSeedAsync(job, now => now.AddHours(-3)); // long overdue
+        var client = Client(store);
+
+        await client.PauseAsync("every5");
+        Assert.True((await client.GetJobAsync("every5")).Paused);
+        var dbNow = await store.GetDatabaseTimeAsync(Ct);
+        var next = await client.ResumeAsync("every5");
+
+        Assert.NotNull(next);
+        Assert.True(next > dbNow && next <= dbNow.AddMinutes(5), $"next {next:O} should be the first 5-minute slot after {dbNow:O}");
+        Assert.Equal(0, next.Value.Minute % 5);
+        Assert.Equal(0, next.Value.Second);
+        var row = await client.GetJobAsync("every5");
+        Assert.False(row.Paused);
+        Assert.Equal(next, row.NextDueAt);
+        Assert.Equal(next, await client.ResumeAsync("every5")); // not paused: unchanged
+    }
+
+    [Fact]
+    public async Task Client_reports_unknown_and_errored_jobs_clearly()
+    {
+        var store = await InspectAsync();
+        var job = Job("known", Yearly, (_, _) => Task.CompletedTask);
+        await PreSeedAsync(job, now => now.AddSeconds(-1));
+        var client = Client(store);
+
+        var missing = await Assert.ThrowsAsync<DistCronJobNotFoundException>(() => client.TriggerAsync("Known"));
+        Assert.Contains("'Known'", missing.Message);
+        await Assert.ThrowsAsync<DistCronJobNotFoundException>(() => client.PauseAsync("nope"));
+        await Assert.ThrowsAsync<DistCronJobNotFoundException>(() => client.ResumeAsync("nope"));
+        await Assert.ThrowsAsync<DistCronJobNotFoundException>(() => client.GetHistoryAsync("nope"));
+        Assert.Empty(await client.GetHistoryAsync("known"));
+
+        var claim = Assert.Single((await store.ClaimDueAsync(App, "n1", ["known"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
+        await store.MarkErroredAsync(claim.Token, "invalid schedule 'x'", Ct);
+        var errored = await Assert.ThrowsAsync<InvalidOperationException>(() => client.TriggerAsync("known"));
+        Assert.Contains("errored", errored.Message);
+    }
+
+    [Fact]
+    public async Task An_idle_node_prunes_history_to_the_configured_runs_per_job()
+    {
+        var store = await InspectAsync();
+        var job = Job("chatty", Yearly, (_, _) => Task.CompletedTask);
+        await PreSeedAsync(job, now => now.AddDays(100));
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(await store.TriggerAsync(App, "chatty", Ct));
+            var claim = Assert.Single((await store.ClaimDueAsync(App, "seeder", ["chatty"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
+            Assert.True(await store.CompleteAsync(new Completion(claim.Token, RunStatus.Succeeded, claim.OccurrenceAt, 1, null,
+                TimeSpan.Zero, null, null, null, null, 1, IsManualTrigger: true), Ct));
+        }
+
+        var newest = (await HistoryAsync("chatty")).Take(2).Select(r => r.Id).ToArray();
+
+        await StartNodeAsync([job], o =>
+        {
+            o.HistoryRetention.MaxRunsPerJob = 2;
+            o.HistoryRetention.Interval = TimeSpan.FromSeconds(1);
+        });
+
+        await WaitUntilAsync(async () => (await HistoryAsync("chatty")).Count == 2, "the node pruned the history to 2 runs");
+        Assert.Equal(newest, (await HistoryAsync("chatty")).Select(r => r.Id));
+        Assert.Contains(Logs.Entries, e => e.EventId.Id == 40 && e.Message.Contains("Pruned 4 run history row(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task During_a_rolling_deploy_an_old_node_never_writes_back_its_older_definition()
+    {
+        var store = await InspectAsync();
+        var v2 = Job("report", "0 * * * *", (_, _) => Task.CompletedTask);
+        var v1 = Job("report", "*/5 * * * *", (_, _) => Task.CompletedTask);
+        await StartNodeAsync([v2], o => o.DeploymentVersion = 2);
+        await WaitUntilAsync(async () => (await store.ListJobsAsync(App, Ct)).Any(j => j.DefinitionHash == v2.DefinitionHash), "the new node seeded its definition");
+
+        await StartNodeAsync([v1], o => o.DeploymentVersion = 1); // an old node (re)starts mid-deploy
+        await WaitUntilAsync(async () => (await store.ListNodesAsync(App, Ct)).Count == 2, "the old node registered (after its seed)");
+
+        var row = await RowAsync("report");
+        Assert.Equal(v2.DefinitionHash, row.DefinitionHash);
+        Assert.Equal("0 * * * *", row.Schedule);
+    }
+
+    [Fact]
+    public async Task The_health_check_of_a_running_node_is_healthy()
+    {
+        var job = Job("steady", Yearly, (_, _) => Task.CompletedTask);
+        var host = await StartNodeAsync([job], services: s => s.AddHealthChecks().AddDistCron());
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        // The check reads the node's own state: the loop and the check share one NodeHealth.
+        var node = host.Services.GetRequiredService<NodeHealth>();
+        await WaitUntilAsync(() => node.Started, "the node's loop reports that it started");
+
+        HealthReport? report = null;
+        await WaitUntilAsync(async () => (report = await health.CheckHealthAsync()).Status == HealthStatus.Healthy, "the node reports healthy");
+        Assert.Equal(HealthStatus.Healthy, report!.Entries["distcron"].Status);
+    }
+
+    [Fact]
+    public async Task The_health_check_is_degraded_by_overdue_or_errored_jobs_but_not_by_paused_ones()
+    {
+        var store = await InspectAsync();
+        await PreSeedAsync(Job("late", Yearly, (_, _) => Task.CompletedTask), now => now.AddMinutes(-10));
+        var check = new DistCronHealthCheck(store, new NodeHealth(), Options.Create(new DistCronOptions { App = App }), TimeSpan.FromMinutes(5));
+
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Degraded, result.Status);
+        Assert.Contains("late", result.Description);
+        Assert.Equal(["late"], (string[])result.Data["overdue"]);
+
+        Assert.True(await store.PauseAsync(App, "late", Ct));
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        Assert.True(await store.ResumeAsync(App, "late", null, Ct));
+        var claim = Assert.Single((await store.ClaimDueAsync(App, "n1", ["late"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
+        await store.MarkErroredAsync(claim.Token, "unknown time zone 'Mars/Olympus'", Ct);
+        result = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Degraded, result.Status);
+        Assert.Contains("errored", result.Description);
+    }
+
+    [Fact]
+    public async Task The_health_check_is_unhealthy_when_the_loop_stalls()
+    {
+        var store = await InspectAsync();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var node = new NodeHealth(time);
+        var options = new DistCronOptions { App = App, PollInterval = TimeSpan.FromSeconds(5), LeaseDuration = TimeSpan.FromSeconds(30) };
+        var check = new DistCronHealthCheck(store, node, Options.Create(options), TimeSpan.FromMinutes(5));
+        Assert.Equal(TimeSpan.FromSeconds(45), check.StallLimit);
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+
+        node.StoreFailed("NpgsqlException: Failed to connect to 10.0.0.1:5432");
+        time.Advance(TimeSpan.FromSeconds(46));
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("has not finished starting", result.Description);
+        Assert.Contains("Failed to connect", result.Description);
+
+        node.StartedUp();
+        node.LoopIteration();
+        node.StoreSucceeded();
+        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
+        time.Advance(TimeSpan.FromSeconds(46));
+        result = await check.CheckHealthAsync(new HealthCheckContext());
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("has not gone round", result.Description);
+    }
+}
+
+public sealed class SqliteOperationsTests : OperationsTests
+{
+    protected override EngineStoreFactory CreateStoreFactory() => new SqliteEngineStoreFactory();
+}
+
+public sealed class PostgresOperationsTests : OperationsTests
+{
+    protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
+
+    [Fact]
+    public async Task The_health_check_is_unhealthy_when_the_store_is_unreachable_and_never_shows_the_password()
+    {
+        var server = await Infrastructure.PostgresServer.SharedAsync();
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString())
+        {
+            Port = ClosedPort(), Password = "s3cret-pw", Timeout = 3,
+        };
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(builder.ConnectionString);
+        await using var store = new DistCron.Storage.Postgres.PostgresJobStore(dataSource);
+        var check = new DistCronHealthCheck(store, new NodeHealth(), Options.Create(new DistCronOptions { App = App }), TimeSpan.FromMinutes(5));
+
+        var result = await check.CheckHealthAsync(new HealthCheckContext());
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Contains("unreachable", result.Description);
+        Assert.DoesNotContain("s3cret-pw", result.Description);
+        Assert.Null(result.Exception);
+    }
+
+    // A port nobody listens on: bound and released at once.
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
