@@ -1,53 +1,522 @@
+using System.Data;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace DistCron.Storage.Postgres;
 
-/// <summary>The PostgreSQL store (placeholder until the store lands: same constructor, same contract).</summary>
-public sealed class PostgresJobStore : IJobStore
+/// <summary>
+/// The PostgreSQL store: every protocol step is one statement that decides with the database clock (<c>now()</c>)
+/// and, for writes on a claim, applies only while owner and fence still match.
+/// </summary>
+/// <remarks>
+/// Thread-safe: every call rents its own pooled connection from the data source; the only long-lived connection
+/// is the LISTEN connection behind <see cref="WaitForSignalAsync"/>. The schema name is validated and is the only
+/// text spliced into SQL; every value is a parameter.
+/// </remarks>
+public sealed partial class PostgresJobStore : IJobStore
 {
-    /// <summary>Creates the store over a data source the caller owns.</summary>
+    // ---- SQL ({schema} is replaced by the validated schema name; everything else is a parameter) ----
+
+    private const string ClaimSql = """
+        WITH candidates AS MATERIALIZED (
+            SELECT app, name FROM {schema}.jobs
+            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL
+              AND next_due_at <= now() AND (lease_until IS NULL OR lease_until <= now())
+            ORDER BY next_due_at, name
+            LIMIT @max
+            FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+            UPDATE {schema}.jobs j
+            SET owner_node = @node, fence = j.fence + 1, lease_until = now() + @lease, claimed_at = now()
+            FROM candidates c
+            WHERE j.app = c.app AND j.name = c.name
+            RETURNING j.name, j.fence, coalesce(j.occurrence_at, j.next_due_at) AS occurrence_at, j.attempt,
+                      j.next_due_at, j.lease_until, j.schedule, j.time_zone, j.definition_hash
+        ), earliest AS (
+            -- The snapshot still shows the rows claimed above as unclaimed: leave them out. A live lease delays a
+            -- row until the lease ends (when it becomes claimable again if its owner died).
+            SELECT min(CASE WHEN lease_until > now() THEN greatest(next_due_at, lease_until) ELSE next_due_at END) AS due_at
+            FROM {schema}.jobs
+            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at IS NOT NULL
+              AND name NOT IN (SELECT name FROM claimed)
+        )
+        SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,
+               c.schedule, c.time_zone, c.definition_hash
+        FROM earliest e LEFT JOIN claimed c ON true
+        """;
+
+    private const string VerifySql = """
+        SELECT EXISTS (
+            SELECT 1 FROM {schema}.jobs
+            WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence AND lease_until > now())
+        """;
+
+    private const string HeartbeatSql = """
+        UPDATE {schema}.jobs SET lease_until = now() + @lease
+        WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
+        """;
+
+    // One round trip: the history row is inserted only when the fenced update matched (a lost claim writes nothing).
+    private const string CompleteSql = """
+        WITH done AS (
+            UPDATE {schema}.jobs
+            SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
+                next_due_at = @next_due_at, occurrence_at = @next_occurrence_at, attempt = @next_attempt,
+                last_status = @status, last_error = @error_message, last_node = @node,
+                last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
+                updated_at = now()
+            WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
+            RETURNING app, name
+        ), run AS (
+            INSERT INTO {schema}.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, started_at,
+                                       finished_at, duration_ms, error_type, error_message, manual)
+            SELECT app, name, @occurrence_at, @attempt, @node, @fence, @status, @started_at,
+                   now(), @duration_ms, @error_type, @error_message, @manual
+            FROM done
+            RETURNING pg_notify(@channel, @app)
+        )
+        SELECT count(*) FROM run
+        """;
+
+    private const string ReleaseSql = """
+        WITH released AS (
+            UPDATE {schema}.jobs SET owner_node = NULL, lease_until = NULL, claimed_at = NULL
+            WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
+            RETURNING pg_notify(@channel, @app)
+        )
+        SELECT count(*) FROM released
+        """;
+
+    private const string MarkErroredSql = """
+        WITH errored AS (
+            UPDATE {schema}.jobs
+            SET error = @reason, owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = now()
+            WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
+            RETURNING pg_notify(@channel, @app)
+        )
+        SELECT count(*) FROM errored
+        """;
+
+    // Sorted by name so concurrent seeds lock rows in the same order (no deadlock). An unchanged row (same hash,
+    // not orphaned, no error) is not touched at all: its due time survives restarts.
+    private const string SeedSql = """
+        WITH seeded AS (
+            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at)
+            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at
+            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at)
+                 AS s(name, schedule, time_zone, definition_hash, next_due_at)
+            ORDER BY s.name
+            ON CONFLICT (app, name) DO UPDATE
+            SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
+                next_due_at = excluded.next_due_at, occurrence_at = excluded.next_due_at, attempt = 1,
+                error = NULL, orphaned = false, updated_at = now()
+            WHERE j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL
+            RETURNING pg_notify(@channel, @app)
+        )
+        SELECT count(*) FROM seeded
+        """;
+
+    // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
+    // has code for, and non-orphaned rows none has. The CTE snapshot does not see this node's own upsert, hence
+    // the UNION with @names. Rows are locked in name order, like the seed, so concurrent nodes cannot deadlock.
+    private const string RegisterNodeSql = """
+        WITH me AS (
+            INSERT INTO {schema}.nodes AS n (app, node_id, host, pid, started_at, heartbeat_at, job_names)
+            VALUES (@app, @node, @host, @pid, now(), now(), @names)
+            ON CONFLICT (app, node_id) DO UPDATE
+            SET host = excluded.host, pid = excluded.pid, heartbeat_at = now(), job_names = excluded.job_names
+            RETURNING 1
+        ), live AS (
+            SELECT unnest(job_names) AS name FROM {schema}.nodes
+            WHERE app = @app AND node_id <> @node AND heartbeat_at > now() - @live_window
+            UNION
+            SELECT unnest(@names::text[])
+        ), flip AS (
+            SELECT j.name FROM {schema}.jobs j
+            WHERE j.app = @app AND j.orphaned = EXISTS (SELECT 1 FROM live WHERE live.name = j.name)
+            ORDER BY j.name
+            FOR UPDATE
+        )
+        UPDATE {schema}.jobs j
+        SET orphaned = NOT EXISTS (SELECT 1 FROM live WHERE live.name = j.name), updated_at = now()
+        FROM flip
+        WHERE j.app = @app AND j.name = flip.name
+        """;
+
+    private const string UnregisterNodeSql = "DELETE FROM {schema}.nodes WHERE app = @app AND node_id = @node";
+
+    private const string ListJobsSql = """
+        SELECT name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence,
+               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at
+        FROM {schema}.jobs WHERE app = @app ORDER BY name
+        """;
+
+    private const string HistorySql = """
+        SELECT id, job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, duration_ms,
+               error_type, error_message, manual
+        FROM {schema}.runs WHERE app = @app AND job_name = @name ORDER BY id DESC LIMIT @limit
+        """;
+
+    private const string SchemaVersionSql = "SELECT coalesce(max(version), 0) FROM {schema}.schema_version";
+    private const string SchemaVersionTableExistsSql = "SELECT to_regclass(@table) IS NOT NULL";
+    // Serialises migrations of one schema across every node; released at commit.
+    private const string MigrationLockSql = "SELECT pg_advisory_xact_lock(hashtextextended(@lock_name, 0))";
+
+    // ---- Limits applied defensively (callers truncate too) ----
+
+    /// <summary>Longest error message stored; longer messages are cut.</summary>
+    internal const int MaxErrorMessageLength = 4000;
+    private const int MaxErrorTypeLength = 500;
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _schema;
+    private readonly string _channel;
+    private readonly ILogger _logger;
+    private readonly PostgresSignalListener _listener;
+    private readonly string _claimSql, _verifySql, _heartbeatSql, _completeSql, _releaseSql, _markErroredSql, _seedSql,
+        _registerNodeSql, _unregisterNodeSql, _listJobsSql, _historySql, _schemaVersionSql;
+
+    /// <summary>Creates the store over a data source the caller owns (it is not disposed by the store).</summary>
+    /// <param name="dataSource">The Npgsql data source (pooling, credentials and TLS are its concern).</param>
+    /// <param name="schema">The PostgreSQL schema holding DistCron's tables: lower-case letters, digits, '_'.</param>
+    /// <param name="logger">Optional logger.</param>
     public PostgresJobStore(NpgsqlDataSource dataSource, string schema = "distcron", ILogger? logger = null)
     {
-        _ = dataSource;
-        _ = SqlNames.ValidateSchema(schema);
-        _ = logger;
-        throw new NotImplementedException("PostgresJobStore is not implemented yet.");
+        ArgumentNullException.ThrowIfNull(dataSource);
+        _schema = SqlNames.ValidateSchema(schema);
+        _dataSource = dataSource;
+        _channel = "distcron_" + _schema;
+        _logger = logger ?? NullLogger.Instance;
+        _listener = new PostgresSignalListener(dataSource, _channel, _logger);
+
+        _claimSql = Bind(ClaimSql);
+        _verifySql = Bind(VerifySql);
+        _heartbeatSql = Bind(HeartbeatSql);
+        _completeSql = Bind(CompleteSql);
+        _releaseSql = Bind(ReleaseSql);
+        _markErroredSql = Bind(MarkErroredSql);
+        _seedSql = Bind(SeedSql);
+        _registerNodeSql = Bind(RegisterNodeSql);
+        _unregisterNodeSql = Bind(UnregisterNodeSql);
+        _listJobsSql = Bind(ListJobsSql);
+        _historySql = Bind(HistorySql);
+        _schemaVersionSql = Bind(SchemaVersionSql);
     }
 
-    /// <summary>The DDL that creates the schema, for DBAs who forbid DDL from applications.</summary>
-    public static string GetSchemaSql(string schema = "distcron") => throw new NotImplementedException();
+    /// <summary>
+    /// The DDL that creates (or completes) the schema, for DBAs who forbid DDL from applications: exactly the
+    /// script <see cref="MigrateAsync"/> runs. It is idempotent.
+    /// </summary>
+    public static string GetSchemaSql(string schema = "distcron") => PostgresSchema.Script(schema);
 
     /// <inheritdoc />
     public string Kind => "postgres";
+
+    /// <summary>The NOTIFY channel this store signals on and listens to.</summary>
+    internal string Channel => _channel;
+
+    /// <summary>True while the LISTEN connection is up.</summary>
+    internal bool IsListening => _listener.IsListening;
+
     /// <inheritdoc />
-    public Task MigrateAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Fast path without locks or DDL: an up-to-date schema needs nothing (and a role without CREATE
+            // rights on the database can start once a DBA has applied GetSchemaSql()).
+            var current = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (current >= PostgresSchema.LatestVersion)
+            {
+                if (current > PostgresSchema.LatestVersion) LogNewerSchema(_logger, _schema, current, PostgresSchema.LatestVersion);
+                return;
+            }
+
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await using (var lockCommand = new NpgsqlCommand(MigrationLockSql, connection, transaction))
+                {
+                    lockCommand.Parameters.AddWithValue("lock_name", "distcron.migrate." + _schema);
+                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await using (var ddl = new NpgsqlCommand(GetSchemaSql(_schema), connection, transaction))
+                {
+                    await ddl.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            LogMigrated(_logger, _schema, current, PostgresSchema.LatestVersion);
+        }
+    }
+
+    private async Task<int> ReadSchemaVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using (var exists = new NpgsqlCommand(SchemaVersionTableExistsSql, connection))
+        {
+            exists.Parameters.AddWithValue("table", _schema + ".schema_version");
+            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!) return 0;
+        }
+
+        await using var version = new NpgsqlCommand(_schemaVersionSql, connection);
+        return (int)(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     /// <inheritdoc />
-    public Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT now()");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.GetFieldValue<DateTimeOffset>(0);
+    }
+
     /// <inheritdoc />
-    public Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(app);
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count == 0) return;
+
+        // One upsert cannot touch a row twice: reject duplicates with a clear message instead of a SQL error.
+        var duplicate = jobs.GroupBy(j => j.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"The seed batch contains the job name '{duplicate.Key}' more than once.", nameof(jobs));
+
+        var sorted = jobs.OrderBy(j => j.Name, StringComparer.Ordinal).ToArray();
+        await using var command = _dataSource.CreateCommand(_seedSql);
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("channel", _channel);
+        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Name).ToArray());
+        command.Parameters.AddWithValue("schedules", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Schedule).ToArray());
+        command.Parameters.AddWithValue("time_zones", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.TimeZone).ToArray());
+        command.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.DefinitionHash).ToArray());
+        command.Parameters.AddWithValue("due_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, sorted.Select(j => Utc(j.NextDueAt)).ToArray());
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
-    public Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        if (liveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(liveWindow), liveWindow, "The live window must be positive.");
+
+        await using var command = _dataSource.CreateCommand(_registerNodeSql);
+        command.Parameters.AddWithValue("app", node.App);
+        command.Parameters.AddWithValue("node", node.NodeId);
+        command.Parameters.AddWithValue("host", node.Host);
+        command.Parameters.AddWithValue("pid", node.ProcessId);
+        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, node.JobNames.Distinct(StringComparer.Ordinal).ToArray());
+        command.Parameters.AddWithValue("live_window", NpgsqlDbType.Interval, liveWindow);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
-    public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(_unregisterNodeSql);
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("node", nodeId);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
-    public Task<ClaimBatch> ClaimDueAsync(string app, string nodeId, IReadOnlyCollection<string> jobNames, int maxJobs, TimeSpan lease, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<ClaimBatch> ClaimDueAsync(string app, string nodeId, IReadOnlyCollection<string> jobNames, int maxJobs, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(app);
+        ArgumentException.ThrowIfNullOrEmpty(nodeId);
+        ArgumentNullException.ThrowIfNull(jobNames);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxJobs);
+        if (lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+
+        await using var command = _dataSource.CreateCommand(_claimSql);
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("node", nodeId);
+        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, jobNames.ToArray());
+        command.Parameters.AddWithValue("max", maxJobs);
+        command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, lease);
+
+        var claimed = new List<ClaimedJob>();
+        DateTimeOffset databaseNow = default;
+        DateTimeOffset? earliest = null;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            databaseNow = reader.GetFieldValue<DateTimeOffset>(0);
+            earliest = NullableTime(reader, 1);
+            if (reader.IsDBNull(2)) continue; // nothing claimed: the single row carries only now() and the earliest due time
+            claimed.Add(new ClaimedJob(
+                Token: new ClaimToken(app, reader.GetString(2), nodeId, reader.GetInt64(3)),
+                OccurrenceAt: reader.GetFieldValue<DateTimeOffset>(4),
+                Attempt: reader.GetInt32(5),
+                DueAt: reader.GetFieldValue<DateTimeOffset>(6),
+                LeaseUntil: reader.GetFieldValue<DateTimeOffset>(7),
+                Schedule: reader.GetString(8),
+                TimeZone: reader.GetString(9),
+                DefinitionHash: reader.GetString(10)));
+        }
+
+        return new ClaimBatch(claimed, databaseNow, earliest);
+    }
+
     /// <inheritdoc />
-    public Task<bool> VerifyAsync(ClaimToken claim, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<bool> VerifyAsync(ClaimToken claim, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(_verifySql);
+        AddClaim(command, claim);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     /// <inheritdoc />
-    public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        if (lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        await using var command = _dataSource.CreateCommand(_heartbeatSql);
+        AddClaim(command, claim);
+        command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, lease);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
     /// <inheritdoc />
-    public Task<bool> CompleteAsync(Completion completion, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<bool> CompleteAsync(Completion completion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completion);
+        await using var command = _dataSource.CreateCommand(_completeSql);
+        AddClaim(command, completion.Claim);
+        command.Parameters.AddWithValue("channel", _channel);
+        command.Parameters.AddWithValue("status", NpgsqlDbType.Smallint, (short)completion.Status);
+        command.Parameters.AddWithValue("occurrence_at", NpgsqlDbType.TimestampTz, completion.OccurrenceAt.ToUniversalTime());
+        command.Parameters.AddWithValue("attempt", completion.Attempt);
+        command.Parameters.AddWithValue("started_at", NpgsqlDbType.TimestampTz, Utc(completion.StartedAt) ?? (object)DBNull.Value);
+        command.Parameters.AddWithValue("duration_ms", (long)Math.Max(0, completion.Duration.TotalMilliseconds));
+        command.Parameters.AddWithValue("error_type", NpgsqlDbType.Text, (object?)Cap(completion.ErrorType, MaxErrorTypeLength) ?? DBNull.Value);
+        command.Parameters.AddWithValue("error_message", NpgsqlDbType.Text, (object?)Cap(completion.ErrorMessage, MaxErrorMessageLength) ?? DBNull.Value);
+        command.Parameters.AddWithValue("manual", completion.IsManualTrigger);
+        command.Parameters.AddWithValue("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
+        command.Parameters.AddWithValue("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
+        command.Parameters.AddWithValue("next_attempt", completion.NextAttempt);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+    }
+
     /// <inheritdoc />
-    public Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(_releaseSql);
+        AddClaim(command, claim);
+        command.Parameters.AddWithValue("channel", _channel);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+    }
+
     /// <inheritdoc />
-    public Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        await using var command = _dataSource.CreateCommand(_markErroredSql);
+        AddClaim(command, claim);
+        command.Parameters.AddWithValue("channel", _channel);
+        command.Parameters.AddWithValue("reason", Cap(reason, MaxErrorMessageLength)!);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
-    public Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(_listJobsSql);
+        command.Parameters.AddWithValue("app", app);
+        var rows = new List<JobRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new JobRow(
+                Name: reader.GetString(0),
+                Schedule: reader.GetString(1),
+                TimeZone: reader.GetString(2),
+                DefinitionHash: reader.GetString(3),
+                NextDueAt: NullableTime(reader, 4),
+                OccurrenceAt: NullableTime(reader, 5),
+                Attempt: reader.GetInt32(6),
+                OwnerNode: NullableString(reader, 7),
+                Fence: reader.GetInt64(8),
+                LeaseUntil: NullableTime(reader, 9),
+                Paused: reader.GetBoolean(10),
+                Orphaned: reader.GetBoolean(11),
+                Error: NullableString(reader, 12),
+                LastStatus: reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt16(13),
+                LastError: NullableString(reader, 14),
+                LastNode: NullableString(reader, 15),
+                LastFinishedAt: NullableTime(reader, 16)));
+        }
+
+        return rows;
+    }
+
     /// <inheritdoc />
-    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var command = _dataSource.CreateCommand(_historySql);
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("name", jobName);
+        command.Parameters.AddWithValue("limit", limit);
+        var runs = new List<RunRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            runs.Add(new RunRecord(
+                Id: reader.GetInt64(0),
+                JobName: reader.GetString(1),
+                OccurrenceAt: reader.GetFieldValue<DateTimeOffset>(2),
+                Attempt: reader.GetInt32(3),
+                NodeId: reader.GetString(4),
+                Fence: reader.GetInt64(5),
+                Status: (RunStatus)reader.GetInt16(6),
+                StartedAt: NullableTime(reader, 7),
+                FinishedAt: reader.GetFieldValue<DateTimeOffset>(8),
+                Duration: TimeSpan.FromMilliseconds(reader.GetInt64(9)),
+                ErrorType: NullableString(reader, 10),
+                ErrorMessage: NullableString(reader, 11),
+                IsManualTrigger: reader.GetBoolean(12)));
+        }
+
+        return runs;
+    }
+
     /// <inheritdoc />
-    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotImplementedException();
-    /// <inheritdoc />
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _listener.WaitAsync(app, timeout, cancellationToken);
+
+    /// <summary>Closes the LISTEN connection. The data source belongs to the caller and stays open.</summary>
+    public ValueTask DisposeAsync() => _listener.DisposeAsync();
+
+    private string Bind(string sql) => sql.Replace("{schema}", _schema, StringComparison.Ordinal);
+
+    private static void AddClaim(NpgsqlCommand command, ClaimToken claim)
+    {
+        command.Parameters.AddWithValue("app", claim.App);
+        command.Parameters.AddWithValue("name", claim.JobName);
+        command.Parameters.AddWithValue("node", claim.NodeId);
+        command.Parameters.AddWithValue("fence", claim.Fence);
+    }
+
+    // Npgsql writes timestamptz only from UTC values (offset 0).
+    private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
+
+    private static string? Cap(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+
+    private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
+
+    private static string? NullableString(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "DistCron migrated PostgreSQL schema {Schema} from version {From} to {To}.")]
+    private static partial void LogMigrated(ILogger logger, string schema, int from, int to);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "DistCron PostgreSQL schema {Schema} is at version {Found}, newer than this build's {Known}; continuing (migrations are additive).")]
+    private static partial void LogNewerSchema(ILogger logger, string schema, int found, int known);
 }

@@ -1,0 +1,98 @@
+namespace DistCron.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL DDL, as numbered migrations. Each migration is idempotent on its own (IF NOT EXISTS), so the full
+/// script can be run by a DBA by hand (<see cref="PostgresJobStore.GetSchemaSql"/>) or by the store under an advisory lock.
+/// Only the validated schema name is spliced in; see <see cref="SqlNames.ValidateSchema"/>.
+/// </summary>
+internal static class PostgresSchema
+{
+    /// <summary>The schema version this code writes and understands.</summary>
+    public const int LatestVersion = 1;
+
+    private const string Migration1 = """
+        CREATE SCHEMA IF NOT EXISTS {schema};
+
+        CREATE TABLE IF NOT EXISTS {schema}.schema_version (
+            version int NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS {schema}.jobs (
+            app text NOT NULL,
+            name text NOT NULL,
+            schedule text NOT NULL,
+            time_zone text NOT NULL,
+            definition_hash text NOT NULL,
+            next_due_at timestamptz NULL,
+            occurrence_at timestamptz NULL,
+            attempt int NOT NULL DEFAULT 1,
+            owner_node text NULL,
+            fence bigint NOT NULL DEFAULT 0,
+            lease_until timestamptz NULL,
+            claimed_at timestamptz NULL,
+            paused boolean NOT NULL DEFAULT false,
+            orphaned boolean NOT NULL DEFAULT false,
+            error text NULL,
+            last_status smallint NULL,
+            last_error text NULL,
+            last_node text NULL,
+            last_started_at timestamptz NULL,
+            last_finished_at timestamptz NULL,
+            last_duration_ms bigint NULL,
+            trigger_requested_at timestamptz NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (app, name)
+        );
+
+        -- Keeps the due query cheap with thousands of jobs: only claimable rows, in due order.
+        CREATE INDEX IF NOT EXISTS jobs_due_idx ON {schema}.jobs (app, next_due_at) WHERE NOT paused AND error IS NULL;
+
+        CREATE TABLE IF NOT EXISTS {schema}.runs (
+            id bigserial PRIMARY KEY,
+            app text NOT NULL,
+            job_name text NOT NULL,
+            occurrence_at timestamptz NOT NULL,
+            attempt int NOT NULL,
+            node_id text NOT NULL,
+            fence bigint NOT NULL,
+            status smallint NOT NULL,
+            started_at timestamptz NULL,
+            finished_at timestamptz NOT NULL DEFAULT now(),
+            duration_ms bigint NOT NULL,
+            error_type text NULL,
+            error_message text NULL,
+            manual boolean NOT NULL DEFAULT false
+        );
+
+        CREATE INDEX IF NOT EXISTS runs_job_idx ON {schema}.runs (app, job_name, id DESC);
+
+        CREATE TABLE IF NOT EXISTS {schema}.nodes (
+            app text NOT NULL,
+            node_id text NOT NULL,
+            host text NOT NULL,
+            pid int NOT NULL,
+            started_at timestamptz NOT NULL DEFAULT now(),
+            heartbeat_at timestamptz NOT NULL DEFAULT now(),
+            job_names text[] NOT NULL,
+            PRIMARY KEY (app, node_id)
+        );
+        """;
+
+    // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
+    private const string VersionRow = """
+        INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
+        UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
+        """;
+
+    private static readonly string[] Migrations = [Migration1];
+
+    /// <summary>The whole DDL script for <paramref name="schema"/> (validated).</summary>
+    public static string Script(string schema)
+    {
+        SqlNames.ValidateSchema(schema);
+        var body = string.Join("\n", Migrations.Select((sql, i) => $"-- DistCron migration {i + 1}\n{sql}\n"));
+        var versionRow = VersionRow.Replace("{version}", LatestVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        return (body + "\n" + versionRow).Replace("{schema}", schema, StringComparison.Ordinal);
+    }
+}

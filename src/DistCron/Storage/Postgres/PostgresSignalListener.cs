@@ -1,0 +1,199 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DistCron.Storage.Postgres;
+
+/// <summary>
+/// LISTENs on one dedicated connection and turns notifications (payload = app) into wake-ups for
+/// <see cref="PostgresJobStore.WaitForSignalAsync"/>. When LISTEN is unavailable (server down, PgBouncer in
+/// transaction mode, no permission) waiters simply time out, so the scheduler degrades to polling; the
+/// connection is retried in the background with backoff and never makes a caller throw.
+/// </summary>
+internal sealed partial class PostgresSignalListener : IAsyncDisposable
+{
+    // An idle LISTEN connection is pinged this often, so a half-open TCP connection is noticed and replaced.
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _channel;
+    private readonly ILogger _logger;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, AppSignal> _apps = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+    private bool _disposed;
+
+    public PostgresSignalListener(NpgsqlDataSource dataSource, string channel, ILogger logger)
+    {
+        _dataSource = dataSource;
+        _channel = channel;
+        _logger = logger;
+    }
+
+    /// <summary>True while the LISTEN connection is up (for tests and health reporting).</summary>
+    public bool IsListening { get; private set; }
+
+    public async Task<bool> WaitAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Task signalled;
+        AppSignal state;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _loop ??= Task.Run(() => ListenLoopAsync(_stop.Token));
+            if (!_apps.TryGetValue(app, out state!)) _apps[app] = state = new AppSignal();
+            // A signal that arrived while nobody was waiting is not lost: it is consumed by the next wait.
+            if (state.Pending)
+            {
+                state.Pending = false;
+                return true;
+            }
+
+            signalled = state.Next.Task;
+        }
+
+        if (timeout <= TimeSpan.Zero) return false;
+        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(timeout, delayCancellation.Token);
+        var first = await Task.WhenAny(signalled, delay).ConfigureAwait(false);
+        if (first == signalled)
+        {
+            delayCancellation.Cancel();
+            lock (_gate) state.Pending = false;
+            return true;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return false;
+    }
+
+    private void Signal(string app)
+    {
+        lock (_gate)
+        {
+            if (!_apps.TryGetValue(app, out var state)) _apps[app] = state = new AppSignal();
+            state.Fire();
+        }
+    }
+
+    // After a (re)connect, notifications sent while we were not listening are lost: wake everyone once.
+    private void SignalAll()
+    {
+        lock (_gate)
+        {
+            foreach (var state in _apps.Values) state.Fire();
+        }
+    }
+
+    private async Task ListenLoopAsync(CancellationToken stop)
+    {
+        var retryDelay = TimeSpan.FromSeconds(1);
+        var failures = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                var connection = await _dataSource.OpenConnectionAsync(stop).ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    connection.Notification += OnNotification;
+                    // The channel is "distcron_" + a validated schema name: safe to splice, and LISTEN takes no parameters.
+                    await using (var listen = new NpgsqlCommand($"LISTEN {_channel}", connection))
+                    {
+                        await listen.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
+                    }
+
+                    IsListening = true;
+                    if (failures > 0) LogListenerRestored(_logger, _channel);
+                    failures = 0;
+                    retryDelay = TimeSpan.FromSeconds(1);
+                    SignalAll();
+
+                    while (!stop.IsCancellationRequested)
+                    {
+                        if (!await connection.WaitAsync(KeepAliveInterval, stop).ConfigureAwait(false))
+                        {
+                            await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                            await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException or OperationCanceledException)
+            {
+                IsListening = false;
+                // Npgsql's messages never include the password; the connection string is never logged here.
+                if (failures++ == 0) LogListenerFailed(_logger, _channel, retryDelay.TotalSeconds, e.GetType().Name, e.Message);
+                else LogListenerStillFailing(_logger, _channel, failures, e.GetType().Name, e.Message);
+                try
+                {
+                    await Task.Delay(retryDelay, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+
+        IsListening = false;
+    }
+
+    private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
+    {
+        if (e.Channel == _channel) Signal(e.Payload);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task? loop;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            loop = _loop;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (loop is not null)
+        {
+            try { await loop.ConfigureAwait(false); }
+            catch (OperationCanceledException) { }
+        }
+
+        _stop.Dispose();
+    }
+
+    private sealed class AppSignal
+    {
+        public TaskCompletionSource Next { get; private set; } = New();
+        public bool Pending { get; set; }
+
+        public void Fire()
+        {
+            Pending = true;
+            var fired = Next;
+            Next = New();
+            fired.TrySetResult();
+        }
+
+        private static TaskCompletionSource New() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "DistCron could not LISTEN on PostgreSQL channel {Channel}; polling without wake-ups, retrying in {RetrySeconds} s. {ErrorType}: {ErrorMessage}")]
+    private static partial void LogListenerFailed(ILogger logger, string channel, double retrySeconds, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "DistCron LISTEN on {Channel} still failing (attempt {Attempt}). {ErrorType}: {ErrorMessage}")]
+    private static partial void LogListenerStillFailing(ILogger logger, string channel, int attempt, string errorType, string errorMessage);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "DistCron LISTEN on {Channel} restored.")]
+    private static partial void LogListenerRestored(ILogger logger, string channel);
+}
