@@ -1,0 +1,152 @@
+using DistCron.Storage;
+using DistCron.Storage.Postgres;
+using DistCron.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DistCron;
+
+/// <summary>
+/// Configures DistCron; set through <c>services.AddDistCron(o =&gt; …)</c>. Validated when the host starts, with a message
+/// that names the offending setting or job.
+/// </summary>
+public sealed class DistCronOptions
+{
+    /// <summary>The SQLite file used when no store is configured: <c>distcron.db</c> in the current directory.</summary>
+    public const string DefaultSqlitePath = "distcron.db";
+
+    private readonly List<JobDefinition> _jobs = new();
+    private bool _jobsGiven;
+
+    /// <summary>PostgreSQL schema that holds DistCron's tables. Default <c>distcron</c>.</summary>
+    public string Schema { get; set; } = "distcron";
+
+    /// <summary>Application name: several applications can share one database and never see each other's jobs. Default <c>default</c>.</summary>
+    public string App { get; set; } = "default";
+
+    /// <summary>Longest sleep between two claim rounds when nothing is due sooner and no change is signalled. Default 5 s.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a claim stays valid without a heartbeat; a crashed node's jobs are re-run after it. Default 30 s.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a running job's lease is extended. Must be less than half of <see cref="LeaseDuration"/>. Default 10 s.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long shutdown waits for running jobs before cancelling their tokens. Default 30 s. Keep the host's
+    /// <c>HostOptions.ShutdownTimeout</c> above this value plus a few seconds, or the host stops waiting first.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most jobs this node runs at once. Default 16.</summary>
+    public int MaxConcurrentJobs { get; set; } = 16;
+
+    /// <summary>A row claimed more than this after it became due has misfired and follows its job's <see cref="MisfirePolicy"/>. Default 1 minute.</summary>
+    public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// This process's node id; null (the default) generates <c>{host}-{pid}-{random}</c>. Must be unique per process:
+    /// two processes with one id would both believe they own the same claim.
+    /// </summary>
+    public string? NodeId { get; set; }
+
+    /// <summary>Create or upgrade the schema at startup. Default true; set false when a DBA applies the DDL.</summary>
+    public bool AutoMigrate { get; set; } = true;
+
+    internal Func<IServiceProvider, StoreHandle>? StoreFactory { get; private set; }
+
+    /// <summary>True when a job list was given with <see cref="AddJobs"/>; otherwise every generated registration is used.</summary>
+    internal bool JobsGiven => _jobsGiven;
+
+    /// <summary>
+    /// Stores in PostgreSQL through a connection string. DistCron builds and disposes its own
+    /// <see cref="NpgsqlDataSource"/>; the connection string never appears in logs or messages.
+    /// </summary>
+    public DistCronOptions UsePostgres(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        StoreFactory = sp =>
+        {
+            var dataSource = NpgsqlDataSource.Create(connectionString);
+            try
+            {
+                return new StoreHandle(new PostgresJobStore(dataSource, Schema, Logger(sp)), dataSource);
+            }
+            catch
+            {
+                dataSource.Dispose();
+                throw;
+            }
+        };
+        return this;
+    }
+
+    /// <summary>Stores in PostgreSQL through a data source the caller owns (DistCron never disposes it).</summary>
+    public DistCronOptions UsePostgres(NpgsqlDataSource dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        StoreFactory = sp => new StoreHandle(new PostgresJobStore(dataSource, Schema, Logger(sp)), null);
+        return this;
+    }
+
+    /// <summary>Stores in a SQLite file (created if missing). Nodes sharing the file must be on one machine.</summary>
+    public DistCronOptions UseSqlite(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        StoreFactory = sp => new StoreHandle(new SqliteJobStore(path, Logger(sp)), null);
+        return this;
+    }
+
+    /// <summary>
+    /// Runs exactly these jobs instead of every job found by the source generator (may be called several times; the
+    /// lists add up).
+    /// </summary>
+    public DistCronOptions AddJobs(IEnumerable<JobDefinition> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        _jobsGiven = true;
+        _jobs.AddRange(jobs);
+        return this;
+    }
+
+    /// <summary>The job definitions this node runs: those given to <see cref="AddJobs"/>, else every generated registration.</summary>
+    internal IReadOnlyList<JobDefinition> ResolveJobs() => _jobsGiven ? _jobs.ToArray() : DistCronJobRegistry.GetAll();
+
+    internal StoreHandle CreateStore(IServiceProvider services) =>
+        (StoreFactory ?? (sp => new StoreHandle(new SqliteJobStore(DefaultSqlitePath, Logger(sp)), null)))(services);
+
+    private static ILogger Logger(IServiceProvider services) =>
+        services.GetService<ILoggerFactory>()?.CreateLogger("DistCron.Storage") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+}
+
+/// <summary>A store plus what DistCron created for it and must dispose after it (an owned data source).</summary>
+internal sealed record StoreHandle(IJobStore Store, IAsyncDisposable? Owned);
+
+/// <summary>
+/// Holds resources DistCron created for the store. Resolved before the store is created, so the container disposes it
+/// after the store (reverse creation order): the store first, then its data source.
+/// </summary>
+internal sealed class OwnedStoreResources : IAsyncDisposable
+{
+    private readonly List<IAsyncDisposable> _owned = new();
+
+    public void Add(IAsyncDisposable? resource)
+    {
+        if (resource is null) return;
+        lock (_owned) _owned.Add(resource);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        IAsyncDisposable[] owned;
+        lock (_owned)
+        {
+            owned = _owned.ToArray();
+            _owned.Clear();
+        }
+
+        foreach (var resource in owned) await resource.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using DistCron.Diagnostics;
+using DistCron.Scheduling;
+using DistCron.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DistCron.Engine;
+
+/// <summary>
+/// Handles one claimed job from claim to completion: resolve the row's schedule, apply the misfire rule, verify, run
+/// the method in its own DI scope under a kept-alive lease and an optional timeout, and write one fenced completion.
+/// </summary>
+/// <remarks>
+/// At most one completion is ever written per claim, and none after the claim is lost. A run interrupted by shutdown
+/// (token cancelled after <see cref="DistCronOptions.ShutdownTimeout"/>) is released, like a crash: the occurrence
+/// runs again elsewhere. The returned task ends only when the job method has really returned, so an abandoned job
+/// keeps its concurrency slot.
+/// </remarks>
+internal sealed class JobRunner
+{
+    internal const int MaxErrorMessageLength = 2000;
+
+    private readonly EngineContext _context;
+
+    public JobRunner(EngineContext context) => _context = context;
+
+    /// <param name="claim">The claim.</param>
+    /// <param name="definition">The job's code-side definition (policy, timeout, retries, invoker).</param>
+    /// <param name="stopping">Shutdown has begun: do not start new runs.</param>
+    /// <param name="hardStop">The shutdown timeout passed: cancel running jobs.</param>
+    public async Task RunAsync(ClaimedJob claim, JobDefinition definition, CancellationToken stopping, CancellationToken hardStop)
+    {
+        var name = claim.Token.JobName;
+        var resolved = ScheduleResolver.Resolve(claim.Schedule, claim.TimeZone, name);
+        if (!resolved.Success)
+        {
+            await MarkErroredAsync(claim, resolved.Error!).ConfigureAwait(false);
+            return;
+        }
+
+        var schedule = resolved.Schedule!;
+        var decision = RunRules.OnClaim(schedule, definition.Misfire, claim.OccurrenceAt, claim.DueAt, claim.Attempt,
+            claim.IsManualTrigger, _context.Clock.UtcNow, _context.MisfireThreshold);
+
+        if (!decision.Run)
+        {
+            await SkipAsync(claim, schedule).ConfigureAwait(false);
+            return;
+        }
+
+        if (stopping.IsCancellationRequested)
+        {
+            await ReleaseAsync(claim).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await VerifyAsync(claim, hardStop).ConfigureAwait(false)) return;
+        if (decision.Misfired) Log.MisfireCatchUp(_context.Logger, name, claim.OccurrenceAt, claim.DueAt);
+        await ExecuteAsync(claim, definition, schedule, decision, hardStop).ConfigureAwait(false);
+    }
+
+    private async Task ExecuteAsync(ClaimedJob claim, JobDefinition definition, JobSchedule schedule, ClaimDecision decision, CancellationToken hardStop)
+    {
+        var name = claim.Token.JobName;
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        using var timeout = definition.Timeout is { } limit ? new CancellationTokenSource(limit, _context.Time) : null;
+        using var onTimeout = timeout?.Token.Register(static state => ((CancellationTokenSource)state!).Cancel(), run);
+        using var keeperStop = new CancellationTokenSource();
+        var keeper = new LeaseKeeper(_context, claim.Token, claim.LeaseUntil, run);
+        var keeperTask = keeper.RunAsync(keeperStop.Token);
+
+        using var activity = StartActivity(claim);
+        var startedAt = _context.Clock.UtcNow;
+        _context.Metrics.StartLag(name, startedAt - claim.DueAt);
+        Log.RunStarted(_context.Logger, name, claim.OccurrenceAt, claim.Attempt);
+        var context = new JobContext(name, claim.OccurrenceAt, _context.NodeId, claim.Attempt, claim.Token.Fence, claim.IsManualTrigger);
+        var started = _context.Time.GetTimestamp();
+        var invocation = Task.Run(async () =>
+        {
+            var scope = _context.ScopeFactory.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                await definition.Invoker(scope.ServiceProvider, context, run.Token).ConfigureAwait(false);
+            }
+        });
+
+        Exception? error = null;
+        var abandoned = false;
+        try
+        {
+            if (definition.Timeout is { } max)
+            {
+                await invocation.WaitAsync(max + _context.AbandonGrace, _context.Time).ConfigureAwait(false);
+            }
+            else
+            {
+                await invocation.ConfigureAwait(false);
+            }
+        }
+        catch (TimeoutException) when (!invocation.IsCompleted)
+        {
+            abandoned = true;
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        var duration = _context.Time.GetElapsedTime(started);
+        keeperStop.Cancel();
+        await keeperTask.ConfigureAwait(false);
+
+        if (keeper.Lost)
+        {
+            LostClaim(name, claim.Token.Fence, "while running", activity);
+        }
+        else if (hardStop.IsCancellationRequested && (abandoned || error is OperationCanceledException))
+        {
+            Log.RunInterrupted(_context.Logger, name);
+            activity?.SetTag("distcron.status", "interrupted");
+            await ReleaseAsync(claim).ConfigureAwait(false);
+        }
+        else
+        {
+            var timedOut = timeout?.IsCancellationRequested == true && (abandoned || error is not null);
+            var status = error is null && !abandoned ? RunStatus.Succeeded : timedOut ? RunStatus.TimedOut : RunStatus.Failed;
+            if (abandoned) Log.RunAbandoned(_context.Logger, name, (long)_context.AbandonGrace.TotalMilliseconds);
+            await CompleteRunAsync(claim, definition, schedule, decision, status, error, startedAt, duration, activity).ConfigureAwait(false);
+        }
+
+        if (!invocation.IsCompleted)
+        {
+            // Abandoned or interrupted but still running: hold the slot until it really ends; its outcome is ignored.
+            try
+            {
+                await invocation.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Ignored by design: the run was already recorded, released or lost.
+            }
+        }
+    }
+
+    private async Task CompleteRunAsync(ClaimedJob claim, JobDefinition definition, JobSchedule schedule, ClaimDecision decision,
+        RunStatus status, Exception? error, DateTimeOffset startedAt, TimeSpan duration, Activity? activity)
+    {
+        var name = claim.Token.JobName;
+        var next = RunRules.AfterRun(schedule, definition.Misfire, decision, claim.OccurrenceAt, claim.Attempt,
+            status == RunStatus.Succeeded, definition.MaxRetries, definition.RetryDelay, _context.Clock.UtcNow, _context.MisfireThreshold);
+
+        var (errorType, errorMessage) = status switch
+        {
+            RunStatus.Succeeded => (null, null),
+            RunStatus.TimedOut => (error?.GetType().FullName ?? typeof(TimeoutException).FullName,
+                $"Timed out after {definition.Timeout}" + (error is null ? $"; the job ignored cancellation for {_context.AbandonGrace} and was abandoned" : $": {error.Message}")),
+            _ => (error?.GetType().FullName, error?.Message),
+        };
+
+        var completion = new Completion(claim.Token, status, claim.OccurrenceAt, claim.Attempt, startedAt, duration,
+            errorType, Truncate(errorMessage), next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger);
+
+        activity?.SetTag("distcron.status", status.ToString());
+        if (status != RunStatus.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, errorType);
+
+        var recorded = await CompleteWithRetryAsync(completion).ConfigureAwait(false);
+        if (recorded == false)
+        {
+            LostClaim(name, claim.Token.Fence, "at completion", activity);
+            return;
+        }
+
+        _context.Metrics.Completed(name, status.ToString(), duration, status != RunStatus.Succeeded);
+        if (status == RunStatus.Succeeded)
+        {
+            Log.RunSucceeded(_context.Logger, name, (long)duration.TotalMilliseconds, next.DueAt);
+        }
+        else
+        {
+            Log.RunFailed(_context.Logger, error, name, status.ToString(), (long)duration.TotalMilliseconds, claim.Attempt, next.DueAt, next.Attempt);
+        }
+    }
+
+    private async Task SkipAsync(ClaimedJob claim, JobSchedule schedule)
+    {
+        var next = RunRules.AfterSkip(schedule, _context.Clock.UtcNow);
+        var completion = new Completion(claim.Token, RunStatus.Skipped, claim.OccurrenceAt, claim.Attempt, null, TimeSpan.Zero,
+            null, null, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger);
+        var recorded = await CompleteWithRetryAsync(completion).ConfigureAwait(false);
+        if (recorded == false)
+        {
+            LostClaim(claim.Token.JobName, claim.Token.Fence, "at skip", null);
+            return;
+        }
+
+        if (recorded == true)
+        {
+            _context.Metrics.Completed(claim.Token.JobName, nameof(RunStatus.Skipped), null, failed: false);
+            Log.MisfireSkipped(_context.Logger, claim.Token.JobName, claim.OccurrenceAt, claim.DueAt,
+                (long)_context.MisfireThreshold.TotalMilliseconds, next.DueAt);
+        }
+    }
+
+    // True: recorded. False: the claim was lost (fence moved). Null: the store stayed unreachable; the lease will expire
+    // and the occurrence will be claimed again. Retrying is safe because the write is fenced: it can only ever apply
+    // while nobody else has claimed the row.
+    private async Task<bool?> CompleteWithRetryAsync(Completion completion)
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
+        var giveUpAfter = _context.LeaseDuration * 2;
+        var started = _context.Time.GetTimestamp();
+        using var limit = new CancellationTokenSource(giveUpAfter, _context.Time);
+        while (true)
+        {
+            try
+            {
+                return await _context.Store.CompleteAsync(completion, limit.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                if (limit.IsCancellationRequested || _context.Time.GetElapsedTime(started) >= giveUpAfter)
+                {
+                    Log.CompletionFailed(_context.Logger, completion.Claim.JobName, completion.Claim.Fence, ex.GetType().Name, EngineContext.Describe(ex));
+                    return null;
+                }
+
+                try
+                {
+                    await Task.Delay(backoff.NextDelay(), _context.Time, limit.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The next attempt reports the final failure.
+                }
+            }
+        }
+    }
+
+    private async Task<bool> VerifyAsync(ClaimedJob claim, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _context.Store.VerifyAsync(claim.Token, cancellationToken).ConfigureAwait(false)) return true;
+            LostClaim(claim.Token.JobName, claim.Token.Fence, "before start", null);
+        }
+        catch (Exception ex)
+        {
+            // Unsure whether we own it: do not run. The lease expires and the occurrence is claimed again.
+            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "verify", ex.GetType().Name, EngineContext.Describe(ex), 0);
+        }
+
+        return false;
+    }
+
+    private async Task ReleaseAsync(ClaimedJob claim)
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
+            await _context.Store.ReleaseAsync(claim.Token, limit.Token).ConfigureAwait(false);
+            Log.Released(_context.Logger, claim.Token.JobName, claim.Token.Fence);
+        }
+        catch (Exception ex)
+        {
+            // The lease expires on its own; the occurrence is claimed again after it.
+            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "release", ex.GetType().Name, EngineContext.Describe(ex), 0);
+        }
+    }
+
+    private async Task MarkErroredAsync(ClaimedJob claim, string reason)
+    {
+        Log.RowErrored(_context.Logger, claim.Token.JobName, reason);
+        try
+        {
+            using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
+            await _context.Store.MarkErroredAsync(claim.Token, reason, limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "mark errored", ex.GetType().Name, EngineContext.Describe(ex), 0);
+        }
+    }
+
+    private void LostClaim(string name, long fence, string stage, Activity? activity)
+    {
+        Log.LostClaim(_context.Logger, name, fence, stage);
+        _context.Metrics.LostClaim(name);
+        activity?.SetTag("distcron.status", "lost");
+    }
+
+    private Activity? StartActivity(ClaimedJob claim)
+    {
+        var activity = DistCronActivity.Source.StartActivity("distcron.run " + claim.Token.JobName, ActivityKind.Internal);
+        if (activity is null) return null;
+        activity.SetTag("distcron.job", claim.Token.JobName);
+        activity.SetTag("distcron.node", _context.NodeId);
+        activity.SetTag("distcron.occurrence", claim.OccurrenceAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
+        activity.SetTag("distcron.attempt", claim.Attempt);
+        activity.SetTag("distcron.fence", claim.Token.Fence);
+        return activity;
+    }
+
+    internal static string? Truncate(string? message) =>
+        message is null || message.Length <= MaxErrorMessageLength ? message : message[..(MaxErrorMessageLength - 1)] + "…";
+}

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using DistCron.Diagnostics;
+using DistCron.Scheduling;
+using DistCron.Storage;
+
+namespace DistCron.Engine;
+
+/// <summary>
+/// One node's scheduling loop: start up (migrate, seed, register), then claim due jobs into free slots, hand each to a
+/// <see cref="JobRunner"/>, and sleep until the earliest due time, a store signal, a freed slot or the poll interval —
+/// whichever comes first. Store outages are retried with capped backoff; they never end the loop.
+/// </summary>
+internal sealed class NodeLoop
+{
+    // Floor for the sleep after a round that claimed nothing although something looked due, so a stale due time
+    // (a row leased or claimed elsewhere a moment ago) cannot make the loop spin.
+    private static readonly TimeSpan IdleFloor = TimeSpan.FromMilliseconds(25);
+
+    private readonly EngineContext _context;
+    private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
+    private readonly JobRunner _runner;
+    private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
+    private readonly WakeSignal _wake = new();
+    private long _nextRegistration;
+
+    public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
+    {
+        _context = context;
+        _definitions = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
+        _runner = new JobRunner(context);
+    }
+
+    /// <summary>Jobs claimed by this node whose handling has not finished.</summary>
+    public int ActiveCount => _active.Count;
+
+    /// <summary>Runs until <paramref name="stopping"/> is cancelled, then drains: see <see cref="DrainAsync"/>.</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        if (_definitions.Count == 0) return;
+        using var hardStop = new CancellationTokenSource();
+        if (!await StartAsync(stopping).ConfigureAwait(false)) return;
+        Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
+        try
+        {
+            await LoopAsync(stopping, hardStop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await DrainAsync(hardStop).ConfigureAwait(false);
+            await UnregisterAsync().ConfigureAwait(false);
+            Log.NodeStopped(_context.Logger, _context.NodeId);
+        }
+    }
+
+    // Migrate, read the database clock, seed every job's first due time in one batch, register. All idempotent, so
+    // the whole sequence is simply retried while the store is unreachable. False: stopped before it succeeded.
+    private async Task<bool> StartAsync(CancellationToken stopping)
+    {
+        var backoff = Backoff.ForStore();
+        while (true)
+        {
+            try
+            {
+                if (_context.AutoMigrate) await _context.Store.MigrateAsync(stopping).ConfigureAwait(false);
+                var sent = _context.Clock.StartRoundTrip();
+                var now = await _context.Store.GetDatabaseTimeAsync(stopping).ConfigureAwait(false);
+                _context.Clock.Observe(now, sent);
+                await _context.Store.SeedAsync(_context.App, BuildSeed(now), stopping).ConfigureAwait(false);
+                await RegisterAsync(stopping).ConfigureAwait(false);
+                if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
+                return true;
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex)
+            {
+                if (!await BackOffAsync(backoff, "startup", ex, stopping).ConfigureAwait(false)) return false;
+            }
+        }
+    }
+
+    private List<SeedJob> BuildSeed(DateTimeOffset databaseNow)
+    {
+        var seed = new List<SeedJob>(_definitions.Count);
+        foreach (var definition in _definitions.Values.OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            // Definitions were validated at startup, so the schedule resolves.
+            var schedule = ScheduleResolver.Resolve(definition.Schedule, definition.TimeZone, definition.Name).Schedule!;
+            seed.Add(new SeedJob(definition.Name, definition.Schedule, definition.TimeZone, definition.DefinitionHash,
+                RunRules.FirstDue(schedule, databaseNow).DueAt));
+        }
+
+        return seed;
+    }
+
+    private async Task LoopAsync(CancellationToken stopping, CancellationToken hardStop)
+    {
+        var backoff = Backoff.ForStore();
+        while (!stopping.IsCancellationRequested)
+        {
+            var wake = _wake.WaitTask;
+            var delay = _context.PollInterval;
+            try
+            {
+                await RegisterIfDueAsync(stopping).ConfigureAwait(false);
+                var names = ClaimableNames();
+                var free = _context.MaxConcurrentJobs - _active.Count;
+                if (free > 0 && names.Count > 0)
+                {
+                    var sent = _context.Clock.StartRoundTrip();
+                    var batch = await _context.Store.ClaimDueAsync(_context.App, _context.NodeId, names, Math.Min(free, names.Count),
+                        _context.LeaseDuration, stopping).ConfigureAwait(false);
+                    _context.Clock.Observe(batch.DatabaseNow, sent);
+                    if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
+
+                    foreach (var claimed in batch.Claimed) Start(claimed, stopping, hardStop);
+                    if (batch.Claimed.Count >= free) continue; // a full batch: more may be due right now
+
+                    if (batch.EarliestDueAt is { } earliest) delay = Min(delay, _context.Clock.Until(earliest));
+                    if (batch.Claimed.Count == 0 && delay < IdleFloor) delay = IdleFloor;
+                }
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                if (!await BackOffAsync(backoff, "claim", ex, stopping).ConfigureAwait(false)) break;
+                continue;
+            }
+
+            delay = Min(delay, UntilRegistration());
+            await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
+        }
+    }
+
+    // A job this node is still running (or still waiting on after abandoning it) is not claimed again by this node.
+    private List<string> ClaimableNames()
+    {
+        var names = new List<string>(_definitions.Count);
+        foreach (var name in _definitions.Keys)
+        {
+            if (!_active.ContainsKey(name)) names.Add(name);
+        }
+
+        return names;
+    }
+
+    private void Start(ClaimedJob claimed, CancellationToken stopping, CancellationToken hardStop)
+    {
+        var name = claimed.Token.JobName;
+        _context.Metrics.Claimed(name);
+        Log.Claimed(_context.Logger, name, claimed.OccurrenceAt, claimed.Attempt, claimed.Token.Fence);
+
+        // Registered before the work starts, so the entry can never outlive the work.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _active[name] = done.Task;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (_definitions.TryGetValue(name, out var definition))
+                {
+                    await _runner.RunAsync(claimed, definition, stopping, hardStop).ConfigureAwait(false);
+                }
+                else
+                {
+                    Log.UnknownJob(_context.Logger, name);
+                    await _context.Store.ReleaseAsync(claimed.Token, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex)
+            {
+                // JobRunner handles every expected failure; this is a last resort so the slot is always freed.
+                Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "run handling", ex.GetType().Name, EngineContext.Describe(ex), 0);
+            }
+            finally
+            {
+                _active.TryRemove(new KeyValuePair<string, Task>(name, done.Task));
+                done.TrySetResult();
+                _wake.Set();
+            }
+        });
+    }
+
+    private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
+    {
+        if (delay <= TimeSpan.Zero || wake.IsCompleted || stopping.IsCancellationRequested) return;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var timer = Task.Delay(delay, _context.Time, cancel.Token);
+        Task signal;
+        try
+        {
+            signal = _context.Store.WaitForSignalAsync(_context.App, delay, cancel.Token);
+        }
+        catch (Exception ex)
+        {
+            signal = Task.FromException(ex);
+        }
+
+        var first = await Task.WhenAny(timer, signal, wake).ConfigureAwait(false);
+        if (first == signal && signal.IsFaulted)
+        {
+            // Signals are an optimisation; without them the timer still wakes the loop.
+            await Task.WhenAny(timer, wake).ConfigureAwait(false);
+        }
+
+        cancel.Cancel();
+        await Task.WhenAll(timer, signal).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+    }
+
+    private async Task RegisterIfDueAsync(CancellationToken stopping)
+    {
+        if (UntilRegistration() > TimeSpan.Zero) return;
+        await RegisterAsync(stopping).ConfigureAwait(false);
+    }
+
+    private async Task RegisterAsync(CancellationToken stopping)
+    {
+        var node = new NodeInfo(_context.App, _context.NodeId, Environment.MachineName, Environment.ProcessId, _definitions.Keys.ToArray());
+        await _context.Store.RegisterNodeAsync(node, _context.NodeLiveWindow, stopping).ConfigureAwait(false);
+        Interlocked.Exchange(ref _nextRegistration, _context.Time.GetTimestamp() + (long)(_context.RegistrationInterval.TotalSeconds * _context.Time.TimestampFrequency));
+    }
+
+    private TimeSpan UntilRegistration()
+    {
+        var remaining = Interlocked.Read(ref _nextRegistration) - _context.Time.GetTimestamp();
+        return remaining <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)remaining / _context.Time.TimestampFrequency);
+    }
+
+    /// <summary>
+    /// Graceful shutdown: claiming has stopped and unstarted claims release themselves; running jobs get
+    /// <see cref="DistCronOptions.ShutdownTimeout"/> to finish with their tokens untouched, then their tokens are cancelled
+    /// and they get <see cref="EngineContext.AbandonGrace"/> more to record or release their claims.
+    /// </summary>
+    private async Task DrainAsync(CancellationTokenSource hardStop)
+    {
+        var pending = _active.Values.ToArray();
+        if (pending.Length == 0) return;
+        var all = Task.WhenAll(pending);
+        if (await WaitAsync(all, _context.ShutdownTimeout).ConfigureAwait(false)) return;
+
+        Log.ShutdownTimeoutReached(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, _active.Count);
+        hardStop.Cancel();
+        await WaitAsync(all, _context.AbandonGrace + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+    }
+
+    private async Task<bool> WaitAsync(Task task, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource();
+        var timer = Task.Delay(timeout, _context.Time, cancel.Token);
+        var first = await Task.WhenAny(task, timer).ConfigureAwait(false);
+        cancel.Cancel();
+        return first == task;
+    }
+
+    private async Task UnregisterAsync()
+    {
+        try
+        {
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5), _context.Time);
+            await _context.Store.UnregisterNodeAsync(_context.App, _context.NodeId, limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "unregister", ex.GetType().Name, EngineContext.Describe(ex), 0);
+        }
+    }
+
+    private async Task<bool> BackOffAsync(Backoff backoff, string operation, Exception ex, CancellationToken stopping)
+    {
+        var delay = backoff.NextDelay();
+        Log.StoreUnavailable(_context.Logger, _context.Store.Kind, operation, ex.GetType().Name, EngineContext.Describe(ex), (long)delay.TotalMilliseconds);
+        try
+        {
+            await Task.Delay(delay, _context.Time, stopping).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

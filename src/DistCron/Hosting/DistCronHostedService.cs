@@ -1,0 +1,37 @@
+using DistCron.Diagnostics;
+using DistCron.Engine;
+using DistCron.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DistCron.Hosting;
+
+/// <summary>Hosts this process's DistCron node: a thin shell around <see cref="NodeLoop"/>.</summary>
+internal sealed class DistCronHostedService : BackgroundService
+{
+    private readonly NodeLoop _loop;
+
+    public DistCronHostedService(
+        IOptions<DistCronOptions> options,
+        IJobStore store,
+        IServiceScopeFactory scopeFactory,
+        ILoggerFactory loggerFactory,
+        DistCronMetrics metrics,
+        TimeProvider? time = null)
+    {
+        var settings = options.Value;
+        var nodeId = settings.NodeId ?? Engine.NodeId.ForCurrentProcess();
+        var context = new EngineContext(settings, nodeId, store, scopeFactory, time ?? TimeProvider.System,
+            loggerFactory.CreateLogger("DistCron"), metrics);
+        NodeId = nodeId;
+        _loop = new NodeLoop(context, settings.ResolveJobs());
+    }
+
+    /// <summary>This process's node id.</summary>
+    public string NodeId { get; }
+
+    // The loop never throws for store outages; it returns once stopping was requested and running jobs were drained.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => _loop.RunAsync(stoppingToken);
+}

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using DistCron.Internal;
+
+namespace DistCron.Scheduling;
+
+/// <summary>The result of resolving a schedule: either a <see cref="JobSchedule"/> or a reason it is invalid.</summary>
+internal readonly record struct ScheduleResolution(JobSchedule? Schedule, string? Error)
+{
+    public bool Success => Schedule is not null;
+}
+
+/// <summary>
+/// Turns (schedule text, time zone id, job name) into a <see cref="JobSchedule"/>, with the same parser the analyzer
+/// uses at build time. Results, including failures, are cached: the engine resolves the row of every claim.
+/// </summary>
+internal static class ScheduleResolver
+{
+    // Bounded so a store whose rows keep changing cannot grow the cache without limit; clearing is cheap to recover from.
+    private const int MaxCacheEntries = 10_000;
+    private static readonly ConcurrentDictionary<(string Schedule, string TimeZone, string Name), ScheduleResolution> Cache = new();
+
+    public static ScheduleResolution Resolve(string? schedule, string? timeZone, string jobName)
+    {
+        var key = (schedule ?? string.Empty, timeZone ?? string.Empty, jobName);
+        if (Cache.TryGetValue(key, out var cached)) return cached;
+        if (Cache.Count >= MaxCacheEntries) Cache.Clear();
+        return Cache[key] = ResolveUncached(schedule, timeZone, jobName);
+    }
+
+    private static ScheduleResolution ResolveUncached(string? schedule, string? timeZone, string jobName)
+    {
+        var parsed = ScheduleText.Parse(schedule, jobName);
+        if (!parsed.Success)
+        {
+            var reason = $"invalid schedule '{Printable(schedule)}': {parsed.Error}";
+            if (parsed.Hint is not null) reason += $" ({parsed.Hint})";
+            return new ScheduleResolution(null, reason);
+        }
+
+        if (!TimeZoneResolver.TryResolve(timeZone, out var zone))
+        {
+            return new ScheduleResolution(null,
+                $"unknown time zone '{Printable(timeZone)}': use an IANA id such as 'Europe/Paris', a Windows id such as 'Romance Standard Time', or 'UTC'");
+        }
+
+        return new ScheduleResolution(new JobSchedule(parsed.Expression!, zone, parsed.IncludeSeconds, parsed.ExpandedText), null);
+    }
+
+    // Row values come from a database anyone may have edited: keep them printable and short in messages and logs.
+    internal static string Printable(string? value)
+    {
+        if (value is null) return "(null)";
+        var shown = value.Length > 100 ? value[..100] + "…" : value;
+        return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
+    }
+}
