@@ -53,6 +53,8 @@ namespace DistCron.Internal
         private static readonly int[] SecondsFirstMin = { 0, 0, 0, 1, 1, 0 };
         private static readonly int[] SecondsFirstMax = { 59, 59, 23, 28, 12, 6 };
 
+        private const string CronosPrefix = "The given cron expression has an invalid format. ";
+
         public static ScheduleParseResult Parse(string? schedule, string jobName)
         {
             if (schedule == null || schedule.Trim().Length == 0)
@@ -78,7 +80,7 @@ namespace DistCron.Internal
             {
                 return ScheduleParseResult.Fail(
                     $"expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found {fields.Length}",
-                    null);
+                    "write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly");
             }
 
             var includeSeconds = fields.Length == 6;
@@ -99,8 +101,40 @@ namespace DistCron.Internal
             }
             catch (CronFormatException ex)
             {
-                return ScheduleParseResult.Fail(ex.Message, HintFor(fields, includeSeconds), includeSeconds, expanded);
+                return ScheduleParseResult.Fail(CronosReason(ex), HintFor(fields, includeSeconds, jobName), includeSeconds, expanded);
             }
+        }
+
+        /// <summary>
+        /// True when the expression has no occurrence at all, such as "0 0 30 2 *" (February never has a 30th).
+        /// Cronos searches a bounded range of years, so this is exact for cron's calendar.
+        /// </summary>
+        public static bool NeverFires(CronExpression expression) =>
+            expression.GetNextOccurrence(new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc), TimeZoneInfo.Utc) == null;
+
+        /// <summary>
+        /// True for a valid six-field schedule written the Quartz way ('?' for day-of-month) with numeric days of
+        /// week: Quartz counts 1 = Sunday, DistCron (like Unix cron) 0 or 7 = Sunday, 1 = Monday, so the job would
+        /// silently run one day later than meant.
+        /// </summary>
+        public static bool LooksLikeQuartzDayOfWeek(string? schedule)
+        {
+            if (schedule == null) return false;
+            var fields = schedule.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length != 6 || fields[3] != "?") return false;
+            foreach (var c in fields[5])
+            {
+                if (c >= '0' && c <= '9') return true;
+            }
+
+            return false;
+        }
+
+        private static string CronosReason(CronFormatException ex)
+        {
+            var message = ex.Message;
+            if (message.StartsWith(CronosPrefix, StringComparison.Ordinal)) message = message.Substring(CronosPrefix.Length);
+            return message.TrimEnd('.');
         }
 
         private static ScheduleParseResult ParseMacro(string text)
@@ -120,34 +154,53 @@ namespace DistCron.Internal
             }
             catch (CronFormatException ex)
             {
-                return ScheduleParseResult.Fail(ex.Message,
+                return ScheduleParseResult.Fail(CronosReason(ex),
                     "known macros: @every_second, @every_minute, @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually");
             }
         }
 
-        private static string? HintFor(string[] fields, bool includeSeconds)
+        private static string? HintFor(string[] fields, bool includeSeconds, string jobName)
         {
             var dayOfWeek = fields[fields.Length - 1];
-            var dayOfMonth = fields[fields.Length - 3];
-            if (includeSeconds && (LooksLikeYear(fields[5]) || fields[5].IndexOf('?') >= 0 && dayOfMonth.IndexOf('?') >= 0))
+            if (includeSeconds && LooksLikeYear(fields[5]))
             {
-                return "6 fields are read seconds first (second minute hour day-of-month month day-of-week); if you meant minute-first with a year, drop the year";
-            }
-
-            if (dayOfWeek.IndexOf('?') >= 0 && dayOfMonth.IndexOf('?') >= 0)
-            {
-                return "'?' may stand in only one of day-of-month and day-of-week (Quartz syntax); use '*' in the other";
+                return "6 fields are read seconds first (second minute hour day-of-month month day-of-week); the last field looks like a year, which DistCron does not support: drop it";
             }
 
             foreach (var part in dayOfWeek.Split(',', '-', '/', '#'))
             {
-                if (int.TryParse(part, out var n) && n > 7)
+                if (int.TryParse(part, out var n) && n > 7 && part.IndexOf('/') < 0)
                 {
-                    return "day-of-week is 0-7 (0 and 7 are Sunday) or SUN-SAT; Quartz numbers days 1-7 from Sunday";
+                    return "day-of-week is 0-7 (0 and 7 are Sunday, 1 is Monday) or SUN-SAT; Quartz numbers days 1-7 from Sunday";
                 }
             }
 
+            if (includeSeconds && ParsesAsStandard(fields, 0, jobName))
+            {
+                return "6 fields are read seconds first (second minute hour day-of-month month day-of-week); the first 5 fields alone are a valid minute-first schedule: if that is what you meant, remove the 6th field";
+            }
+
+            if (Array.Exists(fields, f => f.IndexOf('?') >= 0))
+            {
+                return "this looks like Quartz syntax: DistCron reads 5 fields minute-first or 6 fields seconds-first, '?' only in day-of-month or day-of-week, and day-of-week 0-7 with 0 and 7 Sunday";
+            }
+
             return null;
+        }
+
+        private static bool ParsesAsStandard(string[] fields, int start, string jobName)
+        {
+            var five = new string[5];
+            Array.Copy(fields, start, five, 0, 5);
+            try
+            {
+                CronExpression.Parse(ExpandHash(five, false, jobName), Cronos.CronFormat.Standard);
+                return true;
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
         }
 
         private static bool LooksLikeYear(string field) =>
@@ -236,6 +289,14 @@ namespace DistCron.Internal
 
             return hash;
         }
+
+        /// <summary>
+        /// Stable hash of a job definition with durations as values: they are hashed in their canonical invariant
+        /// form ("00:05:00"), so "0:5:0" and "00:05:00" give the same hash. The source generator uses this method
+        /// and emits the result as a literal; hand-written definitions should use it too.
+        /// </summary>
+        public static string DefinitionWithDurations(string name, string schedule, string timeZone, int misfire, TimeSpan? timeout, TimeSpan? retryDelay, int maxRetries) =>
+            Definition(name, schedule, timeZone, misfire, JobOptionText.Canonical(timeout), JobOptionText.Canonical(retryDelay), maxRetries);
 
         /// <summary>Stable hash of a job definition: SHA-256 of its canonical text, 16 lower-case hex digits.</summary>
         public static string Definition(string name, string schedule, string timeZone, int misfire, string? timeout, string? retryDelay, int maxRetries)

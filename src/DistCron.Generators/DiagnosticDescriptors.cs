@@ -1,0 +1,99 @@
+using Microsoft.CodeAnalysis;
+
+namespace DistCron.Generators
+{
+    /// <summary>Every diagnostic DistCron reports. Each message names the problem and says how to fix it.</summary>
+    internal static class DiagnosticDescriptors
+    {
+        private const string ScheduleCategory = "DistCron.Schedule";
+        private const string UsageCategory = "DistCron.Usage";
+
+        public static readonly DiagnosticDescriptor InvalidCronExpression = Create(
+            "DCRON0001", "Invalid cron expression",
+            "Schedule \"{0}\" is not a valid cron expression: {1}; {2}",
+            ScheduleCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor ScheduleNeverFires = Create(
+            "DCRON0002", "Schedule never fires",
+            "Schedule \"{0}\" has no occurrence in any year (a day that no month it allows has), so the job would never run; fix the day-of-month, month or day-of-week field",
+            ScheduleCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor UnknownTimeZone = Create(
+            "DCRON0003", "Unknown time zone id",
+            "Time zone \"{0}\" is not a known IANA or Windows time zone id; {1}",
+            ScheduleCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor InvalidDuration = Create(
+            "DCRON0004", "Invalid duration text",
+            "{0} \"{1}\" is not a duration written hh:mm:ss; write it like \"00:05:00\" (five minutes) or \"1.00:00:00\" (one day)",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor DurationOutOfRange = Create(
+            "DCRON0005", "Duration out of range",
+            "{0} \"{1}\" must be {2}",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor NegativeMaxRetries = Create(
+            "DCRON0006", "Negative MaxRetries",
+            "MaxRetries is {0}, but it cannot be negative; use 0 for no retries or a positive count",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor GenericJobMethod = Create(
+            "DCRON0007", "Generic job method",
+            "Job method '{0}' {1}; a job is invoked without type arguments, so declare it as a non-generic method of a non-generic type",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor JobMethodNotAccessible = Create(
+            "DCRON0008", "Job method not accessible to generated code",
+            "Job method '{0}' cannot be called by the generated registration because {1}; make it internal or public",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor UnsupportedParameter = Create(
+            "DCRON0009", "Unsupported job parameter",
+            "Parameter '{0}' of job method '{1}' {2}; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor UnsupportedReturnType = Create(
+            "DCRON0010", "Unsupported job return type",
+            "Job method '{0}' {1}",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor DuplicateJobName = Create(
+            "DCRON0011", "Duplicate job name",
+            "Job name \"{0}\" is used by {1} methods in this assembly ({2}); give each job a unique Name",
+            UsageCategory, DiagnosticSeverity.Error, WellKnownDiagnosticTags.CompilationEnd);
+
+        public static readonly DiagnosticDescriptor InvalidJobName = Create(
+            "DCRON0012", "Invalid job name",
+            "Job name \"{0}\" is invalid: {1}; {2}",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor MethodCannotBeJob = Create(
+            "DCRON0013", "Method cannot be a job",
+            "Method '{0}' cannot be a job because it {1}",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor InvalidMisfirePolicy = Create(
+            "DCRON0014", "Undefined misfire policy",
+            "Misfire value {0} is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor QuartzDayOfWeek = Create(
+            "DCRON0015", "Quartz-style day-of-week numbers",
+            "Schedule \"{0}\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday; write day names such as MON-FRI to say which days you mean",
+            ScheduleCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor[] All =
+        {
+            InvalidCronExpression, ScheduleNeverFires, UnknownTimeZone, InvalidDuration, DurationOutOfRange,
+            NegativeMaxRetries, GenericJobMethod, JobMethodNotAccessible, UnsupportedParameter, UnsupportedReturnType,
+            DuplicateJobName, InvalidJobName, MethodCannotBeJob, InvalidMisfirePolicy, QuartzDayOfWeek,
+        };
+
+        /// <summary>Documentation page of a diagnostic; every ID has one in docs/diagnostics.</summary>
+        public static string HelpLink(string id) => "https://github.com/distcron/distcron/blob/main/docs/diagnostics/" + id + ".md";
+
+        private static DiagnosticDescriptor Create(string id, string title, string message, string category, DiagnosticSeverity severity, params string[] tags) =>
+            new DiagnosticDescriptor(id, title, message, category, severity, isEnabledByDefault: true, helpLinkUri: HelpLink(id), customTags: tags);
+    }
+}

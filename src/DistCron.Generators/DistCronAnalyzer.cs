@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace DistCron.Generators
+{
+    /// <summary>
+    /// Reports invalid <c>[DistributedCron]</c> usages at build time, on the exact span at fault: the string literal
+    /// of a bad schedule, time zone, name or duration, and the method name (or parameter) for a bad method shape.
+    /// It runs the same <see cref="JobParser"/> as the generator, and the same Cronos parsing as the runtime.
+    /// </summary>
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    public sealed class DistCronAnalyzer : DiagnosticAnalyzer
+    {
+        /// <inheritdoc/>
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.All);
+
+        /// <inheritdoc/>
+        public override void Initialize(AnalysisContext context)
+        {
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.EnableConcurrentExecution();
+            context.RegisterCompilationStartAction(start =>
+            {
+                var attributeType = start.Compilation.GetTypeByMetadataName(JobParser.AttributeMetadataName);
+                if (attributeType is null)
+                {
+                    return;
+                }
+
+                var names = new ConcurrentQueue<NamedJob>();
+                start.RegisterSymbolAction(
+                    symbolContext => Analyze((IMethodSymbol)symbolContext.Symbol, attributeType, symbolContext.ReportDiagnostic, names, symbolContext.CancellationToken),
+                    SymbolKind.Method);
+
+                // Local functions and lambdas are not symbols that symbol actions visit; they can never be jobs, but
+                // an attribute on one must still be reported rather than silently ignored.
+                start.RegisterSyntaxNodeAction(
+                    nodeContext =>
+                    {
+                        var symbol = nodeContext.Node is LocalFunctionStatementSyntax
+                            ? nodeContext.SemanticModel.GetDeclaredSymbol(nodeContext.Node, nodeContext.CancellationToken)
+                            : nodeContext.SemanticModel.GetSymbolInfo(nodeContext.Node, nodeContext.CancellationToken).Symbol;
+                        if (symbol is IMethodSymbol method)
+                        {
+                            Analyze(method, attributeType, nodeContext.ReportDiagnostic, null, nodeContext.CancellationToken);
+                        }
+                    },
+                    SyntaxKind.LocalFunctionStatement, SyntaxKind.ParenthesizedLambdaExpression, SyntaxKind.SimpleLambdaExpression);
+
+                start.RegisterCompilationEndAction(end => ReportDuplicates(names, end.ReportDiagnostic));
+            });
+        }
+
+        private static void Analyze(IMethodSymbol method, INamedTypeSymbol attributeType, Action<Diagnostic> report, ConcurrentQueue<NamedJob>? names, CancellationToken cancellationToken)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeType))
+                {
+                    continue;
+                }
+
+                var outcome = JobParser.Parse(method, attribute, includeWarnings: true, cancellationToken);
+                var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+                foreach (var problem in outcome.Problems)
+                {
+                    report(Diagnostic.Create(problem.Descriptor, LocationOf(problem.Site, problem.ParameterIndex, method, syntax), problem.Arguments));
+                }
+
+                if (names != null && outcome.Name != null && JobNameIsValid(outcome))
+                {
+                    var where = outcome.NameIsExplicit ? LocationOf(ProblemSite.Name, -1, method, syntax) : LocationOf(ProblemSite.Method, -1, method, syntax);
+                    names.Enqueue(new NamedJob(outcome.Name, where, method.ContainingType?.Name + "." + method.Name));
+                }
+            }
+        }
+
+        private static bool JobNameIsValid(JobParseOutcome outcome) =>
+            outcome.Problems.All(p => p.Descriptor.Id != DiagnosticDescriptors.InvalidJobName.Id);
+
+        private static void ReportDuplicates(ConcurrentQueue<NamedJob> names, Action<Diagnostic> report)
+        {
+            foreach (var group in names.GroupBy(n => n.Name, StringComparer.Ordinal))
+            {
+                var jobs = group.OrderBy(n => n.Location.SourceTree?.FilePath, StringComparer.Ordinal).ThenBy(n => n.Location.SourceSpan.Start).ToList();
+                if (jobs.Count < 2)
+                {
+                    continue;
+                }
+
+                var methods = string.Join(", ", jobs.Select(j => j.Method));
+                foreach (var job in jobs)
+                {
+                    report(Diagnostic.Create(DiagnosticDescriptors.DuplicateJobName, job.Location, job.Name, jobs.Count, methods));
+                }
+            }
+        }
+
+        private static Location LocationOf(ProblemSite site, int parameterIndex, IMethodSymbol method, AttributeSyntax? attribute)
+        {
+            var methodLocation = method.Locations.FirstOrDefault() ?? Location.None;
+            switch (site)
+            {
+                case ProblemSite.Method:
+                    return methodLocation;
+                case ProblemSite.Parameter:
+                    return parameterIndex >= 0 && parameterIndex < method.Parameters.Length
+                        ? method.Parameters[parameterIndex].Locations.FirstOrDefault() ?? methodLocation
+                        : methodLocation;
+            }
+
+            var arguments = attribute?.ArgumentList?.Arguments ?? default;
+            foreach (var argument in arguments)
+            {
+                var matches = site == ProblemSite.Schedule
+                    ? argument.NameEquals is null && (argument.NameColon is null || argument.NameColon.Name.Identifier.ValueText == "schedule")
+                    : argument.NameEquals?.Name.Identifier.ValueText == site.ToString();
+                if (matches)
+                {
+                    return argument.Expression.GetLocation();
+                }
+            }
+
+            return attribute?.GetLocation() ?? methodLocation;
+        }
+
+        private sealed class NamedJob
+        {
+            public NamedJob(string name, Location location, string method)
+            {
+                Name = name;
+                Location = location;
+                Method = method;
+            }
+
+            public string Name { get; }
+
+            public Location Location { get; }
+
+            public string Method { get; }
+        }
+    }
+}
