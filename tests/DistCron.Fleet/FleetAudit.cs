@@ -11,6 +11,7 @@ namespace DistCron.Fleet;
 /// <param name="Events">Kills, freezes and database outages, with their times.</param>
 /// <param name="Lease">The nodes' lease duration.</param>
 /// <param name="Poll">The nodes' poll interval.</param>
+/// <param name="MisfireThreshold">The nodes' misfire threshold: a claim later than this collapses missed slots.</param>
 public sealed record AuditInput(
     IReadOnlyCollection<string> Jobs,
     DateTimeOffset WindowFrom,
@@ -19,7 +20,8 @@ public sealed record AuditInput(
     IReadOnlyList<CompletionRow> Completions,
     FleetEvents Events,
     TimeSpan Lease,
-    TimeSpan Poll);
+    TimeSpan Poll,
+    TimeSpan MisfireThreshold);
 
 /// <summary>The audit's figures and every violation found.</summary>
 public sealed record AuditReport(
@@ -35,6 +37,9 @@ public sealed record AuditReport(
     int DuplicatesAfterOutage,
     int DuplicatesCompleted,
     int IncompleteRuns,
+    int IncompleteAfterKill,
+    int IncompleteAfterFreeze,
+    int IncompleteAfterOutage,
     int Kills,
     int Freezes,
     int DatabaseRestarts,
@@ -47,7 +52,7 @@ public sealed record AuditReport(
         $"runs={RunsStarted} completions={Completions} kills={Kills} restarts={DatabaseRestarts} freezes={Freezes} " +
         $"duplicates-started={DuplicatesStarted} (after-kill={DuplicatesAfterKill} after-freeze={DuplicatesAfterFreeze} after-outage={DuplicatesAfterOutage}) " +
         $"duplicates-completed={DuplicatesCompleted} lost={Lost} slots={Slots} ran={SlotsRan} coalesced={SlotsCoalesced} " +
-        $"incomplete={IncompleteRuns} violations={Violations.Count}");
+        $"incomplete={IncompleteRuns} (kill={IncompleteAfterKill} freeze={IncompleteAfterFreeze} outage={IncompleteAfterOutage}) violations={Violations.Count}");
 
     /// <summary>The summary plus the first violations, for an assertion message.</summary>
     public string Describe(int maxViolations = 30) =>
@@ -72,6 +77,9 @@ public sealed record AuditReport(
 /// of p that never completed, the moment another node could take it over: max(its start, the kill/freeze of its node
 /// or the end of a database outage around it) + lease + poll + slack. A slot with no run and no such excuse is LOST.
 /// </item>
+/// <item><b>Unfinished</b>. An occurrence of the window that started but that no claim ever completed: an
+/// interrupted run (killed, frozen, cut off) must be claimed and run again after its lease, since the row still
+/// points at that occurrence. Counted with the lost ones.</item>
 /// <item><b>Duplicate start</b>. One occurrence started under two or more claims. Allowed (and counted) only when
 /// each superseded claim (all but the highest fence) never completed AND was interrupted: its node was SIGKILLed or
 /// SIGSTOPped, or the database was down, between its start and the time its lease could lapse. The re-run after the
@@ -83,9 +91,10 @@ public sealed record AuditReport(
 /// pair of completions of one job whose finish order contradicts their fence order.</item>
 /// <item><b>Phantom completion</b>. A "succeeded" completion whose claim has no audit row: history says the job ran
 /// when its body never started.</item>
-/// <item><b>Misfire policy</b>. While the database is down nothing can run; when it is back, RunOnce means ONE
-/// catch-up per job for all the occurrences missed, not one run per missed second. Two or more runs of occurrences
-/// that came due while the database was surely down (more than a second inside the outage) is a violation.</item>
+/// <item><b>Misfire policy</b>. While the database is down nothing can run. When it is back, an occurrence claimed
+/// more than the misfire threshold late has misfired, and RunOnce means ONE catch-up per job for all of them, not one
+/// run per missed second. So among the occurrences that came due while the database was surely down (a second inside
+/// the outage) and more than threshold + 1 s before it came back, at most one may run per job.</item>
 /// </list>
 /// <para>Database times (audit <c>started_at</c>, <c>runs.finished_at</c>) come from the one database server, so
 /// they are comparable; harness event times come from the same machine's clock. Node clocks (possibly skewed on
@@ -114,25 +123,27 @@ public static class FleetAudit
             .ToDictionary(g => g.Key, g => g.First());
 
         // Rule 1: lost slots.
-        int slots = 0, ran = 0, coalesced = 0, lost = 0;
+        int slots = 0, ran = 0, coalesced = 0, lost = 0, unfinishedCount = 0;
         var auditByJob = input.Audit.ToLookup(a => a.Job, StringComparer.Ordinal);
         var completionsByJob = input.Completions.ToLookup(c => c.Job, StringComparer.Ordinal);
         var firstSlot = CeilingToSecond(input.WindowFrom);
         foreach (var job in input.Jobs.Order(StringComparer.Ordinal))
         {
-            var occurrences = new SortedDictionary<DateTimeOffset, DateTimeOffset>(); // occurrence -> busyEnd
-            foreach (var row in auditByJob[job])
-            {
-                var end = completionsByClaim.ContainsKey((job, row.Fence))
-                    ? DateTimeOffset.MinValue // its completion below gives the exact end
-                    : TakeoverBound(row, kills, freezes, outages, input.Lease, input.Poll);
-                occurrences[row.OccurrenceAt] = Max(occurrences.GetValueOrDefault(row.OccurrenceAt, DateTimeOffset.MinValue), end);
-            }
-
+            // occurrence -> busyEnd. A completed occurrence ends exactly at its (latest) completion; only an occurrence
+            // that no claim ever completed falls back to the bound of when its claims could be taken over.
+            var occurrences = new SortedDictionary<DateTimeOffset, DateTimeOffset>();
             foreach (var completion in completionsByJob[job])
             {
                 occurrences[completion.OccurrenceAt] = Max(
                     occurrences.GetValueOrDefault(completion.OccurrenceAt, DateTimeOffset.MinValue), completion.FinishedAt);
+            }
+
+            var completedOccurrences = occurrences.Keys.ToHashSet();
+            foreach (var row in auditByJob[job].Where(r => !completedOccurrences.Contains(r.OccurrenceAt)))
+            {
+                occurrences[row.OccurrenceAt] = Max(
+                    occurrences.GetValueOrDefault(row.OccurrenceAt, DateTimeOffset.MinValue),
+                    TakeoverBound(row, kills, freezes, outages, input.Lease, input.Poll));
             }
 
             var ranAt = auditByJob[job].Select(a => a.OccurrenceAt).ToHashSet();
@@ -162,6 +173,15 @@ public static class FleetAudit
             foreach (var range in Ranges(lostRun))
             {
                 violations.Add($"LOST: {job} has no run and no misfire excuse for {range}");
+            }
+
+            foreach (var unfinished in auditByJob[job]
+                         .Where(r => r.OccurrenceAt >= firstSlot && r.OccurrenceAt <= input.WindowTo && !completedOccurrences.Contains(r.OccurrenceAt))
+                         .GroupBy(r => r.OccurrenceAt))
+            {
+                unfinishedCount++;
+                violations.Add($"UNFINISHED: {job} @ {Format(unfinished.Key)} started ({string.Join(", ", unfinished.Select(r => $"fence {r.Fence} on {r.NodeId}"))}) " +
+                               "but no claim of it ever completed; an interrupted occurrence must be run again");
             }
         }
 
@@ -246,7 +266,7 @@ public static class FleetAudit
         foreach (var outage in outages)
         {
             var surelyDownFrom = outage.From + TimeSpan.FromSeconds(1);
-            var surelyDownTo = outage.To - TimeSpan.FromSeconds(1);
+            var surelyDownTo = outage.To - input.MisfireThreshold - TimeSpan.FromSeconds(1);
             foreach (var job in input.Audit
                          .Where(a => a.OccurrenceAt >= surelyDownFrom && a.OccurrenceAt <= surelyDownTo)
                          .GroupBy(a => a.Job)
@@ -257,10 +277,15 @@ public static class FleetAudit
             }
         }
 
-        var incomplete = input.Audit.Count(a => !completionsByClaim.ContainsKey((a.Job, a.Fence)));
+        // Runs that started and never completed, by what interrupted them (none: the graceful stop at the end, or a
+        // lost lease with no outside cause, which shows up as a violation of rule 2 if the occurrence was re-run).
+        var incomplete = input.Audit.Where(a => !completionsByClaim.ContainsKey((a.Job, a.Fence)))
+            .Select(a => Interruption(a, kills, freezes, outages, input.Lease))
+            .ToList();
         return new AuditReport(
-            slots, ran, coalesced, lost, input.Audit.Count, input.Completions.Count,
-            duplicatesStarted, afterKill, afterFreeze, afterOutage, duplicatesCompleted, incomplete,
+            slots, ran, coalesced, lost + unfinishedCount, input.Audit.Count, input.Completions.Count,
+            duplicatesStarted, afterKill, afterFreeze, afterOutage, duplicatesCompleted,
+            incomplete.Count, incomplete.Count(c => c == "kill"), incomplete.Count(c => c == "freeze"), incomplete.Count(c => c == "outage"),
             kills.Count, freezes.Count, outages.Count, violations);
     }
 

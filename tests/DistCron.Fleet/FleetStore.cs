@@ -25,13 +25,16 @@ public abstract class FleetStore
 /// <summary>A PostgreSQL database: DistCron's tables in <paramref name="schema"/>, the audit in <c>public</c>.</summary>
 public sealed class PostgresFleetStore(string connectionString, string schema = "distcron") : FleetStore
 {
+    // The harness outlives database restarts: a pooled connection would be a dead socket afterwards.
+    private readonly string _harnessConnection = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+
     public override string Kind => "postgres";
 
     public override string NodeConnection => connectionString;
 
     public override async Task CreateAuditTableAsync(CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(_harnessConnection);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(AuditSql.PostgresCreate, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -70,7 +73,7 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
 
     private async Task<DbDataReader> QueryAsync(string sql, string app, CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(connectionString);
+        var connection = new NpgsqlConnection(_harnessConnection);
         await connection.OpenAsync(cancellationToken);
         var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("app", app);

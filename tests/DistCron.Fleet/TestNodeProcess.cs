@@ -14,6 +14,7 @@ public sealed class TestNodeProcess : IAsyncDisposable
     private readonly object _logGate = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _runLines;
+    private TaskCompletionSource _nextRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _logClosed;
 
     private TestNodeProcess(string nodeId, Process process, StreamWriter log)
@@ -37,6 +38,12 @@ public sealed class TestNodeProcess : IAsyncDisposable
 
     /// <summary>How many "run" lines the node printed.</summary>
     public int RunLines => Volatile.Read(ref _runLines);
+
+    /// <summary>
+    /// Completes when the node prints its next "run" line. The line is printed after the audit row is written and
+    /// before the run's 100-300 ms of work, so a signal sent right after lands in the middle of that run.
+    /// </summary>
+    public Task NextRun => Volatile.Read(ref _nextRun).Task;
 
     /// <summary>True while stopped by <see cref="Freeze"/>.</summary>
     public bool IsFrozen { get; private set; }
@@ -90,12 +97,17 @@ public sealed class TestNodeProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL, no goodbye: its leases stay in the database until they expire.</summary>
+    /// <remarks>
+    /// The node is a single process (the dotnet muxer runs the app in-process), so there is no tree to walk; walking
+    /// it (<c>Kill(entireProcessTree: true)</c>) scans /proc and took hundreds of milliseconds on a loaded machine,
+    /// long enough for an aimed kill to miss the run it aimed at.
+    /// </remarks>
     public void Kill()
     {
         WasKilled = true;
         try
         {
-            _process.Kill(entireProcessTree: true);
+            _process.Kill();
         }
         catch (InvalidOperationException)
         {
@@ -195,7 +207,11 @@ public sealed class TestNodeProcess : IAsyncDisposable
         if (line is null) return;
         if (!isError)
         {
-            if (line.StartsWith("run ", StringComparison.Ordinal)) Interlocked.Increment(ref _runLines);
+            if (line.StartsWith("run ", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _runLines);
+                Interlocked.Exchange(ref _nextRun, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            }
             else if (line.StartsWith("ready ", StringComparison.Ordinal))
             {
                 ReadyLine = line;

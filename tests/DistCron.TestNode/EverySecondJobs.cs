@@ -26,7 +26,7 @@ public static class EverySecondJobs
                 timeout: null,
                 retryDelay: null,
                 maxRetries: 0,
-                definitionHash: StableHash.Definition(name, Schedule, "UTC", (int)MisfirePolicy.RunOnce, null, null, 0),
+                definitionHash: StableHash.DefinitionWithDurations(name, Schedule, "UTC", (int)MisfirePolicy.RunOnce, null, null, 0),
                 declaringType: typeof(EverySecondJobs).FullName!,
                 methodName: nameof(RunBody.RunAsync),
                 invoker: static (services, context, cancellationToken) =>

@@ -23,13 +23,14 @@ public sealed record NodeArguments(
     TimeSpan Lease,
     TimeSpan Heartbeat,
     TimeSpan Poll,
+    TimeSpan MisfireThreshold,
     TimeSpan MinWork,
     TimeSpan MaxWork)
 {
     public const string Usage =
         "usage: DistCron.TestNode --store postgres|sqlite --connection <connection string | sqlite file> --app <name>\n" +
         "       [--jobs N=10] [--node-id <id>] [--clock-skew <seconds, may be negative>=0] [--lease <s>=5]\n" +
-        "       [--heartbeat <s>=1] [--poll <s>=1] [--work-ms <min>-<max>=100-300]";
+        "       [--heartbeat <s>=1] [--poll <s>=1] [--misfire-threshold <s>=60] [--work-ms <min>-<max>=100-300]";
 
     /// <summary>For SQLite, the audit rows go to <c>&lt;file&gt;.audit</c>: outside DistCron's own file and locks.</summary>
     public string AuditPath => Store == StoreKind.Sqlite ? Connection + ".audit" : Connection;
@@ -81,6 +82,7 @@ public sealed record NodeArguments(
         var lease = TimeSpan.FromSeconds(Number("lease", 5, 0.5, 3_600));
         var heartbeat = TimeSpan.FromSeconds(Number("heartbeat", 1, 0.1, 3_600));
         var poll = TimeSpan.FromSeconds(Number("poll", 1, 0.05, 3_600));
+        var misfireThreshold = TimeSpan.FromSeconds(Number("misfire-threshold", 60, 0.1, 86_400));
         var work = (Optional("work-ms") ?? "100-300").Split('-');
         if (work.Length != 2
             || !int.TryParse(work[0], CultureInfo.InvariantCulture, out var minWork)
@@ -90,9 +92,9 @@ public sealed record NodeArguments(
             throw new ArgumentException("--work-ms must be '<min>-<max>' milliseconds with 0 <= min <= max, e.g. 100-300.");
         }
 
-        if (heartbeat >= lease)
+        if (heartbeat * 2 >= lease)
         {
-            throw new ArgumentException($"--heartbeat ({heartbeat.TotalSeconds}s) must be shorter than --lease ({lease.TotalSeconds}s).");
+            throw new ArgumentException($"--heartbeat ({heartbeat.TotalSeconds}s) must be less than half of --lease ({lease.TotalSeconds}s).");
         }
 
         if (values.Count > 0)
@@ -100,7 +102,7 @@ public sealed record NodeArguments(
             throw new ArgumentException($"unknown option(s): {string.Join(", ", values.Keys.Select(k => "--" + k))}.\n{Usage}");
         }
 
-        return new NodeArguments(store, connection, app, jobs, nodeId, skew, lease, heartbeat, poll,
+        return new NodeArguments(store, connection, app, jobs, nodeId, skew, lease, heartbeat, poll, misfireThreshold,
             TimeSpan.FromMilliseconds(minWork), TimeSpan.FromMilliseconds(maxWork));
     }
 }

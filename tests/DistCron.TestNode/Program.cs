@@ -36,7 +36,8 @@ builder.Services.AddSingleton(audit);
 builder.Services.AddSingleton<RunBody>();
 builder.Services.AddScoped<GeneratedJobs>();
 
-var handBuilt = EverySecondJobs.Build(arguments.Jobs);
+// AddJobs replaces the generated list, so the generated jobs are added back explicitly.
+var jobs = EverySecondJobs.Build(arguments.Jobs).Concat(DistCronJobRegistry.GetAll()).ToArray();
 builder.Services.AddDistCron(o =>
 {
     if (arguments.Store == StoreKind.Postgres) o.UsePostgres(arguments.Connection);
@@ -46,14 +47,14 @@ builder.Services.AddDistCron(o =>
     o.PollInterval = arguments.Poll;
     o.LeaseDuration = arguments.Lease;
     o.HeartbeatInterval = arguments.Heartbeat;
-    o.AddJobs(handBuilt);
+    o.MisfireThreshold = arguments.MisfireThreshold;
+    o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+    o.MaxConcurrentJobs = 64; // a lone survivor must still keep up with every job of the fleet
+    o.AddJobs(jobs);
 });
 
 using var host = builder.Build();
-var jobNames = handBuilt.Select(d => d.Name)
-    .Concat(DistCronJobRegistry.GetAll().Select(d => d.Name))
-    .Distinct(StringComparer.Ordinal)
-    .Order(StringComparer.Ordinal);
+var jobNames = jobs.Select(d => d.Name).Order(StringComparer.Ordinal);
 host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
     Console.Out.WriteLine($"ready node={arguments.NodeId} pid={Environment.ProcessId} skew={arguments.ClockSkew.TotalSeconds}s jobs={string.Join(',', jobNames)}"));
 
