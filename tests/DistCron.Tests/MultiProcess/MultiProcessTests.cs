@@ -40,13 +40,14 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         await fleet.StartAsync(timeout.Token);
 
         var from = DateTimeOffset.UtcNow.AddSeconds(1);
-        await Task.Delay(TimeSpan.FromSeconds(7), timeout.Token);
+        await Task.Delay(TimeSpan.FromSeconds(6), timeout.Token);
         // The victim is the busiest node (claims race; one node may win most of them), killed right after it started a run.
         var slot = Enumerable.Range(0, fleet.Count).MaxBy(s => fleet[s]!.RunLines);
         var victim = fleet[slot]!;
-        var midRun = await Task.WhenAny(victim.NextRun, Task.Delay(TimeSpan.FromSeconds(5), timeout.Token)) == victim.NextRun;
+        var nextRun = victim.NextRun;
+        var midRun = await Task.WhenAny(nextRun, Task.Delay(TimeSpan.FromSeconds(5), timeout.Token)) == nextRun;
         fleet.Kill(slot);
-        await Task.Delay(TimeSpan.FromSeconds(8), timeout.Token);
+        await Task.Delay(TimeSpan.FromSeconds(7), timeout.Token);
         var to = DateTimeOffset.UtcNow;
 
         // The survivors take over the killed node's claims once its lease expires, and catch up.
@@ -61,7 +62,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         // With a one-minute misfire threshold nothing is collapsed: every slot of the window has its own run.
         Assert.Equal(0, report.SlotsCoalesced);
         Assert.Equal(report.Slots, report.SlotsRan);
-        Assert.True(report.Slots >= fleet.JobNames.Count * 14, $"window too short to mean anything: {report.Summary}");
+        Assert.True(report.Slots >= fleet.JobNames.Count * 12, $"window too short to mean anything: {report.Summary}");
         Assert.True(victim.RunLines > 0, "the killed node never ran a job, so its death proved nothing");
     }
 
