@@ -16,6 +16,9 @@ internal sealed class NodeLoop
     // (a row leased or claimed elsewhere a moment ago) cannot make the loop spin.
     private static readonly TimeSpan IdleFloor = TimeSpan.FromMilliseconds(25);
 
+    // Waking a hair early (the clock estimate is within half a round trip) costs one more claim, not a busy loop.
+    private static readonly TimeSpan MinSleep = TimeSpan.FromMilliseconds(1);
+
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
@@ -109,17 +112,24 @@ internal sealed class NodeLoop
                 var free = _context.MaxConcurrentJobs - _active.Count;
                 if (free > 0 && names.Count > 0)
                 {
+                    // Not cancelled by shutdown: a claim that committed but surfaced as "cancelled" would leave rows
+                    // leased to a node that no longer runs them. Its runners release claims made after stopping.
+                    using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
                     var sent = _context.Clock.StartRoundTrip();
                     var batch = await _context.Store.ClaimDueAsync(_context.App, _context.NodeId, names, Math.Min(free, names.Count),
-                        _context.LeaseDuration, stopping).ConfigureAwait(false);
+                        _context.LeaseDuration, claimLimit.Token).ConfigureAwait(false);
                     _context.Clock.Observe(batch.DatabaseNow, sent);
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
 
                     foreach (var claimed in batch.Claimed) Start(claimed, stopping, hardStop);
                     if (batch.Claimed.Count >= free) continue; // a full batch: more may be due right now
 
-                    if (batch.EarliestDueAt is { } earliest) delay = Min(delay, _context.Clock.Until(earliest));
-                    if (batch.Claimed.Count == 0 && delay < IdleFloor) delay = IdleFloor;
+                    if (batch.EarliestDueAt is { } earliest)
+                    {
+                        delay = Min(delay, _context.Clock.Until(earliest));
+                        if (earliest > batch.DatabaseNow && delay < MinSleep) delay = MinSleep;
+                        else if (batch.Claimed.Count == 0 && earliest <= batch.DatabaseNow && delay < IdleFloor) delay = IdleFloor;
+                    }
                 }
             }
             catch (Exception) when (stopping.IsCancellationRequested)
@@ -128,7 +138,7 @@ internal sealed class NodeLoop
             }
             catch (Exception ex)
             {
-                if (!await BackOffAsync(backoff, "claim", ex, stopping).ConfigureAwait(false)) break;
+                if (!await BackOffAsync(backoff, "poll", ex, stopping).ConfigureAwait(false)) break;
                 continue;
             }
 
@@ -191,20 +201,21 @@ internal sealed class NodeLoop
         if (delay <= TimeSpan.Zero || wake.IsCompleted || stopping.IsCancellationRequested) return;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var timer = Task.Delay(delay, _context.Time, cancel.Token);
-        Task signal;
+        Task<bool> signal;
         try
         {
             signal = _context.Store.WaitForSignalAsync(_context.App, delay, cancel.Token);
         }
         catch (Exception ex)
         {
-            signal = Task.FromException(ex);
+            signal = Task.FromException<bool>(ex);
         }
 
         var first = await Task.WhenAny(timer, signal, wake).ConfigureAwait(false);
-        if (first == signal && signal.IsFaulted)
+        if (first == signal && !(signal.IsCompletedSuccessfully && signal.Result))
         {
-            // Signals are an optimisation; without them the timer still wakes the loop.
+            // Only a real signal ends the sleep early. A failed or early-returning signal wait (LISTEN unavailable) must
+            // not turn the loop into a busy poll: the timer still wakes it.
             await Task.WhenAny(timer, wake).ConfigureAwait(false);
         }
 

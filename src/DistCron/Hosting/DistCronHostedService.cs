@@ -33,5 +33,11 @@ internal sealed class DistCronHostedService : BackgroundService
     public string NodeId { get; }
 
     // The loop never throws for store outages; it returns once stopping was requested and running jobs were drained.
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => _loop.RunAsync(stoppingToken);
+    // Yield first: some drivers (Microsoft.Data.Sqlite) complete "async" I/O synchronously, and the host must not wait
+    // for the first database round trip (or a database outage) before it finishes starting.
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        await _loop.RunAsync(stoppingToken).ConfigureAwait(false);
+    }
 }

@@ -57,6 +57,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The superuser's password (appears in connection strings; must never appear in DistCron's logs or errors).</summary>
     public string Password { get; }
     private bool RunAsPostgres { get; }
+    private bool CrashSafe { get; init; }
     private string DataDirectory => Path.Combine(RootDirectory, "data");
     private string LogFile => Path.Combine(RootDirectory, "server.log");
 
@@ -98,7 +99,11 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>Starts a new private cluster (stopped at process exit or on dispose).</summary>
-    public static async Task<PostgresServer> StartAsync()
+    /// <param name="crashSafe">
+    /// Keep <c>synchronous_commit = on</c>, so a commit survives <see cref="RestartAsync"/> in immediate mode (a crash
+    /// of the server, not of the OS, so <c>fsync = off</c> stays safe). The shared cluster trades this for speed.
+    /// </param>
+    public static async Task<PostgresServer> StartAsync(bool crashSafe = false)
     {
         var runAsPostgres = Environment.UserName == "root" || IsRoot();
         ReapAbandonedClusters();
@@ -108,7 +113,7 @@ public sealed class PostgresServer : IAsyncDisposable
         Directory.CreateDirectory(root);
         await File.WriteAllTextAsync(Path.Combine(root, OwnerPidFile), Environment.ProcessId.ToString());
         var password = "pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-        var server = new PostgresServer(bin, root, FreePort(), password, runAsPostgres);
+        var server = new PostgresServer(bin, root, FreePort(), password, runAsPostgres) { CrashSafe = crashSafe };
         lock (Running) Running.Add(server);
         try
         {
@@ -191,7 +196,7 @@ public sealed class PostgresServer : IAsyncDisposable
             unix_socket_directories = '{RootDirectory}'
             max_connections = 300
             fsync = off
-            synchronous_commit = off
+            synchronous_commit = {(CrashSafe ? "on" : "off")}
             full_page_writes = off
             shared_buffers = 64MB
             log_min_messages = warning

@@ -105,11 +105,11 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
                         await listen.ExecuteNonQueryAsync(stop).ConfigureAwait(false);
                     }
 
+                    SignalAll();
                     IsListening = true;
                     if (failures > 0) LogListenerRestored(_logger, _channel);
                     failures = 0;
                     retryDelay = TimeSpan.FromSeconds(1);
-                    SignalAll();
 
                     while (!stop.IsCancellationRequested)
                     {

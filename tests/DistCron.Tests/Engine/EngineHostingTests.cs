@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using DistCron.Hosting;
+using DistCron.Storage;
+using DistCron.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace DistCron.Tests.Engine;
+
+/// <summary>Options validation, DI registration, node ids and store outages at startup.</summary>
+public sealed class EngineHostingTests : EngineTestBase
+{
+    protected override EngineStoreFactory CreateStoreFactory() => new SqliteEngineStoreFactory();
+
+    private static readonly JobDefinition Valid = Job("valid", "* * * * *", (_, _) => Task.CompletedTask);
+
+    [Fact]
+    public async Task Invalid_options_stop_the_start_with_every_problem_named()
+    {
+        var host = BuildNode([Valid], o =>
+        {
+            o.PollInterval = TimeSpan.Zero;
+            o.LeaseDuration = TimeSpan.FromSeconds(10);
+            o.HeartbeatInterval = TimeSpan.FromSeconds(5);
+            o.Schema = "Bad-Schema";
+            o.App = "has space";
+            o.NodeId = "bad id";
+            o.MaxConcurrentJobs = 0;
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var message = string.Join("\n", error.Failures);
+        Assert.Contains("DistCron PollInterval (00:00:00) must be positive.", message);
+        Assert.Contains("HeartbeatInterval (00:00:05) must be less than half of LeaseDuration (00:00:10)", message);
+        Assert.Contains("The DistCron schema name 'Bad-Schema' is invalid", message);
+        Assert.Contains("The DistCron application name 'has space' is invalid", message);
+        Assert.Contains("DistCron NodeId must be 1-200 characters", message);
+        Assert.Contains("DistCron MaxConcurrentJobs (0) must be between 1 and 10000.", message);
+        Assert.DoesNotContain("(Parameter", message);
+        Assert.False(File.Exists(((SqliteEngineStoreFactory)Store).Path), "nothing touched the database");
+    }
+
+    [Fact]
+    public async Task Bad_job_definitions_are_reported_with_their_names()
+    {
+        var host = BuildNode(
+        [
+            Job("dup", "* * * * *", (_, _) => Task.CompletedTask),
+            Job("dup", "0 * * * *", (_, _) => Task.CompletedTask),
+            Job("quartz", "0 0 12 ? * MON *", (_, _) => Task.CompletedTask),
+            Job("zone", "* * * * *", (_, _) => Task.CompletedTask, timeZone: "Nowhere/Land"),
+            Job("bad name!", "* * * * *", (_, _) => Task.CompletedTask),
+            Job("limits", "* * * * *", (_, _) => Task.CompletedTask, timeout: TimeSpan.Zero, retryDelay: TimeSpan.FromSeconds(-1), maxRetries: -1),
+        ]);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var message = string.Join("\n", error.Failures);
+        Assert.Contains("DistCron job name 'dup' is used by 2 methods (DistCron.Tests.Engine.Jobs.dup, DistCron.Tests.Engine.Jobs.dup)", message);
+        Assert.Contains("DistCron job 'quartz' (DistCron.Tests.Engine.Jobs.quartz): invalid schedule '0 0 12 ? * MON *': ", message);
+        Assert.Contains("drop the last (year) field", message);
+        Assert.Contains("DistCron job 'zone' (DistCron.Tests.Engine.Jobs.zone): unknown time zone 'Nowhere/Land'", message);
+        Assert.Contains("DistCron job 'bad name!' (DistCron.Tests.Engine.Jobs.bad name!): the name must be 1-200 characters", message);
+        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): Timeout (00:00:00) must be positive", message);
+        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): RetryDelay (-00:00:01) must be positive", message);
+        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): MaxRetries (-1) must be zero or more.", message);
+    }
+
+    [Fact]
+    public void Default_options_and_valid_jobs_pass_validation()
+    {
+        var result = new DistCronOptionsValidator().Validate(null, new DistCronOptions().AddJobs([Valid]));
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
+    [Fact]
+    public async Task Secrets_never_appear_in_validation_messages()
+    {
+        var host = BuildNode([Valid], o =>
+        {
+            o.UsePostgres("Host=db.invalid;Username=app;Password=hunter2-secret;Database=jobs");
+            o.PollInterval = TimeSpan.Zero;
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        Assert.DoesNotContain("hunter2", error.Message);
+        Assert.DoesNotContain(Logs.Entries, e => e.Message.Contains("hunter2") || (e.Exception?.ToString().Contains("hunter2") ?? false));
+    }
+
+    [Fact]
+    public async Task AddDistCron_without_configuration_uses_the_default_sqlite_file_and_registers_once()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddDistCron();
+        services.AddDistCron(o => o.App = "other");
+        Assert.Single(services, d => d.ServiceType == typeof(IHostedService));
+        Assert.Equal("distcron.db", DistCronOptions.DefaultSqlitePath);
+
+        await using var provider = services.BuildServiceProvider();
+        var store = provider.GetRequiredService<IJobStore>();
+        Assert.IsType<SqliteJobStore>(store);
+        Assert.Equal("other", provider.GetRequiredService<IOptions<DistCronOptions>>().Value.App);
+    }
+
+    [Fact]
+    public async Task Each_host_gets_its_own_node_id_and_an_override_is_used_as_given()
+    {
+        var nodes = new ConcurrentQueue<string>();
+        var job = Job("who", "* * * * * *", (ctx, _) => { nodes.Enqueue(ctx.NodeId); return Task.CompletedTask; });
+        var a = BuildNode([job]);
+        var b = BuildNode([job]);
+        var idA = a.Services.GetServices<IHostedService>().OfType<DistCronHostedService>().Single().NodeId;
+        var idB = b.Services.GetServices<IHostedService>().OfType<DistCronHostedService>().Single().NodeId;
+        Assert.NotEqual(idA, idB);
+        Assert.Matches($"-{Environment.ProcessId}-[a-z0-9]{{6}}$", idA);
+
+        await StartNodeAsync([job], o => o.NodeId = "fixed-node.1");
+        await WaitUntilAsync(async () => (await HistoryAsync("who")).Count > 0, "the run is recorded");
+        Assert.Equal("fixed-node.1", nodes.First());
+        Assert.Equal("fixed-node.1", (await HistoryAsync("who")).First().NodeId);
+    }
+
+    [Fact]
+    public async Task Store_unavailable_at_start_is_retried_with_warnings_and_the_node_recovers()
+    {
+        var path = ((SqliteEngineStoreFactory)Store).Path;
+        Directory.CreateDirectory(path); // a directory where the database file should be: every open fails
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await StartNodeAsync([Job("patient", "* * * * * *", (_, _) => { ran.TrySetResult(); return Task.CompletedTask; })]);
+
+        await WaitUntilAsync(() => Logs.Has(11), "the outage is logged");
+        Assert.Contains(Logs.Entries, e => e.EventId.Id == 11 && e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Message.Contains("during startup"));
+        Directory.Delete(path);
+
+        await WithinDeadline(ran.Task.ContinueWith(_ => true), "the job to run once the store is back");
+        Assert.True(Logs.Has(12), "the recovery is logged");
+    }
+
+    [Fact]
+    public async Task Node_without_jobs_starts_and_stops_without_touching_the_store()
+    {
+        var host = await StartNodeAsync([]);
+        await host.StopAsync(TimeSpan.FromSeconds(30));
+        Assert.False(File.Exists(((SqliteEngineStoreFactory)Store).Path));
+    }
+}

@@ -1,0 +1,93 @@
+using DistCron.Scheduling;
+
+namespace DistCron.Tests.Scheduling;
+
+public class ScheduleResolverTests
+{
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("UTC")]
+    [InlineData("utc")]
+    public void Missing_or_utc_time_zone_resolves_to_utc(string? timeZone)
+    {
+        var result = ScheduleResolver.Resolve("0 * * * *", timeZone, "job");
+        Assert.True(result.Success, result.Error);
+        Assert.Equal(TimeZoneInfo.Utc, result.Schedule!.TimeZone);
+    }
+
+    [Theory]
+    [InlineData("Europe/Paris")]
+    [InlineData("Romance Standard Time")]
+    [InlineData("America/New_York")]
+    [InlineData("Eastern Standard Time")]
+    public void Iana_and_windows_ids_resolve_to_the_same_rules(string timeZone)
+    {
+        var result = ScheduleResolver.Resolve("0 12 * * *", timeZone, "job");
+        Assert.True(result.Success, result.Error);
+        var winter = new DateTimeOffset(2025, 1, 15, 0, 0, 0, TimeSpan.Zero);
+        var expectedOffset = timeZone is "Europe/Paris" or "Romance Standard Time" ? TimeSpan.FromHours(1) : TimeSpan.FromHours(-5);
+        Assert.Equal(expectedOffset, result.Schedule!.TimeZone.GetUtcOffset(winter));
+    }
+
+    [Fact]
+    public void Unknown_time_zone_fails_with_a_reason_naming_it()
+    {
+        var result = ScheduleResolver.Resolve("0 * * * *", "Mars/Olympus_Mons", "job");
+        Assert.False(result.Success);
+        Assert.Contains("Mars/Olympus_Mons", result.Error);
+        Assert.Contains("IANA", result.Error);
+    }
+
+    [Theory]
+    [InlineData("not a cron")]
+    [InlineData("0 0 12 ? * MON *")]
+    [InlineData("61 * * * *")]
+    [InlineData("")]
+    public void Invalid_schedule_fails_with_a_reason_quoting_it(string schedule)
+    {
+        var result = ScheduleResolver.Resolve(schedule, "UTC", "job");
+        Assert.False(result.Success);
+        Assert.StartsWith($"invalid schedule '{schedule}'", result.Error);
+    }
+
+    [Fact]
+    public void Quartz_syntax_reason_carries_the_hint()
+    {
+        var result = ScheduleResolver.Resolve("0 0 12 ? * MON *", "UTC", "job");
+        Assert.Contains("Quartz", result.Error);
+        Assert.Contains("drop the last (year) field", result.Error);
+    }
+
+    [Fact]
+    public void Control_characters_in_a_row_value_are_escaped_in_the_reason()
+    {
+        var result = ScheduleResolver.Resolve("bad\nINFO forged line", "UTC", "job");
+        Assert.False(result.Success);
+        Assert.DoesNotContain("\n", result.Error);
+        Assert.Contains("\\u000a", result.Error);
+    }
+
+    [Fact]
+    public void Six_fields_are_seconds_first()
+    {
+        var result = ScheduleResolver.Resolve("*/10 * * * * *", "UTC", "job");
+        Assert.True(result.Success, result.Error);
+        Assert.True(result.Schedule!.IncludeSeconds);
+        var next = result.Schedule.NextAfter(new DateTimeOffset(2025, 1, 1, 0, 0, 3, TimeSpan.Zero));
+        Assert.Equal(new DateTimeOffset(2025, 1, 1, 0, 0, 10, TimeSpan.Zero), next);
+    }
+
+    [Fact]
+    public void H_is_expanded_per_job_name_and_identical_across_resolutions()
+    {
+        var a = ScheduleResolver.Resolve("H * * * *", "UTC", "Reports.A").Schedule!;
+        var again = ScheduleResolver.Resolve("H * * * *", "UTC", "Reports.A").Schedule!;
+        Assert.Same(a, again); // cached
+        Assert.Equal(a.ExpandedText, ScheduleResolver.Resolve("H * * * *", "Europe/Paris", "Reports.A").Schedule!.ExpandedText);
+        var minute = int.Parse(a.ExpandedText.Split(' ')[0]);
+        Assert.InRange(minute, 0, 59);
+        var from = new DateTimeOffset(2025, 1, 1, 10, 0, 0, TimeSpan.Zero).AddMinutes(-1);
+        Assert.Equal(from.AddMinutes(1 + minute), a.NextAfter(from));
+    }
+}

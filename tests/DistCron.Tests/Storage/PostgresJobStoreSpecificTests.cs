@@ -1,0 +1,484 @@
+using System.Collections.Concurrent;
+using DistCron.Storage;
+using DistCron.Storage.Postgres;
+using DistCron.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace DistCron.Tests.Storage;
+
+/// <summary>
+/// PostgreSQL-only behaviour, against the real shared test cluster: concurrency (migrations, seeds, claim races,
+/// row locks held elsewhere), fencing after lease loss, untouched rows, LISTEN/NOTIFY, a crash-restart of the
+/// server, schema-name validation and secrets kept out of errors and logs.
+/// </summary>
+public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
+{
+    private const string App = "pg-specific";
+    private static readonly TimeSpan LongLease = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+    private static CancellationToken Ct => CancellationToken.None;
+
+    private readonly List<IAsyncDisposable> _owned = [];
+    private PostgresServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await PostgresServer.SharedAsync();
+
+    public async Task DisposeAsync()
+    {
+        // Stores first (they hold the LISTEN connections), then their data sources.
+        for (var i = _owned.Count - 1; i >= 0; i--) await _owned[i].DisposeAsync();
+    }
+
+    private NpgsqlDataSource DataSource(string connectionString)
+    {
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        lock (_owned) _owned.Add(dataSource);
+        return dataSource;
+    }
+
+    private PostgresJobStore Store(string connectionString, string schema = "distcron", ILogger? logger = null)
+    {
+        var store = new PostgresJobStore(DataSource(connectionString), schema, logger);
+        lock (_owned) _owned.Add(store);
+        return store;
+    }
+
+    private async Task<(string ConnectionString, PostgresJobStore Store)> FreshAsync(string hint)
+    {
+        var connectionString = await _server.CreateDatabaseAsync(hint);
+        var store = Store(connectionString);
+        await store.MigrateAsync(Ct);
+        return (connectionString, store);
+    }
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static SeedJob Job(string name, DateTimeOffset? due, string hash = "h1") => new(name, "* * * * *", "UTC", hash, due);
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Deadline;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"Not reached within {Deadline}: {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    // ------------------------------------------------------------------ migration
+
+    [Fact]
+    public async Task Ten_stores_migrating_a_fresh_database_at_the_same_instant_all_succeed()
+    {
+        var connectionString = await _server.CreateDatabaseAsync("mig");
+        var stores = Enumerable.Range(0, 10).Select(_ => Store(connectionString)).ToList();
+        using var start = new ManualResetEventSlim();
+
+        var migrations = stores.Select(s => Task.Run(async () => { start.Wait(); await s.MigrateAsync(Ct); })).ToList();
+        start.Set();
+        await Task.WhenAll(migrations);
+
+        Assert.Equal(1L, await ScalarAsync<long>(connectionString, "select count(*) from distcron.schema_version"));
+        Assert.Equal(1, await ScalarAsync<int>(connectionString, "select version from distcron.schema_version"));
+        Assert.Equal(2L, await ScalarAsync<long>(connectionString,
+            "select count(*) from pg_indexes where schemaname = 'distcron' and indexname in ('jobs_due_idx', 'runs_job_idx')"));
+        // The due index is partial: only claimable rows.
+        Assert.Contains("WHERE ((NOT paused) AND (error IS NULL))", await ScalarAsync<string>(connectionString,
+            "select indexdef from pg_indexes where indexname = 'jobs_due_idx'"));
+    }
+
+    [Fact]
+    public async Task The_published_schema_sql_is_what_migration_needs_so_a_dba_can_apply_it_by_hand()
+    {
+        var connectionString = await _server.CreateDatabaseAsync("dba");
+        var sql = PostgresJobStore.GetSchemaSql("dba_schema");
+        Assert.Contains("CREATE SCHEMA IF NOT EXISTS dba_schema;", sql);
+        Assert.DoesNotContain("{schema}", sql);
+
+        await ExecuteAsync(connectionString, sql);
+        await ExecuteAsync(connectionString, sql); // idempotent
+
+        // A role that may not create anything can still start once the DBA applied the script.
+        await ExecuteAsync(connectionString, """
+            CREATE ROLE distcron_app LOGIN PASSWORD 'app-pw';
+            GRANT USAGE ON SCHEMA dba_schema TO distcron_app;
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA dba_schema TO distcron_app;
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA dba_schema TO distcron_app;
+            REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+            """);
+        var appConnection = new NpgsqlConnectionStringBuilder(connectionString) { Username = "distcron_app", Password = "app-pw" }.ConnectionString;
+        var store = Store(appConnection, "dba_schema");
+        await store.MigrateAsync(Ct);
+
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
+        var claim = Assert.Single((await store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct)).Claimed);
+        Assert.True(await store.CompleteAsync(new Completion(claim.Token, RunStatus.Succeeded, claim.OccurrenceAt, 1, now,
+            TimeSpan.FromSeconds(1), null, null, now.AddHours(1), now.AddHours(1), 1), Ct));
+    }
+
+    [Fact]
+    public async Task Two_schemas_in_one_database_are_independent()
+    {
+        var connectionString = await _server.CreateDatabaseAsync("two");
+        var first = Store(connectionString, "dc_one");
+        var second = Store(connectionString, "dc_two");
+        await first.MigrateAsync(Ct);
+        await second.MigrateAsync(Ct);
+        var now = await first.GetDatabaseTimeAsync(Ct);
+
+        await first.SeedAsync(App, [Job("only-in-one", now.AddHours(1))], Ct);
+
+        Assert.Single(await first.ListJobsAsync(App, Ct));
+        Assert.Empty(await second.ListJobsAsync(App, Ct));
+    }
+
+    [Theory]
+    [InlineData("x; drop")]
+    [InlineData("distcron; DROP SCHEMA public CASCADE; --")]
+    [InlineData("Public")]
+    [InlineData("\"quoted\"")]
+    [InlineData("")]
+    [InlineData("1abc")]
+    public async Task A_schema_name_that_is_not_a_plain_identifier_is_rejected_before_any_sql(string schema)
+    {
+        var connectionString = await _server.CreateDatabaseAsync("inj");
+        var dataSource = DataSource(connectionString);
+
+        var error = Assert.Throws<ArgumentException>(() => new PostgresJobStore(dataSource, schema));
+        Assert.Contains("schema name", error.Message);
+        Assert.Throws<ArgumentException>(() => PostgresJobStore.GetSchemaSql(schema));
+        // Nothing reached the database.
+        Assert.Equal(0L, await ScalarAsync<long>(connectionString, "select count(*) from pg_namespace where nspname not like 'pg_%' and nspname not in ('public', 'information_schema')"));
+    }
+
+    // ------------------------------------------------------------------ seeding
+
+    [Fact]
+    public async Task Ten_nodes_seeding_at_the_same_instant_neither_fail_nor_duplicate()
+    {
+        var (connectionString, first) = await FreshAsync("seed");
+        var now = await first.GetDatabaseTimeAsync(Ct);
+        var nodes = Enumerable.Range(0, 10).Select(_ => Store(connectionString)).ToList();
+        // Same jobs in different orders per node, half of them with a changed definition on odd nodes: the worst
+        // case for lock ordering. The store sorts, so nobody deadlocks.
+        var batches = nodes.Select((_, n) => Enumerable.Range(0, 200)
+            .Select(i => Job($"job{i:000}", now.AddMinutes(i), hash: n % 2 == 1 && i % 2 == 0 ? "h2" : "h1"))
+            .OrderBy(j => (j.Name.GetHashCode() ^ n)).ToList()).ToList();
+        using var start = new ManualResetEventSlim();
+
+        for (var round = 0; round < 3; round++)
+        {
+            start.Reset();
+            var seeds = nodes.Select((s, n) => Task.Run(async () => { start.Wait(); await s.SeedAsync(App, batches[n], Ct); })).ToList();
+            start.Set();
+            await Task.WhenAll(seeds);
+        }
+
+        Assert.Equal(200L, await ScalarAsync<long>(connectionString, $"select count(*) from distcron.jobs where app = '{App}'"));
+        Assert.Equal(200L, await ScalarAsync<long>(connectionString, $"select count(distinct name) from distcron.jobs where app = '{App}'"));
+    }
+
+    [Fact]
+    public async Task Reseeding_leaves_unchanged_rows_physically_untouched()
+    {
+        var (connectionString, store) = await FreshAsync("xmin");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("same", now.AddHours(1)), Job("changed", now.AddHours(1)), Job("orphan", now.AddHours(1))], Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "host", 1, ["same", "changed"]), TimeSpan.FromMinutes(5), Ct);
+        async Task<Dictionary<string, string>> VersionsAsync()
+        {
+            await using var dataSource = NpgsqlDataSource.Create(connectionString);
+            await using var command = dataSource.CreateCommand($"select name, xmin::text || '/' || updated_at::text from distcron.jobs where app = '{App}'");
+            await using var reader = await command.ExecuteReaderAsync();
+            var versions = new Dictionary<string, string>();
+            while (await reader.ReadAsync()) versions[reader.GetString(0)] = reader.GetString(1);
+            return versions;
+        }
+
+        var before = await VersionsAsync();
+        Assert.True((await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "orphan").Orphaned);
+
+        await store.SeedAsync(App, [Job("same", now.AddHours(3)), Job("changed", now.AddHours(3), "h2"), Job("orphan", now.AddHours(3))], Ct);
+
+        var after = await VersionsAsync();
+        Assert.Equal(before["same"], after["same"]);
+        Assert.NotEqual(before["changed"], after["changed"]);
+        Assert.NotEqual(before["orphan"], after["orphan"]);
+    }
+
+    [Fact]
+    public async Task A_seed_batch_with_a_duplicate_name_is_rejected_with_a_clear_message()
+    {
+        var (_, store) = await FreshAsync("dup");
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => store.SeedAsync(App, [Job("a", null), Job("b", null), Job("a", null)], Ct));
+        Assert.Contains("'a'", error.Message);
+        Assert.Empty(await store.ListJobsAsync(App, Ct));
+    }
+
+    // ------------------------------------------------------------------ claims
+
+    [Fact]
+    public async Task Nodes_racing_on_separate_pools_claim_each_occurrence_exactly_once()
+    {
+        const int jobs = 40, occurrences = 5, nodes = 8;
+        var (connectionString, first) = await FreshAsync("race");
+        var stores = Enumerable.Range(0, nodes).Select(_ => Store(connectionString)).ToList();
+        var now = await first.GetDatabaseTimeAsync(Ct);
+        var start = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero).AddHours(-1);
+        var names = Enumerable.Range(0, jobs).Select(i => $"r{i:00}").ToArray();
+        await first.SeedAsync(App, names.Select(n => Job(n, start)).ToList(), Ct);
+        var claims = new ConcurrentBag<(string Job, DateTimeOffset Occurrence, long Fence)>();
+        var lost = 0;
+        using var go = new ManualResetEventSlim();
+
+        async Task NodeAsync(PostgresJobStore store, string node)
+        {
+            go.Wait();
+            while (claims.Count < jobs * occurrences)
+            {
+                var batch = await store.ClaimDueAsync(App, node, names, 3, LongLease, Ct);
+                if (batch.Claimed.Count == 0)
+                {
+                    if (batch.EarliestDueAt is null) return; // every job has run all its occurrences
+                    await Task.Delay(5);
+                    continue;
+                }
+
+                foreach (var claim in batch.Claimed)
+                {
+                    claims.Add((claim.Token.JobName, claim.OccurrenceAt, claim.Token.Fence));
+                    DateTimeOffset? next = claim.OccurrenceAt < start.AddSeconds(occurrences - 1) ? claim.OccurrenceAt.AddSeconds(1) : null;
+                    var completion = new Completion(claim.Token, RunStatus.Succeeded, claim.OccurrenceAt, claim.Attempt, claim.DueAt,
+                        TimeSpan.FromMilliseconds(1), null, null, next, next, 1);
+                    if (!await store.CompleteAsync(completion, Ct)) Interlocked.Increment(ref lost);
+                }
+            }
+        }
+
+        var tasks = stores.SelectMany((s, i) => new[] { Task.Run(() => NodeAsync(s, $"n{i}a")), Task.Run(() => NodeAsync(s, $"n{i}b")) }).ToList();
+        go.Set();
+        await Task.WhenAll(tasks);
+
+        Assert.Equal(0, lost);
+        Assert.Equal(jobs * occurrences, claims.Count);
+        Assert.All(claims.GroupBy(c => (c.Job, c.Occurrence)), g => Assert.Single(g));
+        Assert.All(claims.GroupBy(c => c.Job), g => Assert.Equal(Enumerable.Range(1, occurrences).Select(i => (long)i), g.Select(c => c.Fence).Order()));
+        Assert.Equal(0L, await ScalarAsync<long>(connectionString,
+            "select count(*) from (select 1 from distcron.runs group by job_name, occurrence_at having count(*) > 1) d"));
+        Assert.Equal((long)(jobs * occurrences), await ScalarAsync<long>(connectionString, "select count(*) from distcron.runs"));
+    }
+
+    [Fact]
+    public async Task A_claim_never_waits_on_a_row_another_session_holds_locked()
+    {
+        var (connectionString, store) = await FreshAsync("skip");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("locked", now.AddSeconds(-2)), Job("free", now.AddSeconds(-1))], Ct);
+        await using var holder = new NpgsqlConnection(connectionString);
+        await holder.OpenAsync();
+        await using var transaction = await holder.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand($"select 1 from distcron.jobs where app = '{App}' and name = 'locked' for update", holder, transaction))
+        {
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        // If the claim waited on the lock it would hang until the transaction ends, which happens only after it.
+        var claiming = store.ClaimDueAsync(App, "n1", ["locked", "free"], 10, LongLease, Ct);
+        Assert.Same(claiming, await Task.WhenAny(claiming, Task.Delay(Deadline)));
+        var batch = await claiming;
+        Assert.Equal("free", Assert.Single(batch.Claimed).Token.JobName);
+        Assert.True(batch.EarliestDueAt <= batch.DatabaseNow, "the skipped row is still due: the caller should poll again soon");
+
+        await transaction.RollbackAsync();
+        Assert.Equal("locked", Assert.Single((await store.ClaimDueAsync(App, "n1", ["locked", "free"], 10, LongLease, Ct)).Claimed).Token.JobName);
+    }
+
+    [Fact]
+    public async Task After_the_lease_expires_another_node_takes_over_with_a_higher_fence_and_the_old_owner_is_fenced_out()
+    {
+        var (connectionString, oldNode) = await FreshAsync("lease");
+        var newNode = Store(connectionString);
+        var now = await oldNode.GetDatabaseTimeAsync(Ct);
+        await oldNode.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
+        var stale = Assert.Single((await oldNode.ClaimDueAsync(App, "old", ["a"], 1, TimeSpan.FromSeconds(1), Ct)).Claimed);
+        Assert.Empty((await newNode.ClaimDueAsync(App, "new", ["a"], 1, LongLease, Ct)).Claimed);
+
+        ClaimedJob? taken = null;
+        await EventuallyAsync(async () => (taken = (await newNode.ClaimDueAsync(App, "new", ["a"], 1, LongLease, Ct)).Claimed.SingleOrDefault()) is not null,
+            "the expired lease is taken over");
+
+        Assert.Equal(stale.Token.Fence + 1, taken!.Token.Fence);
+        Assert.False(await oldNode.HeartbeatAsync(stale.Token, LongLease, Ct));
+        Assert.False(await oldNode.VerifyAsync(stale.Token, Ct));
+        Assert.False(await oldNode.CompleteAsync(new Completion(stale.Token, RunStatus.Succeeded, stale.OccurrenceAt, 1, now,
+            TimeSpan.FromSeconds(1), null, null, now.AddHours(1), now.AddHours(1), 1), Ct));
+        Assert.False(await oldNode.ReleaseAsync(stale.Token, Ct));
+        Assert.Equal(0L, await ScalarAsync<long>(connectionString, "select count(*) from distcron.runs"));
+        Assert.True(await newNode.HeartbeatAsync(taken.Token, LongLease, Ct));
+    }
+
+    [Fact]
+    public async Task A_stolen_fence_makes_heartbeat_verify_release_and_complete_fail()
+    {
+        var (connectionString, store) = await FreshAsync("steal");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
+        var claim = Assert.Single((await store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct)).Claimed);
+        Assert.True(await store.HeartbeatAsync(claim.Token, LongLease, Ct));
+
+        // Another writer bumped the fence (what a takeover does), even with the same owner name.
+        await ExecuteAsync(connectionString, $"update distcron.jobs set fence = fence + 1 where app = '{App}' and name = 'a'");
+
+        Assert.False(await store.HeartbeatAsync(claim.Token, LongLease, Ct));
+        Assert.False(await store.VerifyAsync(claim.Token, Ct));
+        Assert.False(await store.CompleteAsync(new Completion(claim.Token, RunStatus.Failed, claim.OccurrenceAt, 1, now,
+            TimeSpan.FromSeconds(1), "E", "boom", now.AddHours(1), now.AddHours(1), 1), Ct));
+        Assert.False(await store.ReleaseAsync(claim.Token, Ct));
+        await store.MarkErroredAsync(claim.Token, "stale writer", Ct);
+        var row = Assert.Single(await store.ListJobsAsync(App, Ct));
+        Assert.Null(row.Error);
+        Assert.Null(row.LastStatus);
+        Assert.Equal(now.AddSeconds(-1), row.NextDueAt);
+        Assert.Equal(0L, await ScalarAsync<long>(connectionString, "select count(*) from distcron.runs"));
+    }
+
+    [Fact]
+    public async Task An_overlong_error_message_is_capped_by_the_store()
+    {
+        var (_, store) = await FreshAsync("cap");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
+        var claim = Assert.Single((await store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct)).Claimed);
+
+        Assert.True(await store.CompleteAsync(new Completion(claim.Token, RunStatus.Failed, claim.OccurrenceAt, 1, now,
+            TimeSpan.FromSeconds(1), "E", new string('x', 100_000), now.AddHours(1), now.AddHours(1), 1), Ct));
+
+        Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.GetHistoryAsync(App, "a", 1, Ct)).ErrorMessage!.Length);
+        Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.ListJobsAsync(App, Ct)).LastError!.Length);
+    }
+
+    // ------------------------------------------------------------------ signals
+
+    [Fact]
+    public async Task A_completion_on_another_node_wakes_a_listening_waiter()
+    {
+        var (connectionString, waiterNode) = await FreshAsync("notify");
+        var workerNode = Store(connectionString);
+        var now = await waiterNode.GetDatabaseTimeAsync(Ct);
+        await workerNode.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
+        var claim = Assert.Single((await workerNode.ClaimDueAsync(App, "worker", ["a"], 1, LongLease, Ct)).Claimed);
+
+        // Start listening and drain the wake-up every (re)connect delivers.
+        Assert.True(await waiterNode.WaitForSignalAsync(App, Deadline, Ct));
+        Assert.True(waiterNode.IsListening);
+        var wait = waiterNode.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
+        Assert.False(wait.IsCompleted);
+
+        Assert.True(await workerNode.CompleteAsync(new Completion(claim.Token, RunStatus.Succeeded, claim.OccurrenceAt, 1, now,
+            TimeSpan.FromSeconds(1), null, null, now.AddHours(1), now.AddHours(1), 1), Ct));
+
+        Assert.Same(wait, await Task.WhenAny(wait, Task.Delay(Deadline)));
+        Assert.True(await wait);
+    }
+
+    [Fact]
+    public async Task Without_a_reachable_server_waiting_degrades_to_a_plain_delay_and_logs_no_secret()
+    {
+        var secret = "wrong-secret-" + Guid.NewGuid().ToString("N");
+        var connectionString = new NpgsqlConnectionStringBuilder(_server.ConnectionString()) { Password = secret }.ConnectionString;
+        var logger = new CapturingLogger();
+        var store = Store(connectionString, logger: logger);
+
+        Assert.False(await store.WaitForSignalAsync(App, TimeSpan.FromMilliseconds(200), Ct));
+        await EventuallyAsync(() => Task.FromResult(logger.Entries.Any(e => e.Level == LogLevel.Warning)), "the LISTEN failure is logged");
+        Assert.False(await store.WaitForSignalAsync(App, TimeSpan.FromMilliseconds(200), Ct));
+        Assert.False(store.IsListening);
+        Assert.All(logger.Entries, e =>
+        {
+            Assert.DoesNotContain(secret, e.Message);
+            Assert.DoesNotContain(_server.Password, e.Message);
+        });
+    }
+
+    // ------------------------------------------------------------------ secrets, restarts
+
+    [Fact]
+    public async Task A_wrong_password_fails_with_an_error_that_does_not_contain_the_password()
+    {
+        var secret = "wrong-secret-" + Guid.NewGuid().ToString("N");
+        var connectionString = new NpgsqlConnectionStringBuilder(_server.ConnectionString()) { Password = secret }.ConnectionString;
+        var store = Store(connectionString);
+
+        var migrate = await Assert.ThrowsAnyAsync<Exception>(() => store.MigrateAsync(Ct));
+        var claim = await Assert.ThrowsAnyAsync<Exception>(() => store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct));
+
+        foreach (var error in new[] { migrate, claim })
+        {
+            var postgres = Assert.IsType<PostgresException>(error);
+            Assert.Equal("28P01", postgres.SqlState);
+            Assert.DoesNotContain(secret, error.ToString());
+            Assert.DoesNotContain(_server.Password, error.ToString());
+        }
+    }
+
+    [Fact]
+    public async Task After_an_immediate_server_restart_the_store_and_its_listener_work_again()
+    {
+        var server = await PostgresServer.StartAsync(crashSafe: true);
+        lock (_owned) _owned.Insert(0, server); // disposed last
+        var connectionString = await server.CreateDatabaseAsync("restart");
+        var store = Store(connectionString);
+        var observer = Store(connectionString);
+        await store.MigrateAsync(Ct);
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1))], Ct);
+        Assert.True(await observer.WaitForSignalAsync(App, Deadline, Ct)); // listening
+        Assert.Single((await store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct)).Claimed);
+
+        await server.RestartAsync(immediate: true);
+
+        // Pooled connections the crash cut fail once each; the pool then opens fresh ones.
+        ClaimBatch? batch = null;
+        await EventuallyAsync(async () =>
+        {
+            try { batch = await store.ClaimDueAsync(App, "n1", ["a", "b"], 5, LongLease, Ct); return true; }
+            catch (NpgsqlException) { return false; }
+        }, "the store answers again after the restart");
+        Assert.Equal("b", Assert.Single(batch!.Claimed).Token.JobName);
+        for (var i = 0; i < 5; i++) Assert.NotEmpty(await store.ListJobsAsync(App, Ct));
+
+        // The listener reconnects by itself (and wakes its waiters once, since it may have missed signals).
+        await EventuallyAsync(() => Task.FromResult(observer.IsListening), "the listener reconnects");
+        while (await observer.WaitForSignalAsync(App, TimeSpan.Zero, Ct)) { } // drain
+        var wait = observer.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
+        await store.SeedAsync(App, [Job("c", now.AddHours(1))], Ct);
+        Assert.Same(wait, await Task.WhenAny(wait, Task.Delay(Deadline)));
+        Assert.True(await wait);
+    }
+
+    private sealed class CapturingLogger : ILogger
+    {
+        public ConcurrentQueue<(LogLevel Level, string Message)> Entries { get; } = new();
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((logLevel, formatter(state, exception) + (exception is null ? "" : "\n" + exception)));
+    }
+}

@@ -1,0 +1,41 @@
+using System.Collections.Concurrent;
+using DistCron.Storage;
+using DistCron.Storage.Postgres;
+using DistCron.Tests.Infrastructure;
+using Npgsql;
+
+namespace DistCron.Tests.Storage;
+
+/// <summary>
+/// The conformance suite against a real PostgreSQL: the shared throwaway cluster, a fresh database per store from
+/// <see cref="CreateFreshStoreAsync"/>, and a separate data source (own connection pool, like another node) per store.
+/// </summary>
+public sealed class PostgresJobStoreTests : JobStoreConformance
+{
+    private readonly ConcurrentDictionary<IJobStore, string> _connectionStrings = new();
+    private readonly ConcurrentBag<NpgsqlDataSource> _dataSources = [];
+
+    protected override async Task<IJobStore> CreateFreshStoreAsync()
+    {
+        var server = await PostgresServer.SharedAsync();
+        return await OpenAsync(await server.CreateDatabaseAsync("conf"));
+    }
+
+    protected override Task<IJobStore> CreateStoreOnSameDatabaseAsync(IJobStore existing) => OpenAsync(_connectionStrings[existing]);
+
+    private async Task<IJobStore> OpenAsync(string connectionString)
+    {
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        _dataSources.Add(dataSource);
+        var store = new PostgresJobStore(dataSource);
+        await store.MigrateAsync(CancellationToken.None);
+        _connectionStrings[store] = connectionString;
+        return store;
+    }
+
+    protected override async Task DropDatabasesAsync()
+    {
+        // The databases go with the cluster at the end of the run; only the pools are closed here.
+        foreach (var dataSource in _dataSources) await dataSource.DisposeAsync();
+    }
+}
