@@ -176,7 +176,9 @@ namespace DistCron.Generated
             job.IncludeSeconds ? "global::DistCron.CronFormat.IncludeSeconds" : "global::DistCron.CronFormat.Standard";
 
         private static string Duration(long? ticks) =>
-            ticks is long value ? "global::System.TimeSpan.FromTicks(" + value.ToString(CultureInfo.InvariantCulture) + "L)" : "null";
+            ticks is long value
+                ? "global::System.TimeSpan.FromTicks(" + value.ToString(CultureInfo.InvariantCulture) + "L) /* " + TimeSpan.FromTicks(value).ToString("c", CultureInfo.InvariantCulture) + " */"
+                : "null";
 
         private static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
 

@@ -220,6 +220,10 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Assert.Equal(before["same"], after["same"]);
         Assert.NotEqual(before["changed"], after["changed"]);
         Assert.NotEqual(before["orphan"], after["orphan"]);
+
+        // A heartbeat that changes nobody's orphan state writes no job row either.
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "host", 1, ["same", "changed", "orphan"]), TimeSpan.FromMinutes(5), Ct);
+        Assert.Equal(after, await VersionsAsync());
     }
 
     [Fact]
@@ -229,6 +233,79 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<ArgumentException>(() => store.SeedAsync(App, [Job("a", null), Job("b", null), Job("a", null)], Ct));
         Assert.Contains("'a'", error.Message);
         Assert.Empty(await store.ListJobsAsync(App, Ct));
+    }
+
+    [Fact]
+    public async Task Many_nodes_registering_and_seeding_at_once_never_deadlock_and_agree_on_orphans()
+    {
+        var (connectionString, first) = await FreshAsync("reg");
+        var now = await first.GetDatabaseTimeAsync(Ct);
+        var all = Enumerable.Range(0, 60).Select(i => $"j{i:00}").ToArray();
+        await first.SeedAsync(App, all.Select(n => Job(n, now.AddHours(1))).ToList(), Ct);
+        var nodes = Enumerable.Range(0, 10).Select(_ => Store(connectionString)).ToList();
+        // Node i has code for every job except those with index % 10 == i, and the last 10 jobs nobody has.
+        string[] NamesOf(int node) => all.Where((_, j) => j < 50 && j % 10 != node).Reverse().ToArray();
+        using var go = new ManualResetEventSlim();
+
+        var work = nodes.Select((store, i) => Task.Run(async () =>
+        {
+            go.Wait();
+            for (var round = 0; round < 5; round++)
+            {
+                await store.RegisterNodeAsync(new NodeInfo(App, $"node{i}", "host", i, NamesOf(i)), TimeSpan.FromMinutes(5), Ct);
+                await store.SeedAsync(App, NamesOf(i).Select(n => Job(n, now.AddHours(1))).ToList(), Ct);
+            }
+        })).ToList();
+        go.Set();
+        await Task.WhenAll(work);
+        await first.RegisterNodeAsync(new NodeInfo(App, "node0", "host", 0, NamesOf(0)), TimeSpan.FromMinutes(5), Ct);
+
+        var jobs = await first.ListJobsAsync(App, Ct);
+        Assert.Equal(all, jobs.Select(j => j.Name));
+        Assert.Equal(all.Skip(50), jobs.Where(j => j.Orphaned).Select(j => j.Name));
+        Assert.Equal(10L, await ScalarAsync<long>(connectionString, $"select count(*) from distcron.nodes where app = '{App}'"));
+    }
+
+    [Fact]
+    public async Task Release_mark_errored_and_seed_each_wake_a_listening_waiter_of_the_same_app()
+    {
+        var (connectionString, waiter) = await FreshAsync("wake");
+        var writer = Store(connectionString);
+        var now = await writer.GetDatabaseTimeAsync(Ct);
+        Assert.True(await waiter.WaitForSignalAsync(App, Deadline, Ct)); // listening (a connect wakes once)
+        while (await waiter.WaitForSignalAsync(App, TimeSpan.Zero, Ct)) { } // drain
+
+        async Task AssertWakesAsync(Func<Task> write, string what)
+        {
+            var wait = waiter.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
+            Assert.False(wait.IsCompleted, $"already signalled before: {what}");
+            await write();
+            Assert.True(wait == await Task.WhenAny(wait, Task.Delay(Deadline)), $"no wake-up after {what}");
+            Assert.True(await wait);
+            while (await waiter.WaitForSignalAsync(App, TimeSpan.Zero, Ct)) { }
+        }
+
+        await AssertWakesAsync(() => writer.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1))], Ct), "seed");
+        var claims = (await writer.ClaimDueAsync(App, "w", ["a", "b"], 2, LongLease, Ct)).Claimed;
+        await AssertWakesAsync(async () => Assert.True(await writer.ReleaseAsync(claims.Single(c => c.Token.JobName == "a").Token, Ct)), "release");
+        await AssertWakesAsync(() => writer.MarkErroredAsync(claims.Single(c => c.Token.JobName == "b").Token, "bad time zone", Ct), "mark errored");
+    }
+
+    [Fact]
+    public async Task Registering_prunes_nodes_silent_for_a_day_but_keeps_recently_dead_ones_and_other_apps()
+    {
+        var (connectionString, store) = await FreshAsync("prune");
+        await ExecuteAsync(connectionString, $$"""
+            insert into distcron.nodes (app, node_id, host, pid, started_at, heartbeat_at, job_names) values
+              ('{{App}}', 'gone', 'h', 1, now() - interval '3 days', now() - interval '2 days', '{a}'),
+              ('{{App}}', 'recent', 'h', 2, now() - interval '2 hours', now() - interval '1 hour', '{a}'),
+              ('other-app', 'gone', 'h', 3, now() - interval '3 days', now() - interval '2 days', '{a}')
+            """);
+
+        await store.RegisterNodeAsync(new NodeInfo(App, "me", "h", 4, ["a"]), TimeSpan.FromMinutes(5), Ct);
+
+        Assert.Equal("other-app/gone,me,recent", await ScalarAsync<string>(connectionString,
+            $"select string_agg(case when app = '{App}' then node_id else app || '/' || node_id end, ',' order by node_id, app) from distcron.nodes"));
     }
 
     // ------------------------------------------------------------------ claims
@@ -371,6 +448,24 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
 
         Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.GetHistoryAsync(App, "a", 1, Ct)).ErrorMessage!.Length);
         Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.ListJobsAsync(App, Ct)).LastError!.Length);
+    }
+
+    [Fact]
+    public async Task Error_text_with_nul_and_lone_surrogates_is_stored_instead_of_failing_the_completion()
+    {
+        var (_, store) = await FreshAsync("nul");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1))], Ct);
+        var claims = (await store.ClaimDueAsync(App, "n1", ["a", "b"], 2, LongLease, Ct)).Claimed;
+
+        Assert.True(await store.CompleteAsync(new Completion(claims.Single(c => c.Token.JobName == "a").Token, RunStatus.Failed,
+            now.AddSeconds(-1), 1, now, TimeSpan.FromSeconds(1), "Bad\0Type", "a\0b\uD800c \uD83D\uDE00", now.AddHours(1), now.AddHours(1), 1), Ct));
+        await store.MarkErroredAsync(claims.Single(c => c.Token.JobName == "b").Token, "zone\0\uDC00", Ct);
+
+        var run = Assert.Single(await store.GetHistoryAsync(App, "a", 1, Ct));
+        Assert.Equal("Bad\uFFFDType", run.ErrorType);
+        Assert.Equal("a\uFFFDb\uFFFDc \uD83D\uDE00", run.ErrorMessage); // a valid pair (an emoji) is kept
+        Assert.Equal("zone\uFFFD\uFFFD", (await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "b").Error);
     }
 
     // ------------------------------------------------------------------ signals

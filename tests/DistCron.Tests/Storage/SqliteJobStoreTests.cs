@@ -46,4 +46,81 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
             catch (IOException) { /* best effort: a temp file left behind must not fail the test */ }
         }
     }
+
+    // ---------------------------------------------------------------- SQLite-only behaviour
+
+    [Fact]
+    public async Task The_file_is_in_wal_mode_with_the_current_schema_version_and_a_recent_sqlite()
+    {
+        var path = NewDatabasePath();
+        _files.Add(path);
+        await OpenAsync(path);
+
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
+        Assert.Equal(1L, Scalar(connection, "SELECT version FROM schema_version;"));
+        // RETURNING needs 3.35, ->> 3.38: the bundled library must be at least that.
+        Assert.True(Version.Parse((string)Scalar(connection, "SELECT sqlite_version();")!) >= new Version(3, 38));
+    }
+
+    [Fact]
+    public async Task A_file_created_from_the_published_ddl_is_used_as_is()
+    {
+        var path = NewDatabasePath();
+        _files.Add(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            using var ddl = connection.CreateCommand();
+            ddl.CommandText = SqliteJobStore.GetSchemaSql();
+            await ddl.ExecuteNonQueryAsync();
+        }
+
+        var store = await OpenAsync(path); // migrates: must find version 1 and change nothing
+        var now = await store.GetDatabaseTimeAsync(CancellationToken.None);
+        await store.SeedAsync("app", [new SeedJob("a", "* * * * *", "UTC", "h", now.AddSeconds(-1))], CancellationToken.None);
+        Assert.Single((await store.ClaimDueAsync("app", "n1", ["a"], 1, TimeSpan.FromMinutes(1), CancellationToken.None)).Claimed);
+        await using var check = new SqliteConnection($"Data Source={path}");
+        await check.OpenAsync();
+        Assert.Equal(1L, Scalar(check, "SELECT COUNT(*) FROM schema_version;"));
+    }
+
+    [Fact]
+    public async Task The_folder_of_the_file_is_created()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "distcron-tests", Guid.NewGuid().ToString("N"));
+        var path = Path.Combine(folder, "nested", "app.db");
+        try
+        {
+            await using var store = new SqliteJobStore(path);
+            await store.MigrateAsync(CancellationToken.None);
+            Assert.True(File.Exists(path));
+        }
+        finally
+        {
+            DeleteDatabase(path);
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    [InlineData(":memory:")]
+    [InlineData("Data Source=app.db")]
+    [InlineData("file:x?mode=memory")]
+    public void A_path_that_cannot_coordinate_nodes_is_rejected_with_a_clear_message(string path)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new SqliteJobStore(path));
+        Assert.Contains("path", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
 }

@@ -1,4 +1,3 @@
-using System.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -35,16 +34,24 @@ public sealed partial class PostgresJobStore : IJobStore
             RETURNING j.name, j.fence, coalesce(j.occurrence_at, j.next_due_at) AS occurrence_at, j.attempt,
                       j.next_due_at, j.lease_until, j.schedule, j.time_zone, j.definition_hash
         ), earliest AS (
-            -- The snapshot still shows the rows claimed above as unclaimed: leave them out. A live lease delays a
-            -- row until the lease ends (when it becomes claimable again if its owner died).
-            SELECT min(CASE WHEN lease_until > now() THEN greatest(next_due_at, lease_until) ELSE next_due_at END) AS due_at
+            -- Rows already due but not claimed here: claimable again when their live lease ends, else right now
+            -- (skipped as locked, or beyond @max). The snapshot still shows this statement's claims as unclaimed:
+            -- leave them out. This reads only the short 'next_due_at <= now()' range of the due index.
+            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE next_due_at END) AS due_at
             FROM {schema}.jobs
-            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at IS NOT NULL
+            WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at <= now()
               AND name NOT IN (SELECT name FROM claimed)
+            UNION ALL
+            -- The first row due later: one index probe. (A live lease past a future due time is rare, after a
+            -- re-seed; waking at the due time is then merely early, never late.)
+            (SELECT next_due_at FROM {schema}.jobs
+             WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at > now()
+             ORDER BY next_due_at
+             LIMIT 1)
         )
         SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,
                c.schedule, c.time_zone, c.definition_hash
-        FROM earliest e LEFT JOIN claimed c ON true
+        FROM (SELECT min(due_at) AS due_at FROM earliest) e LEFT JOIN claimed c ON true
         """;
 
     private const string VerifySql = """
@@ -121,12 +128,22 @@ public sealed partial class PostgresJobStore : IJobStore
     // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
     // has code for, and non-orphaned rows none has. The CTE snapshot does not see this node's own upsert, hence
     // the UNION with @names. Rows are locked in name order, like the seed, so concurrent nodes cannot deadlock.
+    // Node ids are unique per process, so crashed processes leave rows behind: those silent for a day (and past the
+    // live window) are pruned, skipping rows another node is pruning at the same moment.
     private const string RegisterNodeSql = """
         WITH me AS (
             INSERT INTO {schema}.nodes AS n (app, node_id, host, pid, started_at, heartbeat_at, job_names)
             VALUES (@app, @node, @host, @pid, now(), now(), @names)
             ON CONFLICT (app, node_id) DO UPDATE
             SET host = excluded.host, pid = excluded.pid, heartbeat_at = now(), job_names = excluded.job_names
+            RETURNING 1
+        ), dead AS (
+            SELECT app, node_id FROM {schema}.nodes
+            WHERE app = @app AND node_id <> @node AND heartbeat_at < now() - greatest(@live_window, interval '1 day')
+            ORDER BY node_id
+            FOR UPDATE SKIP LOCKED
+        ), pruned AS (
+            DELETE FROM {schema}.nodes d USING dead WHERE d.app = dead.app AND d.node_id = dead.node_id
             RETURNING 1
         ), live AS (
             SELECT unnest(job_names) AS name FROM {schema}.nodes
@@ -506,7 +523,34 @@ public sealed partial class PostgresJobStore : IJobStore
     // Npgsql writes timestamptz only from UTC values (offset 0).
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
 
-    private static string? Cap(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+    // Exception text is arbitrary: PostgreSQL rejects NUL in text, and Npgsql's strict UTF-8 encoder rejects a lone
+    // surrogate, either of which would make the completion itself fail (and the run be repeated). Both become U+FFFD,
+    // and the text is capped without cutting a surrogate pair in half.
+    private static string? Cap(string? value, int max)
+    {
+        if (value is null) return null;
+        if (value.Length > max) value = char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
+        if (!NeedsCleaning(value)) return value;
+        var chars = value.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var pairStart = char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]);
+            if (pairStart) { i++; continue; }
+            if (chars[i] == '\0' || char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
+        }
+
+        return new string(chars);
+    }
+
+    private static bool NeedsCleaning(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c == '\0' || char.IsSurrogate(c)) return true;
+        }
+
+        return false;
+    }
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);

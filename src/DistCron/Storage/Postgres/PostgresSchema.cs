@@ -45,7 +45,8 @@ internal static class PostgresSchema
             PRIMARY KEY (app, name)
         );
 
-        -- Keeps the due query cheap with thousands of jobs: only claimable rows, in due order.
+        -- Keeps the due query cheap with thousands of jobs: only claimable rows, in due order. Owner, fence and lease
+        -- columns stay out of every index so claims and heartbeats are HOT updates (no index writes, little bloat).
         CREATE INDEX IF NOT EXISTS jobs_due_idx ON {schema}.jobs (app, next_due_at) WHERE NOT paused AND error IS NULL;
 
         CREATE TABLE IF NOT EXISTS {schema}.runs (

@@ -14,6 +14,8 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
     // An idle LISTEN connection is pinged this often, so a half-open TCP connection is noticed and replaced.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+    // Task.Delay's upper bound; longer (or infinite) waits are cut to it.
+    private static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(int.MaxValue);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _channel;
@@ -54,7 +56,9 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
             signalled = state.Next.Task;
         }
 
+        if (timeout == Timeout.InfiniteTimeSpan) timeout = MaxWait;
         if (timeout <= TimeSpan.Zero) return false;
+        if (timeout > MaxWait) timeout = MaxWait;
         using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, delayCancellation.Token);
         var first = await Task.WhenAny(signalled, delay).ConfigureAwait(false);
@@ -125,8 +129,9 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
             {
                 break;
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException or OperationCanceledException)
+            catch (Exception e)
             {
+                // Whatever broke the connection, the loop must survive it: waiters fall back to their timeouts.
                 IsListening = false;
                 // Npgsql's messages never include the password; the connection string is never logged here.
                 if (failures++ == 0) LogListenerFailed(_logger, _channel, retryDelay.TotalSeconds, e.GetType().Name, e.Message);

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Xml.Linq;
+using DistCron.Storage.Sqlite;
+using DistCron.Tests.Storage;
+using Xunit.Abstractions;
+
+namespace DistCron.Tests.Samples;
+
+/// <summary>
+/// End to end: the sample with <c>--nodes 2 --run-for 20</c> on a temp SQLite file. Two real node processes run the
+/// engine against one file; the test checks the launcher's own verdict AND the store's history: no occurrence ran twice.
+/// </summary>
+public sealed class SampleSqliteSmokeTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "distcron-tests", "sample-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task Two_sample_nodes_on_one_sqlite_file_run_each_occurrence_once_and_stop_by_themselves()
+    {
+        var database = Path.Combine(_folder, "sample.db");
+        var sample = typeof(SampleSqliteSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Sample").Value!;
+        Assert.True(File.Exists(sample), $"the sample was not built at {sample}");
+        var host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { sample, "--nodes", "2", "--run-for", "20", "--db", database }) info.ArgumentList.Add(arg);
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        var text = await stdout;
+        output.WriteLine(text);
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{text}\n{await stderr}");
+        Assert.Contains("ran exactly once across the nodes", text);
+        Assert.Contains("search.sync-index @ ", text);
+
+        var sitemap = XDocument.Load(Path.Combine(_folder, "site", "sitemap.xml"));
+        Assert.NotEmpty(sitemap.Root!.Elements());
+
+        await using var store = new SqliteJobStore(database);
+        var jobs = await store.ListJobsAsync("sample-site", CancellationToken.None);
+        Assert.Equal(4, jobs.Count);
+        Assert.All(jobs, j => Assert.Null(j.OwnerNode)); // graceful stop: nothing left claimed
+        foreach (var job in jobs)
+        {
+            var history = await store.GetHistoryAsync("sample-site", job.Name, 1000, CancellationToken.None);
+            Assert.All(history.GroupBy(h => (h.OccurrenceAt, h.Attempt)), g => Assert.Single(g));
+        }
+    }
+
+    public void Dispose()
+    {
+        SqliteJobStoreTests.DeleteDatabase(Path.Combine(_folder, "sample.db"));
+        try { Directory.Delete(_folder, recursive: true); }
+        catch (IOException) { /* best effort */ }
+    }
+}
