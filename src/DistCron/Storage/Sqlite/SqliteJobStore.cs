@@ -23,6 +23,11 @@ namespace DistCron.Storage.Sqlite;
 /// Times are stored as INTEGER unix milliseconds UTC: exact ordering, no text-format ambiguity.
 /// </para>
 /// <para>
+/// Microsoft.Data.Sqlite runs its "async" methods synchronously, so a write waiting for another process's lock holds
+/// a thread for up to the busy timeout. Writes here are a few short statements, so such waits are brief.
+/// <c>synchronous</c> stays at SQLite's default (FULL): a completed run is on disk before it is reported.
+/// </para>
+/// <para>
 /// SQLite files on network shares (NFS, SMB) do not lock reliably; use PostgreSQL for more than one machine.
 /// </para>
 /// </remarks>
@@ -31,10 +36,12 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
     private const int CurrentVersion = 1;
 
+    /// <summary>Rows of nodes silent for this long are deleted: crashed nodes never unregister.</summary>
+    private const long ForgetNodesAfterMs = 24 * 60 * 60 * 1000;
+
     /// <summary>Unix milliseconds of SQLite's clock. ROUND, not truncation: julianday is a double and may land a hair below the exact millisecond.</summary>
     private const string Now = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
 
-    // Claimable = due by the database clock, no live lease, not paused, not errored.
     private const string JobColumns =
         "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, lease_until, " +
         "paused, orphaned, error, last_status, last_error, last_node, last_finished_at";
@@ -109,6 +116,7 @@ public sealed partial class SqliteJobStore : IJobStore
     private static readonly ConcurrentDictionary<(string File, string App), AppSignal> Signals = new();
 
     private readonly string _file;
+    private readonly string _signalKey; // the file, case-folded where the file system ignores case
     private readonly string _connectionString;
     private readonly ILogger _logger;
     private int _checkedVersion;
@@ -134,6 +142,7 @@ public sealed partial class SqliteJobStore : IJobStore
         }
 
         _file = Path.GetFullPath(path);
+        _signalKey = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? _file.ToUpperInvariant() : _file;
         var folder = Path.GetDirectoryName(_file);
         if (!string.IsNullOrEmpty(folder)) Directory.CreateDirectory(folder);
 
@@ -238,6 +247,7 @@ public sealed partial class SqliteJobStore : IJobStore
     {
         ArgumentNullException.ThrowIfNull(node);
         SqlNames.ValidateApp(node.App);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(liveWindow, TimeSpan.Zero);
         var names = JsonSerializer.Serialize(node.JobNames);
 
         // The live names are a non-correlated subquery, which SQLite materialises once per statement.
@@ -250,6 +260,8 @@ public sealed partial class SqliteJobStore : IJobStore
             VALUES ($app, $node, $host, $pid, {Now}, {Now}, $names)
             ON CONFLICT (app, node_id) DO UPDATE SET
                 host = excluded.host, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, job_names = excluded.job_names;
+
+            DELETE FROM nodes WHERE app = $app AND heartbeat_at < {Now} - {ForgetNodesAfterMs};
 
             UPDATE jobs SET orphaned = 1, updated_at = {Now}
             WHERE app = $app AND orphaned = 0 AND name NOT IN ({liveNames});
@@ -477,8 +489,13 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var signalled = Signals.GetOrAdd((_file, app), static _ => new AppSignal()).Next;
-        if (timeout <= TimeSpan.Zero) return signalled.IsCompleted;
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The wait must be zero or more, or Timeout.InfiniteTimeSpan.");
+        }
+
+        var signalled = Signals.GetOrAdd((_signalKey, app), static _ => new AppSignal()).Next;
+        if (timeout == TimeSpan.Zero) return signalled.IsCompleted;
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, timeoutCts.Token);
         var first = await Task.WhenAny(signalled, delay).ConfigureAwait(false);
@@ -500,7 +517,7 @@ public sealed partial class SqliteJobStore : IJobStore
 
     private void Notify(string app)
     {
-        if (Signals.TryGetValue((_file, app), out var signal)) signal.Set();
+        if (Signals.TryGetValue((_signalKey, app), out var signal)) signal.Set();
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -618,6 +635,6 @@ public sealed partial class SqliteJobStore : IJobStore
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Claimed {Count} job(s) of {App} for node {Node}.")]
     private static partial void LogClaimed(ILogger logger, int count, string app, string node);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Could not {Action} {App}/{Job}: fence {Fence} no longer owns the job (its lease expired and another node claimed it).")]
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Could not {Action} {App}/{Job}: fence {Fence} no longer owns the job (its lease expired and another node claimed it).")]
     private static partial void LogLostClaim(ILogger logger, string action, string app, string job, long fence);
 }
