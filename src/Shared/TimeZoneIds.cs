@@ -10,16 +10,21 @@ namespace DistCron.Internal
     /// </summary>
     internal static partial class TimeZoneIds
     {
-        private static readonly HashSet<string> Known = Build(StringComparer.Ordinal);
-        private static readonly Dictionary<string, string> ByUpperCase = BuildCaseMap();
-
         /// <summary>True for an id written exactly as tzdata or Windows spell it (ids are case-sensitive on Linux).</summary>
-        public static bool IsKnown(string id) => Known.Contains(id);
+        public static bool IsKnown(string id) => Index.Known.Contains(id);
 
         /// <summary>The correctly spelled id when <paramref name="id"/> differs only in case or in ' ' versus '_', else null.</summary>
         public static string? SuggestionFor(string id)
         {
-            return ByUpperCase.TryGetValue(Normalize(id), out var spelled) ? spelled : null;
+            return Index.ByUpperCase.TryGetValue(Normalize(id), out var spelled) ? spelled : null;
+        }
+
+        // A nested class: the order of static initializers across the two partial files is unspecified, so the
+        // lookups are built on first use, after the generated arrays exist.
+        private static class Index
+        {
+            public static readonly HashSet<string> Known = Build(StringComparer.Ordinal);
+            public static readonly Dictionary<string, string> ByUpperCase = BuildCaseMap();
         }
 
         private static HashSet<string> Build(StringComparer comparer)

@@ -29,7 +29,7 @@ internal static class TestCompilation
             assemblyName,
             trees,
             References.Value.AddRange(extraReferences),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable)
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true)
                 // As the .NET SDK does: binding net8.0 Microsoft.Extensions to the net10.0 framework is expected.
                 .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic> { ["CS1701"] = ReportDiagnostic.Suppress, ["CS1702"] = ReportDiagnostic.Suppress }));
     }
@@ -52,6 +52,8 @@ internal static class TestCompilation
         var diagnostics = await compilation
             .WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new DistCronAnalyzer()))
             .GetAnalyzerDiagnosticsAsync();
+        var crash = diagnostics.FirstOrDefault(d => d.Id == "AD0001");
+        Assert.True(crash is null, crash?.GetMessage());
         return diagnostics.OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal).ThenBy(d => d.Location.SourceSpan.Start).ToImmutableArray();
     }
 

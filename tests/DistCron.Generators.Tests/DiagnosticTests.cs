@@ -1,0 +1,316 @@
+using DistCron.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+
+namespace DistCron.Generators.Tests;
+
+/// <summary>
+/// Every diagnostic: its ID, severity, exact span and message. An error also means no generated code for the
+/// method; a warning leaves generation alone.
+/// </summary>
+public class DiagnosticTests
+{
+    private const string Usings = "using System; using System.Threading; using System.Threading.Tasks; using DistCron;\nnamespace T;\n";
+    private const string DefaultFix = "write 5 fields (minute hour day-of-month month day-of-week), 6 fields with seconds first, or a macro such as @hourly";
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        // DCRON0001: invalid cron expression, with Cronos's reason and a targeted hint.
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"61 * * * *"|])] public static void Job() { } }""",
+            "Schedule \"61 * * * *\" is not a valid cron expression: Minutes: Value must be a number between 0 and 59 (all inclusive); " + DefaultFix
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron(schedule: [|""|])] public static void Job() { } }""",
+            "Schedule \"\" is not a valid cron expression: the schedule is empty; write a cron expression such as \"0 * * * *\" (every hour)"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|null!|])] public static void Job() { } }""",
+            "Schedule \"\" is not a valid cron expression: the schedule is empty; write a cron expression such as \"0 * * * *\" (every hour)"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0 0 12 ? * MON *"|])] public static void Job() { } }""",
+            "Schedule \"0 0 12 ? * MON *\" is not a valid cron expression: 7 fields is Quartz syntax with a year field, which DistCron does not support; drop the last (year) field; DistCron reads 6 fields as second minute hour day-of-month month day-of-week"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0 0 * * 1-8"|])] public static void Job() { } }""",
+            "Schedule \"0 0 * * 1-8\" is not a valid cron expression: Days of week: Value must be a number between 0 and 7 (all inclusive); day-of-week is 0-7 (0 and 7 are Sunday, 1 is Monday) or SUN-SAT; Quartz numbers days 1-7 from Sunday"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"@reboot"|])] public static void Job() { } }""",
+            "Schedule \"@reboot\" is not a valid cron expression: @reboot is not a recurring schedule; run start-up work from an IHostedService instead of a cron job"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0 30 9 * * 2025"|])] public static void Job() { } }""",
+            "Schedule \"0 30 9 * * 2025\" is not a valid cron expression: Days of week: Value must be a number between 0 and 7 (all inclusive); 6 fields are read seconds first (second minute hour day-of-month month day-of-week); the last field looks like a year, which DistCron does not support: drop it"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0 12 1 JAN * *"|])] public static void Job() { } }""",
+            "Schedule \"0 12 1 JAN * *\" is not a valid cron expression: Days of month: Value must be a number between 1 and 31 (all inclusive); 6 fields are read seconds first (second minute hour day-of-month month day-of-week); the first 5 fields alone are a valid minute-first schedule: if that is what you meant, remove the 6th field"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"H(5-1) * * * *"|])] public static void Job() { } }""",
+            "Schedule \"H(5-1) * * * *\" is not a valid cron expression: 'H(5-1)' is not a valid H range: expected H(from-to) with 0 <= from <= to <= 59; H takes the forms H, H/step, H(from-to) and H(from-to)/step"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"@fortnightly"|])] public static void Job() { } }""",
+            "Schedule \"@fortnightly\" is not a valid cron expression: Macro: Unexpected character 'f' on position 1; known macros: @every_second, @every_minute, @hourly, @daily, @midnight, @weekly, @monthly, @yearly, @annually"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"* * *"|])] public static void Job() { } }""",
+            "Schedule \"* * *\" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found 3; write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly"
+        },
+        // DCRON0002: never fires.
+        {
+            "DCRON0002", """public static class C { [DistributedCron([|"0 0 30 2 *"|])] public static void Job() { } }""",
+            "Schedule \"0 0 30 2 *\" has no occurrence in any year (a day that no month it allows has), so the job would never run; fix the day-of-month, month or day-of-week field"
+        },
+        // DCRON0003: unknown time zone, with a spelling suggestion when one is close.
+        {
+            "DCRON0003", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"Mars/Olympus_Mons"|])] public static void Job() { } }""",
+            "Time zone \"Mars/Olympus_Mons\" is not a known IANA or Windows time zone id; use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or omit TimeZone for UTC"
+        },
+        {
+            "DCRON0003", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"america/new york"|])] public static void Job() { } }""",
+            "Time zone \"america/new york\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids are case-sensitive on Linux"
+        },
+        // DCRON0004: duration text.
+        {
+            "DCRON0004", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"10"|])] public static void Job() { } }""",
+            "Timeout \"10\" is not a duration written hh:mm:ss; write it like \"00:05:00\" (five minutes) or \"1.00:00:00\" (one day)"
+        },
+        {
+            "DCRON0004", """public static class C { [DistributedCron("0 * * * *", RetryDelay = [|"00:61:00"|])] public static void Job() { } }""",
+            "RetryDelay \"00:61:00\" is not a duration written hh:mm:ss; write it like \"00:05:00\" (five minutes) or \"1.00:00:00\" (one day)"
+        },
+        // DCRON0005: duration out of range.
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"00:00:00"|])] public static void Job() { } }""",
+            "Timeout \"00:00:00\" must be greater than zero; remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
+        },
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", RetryDelay = [|"-00:00:05"|])] public static void Job() { } }""",
+            "RetryDelay \"-00:00:05\" must be zero or more; write a duration such as \"00:00:10\""
+        },
+        // DCRON0006: negative MaxRetries.
+        {
+            "DCRON0006", """public static class C { [DistributedCron("0 * * * *", MaxRetries = [|-1|])] public static void Job() { } }""",
+            "MaxRetries is -1, but it cannot be negative; use 0 for no retries or a positive count"
+        },
+        // DCRON0007: generic.
+        {
+            "DCRON0007", """public static class C { [DistributedCron("0 * * * *")] public static void [|Job|]<TItem>() { } }""",
+            "Job method 'T.C.Job' is generic; a job is invoked without type arguments, so declare it as a non-generic method of a non-generic type"
+        },
+        {
+            "DCRON0007", """public static class C<TItem> { [DistributedCron("0 * * * *")] public static void [|Job|]() { } }""",
+            "Job method 'T.C.Job' is declared in generic type 'T.C<TItem>'; a job is invoked without type arguments, so declare it as a non-generic method of a non-generic type"
+        },
+        // DCRON0008: not reachable from generated code.
+        {
+            "DCRON0008", """public static class C { [DistributedCron("0 * * * *")] private static void [|Job|]() { } }""",
+            "Job method 'T.C.Job' cannot be called by the generated registration because it is private; make it internal or public"
+        },
+        {
+            "DCRON0008", """public class C { [DistributedCron("0 * * * *")] protected void [|Job|]() { } }""",
+            "Job method 'T.C.Job' cannot be called by the generated registration because it is protected; make it internal or public"
+        },
+        {
+            "DCRON0008", """public static class Outer { private static class Inner { [DistributedCron("0 * * * *")] public static void [|Job|]() { } } }""",
+            "Job method 'T.Outer.Inner.Job' cannot be called by the generated registration because its containing type 'Inner' is private; make it internal or public"
+        },
+        {
+            "DCRON0008", """file static class C { [DistributedCron("0 * * * *")] public static void [|Job|]() { } }""",
+            "Job method 'T.C.Job' cannot be called by the generated registration because its containing type 'C' is file-local; make it internal or public"
+        },
+        // DCRON0009: parameters.
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(ref int [|count|]) { } }""",
+            "Parameter 'count' of job method 'T.C.Job' is passed by reference; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(out int [|count|]) { count = 0; } }""",
+            "Parameter 'count' of job method 'T.C.Job' is an out parameter; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(in CancellationToken [|token|]) { } }""",
+            "Parameter 'token' of job method 'T.C.Job' is an in parameter; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static unsafe class C { [DistributedCron("0 * * * *")] public static void Job(int* [|data|]) { } }""",
+            "Parameter 'data' of job method 'T.C.Job' has a pointer type; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(Span<byte> [|buffer|]) { } }""",
+            "Parameter 'buffer' of job method 'T.C.Job' has ref struct type 'System.Span<byte>', which cannot be resolved from dependency injection; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        // DCRON0010: return type.
+        {
+            "DCRON0010", """public static class C { [DistributedCron("0 * * * *")] public static int [|Job|]() => 0; }""",
+            "Job method 'T.C.Job' returns 'int', whose value nobody would read; return void, Task or ValueTask"
+        },
+        {
+            "DCRON0010", """public static class C { [DistributedCron("0 * * * *")] public static Task<int> [|Job|]() => Task.FromResult(0); }""",
+            "Job method 'T.C.Job' returns 'System.Threading.Tasks.Task<int>', whose value nobody would read; return void, Task or ValueTask"
+        },
+        {
+            "DCRON0010", """public static class C { [DistributedCron("0 * * * *")] public static async void [|Job|]() => await Task.Yield(); }""",
+            "Job method 'T.C.Job' is async void, so its failure or completion cannot be observed; return Task instead"
+        },
+        // DCRON0012: job names.
+        {
+            "DCRON0012", """public static class C { [DistributedCron("0 * * * *", Name = [|""|])] public static void Job() { } }""",
+            "Job name \"\" is invalid: the job name is empty; use at most 200 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+        },
+        {
+            "DCRON0012", """public static class C { [DistributedCron("0 * * * *", Name = [|"nightly report"|])] public static void Job() { } }""",
+            "Job name \"nightly report\" is invalid: the job name contains 'U+0020' at position 8; only A-Z, a-z, 0-9, '.', '_', ':' and '-' are allowed; use at most 200 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+        },
+        {
+            "DCRON0012", """public static class C { [DistributedCron("0 * * * *", Name = [|"x" + "1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"|])] public static void Job() { } }""",
+            "Job name \"x1234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890\" is invalid: the job name is 221 characters long, more than the 200 allowed; use at most 200 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+        },
+        {
+            "DCRON0012", """public static class Café { [DistributedCron("0 * * * *")] public static void [|Job|]() { } }""",
+            "Job name \"T.Café.Job\" is invalid: the job name contains 'é' at position 6; only A-Z, a-z, 0-9, '.', '_', ':' and '-' are allowed; the default name is Namespace.Type.Method; set Name explicitly to at most 200 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+        },
+        // DCRON0013: methods that cannot be jobs.
+        {
+            "DCRON0013", """public abstract class C { [DistributedCron("0 * * * *")] public abstract void [|Job|](); }""",
+            "Method 'T.C.Job' cannot be a job because it is abstract; put [DistributedCron] on the method that implements it"
+        },
+        {
+            "DCRON0013", """public interface IJobs { [DistributedCron("0 * * * *")] void [|Job|](); }""",
+            "Method 'T.IJobs.Job' cannot be a job because it is declared in an interface; put [DistributedCron] on a method of a class"
+        },
+        {
+            "DCRON0013", """public abstract class C { [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.C.Job' cannot be a job because it is an instance method of abstract class 'C', which cannot be created for a run; make the method static or move it to a concrete class"
+        },
+        {
+            "DCRON0013", """public static class C { public static void Run() { Local(); [DistributedCron("0 * * * *")] static void [|Local|]() { } } }""",
+            "Method 'T.C.Local' cannot be a job because it is a local function; declare it as a method of a class"
+        },
+        {
+            "DCRON0013", """public static class C { public static int P { [DistributedCron("0 * * * *")] [|get|] => 1; } }""",
+            "Method 'T.C.get_P' cannot be a job because it is an accessor; declare an ordinary method instead"
+        },
+        // DCRON0014: misfire value.
+        {
+            "DCRON0014", """public static class C { [DistributedCron("0 * * * *", Misfire = [|(MisfirePolicy)5|])] public static void Job() { } }""",
+            "Misfire value 5 is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip"
+        },
+        // DCRON0015: Quartz day-of-week numbering.
+        {
+            "DCRON0015", """public static class C { [DistributedCron([|"0 0 12 ? * 2-6"|])] public static void Job() { } }""",
+            "Schedule \"0 0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday; write day names such as MON-FRI to say which days you mean"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Reports_the_diagnostic_on_the_exact_span_with_an_actionable_message(string id, string markup, string message)
+    {
+        var code = Markup.Parse(Usings + markup);
+        var compilation = TestCompilation.Create("Diag", code.Source);
+        Assert.DoesNotContain(compilation.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+
+        var diagnostic = Assert.Single(await TestCompilation.AnalyzeAsync(compilation));
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(message, diagnostic.GetMessage());
+        Assert.Equal(code.Span, diagnostic.Location.SourceSpan);
+        Assert.Equal($"https://github.com/distcron/distcron/blob/main/docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri);
+
+        var generated = TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result);
+        if (diagnostic.Severity == DiagnosticSeverity.Error)
+        {
+            Assert.Null(generated);
+        }
+        else
+        {
+            Assert.NotNull(generated);
+        }
+    }
+
+    [Fact]
+    public async Task Duplicate_names_are_reported_on_every_declaration_and_none_is_generated()
+    {
+        var compilation = TestCompilation.Create("Diag",
+            Usings + """
+            public static class A
+            {
+                [DistributedCron("0 * * * *", Name = "report")] public static void First() { }
+                [DistributedCron("0 1 * * *")] public static void Unique() { }
+            }
+            """,
+            Usings + """
+            public static class B { [DistributedCron("5 * * * *", Name = "report")] public static void Second() { } }
+            public static class C { [DistributedCron("9 * * * *", Name = "T.A.Unique")] public static void Third() { } }
+            """);
+
+        var diagnostics = await TestCompilation.AnalyzeAsync(compilation);
+        Assert.All(diagnostics, d => Assert.Equal("DCRON0011", d.Id));
+        Assert.Equal(
+            new[]
+            {
+                "Diag/File0.cs: \"report\": Job name \"report\" is used by 2 methods in this assembly (A.First, B.Second); give each job a unique Name",
+                "Diag/File0.cs: Unique: Job name \"T.A.Unique\" is used by 2 methods in this assembly (A.Unique, C.Third); give each job a unique Name",
+                "Diag/File1.cs: \"report\": Job name \"report\" is used by 2 methods in this assembly (A.First, B.Second); give each job a unique Name",
+                "Diag/File1.cs: \"T.A.Unique\": Job name \"T.A.Unique\" is used by 2 methods in this assembly (A.Unique, C.Third); give each job a unique Name",
+            },
+            diagnostics.Select(d => $"{Path.GetFileName(Path.GetDirectoryName(d.Location.SourceTree!.FilePath))}/{Path.GetFileName(d.Location.SourceTree.FilePath)}: {d.Location.SourceTree.GetText().ToString(d.Location.SourceSpan)}: {d.GetMessage()}"));
+
+        Assert.Null(TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result));
+    }
+
+    [Fact]
+    public async Task Every_descriptor_is_tested_documented_and_tracked()
+    {
+        var analyzer = new DistCronAnalyzer();
+        var ids = analyzer.SupportedDiagnostics.Select(d => d.Id).ToList();
+        Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => $"DCRON{i:0000}"), ids.Order());
+        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").ToHashSet();
+        var root = RepositoryRoot();
+        var unshipped = await File.ReadAllTextAsync(Path.Combine(root, "src", "DistCron.Generators", "AnalyzerReleases.Unshipped.md"));
+        foreach (var descriptor in analyzer.SupportedDiagnostics)
+        {
+            Assert.Contains(descriptor.Id, tested);
+            var page = Path.Combine(root, "docs", "diagnostics", descriptor.Id + ".md");
+            Assert.True(File.Exists(page), $"{page} is missing");
+            Assert.StartsWith($"# {descriptor.Id}: {descriptor.Title}", await File.ReadAllTextAsync(page));
+            Assert.Contains($"{descriptor.Id} | {descriptor.Category} | {descriptor.DefaultSeverity} | {descriptor.Title}", unshipped);
+        }
+    }
+
+    [Fact]
+    public async Task A_large_valid_file_has_no_diagnostics_and_generates_every_job()
+    {
+        var source = new System.Text.StringBuilder(Usings);
+        source.AppendLine("public interface IClock { DateTimeOffset Now { get; } }");
+        var schedules = new[] { "0 * * * *", "*/15 * * * * *", "@hourly", "@every_second", "0 0 L * *", "0 9 * * MON-FRI", "0 0 1W * *", "0 0 * * 5#3", "H H * * *", "30 H(0-5) * * 1-5", "0 0 29 2 *", "0 12 * * 7" };
+        var zones = new[] { "UTC", "Europe/Paris", "America/New_York", "Tokyo Standard Time", "Etc/GMT+5", "US/Eastern" };
+        for (var i = 0; i < 60; i++)
+        {
+            var schedule = schedules[i % schedules.Length];
+            var zone = zones[i % zones.Length];
+            source.AppendLine($$"""
+                public sealed class Jobs{{i}}
+                {
+                    [DistributedCron("{{schedule}}", TimeZone = "{{zone}}", Timeout = "00:0{{i % 10}}:30", RetryDelay = "00:00:{{i % 60:00}}", MaxRetries = {{i % 4}}, Misfire = MisfirePolicy.{{(i % 2 == 0 ? "Skip" : "RunOnce")}})]
+                    public async Task RunAsync(IClock clock, JobContext context, CancellationToken cancellationToken) => await Task.Delay(1, cancellationToken);
+
+                    [DistributedCron("{{schedule}}", Name = "static:{{i}}")]
+                    internal static ValueTask Static{{i}}(IServiceProvider services) => default;
+                }
+                """);
+        }
+
+        var compilation = TestCompilation.Create("Large", source.ToString());
+        Assert.Empty(await TestCompilation.AnalyzeAsync(compilation));
+        var (result, output) = TestCompilation.Generate(compilation);
+        Assert.Empty(TestCompilation.CompilerProblems(output));
+        Assert.Equal(120, System.Text.RegularExpressions.Regex.Matches(TestCompilation.GeneratedText(result)!, "new global::DistCron.JobDefinition\\(").Count);
+    }
+
+    internal static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", ".."));
+}

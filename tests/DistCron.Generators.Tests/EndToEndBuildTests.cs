@@ -1,0 +1,177 @@
+using DistCron.Generators.Tests.Infrastructure;
+
+namespace DistCron.Generators.Tests;
+
+/// <summary>
+/// Real `dotnet build`s of small consumer projects in temp folders: one through ProjectReferences (generator as an
+/// analyzer, Cronos through GetDependencyTargetPaths), one through the packed nupkg from a folder feed. Slow by
+/// nature (three builds and a pack), so kept to these two tests; they never build the whole solution.
+/// </summary>
+[Collection(nameof(EndToEndBuildTests))]
+public sealed class EndToEndBuildTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "distcron-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string _repository = DiagnosticTests.RepositoryRoot();
+
+    public EndToEndBuildTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A build server may still hold a file for a moment; the folder is in the temp directory anyway.
+        }
+    }
+
+    private static string Program(string firstLine = "") => """
+        using DistCron;
+
+        """ + firstLine + """
+
+        foreach (var job in DistCronJobRegistry.GetAll())
+        {
+            Console.WriteLine($"registered {job.Name} [{job.Schedule}] {job.Format} {job.TimeZone} {job.DefinitionHash}");
+        }
+
+        var ping = DistCronJobRegistry.GetAll().Single(j => j.MethodName == "Ping");
+        await ping.Invoker(null!, new JobContext(ping.Name, DateTimeOffset.UtcNow, "e2e", 1, 1), CancellationToken.None);
+        """;
+
+    private static string Jobs(string schedule) => $$"""
+        using DistCron;
+        namespace Consumer;
+        public static class Jobs
+        {
+            [DistributedCron("{{schedule}}", TimeZone = "Europe/Paris")]
+            public static void Ping() => Console.WriteLine("ran Consumer.Jobs.Ping");
+        }
+        """;
+
+    [Fact]
+    public void Project_reference_consumer_with_a_job_library_builds_runs_and_registers_both_assemblies()
+    {
+        var src = Path.Combine(_repository, "src");
+        var references = $"""
+              <ItemGroup>
+                <ProjectReference Include="{src}/DistCron/DistCron.csproj" />
+                <ProjectReference Include="{src}/DistCron.Generators/DistCron.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+              </ItemGroup>
+            """;
+        Write("Library/Library.csproj", Project("Library", "Library", references));
+        Write("Library/ReportJobs.cs", """
+            using System.Runtime.CompilerServices;
+            using DistCron;
+            [assembly: InternalsVisibleTo("Consumer")]
+            namespace Library;
+            public static class ReportJobs
+            {
+                [DistributedCron("0 3 * * *", Name = "library:nightly")]
+                internal static Task NightlyAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+                public static string Describe() => "library";
+            }
+            """);
+        Write("Consumer/Consumer.csproj", Project("Exe", "Consumer", references + """
+              <ItemGroup><ProjectReference Include="../Library/Library.csproj" /></ItemGroup>
+            """));
+        Write("Consumer/Program.cs", Program("Console.WriteLine(\"uses \" + Library.ReportJobs.Describe());"));
+        Write("Consumer/Jobs.cs", Jobs("*/5 * * * *"));
+
+        var output = BuildAndRun("Consumer");
+        Assert.Contains("registered Consumer.Jobs.Ping [*/5 * * * *] Standard Europe/Paris", output);
+        Assert.Contains("registered library:nightly [0 3 * * *] Standard UTC", output);
+        Assert.Contains("ran Consumer.Jobs.Ping", output);
+    }
+
+    [Fact]
+    public void Packed_nupkg_from_a_folder_feed_generates_registrations_and_fails_a_bad_schedule_with_DCRON0001()
+    {
+        // A version no cache can hold, and a fresh packages folder: a stale package can never hide a problem.
+        var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8];
+        var feed = Path.Combine(_root, "feed");
+        var pack = DotNetCli.Run(_repository, "pack", "src/DistCron/DistCron.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+        Assert.True(pack.ExitCode == 0, pack.Output);
+        var nupkg = Path.Combine(feed, $"DistCron.{version}.nupkg");
+        using (var archive = System.IO.Compression.ZipFile.OpenRead(nupkg))
+        {
+            var entries = archive.Entries.Select(e => e.FullName).ToList();
+            Assert.Contains("analyzers/dotnet/cs/DistCron.Generators.dll", entries);
+            Assert.Contains("analyzers/dotnet/cs/Cronos.dll", entries);
+            Assert.Contains("lib/net8.0/DistCron.dll", entries);
+            Assert.Contains("lib/net10.0/DistCron.dll", entries);
+        }
+
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        Write("Consumer/nuget.config", $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{Path.Combine(_root, "packages")}" />
+              </config>
+              <packageSources>
+                <clear />
+                <add key="feed" value="{feed}" />
+                {(Directory.Exists(cache) ? $"<add key=\"machine-cache\" value=\"{cache}\" />" : string.Empty)}
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <packageSourceMapping>
+                <packageSource key="feed"><package pattern="DistCron" /></packageSource>
+                {(Directory.Exists(cache) ? "<packageSource key=\"machine-cache\"><package pattern=\"*\" /></packageSource>" : string.Empty)}
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
+            </configuration>
+            """);
+        Write("Consumer/Consumer.csproj", Project("Exe", "Consumer", $"""
+              <ItemGroup><PackageReference Include="DistCron" Version="{version}" /></ItemGroup>
+            """));
+        Write("Consumer/Program.cs", Program());
+        Write("Consumer/Jobs.cs", Jobs("*/10 * * * * *"));
+
+        var output = BuildAndRun("Consumer");
+        Assert.Contains("registered Consumer.Jobs.Ping [*/10 * * * * *] IncludeSeconds Europe/Paris", output);
+        Assert.Contains("ran Consumer.Jobs.Ping", output);
+
+        Write("Consumer/Jobs.cs", Jobs("61 * * * *"));
+        var bad = DotNetCli.Run(Path.Combine(_root, "Consumer"), "build", "--nologo", "-v:q");
+        Assert.True(bad.ExitCode != 0, bad.Output);
+        // Line 5, column 22: the string literal in `    [DistributedCron("61 * * * *", ...)]`.
+        Assert.Contains("Jobs.cs(5,22): error DCRON0001: Schedule \"61 * * * *\" is not a valid cron expression: Minutes: Value must be a number between 0 and 59 (all inclusive)", bad.Output);
+    }
+
+    private string BuildAndRun(string project)
+    {
+        var directory = Path.Combine(_root, project);
+        var build = DotNetCli.Run(directory, "build", "--nologo", "-v:q");
+        Assert.True(build.ExitCode == 0, build.Output);
+        var run = DotNetCli.Run(directory, "bin/Debug/net10.0/" + project + ".dll");
+        Assert.True(run.ExitCode == 0, run.Output);
+        return run.Output;
+    }
+
+    // TreatWarningsAsErrors: the generated code must not raise a single warning in a strict consumer.
+    private static string Project(string outputType, string name, string items) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            {(outputType == "Exe" ? "<OutputType>Exe</OutputType>" : string.Empty)}
+            <TargetFramework>net10.0</TargetFramework>
+            <AssemblyName>{name}</AssemblyName>
+            <Nullable>enable</Nullable>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+            <NuGetAudit>false</NuGetAudit>
+          </PropertyGroup>
+        {items}
+        </Project>
+        """;
+
+    private void Write(string relativePath, string content)
+    {
+        var path = Path.Combine(_root, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+}

@@ -1,0 +1,111 @@
+using System.Collections;
+using System.Collections.Immutable;
+using DistCron.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace DistCron.Generators.Tests;
+
+/// <summary>The generator's pipeline caches: unrelated edits reuse everything, one changed job changes one model.</summary>
+public class IncrementalTests
+{
+    private static readonly string[] TrackedSteps =
+    {
+        DistCronGenerator.Steps.Jobs, DistCronGenerator.Steps.AssemblyName, DistCronGenerator.Steps.Assembly,
+    };
+
+    private static string JobFile(int i, string schedule = "0 * * * *") => $$"""
+        using DistCron;
+        namespace Inc;
+        public static class Jobs{{i}}
+        {
+            [DistributedCron("{{schedule}}")]
+            public static void Run() { }
+        }
+        """;
+
+    [Fact]
+    public void An_unrelated_edit_leaves_every_step_cached_or_unchanged()
+    {
+        var compilation = TestCompilation.Create("Inc", Enumerable.Range(0, 5).Select(i => JobFile(i)).Append("namespace Inc; public static class Helper { public static int Value => 1; }").ToArray(), Array.Empty<MetadataReference>());
+        var driver = CreateDriver().RunGenerators(compilation);
+
+        var helper = compilation.SyntaxTrees.Last();
+        var edited = compilation.ReplaceSyntaxTree(helper, helper.WithChangedText(helper.GetText().Replace(helper.GetText().ToString().IndexOf('1'), 1, "2")));
+        var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        foreach (var step in TrackedSteps)
+        {
+            var outputs = second.TrackedSteps[step].SelectMany(s => s.Outputs).ToList();
+            Assert.NotEmpty(outputs);
+            Assert.All(outputs, o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step}: {o.Reason}"));
+        }
+
+        Assert.All(second.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
+    [Fact]
+    public void Editing_one_attribute_argument_changes_only_that_jobs_model()
+    {
+        var compilation = TestCompilation.Create("Inc", Enumerable.Range(0, 5).Select(i => JobFile(i)).ToArray());
+        var driver = CreateDriver().RunGenerators(compilation);
+
+        var target = compilation.SyntaxTrees.ElementAt(2);
+        var edited = compilation.ReplaceSyntaxTree(target, CSharpSyntaxTree.ParseText(JobFile(2, "30 * * * *"), TestCompilation.ParseOptions, target.FilePath));
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        var jobOutputs = result.TrackedSteps[DistCronGenerator.Steps.Jobs].SelectMany(s => s.Outputs).ToList();
+        var modified = Assert.Single(jobOutputs, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("30 * * * *", modified.Value.ToString());
+        Assert.All(jobOutputs.Where(o => o.Reason != IncrementalStepRunReason.Modified),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+        Assert.Equal(IncrementalStepRunReason.Modified, result.TrackedSteps[DistCronGenerator.Steps.Assembly].Single().Outputs.Single().Reason);
+        Assert.Contains("\"30 * * * *\"", result.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    [Fact]
+    public void Step_outputs_hold_no_symbols_syntax_compilations_or_locations()
+    {
+        var compilation = TestCompilation.Create("Inc", JobFile(0), JobFile(1));
+        var result = CreateDriver().RunGenerators(compilation).GetRunResult().Results.Single();
+        foreach (var step in TrackedSteps)
+        {
+            foreach (var output in result.TrackedSteps[step].SelectMany(s => s.Outputs))
+            {
+                AssertPlainData(output.Value, step, depth: 0);
+            }
+        }
+    }
+
+    private static void AssertPlainData(object? value, string path, int depth)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum || depth > 6)
+        {
+            return;
+        }
+
+        Assert.False(value is ISymbol or SyntaxNode or Compilation or Location or SemanticModel or SyntaxTree, $"{path} holds a {value.GetType().Name}");
+        if (value is IEnumerable items)
+        {
+            foreach (var item in items) AssertPlainData(item, path + "[]", depth + 1);
+        }
+
+        foreach (var property in value.GetType().GetProperties().Where(p => p.GetIndexParameters().Length == 0 && p.DeclaringType?.Namespace?.StartsWith("System", StringComparison.Ordinal) != true))
+        {
+            AssertPlainData(property.GetValue(value), path + "." + property.Name, depth + 1);
+        }
+
+        if (value.GetType().IsGenericType && value.GetType().GetGenericTypeDefinition() == typeof(ValueTuple<,>))
+        {
+            AssertPlainData(value.GetType().GetField("Item1")!.GetValue(value), path + ".Item1", depth + 1);
+            AssertPlainData(value.GetType().GetField("Item2")!.GetValue(value), path + ".Item2", depth + 1);
+        }
+    }
+
+    private static GeneratorDriver CreateDriver() =>
+        CSharpGeneratorDriver.Create(
+            new[] { new DistCronGenerator().AsSourceGenerator() },
+            parseOptions: TestCompilation.ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+}
