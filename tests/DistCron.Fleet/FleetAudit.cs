@@ -73,10 +73,11 @@ public sealed record AuditReport(
 /// <item><b>Lost</b>. Every slot ran (an audit row carries that occurrence), or was legitimately <b>coalesced</b> by
 /// the misfire policy (RunOnce: one catch-up run covers every occurrence missed while the job could not run). A slot
 /// s is coalesced when it came due while the job was still busy with an earlier occurrence p, the latest one before
-/// s that ran: s &lt;= busyEnd(p). busyEnd(p) is the latest of the completions' finish times of p and, for each claim
-/// of p that never completed, the moment another node could take it over: max(its start, the kill/freeze of its node
-/// or the end of a database outage around it) + lease + poll + slack. A slot with no run and no such excuse is LOST.
-/// </item>
+/// s that ran: s &lt;= busyEnd(p). When p was completed, busyEnd(p) is its (latest) completion's finish time: exact,
+/// since the engine resumes a catch-up at the first occurrence after the database time of its completion. When no
+/// claim of p ever completed, it is the moment another node could take p over: max(its start, the kill/freeze of
+/// its node, the end of a database outage around it) + lease + poll + slack. A slot with no run and no such excuse is
+/// LOST.</item>
 /// <item><b>Unfinished</b>. An occurrence of the window that started but that no claim ever completed: an
 /// interrupted run (killed, frozen, cut off) must be claimed and run again after its lease, since the row still
 /// points at that occurrence. Counted with the lost ones.</item>
@@ -91,6 +92,8 @@ public sealed record AuditReport(
 /// pair of completions of one job whose finish order contradicts their fence order.</item>
 /// <item><b>Phantom completion</b>. A "succeeded" completion whose claim has no audit row: history says the job ran
 /// when its body never started.</item>
+/// <item><b>Early run</b>. A body that started (database clock) before its occurrence was due: the node trusted
+/// its own clock, which the chaos run skews by up to ±10 minutes on purpose.</item>
 /// <item><b>Misfire policy</b>. While the database is down nothing can run. When it is back, an occurrence claimed
 /// more than the misfire threshold late has misfired, and RunOnce means ONE catch-up per job for all of them, not one
 /// run per missed second. So among the occurrences that came due while the database was surely down (a second inside
@@ -122,7 +125,7 @@ public static class FleetAudit
             .GroupBy(a => (a.Job, a.Fence))
             .ToDictionary(g => g.Key, g => g.First());
 
-        // Rule 1: lost slots.
+        // Rules 1 and 2: lost slots, unfinished occurrences.
         int slots = 0, ran = 0, coalesced = 0, lost = 0, unfinishedCount = 0;
         var auditByJob = input.Audit.ToLookup(a => a.Job, StringComparer.Ordinal);
         var completionsByJob = input.Completions.ToLookup(c => c.Job, StringComparer.Ordinal);
@@ -185,7 +188,7 @@ public static class FleetAudit
             }
         }
 
-        // Rule 2: duplicate starts (inside the window).
+        // Rule 3: duplicate starts (inside the window).
         int duplicatesStarted = 0, afterKill = 0, afterFreeze = 0, afterOutage = 0;
         foreach (var group in input.Audit
                      .Where(a => a.OccurrenceAt >= firstSlot && a.OccurrenceAt <= input.WindowTo)
@@ -221,7 +224,7 @@ public static class FleetAudit
             else if (causes.Contains("outage")) afterOutage++;
         }
 
-        // Rule 3: double completions.
+        // Rule 4: double completions.
         var duplicatesCompleted = 0;
         foreach (var group in input.Completions.GroupBy(c => (c.Job, c.OccurrenceAt, c.Attempt)).Where(g => g.Count() > 1))
         {
@@ -230,7 +233,7 @@ public static class FleetAudit
                            string.Join(", ", group.Select(c => $"{c.NodeId} (fence {c.Fence})")));
         }
 
-        // Rule 4: stale completions.
+        // Rule 5: stale completions.
         foreach (var job in completionsByJob)
         {
             var starts = auditByJob[job.Key].OrderBy(a => a.Fence).ToArray();
@@ -255,14 +258,20 @@ public static class FleetAudit
             }
         }
 
-        // Rule 5: phantom completions.
+        // Rule 6: phantom completions.
         foreach (var completion in input.Completions.Where(c => c.Status == 0 && !auditByClaim.ContainsKey((c.Job, c.Fence))))
         {
             violations.Add($"PHANTOM COMPLETION: {completion.Job} @ {Format(completion.OccurrenceAt)} fence {completion.Fence} on " +
                            $"{completion.NodeId} recorded as succeeded, but its body never started");
         }
 
-        // Rule 6: misfire policy across database outages.
+        // Rule 7: early runs.
+        foreach (var early in input.Audit.Where(a => a.StartedAt + ClockRounding < a.OccurrenceAt))
+        {
+            violations.Add($"EARLY RUN: {early.Job} @ {Format(early.OccurrenceAt)} started at {Format(early.StartedAt)} on {early.NodeId} (fence {early.Fence})");
+        }
+
+        // Rule 8: misfire policy across database outages.
         foreach (var outage in outages)
         {
             var surelyDownFrom = outage.From + TimeSpan.FromSeconds(1);

@@ -125,6 +125,17 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void A_run_that_starts_before_its_occurrence_is_due_is_early()
+    {
+        // A node that believed its own clock, ten minutes fast, would start occurrences before the database says so.
+        var history = new History().RunEverySecond(0, 4).Run(5, "fast-clock", startedAt: 4.6, finishedAt: 4.9).RunEverySecond(6, 9);
+
+        var report = history.Evaluate();
+
+        Assert.Contains(report.Violations, v => v.StartsWith("EARLY RUN: j @ 10:00:05.000 started at 10:00:04.600 on fast-clock", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_completion_whose_body_never_started_is_a_phantom()
     {
         var history = new History().RunEverySecond(0, 9).CompletionOnly(4, "a", fence: 999, finishedAt: 4.3);

@@ -41,11 +41,12 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
 
         var from = DateTimeOffset.UtcNow.AddSeconds(1);
         await Task.Delay(TimeSpan.FromSeconds(6), timeout.Token);
-        // The victim is the busiest node (claims race; one node may win most of them), killed right after it started a run.
-        var slot = Enumerable.Range(0, fleet.Count).MaxBy(s => fleet[s]!.RunLines);
+        // The victim is whichever node starts a run first from now: it is killed inside that run (100-300 ms of work),
+        // so its claim stays leased and a survivor must take the occurrence over.
+        var nextRuns = Enumerable.Range(0, fleet.Count).Select(s => fleet[s]!.NextRun).ToArray();
+        var started = await Task.WhenAny(nextRuns).WaitAsync(TimeSpan.FromSeconds(30), timeout.Token);
+        var slot = Array.IndexOf(nextRuns, started);
         var victim = fleet[slot]!;
-        var nextRun = victim.NextRun;
-        var midRun = await Task.WhenAny(nextRun, Task.Delay(TimeSpan.FromSeconds(5), timeout.Token)) == nextRun;
         fleet.Kill(slot);
         await Task.Delay(TimeSpan.FromSeconds(7), timeout.Token);
         var to = DateTimeOffset.UtcNow;
@@ -55,14 +56,14 @@ public sealed class MultiProcessTests(ITestOutputHelper output) : IDisposable
         await fleet.StopAllAsync();
         var report = await ChaosRun.AuditAsync(fleet, from, to, timeout.Token);
 
-        output.WriteLine($"{store.Kind}: killed {victim.NodeId} {(midRun ? "mid-run" : "between runs")} after {victim.RunLines} runs");
+        output.WriteLine($"{store.Kind}: killed {victim.NodeId} right after it started its run #{victim.RunLines}");
         output.WriteLine(string.Join(", ", fleet.AllProcesses.Select(n => $"{n.NodeId}: {n.RunLines} runs")));
         output.WriteLine(report.Summary);
         Assert.True(report.Passed, report.Describe() + "\n" + fleet.Tails());
         // With a one-minute misfire threshold nothing is collapsed: every slot of the window has its own run.
         Assert.Equal(0, report.SlotsCoalesced);
         Assert.Equal(report.Slots, report.SlotsRan);
-        Assert.True(report.Slots >= fleet.JobNames.Count * 12, $"window too short to mean anything: {report.Summary}");
+        Assert.True(report.Slots >= fleet.JobNames.Count * 10, $"window too short to mean anything: {report.Summary}");
         Assert.True(victim.RunLines > 0, "the killed node never ran a job, so its death proved nothing");
     }
 
