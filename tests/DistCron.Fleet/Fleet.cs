@@ -168,6 +168,7 @@ public sealed class Fleet : IAsyncDisposable
             "--heartbeat", Seconds(_options.Heartbeat),
             "--poll", Seconds(_options.Poll),
             "--misfire-threshold", Seconds(_options.MisfireThreshold),
+            "--parent-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
         ];
     }
 

@@ -25,12 +25,14 @@ public sealed record NodeArguments(
     TimeSpan Poll,
     TimeSpan MisfireThreshold,
     TimeSpan MinWork,
-    TimeSpan MaxWork)
+    TimeSpan MaxWork,
+    int? ParentProcessId)
 {
     public const string Usage =
         "usage: DistCron.TestNode --store postgres|sqlite --connection <connection string | sqlite file> --app <name>\n" +
         "       [--jobs N=10] [--node-id <id>] [--clock-skew <seconds, may be negative>=0] [--lease <s>=5]\n" +
-        "       [--heartbeat <s>=1] [--poll <s>=1] [--misfire-threshold <s>=60] [--work-ms <min>-<max>=100-300]";
+        "       [--heartbeat <s>=1] [--poll <s>=1] [--misfire-threshold <s>=60] [--work-ms <min>-<max>=100-300]\n" +
+        "       [--parent-pid <pid>: exit when that process is gone, so a killed harness leaves no node behind]";
 
     /// <summary>For SQLite, the audit rows go to <c>&lt;file&gt;.audit</c>: outside DistCron's own file and locks.</summary>
     public string AuditPath => Store == StoreKind.Sqlite ? Connection + ".audit" : Connection;
@@ -92,6 +94,12 @@ public sealed record NodeArguments(
             throw new ArgumentException("--work-ms must be '<min>-<max>' milliseconds with 0 <= min <= max, e.g. 100-300.");
         }
 
+        int? parent = Optional("parent-pid") is { } parentText
+            ? int.TryParse(parentText, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 0
+                ? pid
+                : throw new ArgumentException($"--parent-pid must be a process id, got '{parentText}'.")
+            : null;
+
         if (heartbeat * 2 >= lease)
         {
             throw new ArgumentException($"--heartbeat ({heartbeat.TotalSeconds}s) must be less than half of --lease ({lease.TotalSeconds}s).");
@@ -103,6 +111,6 @@ public sealed record NodeArguments(
         }
 
         return new NodeArguments(store, connection, app, jobs, nodeId, skew, lease, heartbeat, poll, misfireThreshold,
-            TimeSpan.FromMilliseconds(minWork), TimeSpan.FromMilliseconds(maxWork));
+            TimeSpan.FromMilliseconds(minWork), TimeSpan.FromMilliseconds(maxWork), parent);
     }
 }

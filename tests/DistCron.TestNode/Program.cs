@@ -58,6 +58,33 @@ var jobNames = jobs.Select(d => d.Name).Order(StringComparer.Ordinal);
 host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
     Console.Out.WriteLine($"ready node={arguments.NodeId} pid={Environment.ProcessId} skew={arguments.ClockSkew.TotalSeconds}s jobs={string.Join(',', jobNames)}"));
 
+if (arguments.ParentProcessId is { } parentPid) _ = ExitWhenOrphanedAsync(parentPid);
+
 await host.RunAsync(); // SIGTERM / Ctrl+C: graceful stop (the engine finishes or releases its runs)
 Console.Out.WriteLine($"stopped node={arguments.NodeId}");
 return 0;
+
+// A harness that is itself killed (a test host stopped by a timeout) cannot stop its nodes; they stop themselves.
+static async Task ExitWhenOrphanedAsync(int parentPid)
+{
+    while (true)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        bool alive;
+        try
+        {
+            using var parent = System.Diagnostics.Process.GetProcessById(parentPid);
+            alive = !parent.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            alive = false;
+        }
+
+        if (!alive)
+        {
+            Console.Error.WriteLine($"parent process {parentPid} is gone; exiting.");
+            Environment.Exit(3);
+        }
+    }
+}

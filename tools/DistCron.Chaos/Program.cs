@@ -62,6 +62,11 @@ try
                       $"duration={arguments.DurationSeconds}s seed={arguments.Seed}: {report.Summary}");
     return report.Passed ? 0 : 1;
 }
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    Console.Error.WriteLine("chaos run cancelled; every node process was killed.");
+    return 130;
+}
 catch (Exception ex) when (ex is not OutOfMemoryException)
 {
     Console.Error.WriteLine($"chaos run could not complete: {ex}");

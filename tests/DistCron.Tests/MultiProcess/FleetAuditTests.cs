@@ -52,6 +52,21 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void A_slot_collapsed_just_after_a_catch_up_completed_is_a_clock_edge_not_lost()
+    {
+        // Completed at 7.8 by the database clock; the node's estimate ran ahead and already saw 8 as past.
+        var history = new History().RunEverySecond(0, 2)
+            .Run(3, "a", startedAt: 6.5, finishedAt: 7.8)
+            .RunEverySecond(9, 9);
+
+        var report = history.Evaluate();
+
+        Assert.True(report.Passed, report.Describe());
+        Assert.Equal(5, report.SlotsCoalesced);
+        Assert.Equal(1, report.SlotsAtClockEdge);
+    }
+
+    [Fact]
     public void A_killed_nodes_run_taken_over_after_its_lease_is_an_allowed_duplicate_start()
     {
         var history = new History().RunEverySecond(0, 2)
