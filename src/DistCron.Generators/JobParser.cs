@@ -72,11 +72,6 @@ namespace DistCron.Generators
     {
         public const string AttributeMetadataName = "DistCron.DistributedCronAttribute";
 
-        private const string CancellationTokenName = "global::System.Threading.CancellationToken";
-        private const string JobContextName = "global::DistCron.JobContext";
-        private const string ServiceProviderName = "global::System.IServiceProvider";
-        private const string TaskName = "global::System.Threading.Tasks.Task";
-        private const string ValueTaskName = "global::System.Threading.Tasks.ValueTask";
 
         /// <summary>Namespace.Outer.Inner, no generic arguments, no "global::": the default-name prefix and the listing name.</summary>
         private static readonly SymbolDisplayFormat DisplayFormat = new SymbolDisplayFormat(
@@ -120,7 +115,8 @@ namespace DistCron.Generators
                 }
             }
 
-            var methodDisplay = method.ContainingType is null ? method.Name : method.ContainingType.ToDisplayString(DisplayFormat) + "." + method.Name;
+            var typeDisplay = method.ContainingType?.ToDisplayString(DisplayFormat);
+            var methodDisplay = typeDisplay is null ? method.Name : typeDisplay + "." + method.Name;
             var nameIsExplicit = explicitName != null;
             var name = explicitName ?? methodDisplay;
             var nameError = JobOptionText.NameError(name);
@@ -189,7 +185,7 @@ namespace DistCron.Generators
             var hash = StableHash.DefinitionWithDurations(name, schedule!, zone, misfire, timeout, retryDelay, maxRetries);
             var model = new JobModel(
                 name, schedule!, parsed.IncludeSeconds, zone, misfire, timeout?.Ticks, retryDelay?.Ticks, maxRetries, hash,
-                shape!.Value.DeclaringTypeName, method.ContainingType!.ToDisplayString(DisplayFormat), method.Name, method.IsStatic,
+                shape!.Value.DeclaringTypeName, typeDisplay!, method.Name, method.IsStatic,
                 shape.Value.Disposal, shape.Value.ReturnKind, shape.Value.Parameters);
             return new JobParseOutcome(name, nameIsExplicit, model, problems);
         }
@@ -274,19 +270,16 @@ namespace DistCron.Generators
                     continue;
                 }
 
-                var typeName = parameter.Type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-                var kind = typeName switch
-                {
-                    CancellationTokenName => ParameterKind.CancellationToken,
-                    JobContextName => ParameterKind.JobContext,
-                    ServiceProviderName => ParameterKind.ServiceProvider,
-                    _ => ParameterKind.Service,
-                };
-                parameters[i] = new ParameterModel(kind, typeName);
+                var parameterType = parameter.Type;
+                var kind = IsType(parameterType, "CancellationToken", "Threading", "System") ? ParameterKind.CancellationToken
+                    : IsType(parameterType, "JobContext", "DistCron") ? ParameterKind.JobContext
+                    : IsType(parameterType, "IServiceProvider", "System") ? ParameterKind.ServiceProvider
+                    : ParameterKind.Service;
+                // Only a service needs its name in the generated code; the others are passed as they come.
+                parameters[i] = new ParameterModel(kind, kind == ParameterKind.Service ? parameterType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : string.Empty);
             }
 
             var returnKind = ReturnKind.Void;
-            var returnName = method.ReturnType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
             if (method.ReturnsVoid)
             {
                 if (method.IsAsync)
@@ -300,11 +293,11 @@ namespace DistCron.Generators
                 problems.Add(new JobProblem(DiagnosticDescriptors.UnsupportedReturnType, ProblemSite.Method, -1, display,
                     "returns by reference; return void, Task or ValueTask"));
             }
-            else if (returnName == TaskName)
+            else if (IsType(method.ReturnType, "Task", "Tasks", "Threading", "System"))
             {
                 returnKind = ReturnKind.Task;
             }
-            else if (returnName == ValueTaskName)
+            else if (IsType(method.ReturnType, "ValueTask", "Tasks", "Threading", "System"))
             {
                 returnKind = ReturnKind.ValueTask;
             }
@@ -324,13 +317,34 @@ namespace DistCron.Generators
             {
                 foreach (var implemented in type.AllInterfaces)
                 {
-                    var interfaceName = implemented.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
-                    if (interfaceName == "global::System.IAsyncDisposable") disposal = InstanceDisposal.DisposeAsync;
-                    else if (interfaceName == "global::System.IDisposable" && disposal == InstanceDisposal.None) disposal = InstanceDisposal.Dispose;
+                    if (IsType(implemented, "IAsyncDisposable", "System")) disposal = InstanceDisposal.DisposeAsync;
+                    else if (IsType(implemented, "IDisposable", "System") && disposal == InstanceDisposal.None) disposal = InstanceDisposal.Dispose;
                 }
             }
 
             return new Shape(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), disposal, returnKind, new EquatableArray<ParameterModel>(parameters));
+        }
+
+        /// <summary>
+        /// True for the non-generic type <paramref name="name"/> in the namespace given innermost first
+        /// ("Tasks", "Threading", "System"). Cheaper than comparing display strings, which the generator would pay
+        /// for every job on every compilation change.
+        /// </summary>
+        private static bool IsType(ITypeSymbol type, string name, params string[] namespaces)
+        {
+            if (type is not INamedTypeSymbol named || named.Name != name || named.Arity != 0 || named.ContainingType != null)
+            {
+                return false;
+            }
+
+            var ns = named.ContainingNamespace;
+            foreach (var part in namespaces)
+            {
+                if (ns is null || ns.Name != part) return false;
+                ns = ns.ContainingNamespace;
+            }
+
+            return ns is { IsGlobalNamespace: true };
         }
 
         private static string? KindProblem(IMethodSymbol method)

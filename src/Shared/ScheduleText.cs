@@ -303,17 +303,20 @@ namespace DistCron.Internal
         {
             var canonical = string.Join("\n", name, schedule.Trim(), timeZone, misfire.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 timeout ?? string.Empty, retryDelay ?? string.Empty, maxRetries.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            using (var sha = System.Security.Cryptography.SHA256.Create())
+            // One hasher per thread: creating one per call costs more than hashing (the generator hashes every job
+            // on every compilation change). ComputeHash resets the state after each use.
+            var sha = t_sha256 ??= System.Security.Cryptography.SHA256.Create();
+            var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(canonical));
+            var hex = new StringBuilder(16);
+            for (var i = 0; i < 8; i++)
             {
-                var digest = sha.ComputeHash(Encoding.UTF8.GetBytes(canonical));
-                var hex = new StringBuilder(16);
-                for (var i = 0; i < 8; i++)
-                {
-                    hex.Append(digest[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-                }
-
-                return hex.ToString();
+                hex.Append(digest[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
             }
+
+            return hex.ToString();
         }
+
+        [ThreadStatic]
+        private static System.Security.Cryptography.SHA256? t_sha256;
     }
 }

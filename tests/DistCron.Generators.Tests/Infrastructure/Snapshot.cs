@@ -12,12 +12,18 @@ internal static class Snapshot
 {
     public static void Verify(string actual, string name, [CallerFilePath] string callerPath = "")
     {
-        var directory = Path.Combine(Path.GetDirectoryName(callerPath)!, "Snapshots");
+        var onCi = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        var accept = Environment.GetEnvironmentVariable("DISTCRON_ACCEPT_SNAPSHOTS") == "1";
+        Verify(actual, Path.Combine(Path.GetDirectoryName(callerPath)!, "Snapshots"), name, onCi, accept);
+    }
+
+    /// <summary>The rules above with the environment made explicit (tested in SnapshotTests).</summary>
+    internal static void Verify(string actual, string directory, string name, bool onCi, bool acceptRequested)
+    {
         var verifiedPath = Path.Combine(directory, name + ".verified.cs");
         var receivedPath = Path.Combine(directory, name + ".received.cs");
         var received = Normalize(actual);
-        var onCi = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-        var accept = !onCi && Environment.GetEnvironmentVariable("DISTCRON_ACCEPT_SNAPSHOTS") == "1";
+        var accept = acceptRequested && !onCi;
 
         if (File.Exists(verifiedPath) && Normalize(File.ReadAllText(verifiedPath)) == received)
         {
