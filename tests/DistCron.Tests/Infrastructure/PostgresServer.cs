@@ -58,6 +58,7 @@ public sealed class PostgresServer : IAsyncDisposable
     public string Password { get; }
     private bool RunAsPostgres { get; }
     private bool CrashSafe { get; init; }
+    private string? ExtraSettings { get; init; }
     private string DataDirectory => Path.Combine(RootDirectory, "data");
     private string LogFile => Path.Combine(RootDirectory, "server.log");
 
@@ -103,7 +104,8 @@ public sealed class PostgresServer : IAsyncDisposable
     /// Keep <c>synchronous_commit = on</c>, so a commit survives <see cref="RestartAsync"/> in immediate mode (a crash
     /// of the server, not of the OS, so <c>fsync = off</c> stays safe). The shared cluster trades this for speed.
     /// </param>
-    public static async Task<PostgresServer> StartAsync(bool crashSafe = false)
+    /// <param name="extraSettings">Lines appended to postgresql.conf (tests of the fixture itself).</param>
+    public static async Task<PostgresServer> StartAsync(bool crashSafe = false, string? extraSettings = null)
     {
         var runAsPostgres = Environment.UserName == "root" || IsRoot();
         ReapAbandonedClusters();
@@ -113,7 +115,7 @@ public sealed class PostgresServer : IAsyncDisposable
         Directory.CreateDirectory(root);
         await File.WriteAllTextAsync(Path.Combine(root, OwnerPidFile), Environment.ProcessId.ToString());
         var password = "pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-        var server = new PostgresServer(bin, root, FreePort(), password, runAsPostgres) { CrashSafe = crashSafe };
+        var server = new PostgresServer(bin, root, FreePort(), password, runAsPostgres) { CrashSafe = crashSafe, ExtraSettings = extraSettings };
         lock (Running) Running.Add(server);
         try
         {
@@ -201,6 +203,7 @@ public sealed class PostgresServer : IAsyncDisposable
             shared_buffers = 64MB
             log_min_messages = warning
             log_connections = off
+            {ExtraSettings}
             """;
         await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), settings);
     }

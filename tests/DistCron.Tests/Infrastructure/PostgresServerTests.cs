@@ -64,4 +64,17 @@ public class PostgresServerTests
 
         Assert.False(Directory.Exists(server.RootDirectory));
     }
+
+    [Fact]
+    public async Task A_server_that_cannot_start_fails_loudly_with_its_log_and_leaves_nothing_behind()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => PostgresServer.StartAsync(extraSettings: "shared_buffers = 'not-a-size'"));
+
+        Assert.Contains("pg_ctl start failed", error.Message);
+        Assert.Contains("--- server log ---", error.Message);
+        Assert.Contains("shared_buffers", error.Message); // the server's own complaint, from its log
+        var directory = System.Text.RegularExpressions.Regex.Match(error.Message, @"dir (\S+)\)").Groups[1].Value;
+        Assert.Contains("distcron-pg-", directory);
+        Assert.False(Directory.Exists(directory), $"{directory} was left behind");
+    }
 }

@@ -493,6 +493,27 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Disposing_the_store_unsubscribes_its_listen_connection_before_it_returns_to_the_pool()
+    {
+        var connectionString = await _server.CreateDatabaseAsync("unlisten");
+        var dataSource = DataSource(connectionString);
+        var store = new PostgresJobStore(dataSource);
+        await store.MigrateAsync(Ct);
+        var database = new NpgsqlConnectionStringBuilder(connectionString).Database;
+        var subscribedSessions = $"select count(*) from pg_stat_activity where datname = '{database}' and query = 'LISTEN distcron_distcron'";
+        Assert.True(await store.WaitForSignalAsync(App, Deadline, Ct)); // listening
+        Assert.Equal(1L, await ScalarAsync<long>(connectionString, subscribedSessions));
+
+        await store.DisposeAsync();
+
+        // The pooled connection lives on in the caller's data source, but no longer subscribed.
+        await EventuallyAsync(async () => await ScalarAsync<long>(connectionString, subscribedSessions) == 0, "the LISTEN session is unsubscribed");
+        await using var command = dataSource.CreateCommand("select count(*) from pg_listening_channels()");
+        Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => store.WaitForSignalAsync(App, TimeSpan.FromSeconds(1), Ct));
+    }
+
+    [Fact]
     public async Task Without_a_reachable_server_waiting_degrades_to_a_plain_delay_and_logs_no_secret()
     {
         var secret = "wrong-secret-" + Guid.NewGuid().ToString("N");

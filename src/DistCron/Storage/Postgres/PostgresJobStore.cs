@@ -11,8 +11,10 @@ namespace DistCron.Storage.Postgres;
 /// </summary>
 /// <remarks>
 /// Thread-safe: every call rents its own pooled connection from the data source; the only long-lived connection
-/// is the LISTEN connection behind <see cref="WaitForSignalAsync"/>. The schema name is validated and is the only
-/// text spliced into SQL; every value is a parameter.
+/// is the LISTEN connection behind <see cref="WaitForSignalAsync"/> (one per store, held from the first wait until
+/// disposal, so size the pool accordingly). Behind PgBouncer in transaction mode LISTEN does not work; waits then
+/// simply time out and the scheduler polls. The schema name is validated and is the only text spliced into SQL;
+/// every value is a parameter.
 /// </remarks>
 public sealed partial class PostgresJobStore : IJobStore
 {

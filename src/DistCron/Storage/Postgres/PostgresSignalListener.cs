@@ -115,13 +115,21 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
                     failures = 0;
                     retryDelay = TimeSpan.FromSeconds(1);
 
-                    while (!stop.IsCancellationRequested)
+                    try
                     {
-                        if (!await connection.WaitAsync(KeepAliveInterval, stop).ConfigureAwait(false))
+                        while (!stop.IsCancellationRequested)
                         {
-                            await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                            await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                            if (!await connection.WaitAsync(KeepAliveInterval, stop).ConfigureAwait(false))
+                            {
+                                await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                                await ping.ExecuteScalarAsync(stop).ConfigureAwait(false);
+                            }
                         }
+                    }
+                    finally
+                    {
+                        connection.Notification -= OnNotification;
+                        await UnlistenAsync(connection).ConfigureAwait(false);
                     }
                 }
             }
@@ -150,6 +158,23 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
         }
 
         IsListening = false;
+    }
+
+    // The connection goes back to the caller's pool. Still subscribed, it would receive every notification while
+    // idle and nobody reads them; once its socket buffer fills, the server's shared NOTIFY queue cannot advance.
+    private static async Task UnlistenAsync(NpgsqlConnection connection)
+    {
+        if (connection.FullState != System.Data.ConnectionState.Open) return; // broken: the pool discards it
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await using var unlisten = new NpgsqlCommand("UNLISTEN *", connection);
+            await unlisten.ExecuteNonQueryAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException or InvalidOperationException or IOException)
+        {
+            // Best effort: a connection that cannot run UNLISTEN is broken, and Npgsql will not reuse it.
+        }
     }
 
     private void OnNotification(object sender, NpgsqlNotificationEventArgs e)
