@@ -24,6 +24,7 @@ internal sealed class NodeLoop
     private readonly JobRunner _runner;
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
     private readonly WakeSignal _wake = new();
+    private readonly CancellationTokenSource _hardStop = new();
     private long _nextRegistration;
 
     public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
@@ -40,16 +41,15 @@ internal sealed class NodeLoop
     public async Task RunAsync(CancellationToken stopping)
     {
         if (_definitions.Count == 0) return;
-        using var hardStop = new CancellationTokenSource();
         if (!await StartAsync(stopping).ConfigureAwait(false)) return;
         Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
         try
         {
-            await LoopAsync(stopping, hardStop.Token).ConfigureAwait(false);
+            await LoopAsync(stopping, _hardStop.Token).ConfigureAwait(false);
         }
         finally
         {
-            await DrainAsync(hardStop).ConfigureAwait(false);
+            await DrainAsync().ConfigureAwait(false);
             await UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
         }
@@ -248,7 +248,7 @@ internal sealed class NodeLoop
     /// <see cref="DistCronOptions.ShutdownTimeout"/> to finish with their tokens untouched, then their tokens are cancelled
     /// and they get <see cref="EngineContext.AbandonGrace"/> more to record or release their claims.
     /// </summary>
-    private async Task DrainAsync(CancellationTokenSource hardStop)
+    private async Task DrainAsync()
     {
         var pending = _active.Values.ToArray();
         if (pending.Length == 0) return;
@@ -256,8 +256,24 @@ internal sealed class NodeLoop
         if (await WaitAsync(all, _context.ShutdownTimeout).ConfigureAwait(false)) return;
 
         Log.ShutdownTimeoutReached(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, _active.Count);
-        hardStop.Cancel();
+        CancelRunningJobs();
         await WaitAsync(all, _context.AbandonGrace + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Cancels the tokens of running jobs now (the shutdown timeout passed, or the host stopped waiting first); they
+    /// release their claims as they end.
+    /// </summary>
+    public void CancelRunningJobs()
+    {
+        try
+        {
+            _hardStop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already stopped.
+        }
     }
 
     private async Task<bool> WaitAsync(Task task, TimeSpan timeout)

@@ -75,6 +75,9 @@ internal sealed partial class DistCronOptionsValidator : IValidateOptions<DistCr
                 errors.Add($"{label}: the name must be 1-200 characters from A-Z, a-z, 0-9 and '.', '_', ':', '-'.");
             }
 
+            // Hand-written definitions can bypass nullability; the generator always fills these.
+            if (string.IsNullOrWhiteSpace(job.TimeZone)) errors.Add($"{label}: TimeZone is empty; use \"UTC\" or an IANA/Windows id.");
+            if (string.IsNullOrWhiteSpace(job.DefinitionHash)) errors.Add($"{label}: DefinitionHash is empty; it must change whenever the definition changes.");
             var resolved = ScheduleResolver.Resolve(job.Schedule, job.TimeZone, job.Name ?? string.Empty);
             if (!resolved.Success) errors.Add($"{label}: {resolved.Error}.");
             if (job.Timeout is { } timeout && timeout <= TimeSpan.Zero) errors.Add($"{label}: Timeout ({timeout}) must be positive, or null for none.");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistCron.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace DistCron.Tests.Engine;
@@ -139,6 +140,28 @@ public abstract class EngineClaimTests : EngineTestBase
         Assert.Null(row.OwnerNode);
         Assert.Null(row.LeaseUntil);
         Assert.Equal(dueBefore, row.NextDueAt); // the occurrence runs again on the next node, at once
+    }
+
+    [Fact]
+    public async Task When_the_host_stops_waiting_first_running_jobs_are_cancelled_and_released()
+    {
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var job = Job("host-timeout", "0 0 1 1 *", async (_, token) =>
+        {
+            using var registration = token.Register(() => cancelled.TrySetResult());
+            running.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token);
+        });
+        await PreSeedAsync(job, now => now);
+        var host = await StartNodeAsync([job], o => o.ShutdownTimeout = TimeSpan.FromMinutes(5),
+            s => s.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300)));
+        await WithinDeadline(running.Task.ContinueWith(_ => true), "the job to start");
+
+        await host.StopAsync();
+        await WithinDeadline(cancelled.Task.ContinueWith(_ => true), "the job's token to be cancelled when the host gave up");
+        await WaitUntilAsync(async () => (await RowAsync("host-timeout")).OwnerNode is null, "the claim is released");
+        Assert.Empty(await HistoryAsync("host-timeout"));
     }
 
     [Fact]

@@ -67,6 +67,16 @@ public sealed class EngineHostingTests : EngineTestBase
     }
 
     [Fact]
+    public void Hand_written_definitions_with_empty_required_values_are_rejected()
+    {
+        var definition = new JobDefinition("raw", "* * * * *", CronFormat.Standard, null!, MisfirePolicy.RunOnce, null, null, 0, "",
+            "Raw.Type", "Method", (_, _, _) => ValueTask.CompletedTask);
+        var result = new DistCronOptionsValidator().Validate(null, new DistCronOptions().AddJobs([definition]));
+        Assert.Contains("DistCron job 'raw' (Raw.Type.Method): TimeZone is empty", result.FailureMessage);
+        Assert.Contains("DistCron job 'raw' (Raw.Type.Method): DefinitionHash is empty", result.FailureMessage);
+    }
+
+    [Fact]
     public void Default_options_and_valid_jobs_pass_validation()
     {
         var result = new DistCronOptionsValidator().Validate(null, new DistCronOptions().AddJobs([Valid]));

@@ -107,6 +107,34 @@ public abstract class EngineRunTests : EngineTestBase
     }
 
     [Fact]
+    public async Task Max_concurrent_jobs_bounds_the_runs_of_one_node_and_freed_slots_are_refilled()
+    {
+        var current = 0;
+        var maxSeen = 0;
+        var done = new ConcurrentDictionary<string, int>();
+        JobDefinition Busy(string name) => Job(name, "* * * * * *", async (ctx, _) =>
+        {
+            var now = Interlocked.Increment(ref current);
+            InterlockedMax(ref maxSeen, now);
+            await Task.Delay(100);
+            Interlocked.Decrement(ref current);
+            done.AddOrUpdate(ctx.JobName, 1, (_, n) => n + 1);
+        });
+        await StartNodeAsync([Busy("busy-a"), Busy("busy-b"), Busy("busy-c")], o => o.MaxConcurrentJobs = 1);
+
+        await WaitUntilAsync(() => done.Count == 3 && done.Values.All(n => n >= 2), "every job ran twice through the single slot");
+        Assert.Equal(1, Volatile.Read(ref maxSeen));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    [Fact]
     public async Task Several_nodes_on_one_database_run_each_occurrence_exactly_once()
     {
         var runs = new ConcurrentQueue<(DateTimeOffset Occurrence, string Node)>();
