@@ -18,18 +18,23 @@ public abstract class AuditWriter : IAsyncDisposable
         _ => new SqliteAuditWriter(arguments.App, arguments.AuditPath),
     };
 
-    /// <summary>Creates the audit table if missing; safe when every node of the fleet does it at once.</summary>
+    /// <summary>
+    /// Creates the audit table if missing; safe when every node of the fleet does it at once. A node restarted while
+    /// the chaos run holds the database down waits for it (up to two minutes), as the DistCron engine itself does.
+    /// </summary>
     public async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
         {
             try
             {
                 await CreateTableAsync(cancellationToken);
                 return;
             }
-            catch (Exception ex) when (attempt < 20 && IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (DateTimeOffset.UtcNow < deadline && IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
+                await Console.Error.WriteLineAsync($"audit table not ready, retrying: {ex.GetType().Name}: {ex.Message}");
                 await Task.Delay(RetryDelay, cancellationToken);
             }
         }
