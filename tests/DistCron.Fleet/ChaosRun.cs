@@ -113,11 +113,13 @@ public static class ChaosRun
             if (now >= nextKill)
             {
                 nextKill = now + TimeSpan.FromSeconds(1);
-                if (PickHealthy(fleet, random, minHealthy) is { } slot)
+                if (HealthySlots(fleet, minHealthy) is { Length: > 0 } candidates)
                 {
                     nextKill = now + Seconds(random, options.KillEverySeconds);
                     // Two kills in three are aimed at the middle of a run; the others land anywhere (claim, complete, idle).
-                    var aimed = random.Next(3) > 0 && await MidRunAsync(fleet[slot]!);
+                    var (slot, aimed) = random.Next(3) > 0
+                        ? await FirstToStartARunAsync(fleet, candidates, random)
+                        : (candidates[random.Next(candidates.Length)], false);
                     var killed = fleet.Kill(slot);
                     var restartIn = TimeSpan.FromSeconds(0.5 + random.NextDouble() * 2.5);
                     restarts.Add((slot, DateTimeOffset.UtcNow + restartIn));
@@ -125,17 +127,19 @@ public static class ChaosRun
                 }
             }
 
-            if (now >= nextFreeze)
+            // No freeze that the end of the window would cut short: the zombie must outlive its lease.
+            if (now >= nextFreeze && now + options.Lease + TimeSpan.FromSeconds(4) < windowTo)
             {
                 nextFreeze = now + TimeSpan.FromSeconds(1);
-                if (PickHealthy(fleet, random, minHealthy) is { } slot)
+                if (HealthySlots(fleet, minHealthy) is { Length: > 0 } candidates)
                 {
                     nextFreeze = now + Seconds(random, options.FreezeEverySeconds);
+                    // A zombie is only interesting when it wakes up inside a run.
+                    var (slot, aimed) = await FirstToStartARunAsync(fleet, candidates, random);
                     var node = fleet[slot]!;
-                    var aimed = await MidRunAsync(node); // a zombie is only interesting when it wakes up inside a run
+                    var freezeFor = options.Lease + TimeSpan.FromSeconds(1.5 + random.NextDouble() * 2);
                     var frozenAt = DateTimeOffset.UtcNow;
                     node.Freeze();
-                    var freezeFor = options.Lease + TimeSpan.FromSeconds(1.5 + random.NextDouble() * 2);
                     thaws.Add((slot, frozenAt + freezeFor, frozenAt));
                     Say(options, $"SIGSTOP {node.NodeId} {(aimed ? "mid-run " : string.Empty)}for {freezeFor.TotalSeconds:0.0} s (lease {options.Lease.TotalSeconds:0} s)");
                 }
@@ -215,26 +219,28 @@ public static class ChaosRun
         Say(options, $"SIGCONT {node.NodeId}");
     }
 
-    // A healthy node: running, ready, not frozen. Only picked when enough others stay healthy.
-    private static int? PickHealthy(Fleet fleet, Random random, int minHealthy)
+    // Healthy nodes (running, ready, not frozen) that may be impaired: only while more than minHealthy are healthy.
+    private static int[] HealthySlots(Fleet fleet, int minHealthy)
     {
         var healthy = Enumerable.Range(0, fleet.Count)
             .Where(s => fleet[s] is { HasExited: false, IsFrozen: false } node && node.Ready.IsCompletedSuccessfully)
             .ToArray();
-        return healthy.Length > minHealthy ? healthy[random.Next(healthy.Length)] : null;
+        return healthy.Length > minHealthy ? healthy : [];
     }
 
-    // Waits (briefly) for the node to start a run; false when it started none in that time.
-    private static async Task<bool> MidRunAsync(TestNodeProcess node)
+    // The candidate that starts a run first (it is then inside that run for 100-300 ms); a random one, not aimed,
+    // when none starts a run within two seconds.
+    private static async Task<(int Slot, bool Aimed)> FirstToStartARunAsync(Fleet fleet, int[] candidates, Random random)
     {
+        var nextRuns = candidates.Select(s => fleet[s]!.NextRun).ToArray();
         try
         {
-            await node.NextRun.WaitAsync(TimeSpan.FromSeconds(2));
-            return true;
+            var started = await Task.WhenAny(nextRuns).WaitAsync(TimeSpan.FromSeconds(2));
+            return (candidates[Array.IndexOf(nextRuns, started)], true);
         }
         catch (TimeoutException)
         {
-            return false;
+            return (candidates[random.Next(candidates.Length)], false);
         }
     }
 
