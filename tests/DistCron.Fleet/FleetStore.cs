@@ -1,0 +1,144 @@
+using System.Data.Common;
+using DistCron.TestNode;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace DistCron.Fleet;
+
+/// <summary>The database a fleet shares: how nodes reach it, and how the harness reads the audit and the history.</summary>
+public abstract class FleetStore
+{
+    /// <summary>"postgres" or "sqlite", as the test node's --store option.</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>The --connection value of the test nodes.</summary>
+    public abstract string NodeConnection { get; }
+
+    /// <summary>Creates the audit table before the nodes start (they create it too; this avoids a start-up race).</summary>
+    public abstract Task CreateAuditTableAsync(CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<AuditRow>> ReadAuditAsync(string app, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<CompletionRow>> ReadCompletionsAsync(string app, CancellationToken cancellationToken);
+}
+
+/// <summary>A PostgreSQL database: DistCron's tables in <paramref name="schema"/>, the audit in <c>public</c>.</summary>
+public sealed class PostgresFleetStore(string connectionString, string schema = "distcron") : FleetStore
+{
+    // The harness outlives database restarts: a pooled connection would be a dead socket afterwards.
+    private readonly string _harnessConnection = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+
+    public override string Kind => "postgres";
+
+    public override string NodeConnection => connectionString;
+
+    public override async Task CreateAuditTableAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(_harnessConnection);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(AuditSql.PostgresCreate, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task<IReadOnlyList<AuditRow>> ReadAuditAsync(string app, CancellationToken cancellationToken)
+    {
+        var rows = new List<AuditRow>();
+        await using var reader = await QueryAsync(AuditSql.PostgresSelect, app, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new AuditRow(reader.GetString(0), Utc(reader.GetDateTime(1)), reader.GetString(2), reader.GetInt64(3),
+                reader.GetInt32(4), Utc(reader.GetDateTime(5))));
+        }
+
+        return rows;
+    }
+
+    public override async Task<IReadOnlyList<CompletionRow>> ReadCompletionsAsync(string app, CancellationToken cancellationToken)
+    {
+        // The schema name is the only identifier spliced into SQL; it is fixed by the harness, never user input.
+        var sql = $"""
+            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at
+            FROM "{schema}".runs WHERE app = @app
+            """;
+        var rows = new List<CompletionRow>();
+        await using var reader = await QueryAsync(sql, app, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new CompletionRow(reader.GetString(0), Utc(reader.GetDateTime(1)), reader.GetInt32(2), reader.GetString(3),
+                reader.GetInt64(4), reader.GetInt16(5), reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)), Utc(reader.GetDateTime(7))));
+        }
+
+        return rows;
+    }
+
+    private async Task<DbDataReader> QueryAsync(string sql, string app, CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_harnessConnection);
+        await connection.OpenAsync(cancellationToken);
+        var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("app", app);
+        return await command.ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken);
+    }
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+}
+
+/// <summary>One SQLite file shared by every node; the audit goes to <c>&lt;file&gt;.audit</c> beside it.</summary>
+public sealed class SqliteFleetStore(string path) : FleetStore
+{
+    public override string Kind => "sqlite";
+
+    public override string NodeConnection => path;
+
+    private string AuditConnection => AuditSql.SqliteConnectionString(path + ".audit");
+
+    public override async Task CreateAuditTableAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(AuditConnection);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL; " + AuditSql.SqliteCreate;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task<IReadOnlyList<AuditRow>> ReadAuditAsync(string app, CancellationToken cancellationToken)
+    {
+        var rows = new List<AuditRow>();
+        await using var connection = new SqliteConnection(AuditConnection);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = AuditSql.SqliteSelect;
+        command.Parameters.AddWithValue("@app", app);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new AuditRow(reader.GetString(0), Ms(reader.GetInt64(1)), reader.GetString(2), reader.GetInt64(3),
+                reader.GetInt32(4), Ms(reader.GetInt64(5))));
+        }
+
+        return rows;
+    }
+
+    public override async Task<IReadOnlyList<CompletionRow>> ReadCompletionsAsync(string app, CancellationToken cancellationToken)
+    {
+        var rows = new List<CompletionRow>();
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False;Default Timeout=30");
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at
+            FROM runs WHERE app = @app
+            """;
+        command.Parameters.AddWithValue("@app", app);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new CompletionRow(reader.GetString(0), Ms(reader.GetInt64(1)), reader.GetInt32(2), reader.GetString(3),
+                reader.GetInt64(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : Ms(reader.GetInt64(6)), Ms(reader.GetInt64(7))));
+        }
+
+        return rows;
+    }
+
+    private static DateTimeOffset Ms(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+}

@@ -1,0 +1,35 @@
+using System.Globalization;
+using DistCron.Internal;
+
+namespace DistCron.TestNode;
+
+/// <summary>
+/// The N every-second jobs, built by hand because N is a command-line value. They are exactly what the generator
+/// would emit for <c>[DistributedCron("* * * * * *", Name = "every-second-007")]</c>, hash included.
+/// </summary>
+public static class EverySecondJobs
+{
+    public const string Schedule = "* * * * * *";
+
+    public static string NameOf(int index) => string.Create(CultureInfo.InvariantCulture, $"every-second-{index:D3}");
+
+    public static IReadOnlyList<JobDefinition> Build(int count) =>
+        Enumerable.Range(0, count).Select(i =>
+        {
+            var name = NameOf(i);
+            return new JobDefinition(
+                name,
+                Schedule,
+                CronFormat.IncludeSeconds,
+                "UTC",
+                MisfirePolicy.RunOnce,
+                timeout: null,
+                retryDelay: null,
+                maxRetries: 0,
+                definitionHash: StableHash.DefinitionWithDurations(name, Schedule, "UTC", (int)MisfirePolicy.RunOnce, null, null, 0),
+                declaringType: typeof(EverySecondJobs).FullName!,
+                methodName: nameof(RunBody.RunAsync),
+                invoker: static (services, context, cancellationToken) =>
+                    ((RunBody)services.GetService(typeof(RunBody))!).RunAsync(context, cancellationToken));
+        }).ToArray();
+}
