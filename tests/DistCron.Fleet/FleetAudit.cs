@@ -28,7 +28,6 @@ public sealed record AuditReport(
     int Slots,
     int SlotsRan,
     int SlotsCoalesced,
-    int SlotsAtClockEdge,
     int Lost,
     int RunsStarted,
     int Completions,
@@ -52,7 +51,7 @@ public sealed record AuditReport(
     public string Summary => string.Create(CultureInfo.InvariantCulture,
         $"runs={RunsStarted} completions={Completions} kills={Kills} restarts={DatabaseRestarts} freezes={Freezes} " +
         $"duplicates-started={DuplicatesStarted} (after-kill={DuplicatesAfterKill} after-freeze={DuplicatesAfterFreeze} after-outage={DuplicatesAfterOutage}) " +
-        $"duplicates-completed={DuplicatesCompleted} lost={Lost} slots={Slots} ran={SlotsRan} coalesced={SlotsCoalesced} (clock-edge={SlotsAtClockEdge}) " +
+        $"duplicates-completed={DuplicatesCompleted} lost={Lost} slots={Slots} ran={SlotsRan} coalesced={SlotsCoalesced} " +
         $"incomplete={IncompleteRuns} (kill={IncompleteAfterKill} freeze={IncompleteAfterFreeze} outage={IncompleteAfterOutage}) violations={Violations.Count}");
 
     /// <summary>The summary plus the first violations, for an assertion message.</summary>
@@ -113,13 +112,9 @@ public static class FleetAudit
     // milliseconds on SQLite): a few milliseconds absorb the rounding of SQLite's julianday arithmetic.
     private static readonly TimeSpan ClockRounding = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>
-    /// How far a node's estimate of the database clock may run ahead of the database. The engine anchors the
-    /// database's now() at the middle of a round trip; when the client side of that trip is slow (JIT at start-up,
-    /// a loaded CPU) the estimate runs ahead by up to half of it, so a catch-up completing at 12:00:02.95 (database
-    /// time) can already see 12:00:03 as past and collapse it. Such a slot is counted apart ("clock-edge"), not as lost.
-    /// </summary>
-    public static readonly TimeSpan ClockEstimateTolerance = TimeSpan.FromMilliseconds(500);
+    // No allowance for a node's clock estimate: the engine anchors the database's now() at the end of a round trip, so
+    // its estimate never runs ahead of the database and a catch-up can never collapse a slot that had not yet come.
+    // (An earlier midpoint anchor did, once in a 5-minute chaos run: that slot now counts as lost, as it should.)
 
     public static AuditReport Evaluate(AuditInput input)
     {
@@ -135,7 +130,7 @@ public static class FleetAudit
             .ToDictionary(g => g.Key, g => g.First());
 
         // Rules 1 and 2: lost slots, unfinished occurrences.
-        int slots = 0, ran = 0, coalesced = 0, clockEdge = 0, lost = 0, unfinishedCount = 0;
+        int slots = 0, ran = 0, coalesced = 0, lost = 0, unfinishedCount = 0;
         var auditByJob = input.Audit.ToLookup(a => a.Job, StringComparer.Ordinal);
         var completionsByJob = input.Completions.ToLookup(c => c.Job, StringComparer.Ordinal);
         var firstSlot = CeilingToSecond(input.WindowFrom);
@@ -175,13 +170,6 @@ public static class FleetAudit
                 if (previous >= 0 && slot <= occurrences[keys[previous]] + ClockRounding)
                 {
                     coalesced++;
-                    continue;
-                }
-
-                if (previous >= 0 && slot <= occurrences[keys[previous]] + ClockEstimateTolerance)
-                {
-                    coalesced++;
-                    clockEdge++;
                     continue;
                 }
 
@@ -316,7 +304,7 @@ public static class FleetAudit
             .Select(a => Interruption(a, kills, freezes, outages, input.Lease))
             .ToList();
         return new AuditReport(
-            slots, ran, coalesced, clockEdge, lost + unfinishedCount, input.Audit.Count, input.Completions.Count,
+            slots, ran, coalesced, lost + unfinishedCount, input.Audit.Count, input.Completions.Count,
             duplicatesStarted, afterKill, afterFreeze, afterOutage, duplicatesCompleted,
             incomplete.Count, incomplete.Count(c => c == "kill"), incomplete.Count(c => c == "freeze"), incomplete.Count(c => c == "outage"),
             kills.Count, freezes.Count, outages.Count, violations);

@@ -6,8 +6,12 @@ namespace DistCron.Engine;
 /// behaves exactly like the others.
 /// </summary>
 /// <remarks>
-/// The database's <c>now()</c> is taken somewhere inside the round trip; anchoring it at the round trip's midpoint
-/// bounds the error by half the latency. Only <see cref="TimeProvider.GetTimestamp"/> (monotonic) is read here.
+/// The database's <c>now()</c> is taken somewhere inside the round trip. It is anchored at the END of the round trip,
+/// so the estimate may lag the database by up to one round trip but never runs ahead of it. Leading would be wrong in
+/// a way lagging is not: "the first occurrence after now" computed from a clock that runs ahead can step over an
+/// occurrence the database has not reached yet (seen in the chaos audit when start-up made a round trip slow), while a
+/// lagging clock at worst returns an occurrence that is a few milliseconds past, which is then claimed and run.
+/// Only <see cref="TimeProvider.GetTimestamp"/> (monotonic) is read here.
 /// </remarks>
 internal sealed class DatabaseClock
 {
@@ -25,18 +29,14 @@ internal sealed class DatabaseClock
         get { lock (_gate) return _synchronized; }
     }
 
-    /// <summary>A monotonic timestamp to pass to <see cref="Observe"/>; take it right before the round trip.</summary>
-    public long StartRoundTrip() => _time.GetTimestamp();
-
-    /// <summary>Records the database time returned by a round trip that started at <paramref name="startTimestamp"/>.</summary>
-    public void Observe(DateTimeOffset databaseNow, long startTimestamp)
+    /// <summary>Records the database time returned by a round trip that has just ended.</summary>
+    public void Observe(DateTimeOffset databaseNow)
     {
         var end = _time.GetTimestamp();
-        var midpoint = startTimestamp + ((end - startTimestamp) / 2);
         lock (_gate)
         {
             _anchor = databaseNow.ToUniversalTime();
-            _anchorTimestamp = midpoint;
+            _anchorTimestamp = end;
             _synchronized = true;
         }
     }

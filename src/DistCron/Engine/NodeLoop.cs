@@ -74,9 +74,8 @@ internal sealed class NodeLoop
             try
             {
                 if (_context.AutoMigrate) await _context.Store.MigrateAsync(stopping).ConfigureAwait(false);
-                var sent = _context.Clock.StartRoundTrip();
                 var now = await _context.Store.GetDatabaseTimeAsync(stopping).ConfigureAwait(false);
-                _context.Clock.Observe(now, sent);
+                _context.Clock.Observe(now);
                 await _context.Store.SeedAsync(_context.App, BuildSeed(now), stopping).ConfigureAwait(false);
                 await RegisterAsync(stopping).ConfigureAwait(false);
                 _context.Health.StoreSucceeded();
@@ -127,10 +126,9 @@ internal sealed class NodeLoop
                     // Not cancelled by shutdown: a claim that committed but surfaced as "cancelled" would leave rows
                     // leased to a node that no longer runs them. Its runners release claims made after stopping.
                     using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
-                    var sent = _context.Clock.StartRoundTrip();
                     var batch = await _context.Store.ClaimDueAsync(_context.App, _context.NodeId, names, Math.Min(free, names.Count),
                         _context.LeaseDuration, claimLimit.Token).ConfigureAwait(false);
-                    _context.Clock.Observe(batch.DatabaseNow, sent);
+                    _context.Clock.Observe(batch.DatabaseNow);
                     _context.Health.StoreSucceeded();
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
 

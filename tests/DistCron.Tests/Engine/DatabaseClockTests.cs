@@ -12,8 +12,7 @@ public class DatabaseClockTests
     {
         var time = new FakeTimeProvider(DbNow.AddMinutes(10)); // this machine's wall clock is 10 minutes fast
         var clock = new DatabaseClock(time);
-        var sent = clock.StartRoundTrip();
-        clock.Observe(DbNow, sent);
+        clock.Observe(DbNow);
         Assert.Equal(DbNow, clock.UtcNow);
 
         time.Advance(TimeSpan.FromSeconds(3));
@@ -28,21 +27,26 @@ public class DatabaseClockTests
     {
         var time = new FakeTimeProvider(DbNow.AddSeconds(skewSeconds));
         var clock = new DatabaseClock(time);
-        clock.Observe(DbNow, clock.StartRoundTrip());
+        clock.Observe(DbNow);
         time.Advance(TimeSpan.FromMilliseconds(250));
         Assert.Equal(DbNow.AddMilliseconds(250), clock.UtcNow);
         Assert.Equal(TimeSpan.FromMilliseconds(750), clock.Until(DbNow.AddSeconds(1)));
     }
 
     [Fact]
-    public void The_database_time_is_anchored_at_the_middle_of_the_round_trip()
+    public void The_estimate_never_runs_ahead_of_the_database_whatever_the_latency()
     {
-        var time = new FakeTimeProvider(DbNow);
-        var clock = new DatabaseClock(time);
-        var sent = clock.StartRoundTrip();
-        time.Advance(TimeSpan.FromMilliseconds(100)); // 100 ms round trip
-        clock.Observe(DbNow, sent);
-        Assert.Equal(DbNow.AddMilliseconds(50), clock.UtcNow);
+        // The database read now() somewhere inside a 100 ms round trip; whichever instant it was, the estimate taken
+        // when the answer arrives must not be later than the database's own clock at that moment.
+        foreach (var evaluatedAfterMs in new[] { 0, 50, 100 })
+        {
+            var time = new FakeTimeProvider(DbNow);
+            var clock = new DatabaseClock(time);
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            var databaseTimeNow = DbNow.AddMilliseconds(100 - evaluatedAfterMs); // its now() plus what passed since
+            clock.Observe(DbNow);
+            Assert.True(clock.UtcNow <= databaseTimeNow, $"estimate {clock.UtcNow:O} leads the database {databaseTimeNow:O}");
+        }
     }
 
     [Fact]
@@ -50,9 +54,9 @@ public class DatabaseClockTests
     {
         var time = new FakeTimeProvider(DbNow);
         var clock = new DatabaseClock(time);
-        clock.Observe(DbNow, clock.StartRoundTrip());
+        clock.Observe(DbNow);
         time.Advance(TimeSpan.FromSeconds(10));
-        clock.Observe(DbNow.AddSeconds(8), clock.StartRoundTrip());
+        clock.Observe(DbNow.AddSeconds(8));
         Assert.Equal(DbNow.AddSeconds(8), clock.UtcNow);
     }
 
@@ -63,7 +67,7 @@ public class DatabaseClockTests
         var clock = new DatabaseClock(time);
         Assert.False(clock.IsSynchronized);
         Assert.Throws<InvalidOperationException>(() => clock.UtcNow);
-        clock.Observe(DbNow, clock.StartRoundTrip());
+        clock.Observe(DbNow);
         Assert.True(clock.IsSynchronized);
         Assert.Equal(TimeSpan.Zero, clock.Until(DbNow.AddSeconds(-1)));
     }
@@ -73,7 +77,7 @@ public class DatabaseClockTests
     {
         var time = new FakeTimeProvider(DbNow);
         var clock = new DatabaseClock(time);
-        clock.Observe(DbNow.ToOffset(TimeSpan.FromHours(2)), clock.StartRoundTrip());
+        clock.Observe(DbNow.ToOffset(TimeSpan.FromHours(2)));
         Assert.Equal(TimeSpan.Zero, clock.UtcNow.Offset);
         Assert.Equal(DbNow, clock.UtcNow);
     }

@@ -52,18 +52,18 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
-    public void A_slot_collapsed_just_after_a_catch_up_completed_is_a_clock_edge_not_lost()
+    public void A_slot_skipped_just_after_a_catch_up_completed_is_lost()
     {
-        // Completed at 7.8 by the database clock; the node's estimate ran ahead and already saw 8 as past.
+        // Completed at 7.8 by the database clock; 8 had not come yet, so nothing may have collapsed it.
         var history = new History().RunEverySecond(0, 2)
             .Run(3, "a", startedAt: 6.5, finishedAt: 7.8)
             .RunEverySecond(9, 9);
 
         var report = history.Evaluate();
 
-        Assert.True(report.Passed, report.Describe());
-        Assert.Equal(5, report.SlotsCoalesced);
-        Assert.Equal(1, report.SlotsAtClockEdge);
+        Assert.False(report.Passed);
+        Assert.Equal(4, report.SlotsCoalesced);
+        Assert.Equal(1, report.Lost);
     }
 
     [Fact]
