@@ -115,6 +115,17 @@ public sealed class EndToEndBuildTests : IDisposable
         Assert.Contains("registered Consumer.Jobs.Ping [*/5 * * * *] Standard Europe/Paris", output);
         Assert.Contains("registered library:nightly [0 3 * * *] Standard UTC", output);
         Assert.Contains("ran Consumer.Jobs.Ping", output);
+
+        // An app built without the generator (DistCron only through the library) has no generated registration:
+        // the runtime finds the untouched library through the app's deps.json.
+        Write("Plain/Plain.csproj", Project("Exe", "Plain", """
+              <ItemGroup><ProjectReference Include="../Library/Library.csproj" /></ItemGroup>
+            """));
+        Write("Plain/Program.cs", """
+            foreach (var job in DistCron.DistCronJobRegistry.GetAll()) Console.WriteLine($"registered {job.Name}");
+            """);
+        var plain = BuildAndRun("Plain");
+        Assert.Contains("registered library:nightly", plain);
     }
 
     [Fact]
