@@ -50,6 +50,9 @@ namespace DistCron.Generators
         ReturnKind ReturnKind,
         EquatableArray<ParameterModel> Parameters);
 
-    /// <summary>All valid jobs of one assembly: the input of the single generated file.</summary>
-    internal sealed record AssemblyJobsModel(string AssemblyName, EquatableArray<JobModel> Jobs);
+    /// <summary>
+    /// All valid jobs of one assembly and the generated job classes of the assemblies it references (fully
+    /// qualified names, sorted): the input of the single generated file.
+    /// </summary>
+    internal sealed record AssemblyJobsModel(string AssemblyName, EquatableArray<JobModel> Jobs, EquatableArray<string> ReferencedJobClasses);
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 
 namespace DistCron;
 
@@ -34,9 +35,12 @@ public static class DistCronJobRegistry
         }
     }
 
-    // A referenced assembly that no code has touched yet is not loaded, so its module initializer has not run.
-    // Walk the entry assembly's references (only those that themselves reference DistCron) and run their module
-    // initializers. Reflection is limited to loading assemblies; jobs are still invoked by generated direct calls.
+    // Fallback only: the generator already makes every assembly register the job libraries it was compiled
+    // against. A referenced assembly that no code has touched yet is not loaded, so its module initializer has not
+    // run (an app built without the generator, a reference behind an extern alias). Walk the entry assembly's
+    // references and the assemblies the app's deps.json says depend on DistCron (the compiler drops references the
+    // code never uses, deps.json keeps them), and run their module initializers. Reflection is limited to loading
+    // assemblies; jobs are still invoked by generated direct calls.
     private static void LoadReferencedJobAssemblies()
     {
         var entry = Assembly.GetEntryAssembly();
@@ -46,6 +50,11 @@ public static class DistCronJobRegistry
         foreach (var loaded in AppDomain.CurrentDomain.GetAssemblies())
         {
             if (ReferencesDistCron(loaded)) pending.Push(loaded);
+        }
+
+        foreach (var name in DeployedAssembliesDependingOnDistCron())
+        {
+            if (TryLoad(name) is { } deployed && ReferencesDistCron(deployed)) pending.Push(deployed);
         }
 
         while (pending.Count > 0)
@@ -60,17 +69,79 @@ public static class DistCronJobRegistry
             foreach (var reference in assembly.GetReferencedAssemblies())
             {
                 if (IsFrameworkAssembly(reference.Name)) continue;
-                try
+                if (TryLoad(reference) is { } referenced && ReferencesDistCron(referenced)) pending.Push(referenced);
+            }
+        }
+    }
+
+    private static Assembly? TryLoad(string name)
+    {
+        try
+        {
+            return TryLoad(new AssemblyName(name));
+        }
+        catch (ArgumentException)
+        {
+            // Not a valid assembly name: deps.json names files, and a file may be named anything.
+            return null;
+        }
+    }
+
+    private static Assembly? TryLoad(AssemblyName name)
+    {
+        try
+        {
+            return Assembly.Load(name);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
+        {
+            // A reference the app never needs at run time; nothing to register from it.
+            return null;
+        }
+    }
+
+    // The app's deps.json (the host lists it first in APP_CONTEXT_DEPS_FILES, ';'-separated) names each deployed
+    // library, its dependencies and its runtime assemblies. When there is none, or it cannot be read, the other
+    // discovery paths remain.
+    private static List<string> DeployedAssembliesDependingOnDistCron()
+    {
+        var names = new List<string>();
+        if (AppContext.GetData("APP_CONTEXT_DEPS_FILES") is not string files) return names;
+        var app = files.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        if (app is null || !File.Exists(app)) return names;
+        try
+        {
+            using var stream = File.OpenRead(app);
+            using var deps = JsonDocument.Parse(stream);
+            if (!deps.RootElement.TryGetProperty("targets", out var targets) || targets.ValueKind != JsonValueKind.Object) return names;
+            foreach (var target in targets.EnumerateObject())
+            {
+                if (target.Value.ValueKind != JsonValueKind.Object) continue;
+                foreach (var library in target.Value.EnumerateObject())
                 {
-                    var referenced = Assembly.Load(reference);
-                    if (ReferencesDistCron(referenced)) pending.Push(referenced);
-                }
-                catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException)
-                {
-                    // A reference the app never needs at run time; nothing to register from it.
+                    if (library.Value.ValueKind != JsonValueKind.Object
+                        || !library.Value.TryGetProperty("dependencies", out var dependencies) || dependencies.ValueKind != JsonValueKind.Object
+                        || !dependencies.TryGetProperty("DistCron", out _)
+                        || !library.Value.TryGetProperty("runtime", out var runtime) || runtime.ValueKind != JsonValueKind.Object)
+                    {
+                        continue;
+                    }
+
+                    foreach (var file in runtime.EnumerateObject())
+                    {
+                        if (!file.Name.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) continue;
+                        var name = Path.GetFileNameWithoutExtension(file.Name);
+                        if (!IsFrameworkAssembly(name)) names.Add(name);
+                    }
                 }
             }
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            // An unreadable deps.json only disables this fallback.
+        }
+
+        return names;
     }
 
     private static bool ReferencesDistCron(Assembly assembly) =>

@@ -57,10 +57,8 @@ public sealed class EndToEndBuildTests : IDisposable
         }
     }
 
-    private static string Program(string firstLine = "") => """
+    private static string Program() => """
         using DistCron;
-
-        """ + firstLine + """
 
         foreach (var job in DistCronJobRegistry.GetAll())
         {
@@ -82,7 +80,7 @@ public sealed class EndToEndBuildTests : IDisposable
         """;
 
     [Fact]
-    public void Project_reference_consumer_with_a_job_library_builds_runs_and_registers_both_assemblies()
+    public void Project_reference_consumer_with_an_untouched_job_library_builds_runs_and_registers_both_assemblies()
     {
         var src = Path.Combine(_repository, "src");
         var references = $"""
@@ -108,13 +106,26 @@ public sealed class EndToEndBuildTests : IDisposable
         Write("Consumer/Consumer.csproj", Project("Exe", "Consumer", references + """
               <ItemGroup><ProjectReference Include="../Library/Library.csproj" /></ItemGroup>
             """));
-        Write("Consumer/Program.cs", Program("Console.WriteLine(\"uses \" + Library.ReportJobs.Describe());"));
+        // The consumer never touches a Library type, so the compiler drops the reference from its metadata: only the
+        // registration the generator emits into the consumer's module initializer can find the library's jobs.
+        Write("Consumer/Program.cs", Program());
         Write("Consumer/Jobs.cs", Jobs("*/5 * * * *"));
 
         var output = BuildAndRun("Consumer");
         Assert.Contains("registered Consumer.Jobs.Ping [*/5 * * * *] Standard Europe/Paris", output);
         Assert.Contains("registered library:nightly [0 3 * * *] Standard UTC", output);
         Assert.Contains("ran Consumer.Jobs.Ping", output);
+
+        // An app built without the generator (DistCron only through the library) has no generated registration:
+        // the runtime finds the untouched library through the app's deps.json.
+        Write("Plain/Plain.csproj", Project("Exe", "Plain", """
+              <ItemGroup><ProjectReference Include="../Library/Library.csproj" /></ItemGroup>
+            """));
+        Write("Plain/Program.cs", """
+            foreach (var job in DistCron.DistCronJobRegistry.GetAll()) Console.WriteLine($"registered {job.Name}");
+            """);
+        var plain = BuildAndRun("Plain");
+        Assert.Contains("registered library:nightly", plain);
     }
 
     [Fact]

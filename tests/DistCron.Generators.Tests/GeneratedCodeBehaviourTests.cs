@@ -103,7 +103,7 @@ public class GeneratedCodeBehaviourTests
         var (_, output) = TestCompilation.Generate(TestCompilation.Create(assemblyName, Source));
         var image = TestCompilation.Emit(output);
         var assembly = new AssemblyLoadContext(assemblyName, isCollectible: true).LoadFromStream(new MemoryStream(image));
-        var table = assembly.GetType("DistCron.Generated.DistCronJobs_" + assemblyName.Replace('.', '_'), throwOnError: true)!;
+        var table = assembly.GetType(TestCompilation.JobsClassName(assemblyName), throwOnError: true)!;
         var definitions = (IReadOnlyList<JobDefinition>)table.GetProperty("Definitions")!.GetValue(null)!;
         var log = (List<string>)assembly.GetType("Behaviour.Log")!.GetField("Lines")!.GetValue(null)!;
         return (definitions, log);

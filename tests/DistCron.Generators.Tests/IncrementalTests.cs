@@ -11,7 +11,8 @@ public class IncrementalTests
 {
     private static readonly string[] TrackedSteps =
     {
-        DistCronGenerator.Steps.Jobs, DistCronGenerator.Steps.AssemblyName, DistCronGenerator.Steps.Assembly,
+        DistCronGenerator.Steps.Jobs, DistCronGenerator.Steps.AssemblyName, DistCronGenerator.Steps.ReferencedJobClasses,
+        DistCronGenerator.Steps.Assembly,
     };
 
     private static string JobFile(int i, string schedule = "0 * * * *") => $$"""

@@ -42,7 +42,7 @@ public class TwoAssemblyTests
 
                 // The explicit alternative to the module initializer: each assembly's table is reachable by name.
                 internal static IReadOnlyList<JobDefinition> All() =>
-                    new List<JobDefinition>(DistCron.Generated.DistCronJobs_Contoso_Jobs.Definitions);
+                    new List<JobDefinition>(DistCron.Generated.DistCronJobs_Contoso_Jobs_c22d6efa.Definitions);
             }
             """,
         }, new[] { MetadataReference.CreateFromImage(libraryImage) });

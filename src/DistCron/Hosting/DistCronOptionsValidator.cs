@@ -1,5 +1,5 @@
-using System.Text.RegularExpressions;
 using DistCron.Engine;
+using DistCron.Internal;
 using DistCron.Scheduling;
 using DistCron.Storage;
 using Microsoft.Extensions.Options;
@@ -10,7 +10,7 @@ namespace DistCron.Hosting;
 /// Validates <see cref="DistCronOptions"/> and every job definition when the host starts, reporting all problems at
 /// once, each naming the setting or job and saying how to fix it.
 /// </summary>
-internal sealed partial class DistCronOptionsValidator : IValidateOptions<DistCronOptions>
+internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOptions>
 {
     public ValidateOptionsResult Validate(string? name, DistCronOptions options)
     {
@@ -71,20 +71,7 @@ internal sealed partial class DistCronOptionsValidator : IValidateOptions<DistCr
             }
 
             var label = $"DistCron job '{ScheduleResolver.Printable(job.Name)}' ({job.DeclaringType}.{job.MethodName})";
-            if (string.IsNullOrEmpty(job.Name) || job.Name.Length > 200 || !JobNamePattern().IsMatch(job.Name))
-            {
-                errors.Add($"{label}: the name must be 1-200 characters from A-Z, a-z, 0-9 and '.', '_', ':', '-'.");
-            }
-
-            // Hand-written definitions can bypass nullability; the generator always fills these.
-            if (string.IsNullOrWhiteSpace(job.TimeZone)) errors.Add($"{label}: TimeZone is empty; use \"UTC\" or an IANA/Windows id.");
-            if (string.IsNullOrWhiteSpace(job.DefinitionHash)) errors.Add($"{label}: DefinitionHash is empty; it must change whenever the definition changes.");
-            var resolved = ScheduleResolver.Resolve(job.Schedule, job.TimeZone, job.Name ?? string.Empty);
-            if (!resolved.Success) errors.Add($"{label}: {resolved.Error}.");
-            if (job.Timeout is { } timeout && timeout <= TimeSpan.Zero) errors.Add($"{label}: Timeout ({timeout}) must be positive, or null for none.");
-            if (job.RetryDelay is { } delay && delay <= TimeSpan.Zero) errors.Add($"{label}: RetryDelay ({delay}) must be positive, or null for the default (10 s).");
-            if (job.MaxRetries < 0) errors.Add($"{label}: MaxRetries ({job.MaxRetries}) must be zero or more.");
-            if (!Enum.IsDefined(job.Misfire)) errors.Add($"{label}: Misfire ({(int)job.Misfire}) is not a MisfirePolicy value.");
+            ValidateJob(errors, job, label);
         }
     }
 
@@ -94,6 +81,70 @@ internal sealed partial class DistCronOptionsValidator : IValidateOptions<DistCr
         if (retention.MaxRunsPerJob is < 1) errors.Add($"DistCron HistoryRetention.MaxRunsPerJob ({retention.MaxRunsPerJob}) must be at least 1, or null to keep any number.");
         Positive(errors, "HistoryRetention.Interval", retention.Interval);
         if (retention.BatchSize is < 1 or > 100_000) errors.Add($"DistCron HistoryRetention.BatchSize ({retention.BatchSize}) must be between 1 and 100000.");
+    }
+
+    // The rules and wording of the analyzer (DCRON0001, 0003-0006, 0012, 0014), from the same shared code: a
+    // hand-written definition is held to what [DistributedCron] is held to at build time, and what the generator
+    // emits always passes.
+    private static void ValidateJob(List<string> errors, JobDefinition job, string label)
+    {
+        if (JobOptionText.NameError(job.Name) is { } nameError)
+        {
+            errors.Add($"{label}: job name \"{ScheduleResolver.Printable(job.Name)}\" is invalid: {nameError}; use at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'.");
+        }
+
+        // Hand-written definitions can bypass nullability; the generator always fills these.
+        if (string.IsNullOrWhiteSpace(job.DefinitionHash)) errors.Add($"{label}: DefinitionHash is empty; it must change whenever the definition changes.");
+
+        var parsed = ScheduleText.Parse(job.Schedule, job.Name ?? string.Empty);
+        if (!parsed.Success)
+        {
+            var fix = parsed.Hint ?? "write 5 fields (minute hour day-of-month month day-of-week), 6 fields with seconds first, or a macro such as @hourly";
+            errors.Add($"{label}: schedule \"{ScheduleResolver.Printable(job.Schedule)}\" is not a valid cron expression: {parsed.Error}; {fix}.");
+        }
+        else if (parsed.IncludeSeconds != (job.Format == CronFormat.IncludeSeconds))
+        {
+            errors.Add($"{label}: Format is {job.Format} but schedule \"{ScheduleResolver.Printable(job.Schedule)}\" {(parsed.IncludeSeconds ? "has a seconds field" : "has no seconds field")}; use CronFormat.{(parsed.IncludeSeconds ? nameof(CronFormat.IncludeSeconds) : nameof(CronFormat.Standard))}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(job.TimeZone))
+        {
+            errors.Add($"{label}: TimeZone is empty; use \"UTC\" or an IANA/Windows id.");
+        }
+        else if (!TimeZoneResolver.TryResolve(job.TimeZone, out _))
+        {
+            errors.Add($"{label}: {TimeZoneError(job.TimeZone)}.");
+        }
+
+        if (job.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{label}: Timeout ({timeout}) must be greater than zero; use null for no time limit, or a positive duration such as 00:05:00.");
+        }
+
+        // Zero is allowed, as in the attribute: it means the default delay (RunRules.DefaultRetryDelay).
+        if (job.RetryDelay is { } delay && delay < TimeSpan.Zero)
+        {
+            errors.Add($"{label}: RetryDelay ({delay}) must be zero or more; use null for the default (10 s), or a duration such as 00:00:10.");
+        }
+
+        if (job.MaxRetries < 0) errors.Add($"{label}: MaxRetries is {job.MaxRetries}, but it cannot be negative; use 0 for no retries or a positive count.");
+        if (!Enum.IsDefined(job.Misfire)) errors.Add($"{label}: Misfire value {(int)job.Misfire} is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip.");
+    }
+
+    // The analyzer only warns (DCRON0003): an id it does not know may still exist on the host. At startup the host
+    // decides, so an id it cannot resolve is an error, with the analyzer's suggestion when there is one.
+    private static string TimeZoneError(string id)
+    {
+        var shown = ScheduleResolver.Printable(id);
+        if (TimeZoneIds.IsKnown(id.Trim()))
+        {
+            return $"time zone \"{shown}\" is a known id but is not installed on this host; install the time zone database (tzdata, or ICU for Windows ids) or use another id";
+        }
+
+        var fix = TimeZoneIds.SuggestionFor(id) is { } suggestion
+            ? $"did you mean \"{suggestion}\"? Ids are case-sensitive on Linux"
+            : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or \"UTC\"";
+        return $"time zone \"{shown}\" is not a known IANA or Windows time zone id; {fix}";
     }
 
     private static void Positive(List<string> errors, string setting, TimeSpan value)
@@ -115,7 +166,4 @@ internal sealed partial class DistCronOptionsValidator : IValidateOptions<DistCr
             errors.Add(suffix > 0 ? message[..suffix] : message);
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._:-]+$", RegexOptions.CultureInvariant)]
-    private static partial Regex JobNamePattern();
 }

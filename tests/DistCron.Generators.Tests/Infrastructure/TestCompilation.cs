@@ -43,6 +43,11 @@ internal static class TestCompilation
         return (driver.GetRunResult(), output);
     }
 
+    /// <summary>The generated job class's full name, as the generator spells it (sanitized name + FNV-1a of the exact name).</summary>
+    public static string JobsClassName(string assemblyName) =>
+        "DistCron.Generated.DistCronJobs_" + new string(assemblyName.Select(c => char.IsLetterOrDigit(c) || c == '_' ? c : '_').ToArray())
+        + "_" + DistCron.Internal.StableHash.Fnv1a32(assemblyName).ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The single generated file's text, or null when the generator produced nothing.</summary>
     public static string? GeneratedText(GeneratorDriverRunResult result) =>
         result.Results.Single().GeneratedSources.SingleOrDefault().SourceText?.ToString();

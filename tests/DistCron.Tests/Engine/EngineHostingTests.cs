@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistCron.Hosting;
+using DistCron.Internal;
 using DistCron.Storage;
 using DistCron.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -57,13 +58,61 @@ public sealed class EngineHostingTests : EngineTestBase
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         var message = string.Join("\n", error.Failures);
         Assert.Contains("DistCron job name 'dup' is used by 2 methods (DistCron.Tests.Engine.Jobs.dup, DistCron.Tests.Engine.Jobs.dup)", message);
-        Assert.Contains("DistCron job 'quartz' (DistCron.Tests.Engine.Jobs.quartz): invalid schedule '0 0 12 ? * MON *': ", message);
+        Assert.Contains("DistCron job 'quartz' (DistCron.Tests.Engine.Jobs.quartz): schedule \"0 0 12 ? * MON *\" is not a valid cron expression: ", message);
         Assert.Contains("drop the last (year) field", message);
-        Assert.Contains("DistCron job 'zone' (DistCron.Tests.Engine.Jobs.zone): unknown time zone 'Nowhere/Land'", message);
-        Assert.Contains("DistCron job 'bad name!' (DistCron.Tests.Engine.Jobs.bad name!): the name must be 1-200 characters", message);
-        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): Timeout (00:00:00) must be positive", message);
-        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): RetryDelay (-00:00:01) must be positive", message);
-        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): MaxRetries (-1) must be zero or more.", message);
+        Assert.Contains("DistCron job 'zone' (DistCron.Tests.Engine.Jobs.zone): time zone \"Nowhere/Land\" is not a known IANA or Windows time zone id; use an IANA id such as \"Europe/Paris\"", message);
+        Assert.Contains("DistCron job 'bad name!' (DistCron.Tests.Engine.Jobs.bad name!): job name \"bad name!\" is invalid: the job name contains 'U+0020' at position 4; only A-Z", message);
+        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): Timeout (00:00:00) must be greater than zero", message);
+        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): RetryDelay (-00:00:01) must be zero or more", message);
+        Assert.Contains("'limits' (DistCron.Tests.Engine.Jobs.limits): MaxRetries is -1, but it cannot be negative; use 0 for no retries or a positive count.", message);
+    }
+
+    [Fact]
+    public void Hand_written_definitions_are_held_to_the_analyzer_rules_in_its_words()
+    {
+        static JobDefinition Raw(string name, string schedule, CronFormat format = CronFormat.Standard, string timeZone = "UTC", MisfirePolicy misfire = MisfirePolicy.RunOnce) =>
+            new(name, schedule, format, timeZone, misfire, null, null, 0, "hash", "Raw.Type", "Method", (_, _, _) => ValueTask.CompletedTask);
+
+        var longName = new string('a', JobOptionText.MaxNameLength + 1);
+        var result = new DistCronOptionsValidator().Validate(null, new DistCronOptions().AddJobs(
+        [
+            Raw("has space", "* * * * *"),
+            Raw(longName, "* * * * *"),
+            Raw("bad-cron", "61 * * * *"),
+            Raw("seconds-mismatch", "*/10 * * * * *", CronFormat.Standard),
+            Raw("no-seconds-mismatch", "* * * * *", CronFormat.IncludeSeconds),
+            Raw("spaced-zone", "* * * * *", timeZone: "America/New York"),
+            Raw("misfire", "* * * * *", misfire: (MisfirePolicy)7),
+        ]));
+
+        var message = result.FailureMessage;
+        // Name rules and wording come from the code the analyzer uses (DCRON0012).
+        Assert.Contains($"DistCron job 'has space' (Raw.Type.Method): job name \"has space\" is invalid: {JobOptionText.NameError("has space")}; use at most 200 characters", message);
+        Assert.Contains(JobOptionText.NameError(longName)!, message);
+        // Schedules are parsed by the analyzer's parser and reported in the words of DCRON0001.
+        Assert.Contains($"DistCron job 'bad-cron' (Raw.Type.Method): schedule \"61 * * * *\" is not a valid cron expression: {ScheduleText.Parse("61 * * * *", "bad-cron").Error}", message);
+        Assert.Contains("DistCron job 'seconds-mismatch' (Raw.Type.Method): Format is Standard but schedule \"*/10 * * * * *\" has a seconds field; use CronFormat.IncludeSeconds.", message);
+        Assert.Contains("DistCron job 'no-seconds-mismatch' (Raw.Type.Method): Format is IncludeSeconds but schedule \"* * * * *\" has no seconds field; use CronFormat.Standard.", message);
+        // Time zones get the analyzer's suggestion (DCRON0003), from the same table of ids.
+        Assert.Contains("DistCron job 'spaced-zone' (Raw.Type.Method): time zone \"America/New York\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids are case-sensitive on Linux.", message);
+        Assert.Contains("DistCron job 'misfire' (Raw.Type.Method): Misfire value 7 is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip.", message);
+    }
+
+    [Fact]
+    public void Everything_the_attribute_accepts_passes_startup_validation()
+    {
+        // RetryDelay "00:00:00" is valid in the attribute (it means the default delay), so the generated definition
+        // must start; so must macros, H, seconds, Windows ids and Skip.
+        var result = new DistCronOptionsValidator().Validate(null, new DistCronOptions().AddJobs(
+        [
+            Job("zero-delay", "* * * * *", (_, _) => Task.CompletedTask, retryDelay: TimeSpan.Zero, maxRetries: 3),
+            Job("macro", "@hourly", (_, _) => Task.CompletedTask),
+            Job("hashed", "H H * * *", (_, _) => Task.CompletedTask),
+            Job("seconds", "*/10 * * * * *", (_, _) => Task.CompletedTask, misfire: MisfirePolicy.Skip),
+            Job("windows-zone", "0 9 * * MON-FRI", (_, _) => Task.CompletedTask, timeZone: "Romance Standard Time", timeout: TimeSpan.FromMinutes(5)),
+            Job("iana-zone", "0 9 * * *", (_, _) => Task.CompletedTask, timeZone: "Europe/Paris"),
+        ]));
+        Assert.True(result.Succeeded, result.FailureMessage);
     }
 
     [Fact]
