@@ -11,7 +11,7 @@ namespace DistCron.Bench;
 /// <summary>
 /// Runs every contender against one throwaway PostgreSQL cluster, same job sets, same node counts, in one run, and
 /// prints ratios. Usage: see docs/benchmarks.md ("dotnet run -c Release --project bench/DistCron.Bench -- [--smoke]
-/// [--nodes 1,2,4,8] [--jobs 1000] [--contenders distcron,quartz,ceiling]").
+/// [--nodes 1,2,4,8] [--jobs 1000] [--contenders distcron,quartz,ceiling,ceiling-1] [--out report.md]").
 /// </summary>
 internal static class Harness
 {
@@ -44,12 +44,12 @@ internal static class Harness
             foreach (var contender in o.Contenders)
             {
                 results.Add(await bench.Measure(contender, n, "throughput", o.Jobs, EverySecond));
-                if (contender != "ceiling" && !o.Smoke) results.Add(await bench.Measure(contender, n, "lag", o.LagJobs, EverySecond));
+                if (!contender.StartsWith("ceiling", StringComparison.Ordinal) && !o.Smoke) results.Add(await bench.Measure(contender, n, "lag", o.LagJobs, EverySecond));
             }
         }
 
         var idleNodes = o.Nodes.Contains(2) ? 2 : o.Nodes.Max();
-        foreach (var contender in o.Contenders.Where(c => c != "ceiling"))
+        foreach (var contender in o.Contenders.Where(c => !c.StartsWith("ceiling", StringComparison.Ordinal)))
         {
             results.Add(await bench.Measure(contender, idleNodes, "idle", o.Jobs, Never));
             if (!o.Smoke && idleNodes >= 2) results.Add(await bench.Takeover(contender, idleNodes));
@@ -68,7 +68,7 @@ internal static class Harness
 }
 
 internal sealed record BenchOptions(bool Smoke, int[] Nodes, int Jobs, int LagJobs, int Concurrency, int Warmup, int Measure,
-    double Lease, string[] Contenders, string? Output)
+    double Lease, string[] Contenders, string? Output, int LagConcurrency)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -83,8 +83,9 @@ internal sealed record BenchOptions(bool Smoke, int[] Nodes, int Jobs, int LagJo
             int.Parse(Get("--warmup") ?? (smoke ? "2" : "5")),
             int.Parse(Get("--window") ?? (smoke ? "3" : "10")),
             double.Parse(Get("--lease") ?? "5", CultureInfo.InvariantCulture),
-            (Get("--contenders") ?? "distcron,quartz,ceiling").Split(','),
-            Get("--out"));
+            (Get("--contenders") ?? (smoke ? "distcron,quartz,ceiling" : "distcron,quartz,ceiling,ceiling-1")).Split(','),
+            Get("--out"),
+            int.Parse(Get("--lag-concurrency") ?? "100"));
     }
 }
 
@@ -115,7 +116,9 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         try
         {
             result = contender == "ceiling"
-                ? await CeilingAsync(cs, db, nodes, jobs)
+                ? await CeilingAsync(cs, db, nodes, jobs, o.Concurrency)
+                : contender == "ceiling-1"
+                ? await CeilingAsync(cs, db, nodes, jobs, 1)
                 : await NodesAsync(contender, cs, db, nodes, phase, jobs, schedule);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -135,7 +138,10 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         var procs = new List<NodeProcess>();
         try
         {
-            var common = new[] { $"jobs={jobs}", $"schedule={schedule}", $"concurrency={o.Concurrency}", $"lease={o.Lease}" };
+            // Start lag: enough slots for every job due at that second (on both schedulers), so the lag measured is the
+            // scheduler's own, not a queue behind a full pool.
+            var concurrency = phase == "lag" ? Math.Max(o.Concurrency, o.LagConcurrency) : o.Concurrency;
+            var common = new[] { $"jobs={jobs}", $"schedule={schedule}", $"concurrency={concurrency}", $"lease={o.Lease}" };
             // Quartz: one node schedules the jobs (as a deployment would, once), then the others join the cluster.
             for (var i = 0; i < nodes; i++)
             {
@@ -237,10 +243,13 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         return null;
     }
 
-    private async Task<Result> CeilingAsync(string cs, string db, int nodes, int jobs)
+    private async Task<Result> CeilingAsync(string cs, string db, int nodes, int jobs, int batch)
     {
-        var clients = nodes * o.Concurrency;
-        var rows = Math.Max(jobs, clients * 8);
+        // As many pgbench clients as nodes × slots for the unbatched shape; for the batched one, each client stands for
+        // a node's claim loop plus its runners working one batch, so one client per node... times two, as a node's
+        // runners overlap with its next claim.
+        var clients = batch == 1 ? nodes * o.Concurrency : nodes * 2;
+        var rows = Math.Max(jobs, clients * batch * 4);
         var names = Enumerable.Range(0, rows).Select(i => $"j{i:D5}").ToArray();
         await using (var dataSource = NpgsqlDataSource.Create(cs))
         {
@@ -256,7 +265,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         }
 
         var script = Path.Combine(Path.GetTempPath(), $"distcron-ceiling-{Guid.NewGuid():N}.sql");
-        await File.WriteAllTextAsync(script, Ceiling.Script("distcron", names));
+        await File.WriteAllTextAsync(script, Ceiling.Script("distcron", names, batch));
         try
         {
             var b = new NpgsqlConnectionStringBuilder(cs);
@@ -273,13 +282,17 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
             var tx = long.Parse(System.Text.RegularExpressions.Regex.Match(run.Output, @"number of transactions actually processed: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
             var tps = double.Parse(System.Text.RegularExpressions.Regex.Match(run.Output, @"tps = ([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
             var failed = System.Text.RegularExpressions.Regex.Match(run.Output, @"number of failed transactions: (\d+)");
-            return new Result("ceiling", nodes, "throughput", rows)
+            await using var count = new NpgsqlConnection(cs);
+            await count.OpenAsync();
+            await using var runs = new NpgsqlCommand("SELECT count(*) FROM distcron.runs", count);
+            var completed = (long)(await runs.ExecuteScalarAsync())!;
+            return new Result(batch == 1 ? "ceiling-1" : "ceiling", nodes, "throughput", rows)
             {
-                Completed = tx,
+                Completed = completed,
                 Seconds = tx / tps,
                 Statements = after.Statements - before.Statements,
                 Transactions = after.Transactions - before.Transactions,
-                Note = $"pgbench -c {clients}" + (failed.Success && failed.Groups[1].Value != "0" ? $", {failed.Groups[1].Value} failed" : "") + $", machine CPU {cpuAfter - cpuBefore:0}s",
+                Note = $"pgbench -c {clients}, batch {batch}" + (failed.Success && failed.Groups[1].Value != "0" ? $", {failed.Groups[1].Value} failed" : "") + $", machine CPU {cpuAfter - cpuBefore:0}s",
             };
         }
         finally

@@ -10,6 +10,13 @@ internal sealed class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<string> _stderr = new();
+    private static readonly ConcurrentDictionary<NodeProcess, bool> Live = new();
+
+    // Ctrl+C or SIGTERM on the harness must not leave node processes behind (they would keep loading the machine).
+    static NodeProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var node in Live.Keys) node.Kill(); };
+    }
 
     public NodeProcess(string kind, string connectionString, string sampleFile, IEnumerable<string> options)
     {
@@ -35,6 +42,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null && _stderr.Count < 200) _stderr.Enqueue(e.Data); };
         _process.Exited += (_, _) => _ready.TrySetException(new InvalidOperationException($"node exited early ({_process.ExitCode}): {Stderr}"));
         _process.Start();
+        Live[this] = true;
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
@@ -59,7 +67,11 @@ internal sealed class NodeProcess : IAsyncDisposable
         catch (IOException) { return double.NaN; }
     }
 
-    public void Kill() { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+    public void Kill()
+    {
+        try { if (!_process.HasExited) _process.Kill(entireProcessTree: true); }
+        catch (InvalidOperationException) { } // already gone
+    }
 
     /// <summary>SIGTERM (graceful: the node writes its samples), then waits.</summary>
     public async Task StopAsync()
@@ -88,6 +100,7 @@ internal sealed class NodeProcess : IAsyncDisposable
     {
         Kill();
         try { await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }
+        Live.TryRemove(this, out _);
         _process.Dispose();
     }
 }

@@ -36,7 +36,7 @@ internal static class Report
         }
 
         s.AppendLine();
-        s.AppendLine($"Start lag (entry − scheduled instant): {(o.Smoke ? o.Jobs : o.LagJobs)} every-second jobs, all due at the same second.");
+        s.AppendLine($"Start lag (entry − scheduled instant): {(o.Smoke ? o.Jobs : o.LagJobs)} every-second jobs, all due at the same second; {Math.Max(o.Concurrency, o.LagConcurrency)} slots per node (DistCron MaxConcurrentJobs, Quartz thread pool and batch size).");
         s.AppendLine();
         s.AppendLine("| nodes | contender | p50 ms | p99 ms | max ms | occ/s | CPU/node % | note |");
         s.AppendLine("|---:|---|---:|---:|---:|---:|---:|---|");
