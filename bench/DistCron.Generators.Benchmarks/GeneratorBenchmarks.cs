@@ -97,18 +97,6 @@ public class GeneratorBenchmarks
             }
         }
 
-        var gen = typeof(DistCronGenerator).Assembly;
-        var hash = gen.GetType("DistCron.Internal.StableHash")!.GetMethod("Definition")!;
-        var sched = gen.GetType("DistCron.Internal.ScheduleText")!.GetMethod("Parse")!;
-        for (var round = 0; round < 4; round++)
-        {
-            var w = System.Diagnostics.Stopwatch.StartNew();
-            for (var i = 0; i < 1000; i++) hash.Invoke(null, new object?[] { "a.b.c" + i, "*/5 * * * *", "Europe/Paris", 0, "00:05:00", null, 2 });
-            var h = w.Elapsed.TotalMilliseconds; w.Restart();
-            for (var i = 0; i < 1000; i++) sched.Invoke(null, new object?[] { "*/5 * * * *", "a.b.c" + i });
-            Console.WriteLine($"hash {h:0.0} ms, schedule {w.Elapsed.TotalMilliseconds:0.0} ms");
-        }
-
         for (var round = 0; round < 6; round++)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();

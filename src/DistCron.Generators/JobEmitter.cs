@@ -53,7 +53,7 @@ namespace DistCron.Generated
         public const string AssemblyName = ").Append(Literal(model.AssemblyName)).Append(@";
 
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::DistCron.JobDefinition[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
 ");
             for (var i = 0; i < model.Jobs.Count; i++)
@@ -61,10 +61,10 @@ namespace DistCron.Generated
                 AppendDefinition(code, model.Jobs[i], i);
             }
 
-            code.Append(@"        };
+            code.Append(@"        });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::DistCron.CrontabSeedRow[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
 ");
             foreach (var job in model.Jobs)
@@ -73,7 +73,7 @@ namespace DistCron.Generated
                     .Append(Format(job)).Append(", ").Append(Literal(job.TimeZone)).Append(", ").Append(Literal(job.DefinitionHash)).Append("),\n");
             }
 
-            code.Append(@"        };
+            code.Append(@"        });
 
         /// <summary>Registers this assembly's jobs when the assembly is loaded.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]

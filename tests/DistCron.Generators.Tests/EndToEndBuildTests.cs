@@ -11,9 +11,39 @@ namespace DistCron.Generators.Tests;
 public sealed class EndToEndBuildTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "distcron-e2e-" + Guid.NewGuid().ToString("N"));
-    private readonly string _repository = DiagnosticTests.RepositoryRoot();
+    private readonly string _repository;
 
-    public EndToEndBuildTests() => Directory.CreateDirectory(_root);
+    // The builds work on a copy of the repository's sources (no bin/obj), so they never write into the working
+    // tree that `dotnet test` of the other test projects is using at the same time.
+    public EndToEndBuildTests()
+    {
+        Directory.CreateDirectory(_root);
+        _repository = Path.Combine(_root, "repo");
+        var source = DiagnosticTests.RepositoryRoot();
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Packages.props", "global.json", "README.md" })
+        {
+            Directory.CreateDirectory(_repository);
+            File.Copy(Path.Combine(source, file), Path.Combine(_repository, file));
+        }
+
+        CopyDirectory(Path.Combine(source, "src"), Path.Combine(_repository, "src"));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(from))
+        {
+            var name = Path.GetFileName(directory);
+            if (name is "bin" or "obj") continue;
+            CopyDirectory(directory, Path.Combine(to, name));
+        }
+    }
 
     public void Dispose()
     {

@@ -17,7 +17,7 @@ namespace DistCron.Generated
         public const string AssemblyName = "App";
 
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::DistCron.JobDefinition[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             new global::DistCron.JobDefinition(
                 name: "App.Reports.Nightly",
@@ -45,14 +45,14 @@ namespace DistCron.Generated
                 declaringType: "App.Reports",
                 methodName: "MorningAsync",
                 invoker: Invoke1),
-        };
+        });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::DistCron.CrontabSeedRow[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
             new global::DistCron.CrontabSeedRow("App.Reports.Nightly", "H H(0-5) * * *", global::DistCron.CronFormat.Standard, "Romance Standard Time", "178b5d590fb74835"),
             new global::DistCron.CrontabSeedRow("reports:morning", "30 0 9 * * MON-FRI", global::DistCron.CronFormat.IncludeSeconds, "Europe/Paris", "57181fa6fc5889a9"),
-        };
+        });
 
         /// <summary>Registers this assembly's jobs when the assembly is loaded.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]

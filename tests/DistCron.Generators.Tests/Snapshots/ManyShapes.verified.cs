@@ -17,7 +17,7 @@ namespace DistCron.Generated
         public const string AssemblyName = "My.App-Jobs";
 
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::DistCron.JobDefinition[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             new global::DistCron.JobDefinition(
                 name: "GlobalJobs.Tick",
@@ -71,16 +71,16 @@ namespace DistCron.Generated
                 declaringType: "namespace.class.Inner",
                 methodName: "return",
                 invoker: Invoke3),
-        };
+        });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::DistCron.CrontabSeedRow[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
             new global::DistCron.CrontabSeedRow("GlobalJobs.Tick", "@daily", global::DistCron.CronFormat.Standard, "UTC", "39106c661caebeec"),
             new global::DistCron.CrontabSeedRow("namespace.Other.Fast", "@every_second", global::DistCron.CronFormat.IncludeSeconds, "UTC", "cfa89f19a3f4221f"),
             new global::DistCron.CrontabSeedRow("namespace.class.event", "0 * * * *", global::DistCron.CronFormat.Standard, "UTC", "657045d994622660"),
             new global::DistCron.CrontabSeedRow("nested:return", "15 * * * *", global::DistCron.CronFormat.Standard, "UTC", "79ff2790e24e6dd5"),
-        };
+        });
 
         /// <summary>Registers this assembly's jobs when the assembly is loaded.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -17,7 +17,7 @@ namespace DistCron.Generated
         public const string AssemblyName = "App";
 
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::DistCron.JobDefinition[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             new global::DistCron.JobDefinition(
                 name: "App.Maintenance.Cleanup.PurgeExpiredSessions",
@@ -32,13 +32,13 @@ namespace DistCron.Generated
                 declaringType: "App.Maintenance.Cleanup",
                 methodName: "PurgeExpiredSessions",
                 invoker: Invoke0),
-        };
+        });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::DistCron.CrontabSeedRow[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
             new global::DistCron.CrontabSeedRow("App.Maintenance.Cleanup.PurgeExpiredSessions", "0 3 * * *", global::DistCron.CronFormat.Standard, "UTC", "90aa626f5b988bdc"),
-        };
+        });
 
         /// <summary>Registers this assembly's jobs when the assembly is loaded.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]

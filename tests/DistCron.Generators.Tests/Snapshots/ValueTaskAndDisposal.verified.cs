@@ -17,7 +17,7 @@ namespace DistCron.Generated
         public const string AssemblyName = "App";
 
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::DistCron.JobDefinition[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             new global::DistCron.JobDefinition(
                 name: "App.Exporter.Export",
@@ -45,14 +45,14 @@ namespace DistCron.Generated
                 declaringType: "App.Probe",
                 methodName: "PingAsync",
                 invoker: Invoke1),
-        };
+        });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::DistCron.CrontabSeedRow[]
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
             new global::DistCron.CrontabSeedRow("App.Exporter.Export", "@hourly", global::DistCron.CronFormat.Standard, "UTC", "a94e1d8005df677b"),
             new global::DistCron.CrontabSeedRow("App.Probe.PingAsync", "*/5 * * * *", global::DistCron.CronFormat.Standard, "UTC", "b1518a3a8f33b094"),
-        };
+        });
 
         /// <summary>Registers this assembly's jobs when the assembly is loaded.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]
