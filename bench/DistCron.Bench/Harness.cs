@@ -141,7 +141,9 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
             // Start lag: enough slots for every job due at that second (on both schedulers), so the lag measured is the
             // scheduler's own, not a queue behind a full pool.
             var concurrency = phase == "lag" ? Math.Max(o.Concurrency, o.LagConcurrency) : o.Concurrency;
-            var common = new[] { $"jobs={jobs}", $"schedule={schedule}", $"concurrency={concurrency}", $"lease={o.Lease}" };
+            // DistCron's default lease (30 s) everywhere but the takeover phase: the lease also sets how often a node
+            // re-registers, so a short one would inflate the idle cost.
+            var common = new[] { $"jobs={jobs}", $"schedule={schedule}", $"concurrency={concurrency}" };
             // Quartz: one node schedules the jobs (as a deployment would, once), then the others join the cluster.
             for (var i = 0; i < nodes; i++)
             {

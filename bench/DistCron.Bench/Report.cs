@@ -44,7 +44,7 @@ internal static class Report
             s.AppendLine($"| {r.Nodes} | {r.Contender} | {F(r.LagP50, "0.0")} | {F(r.LagP99, "0.0")} | {F(r.LagMax, "0.0")} | {r.Throughput:0} | {F(r.CpuPerNode * 100, "0")} | {r.Note} |");
 
         s.AppendLine();
-        s.AppendLine($"Idle: {o.Jobs} jobs, none due (yearly schedule), {o.Measure * 3} s window. Takeover: SIGKILL of the node running a long job (DistCron lease {o.Lease} s; Quartz check-in {5} s).");
+        s.AppendLine($"Idle: {o.Jobs} jobs, none due (yearly schedule), {o.Measure * 3} s window. DistCron: default options (poll 5 s, lease 30 s). Takeover: SIGKILL of the node running a long job (DistCron lease {o.Lease} s, heartbeat lease/3; Quartz check-in {5} s).");
         s.AppendLine();
         s.AppendLine("| nodes | contender | statements/node/min | transactions/node/min | CPU/node % | takeover s | note |");
         s.AppendLine("|---:|---|---:|---:|---:|---:|---|");
