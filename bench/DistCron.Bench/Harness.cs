@@ -206,13 +206,13 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
             foreach (var p in procs) await p.WaitReadyAsync(TimeSpan.FromSeconds(120));
 
             var first = await WaitForEnter(procs, exclude: null, TimeSpan.FromSeconds(60));
-            if (first is null) return result with { Note = "the takeover job never started" };
+            if (first is null) return result = result with { Note = "the takeover job never started" };
             await Task.Delay(TimeSpan.FromSeconds(o.Lease / 2)); // mid-lease: at least one heartbeat has renewed it
             var victim = procs.First(p => p.Pid == first.Value.Pid);
             var killedAt = Recorder.NowMs();
             ProcessRunnerKill.KillHard(victim.Pid);
             var second = await WaitForEnter(procs, exclude: victim.Pid, TimeSpan.FromSeconds(120));
-            return second is null
+            return result = second is null
                 ? result with { Note = "no other node took over within 120 s" }
                 : result with { TakeoverSeconds = (second.Value.AtMs - killedAt) / 1000.0, Completed = 1 };
         }
