@@ -1,0 +1,81 @@
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using DistCron.Storage.Postgres;
+
+namespace DistCron.Bench;
+
+/// <summary>
+/// The ceiling: pgbench running DistCron's own per-occurrence statements — claim, verify, complete — their text read
+/// at run time from <see cref="PostgresJobStore"/>'s constants, so the ceiling can never drift from the code. Every row
+/// is due again at once on completion (infinite demand): pgbench's rate is what the database can do with this
+/// protocol on this machine, with no .NET process in the way.
+/// </summary>
+/// <remarks>
+/// Two shapes. "ceiling-1": one pgbench transaction = claim one row, verify it, complete it (the protocol unbatched).
+/// "ceiling": one transaction = one claim of <c>batch</c> rows (as a node with that many free slots does), then
+/// verify + complete for each — the statements a perfectly efficient node would send. pgbench cannot loop over a
+/// result set, so for the batched shape the claim's final SELECT (only the shape of its result, not the CTEs that do
+/// the work) is rewritten to return arrays, which the per-row statements index. Occurrences are counted from the runs
+/// rows the completions insert, not from pgbench's transaction count.
+/// </remarks>
+internal static partial class Ceiling
+{
+    public const string App = "ceiling";
+    private const string Node = "pgbench-node";
+    private const string FinalSelect = "SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,";
+
+    public static string Sql(string constant) =>
+        (string)(typeof(PostgresJobStore).GetField(constant, BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()
+                 ?? throw new InvalidOperationException($"PostgresJobStore.{constant} not found: update the bench"));
+
+    public static string Script(string schema, IReadOnlyList<string> names, int batch)
+    {
+        var claim = Sql("ClaimSql");
+        if (batch > 1)
+        {
+            var start = claim.IndexOf(FinalSelect, StringComparison.Ordinal);
+            var from = claim.IndexOf("FROM (SELECT min(due_at) AS due_at FROM earliest) e LEFT JOIN claimed c ON true", StringComparison.Ordinal);
+            if (start < 0 || from < start) throw new InvalidOperationException("PostgresJobStore.ClaimSql's final SELECT changed: update Ceiling.Script");
+            claim = claim[..start] +
+                    "SELECT now(), min(e.due_at) AS due_at, array_agg(c.name) AS names, array_agg(c.fence) AS fences, " +
+                    "array_agg(c.occurrence_at) AS occs, array_agg(c.attempt) AS attempts\n" + claim[from..];
+        }
+
+        var common = new Dictionary<string, string>
+        {
+            ["app"] = $"'{App}'", ["names"] = "'{" + string.Join(',', names) + "}'::text[]", ["node"] = $"'{Node}'",
+            ["max"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture), ["lease"] = "interval '30 seconds'",
+            ["channel"] = $"'distcron_{schema}'", ["status"] = "0::smallint", ["started_at"] = "now()", ["duration_ms"] = "0::bigint",
+            ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["manual"] = "false",
+            ["next_due_at"] = "now()", ["next_occurrence_at"] = "now()", ["next_attempt"] = "1",
+        };
+
+        var script = new StringBuilder();
+        script.Append(Bind(claim, schema, common)).Append("\n\\gset c_\n");
+        for (var i = 1; i <= batch; i++)
+        {
+            var row = new Dictionary<string, string>(common);
+            if (batch == 1)
+            {
+                row["name"] = ":c_name::text"; row["fence"] = ":c_fence::bigint";
+                row["occurrence_at"] = ":c_occurrence_at::timestamptz"; row["attempt"] = ":c_attempt::int";
+            }
+            else
+            {
+                row["name"] = $"(:c_names::text[])[{i}]"; row["fence"] = $"(:c_fences::bigint[])[{i}]";
+                row["occurrence_at"] = $"(:c_occs::timestamptz[])[{i}]"; row["attempt"] = $"(:c_attempts::int[])[{i}]";
+            }
+            script.Append(Bind(Sql("VerifySql"), schema, row)).Append(";\n");
+            script.Append(Bind(Sql("CompleteSql"), schema, row)).Append(";\n");
+        }
+        return script.ToString();
+    }
+
+    private static string Bind(string sql, string schema, Dictionary<string, string> values) =>
+        Parameter().Replace(sql.Replace("{schema}", schema), m =>
+            values.TryGetValue(m.Groups[1].Value, out var v) ? v : throw new InvalidOperationException($"ceiling: no value for @{m.Groups[1].Value}"));
+
+    [GeneratedRegex(@"@(\w+)")]
+    private static partial Regex Parameter();
+}

@@ -1,0 +1,389 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using DistCron.Storage.Postgres;
+using DistCron.Tests.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace DistCron.Bench;
+
+/// <summary>
+/// Runs every contender against one throwaway PostgreSQL cluster, same job sets, same node counts, in one run, and
+/// prints ratios. Usage: see docs/benchmarks.md ("dotnet run -c Release --project bench/DistCron.Bench -- [--smoke]
+/// [--nodes 1,2,4,8] [--jobs 1000] [--contenders distcron,quartz,ceiling,ceiling-1] [--out report.md]").
+/// </summary>
+internal static class Harness
+{
+    private const string EverySecond = "* * * * * *";
+    private const string Never = "0 0 0 1 1 *"; // once a year: nothing due during an idle measurement
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var o = BenchOptions.Parse(args);
+        Console.WriteLine($"DistCron bench: {(o.Smoke ? "SMOKE " : "")}nodes {string.Join(',', o.Nodes)}, {o.Jobs} every-second jobs " +
+                          $"(lag: {o.LagJobs}), concurrency {o.Concurrency}/node, warm-up {o.Warmup}s, window {o.Measure}s, contenders {string.Join(',', o.Contenders)}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cpus, {Machine.CpuModel()}, {Machine.MemoryGiB()} GiB");
+        var total = Stopwatch.StartNew();
+        await using var server = await PostgresServer.StartAsync(extraSettings: """
+            shared_preload_libraries = 'pg_stat_statements'
+            pg_stat_statements.track = top
+            max_connections = 400
+            """);
+        await using (var c = new NpgsqlConnection(server.ConnectionString()))
+        {
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+
+        var results = new List<Result>();
+        var bench = new Runner(server, o);
+        foreach (var n in o.Nodes)
+        {
+            foreach (var contender in o.Contenders)
+            {
+                results.Add(await bench.Measure(contender, n, "throughput", o.Jobs, EverySecond));
+                if (!contender.StartsWith("ceiling", StringComparison.Ordinal) && !o.Smoke) results.Add(await bench.Measure(contender, n, "lag", o.LagJobs, EverySecond));
+            }
+        }
+
+        var idleNodes = o.Nodes.Contains(2) ? 2 : o.Nodes.Max();
+        foreach (var contender in o.Contenders.Where(c => !c.StartsWith("ceiling", StringComparison.Ordinal)))
+        {
+            results.Add(await bench.Measure(contender, idleNodes, "idle", o.Jobs, Never));
+            if (!o.Smoke && idleNodes >= 2) results.Add(await bench.Takeover(contender, idleNodes));
+        }
+
+        var report = Report.Render(o, results, total.Elapsed);
+        Console.WriteLine();
+        Console.WriteLine(report);
+        if (o.Output is { } path) await File.WriteAllTextAsync(path, report);
+
+        // Smoke: every contender must have run jobs end to end (the harness works), nothing more.
+        var broken = results.Where(r => r.Phase is "throughput" or "lag" && r.Completed == 0).ToList();
+        foreach (var b in broken) Console.Error.WriteLine($"FAILED: {b.Contender} {b.Phase} at {b.Nodes} node(s) completed nothing. {b.Note}");
+        return broken.Count == 0 ? 0 : 1;
+    }
+}
+
+internal sealed record BenchOptions(bool Smoke, int[] Nodes, int Jobs, int LagJobs, int Concurrency, int Warmup, int Measure,
+    double Lease, string[] Contenders, string? Output, int LagConcurrency)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        string? Get(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
+        var smoke = args.Contains("--smoke");
+        var nodes = (Get("--nodes") ?? (smoke ? "1" : "1,2,4,8")).Split(',').Select(int.Parse).ToArray();
+        return new BenchOptions(
+            smoke, nodes,
+            int.Parse(Get("--jobs") ?? (smoke ? "20" : "1000")),
+            int.Parse(Get("--lag-jobs") ?? (smoke ? "10" : "100")),
+            int.Parse(Get("--concurrency") ?? "16"),
+            int.Parse(Get("--warmup") ?? (smoke ? "2" : "5")),
+            int.Parse(Get("--window") ?? (smoke ? "3" : "10")),
+            double.Parse(Get("--lease") ?? "5", CultureInfo.InvariantCulture),
+            (Get("--contenders") ?? (smoke ? "distcron,quartz,ceiling" : "distcron,quartz,ceiling,ceiling-1")).Split(','),
+            Get("--out"),
+            int.Parse(Get("--lag-concurrency") ?? "100"));
+    }
+}
+
+internal sealed record Result(string Contender, int Nodes, string Phase, int Jobs)
+{
+    public long Completed { get; init; }
+    public double Seconds { get; init; }
+    public double Throughput => Seconds > 0 ? Completed / Seconds : 0;
+    public double LagP50 { get; init; } = double.NaN;
+    public double LagP99 { get; init; } = double.NaN;
+    public double LagMax { get; init; } = double.NaN;
+    public long Statements { get; init; }
+    public long Transactions { get; init; }
+    public double CpuPerNode { get; init; } = double.NaN; // fraction of one core
+    public double TakeoverSeconds { get; init; } = double.NaN;
+    public string Note { get; init; } = "";
+    public string Mix { get; init; } = "";
+}
+
+internal sealed class Runner(PostgresServer server, BenchOptions o)
+{
+    public async Task<Result> Measure(string contender, int nodes, string phase, int jobs, string schedule)
+    {
+        var sw = Stopwatch.StartNew();
+        var cs = await server.CreateDatabaseAsync($"{contender}{phase}{nodes}");
+        var db = new NpgsqlConnectionStringBuilder(cs).Database!;
+        Result result;
+        try
+        {
+            result = contender == "ceiling"
+                ? await CeilingAsync(cs, db, nodes, jobs, o.Concurrency)
+                : contender == "ceiling-1"
+                ? await CeilingAsync(cs, db, nodes, jobs, 1)
+                : await NodesAsync(contender, cs, db, nodes, phase, jobs, schedule);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            result = new Result(contender, nodes, phase, jobs) { Note = "error: " + e.GetType().Name + ": " + e.Message.Split('\n')[0] };
+        }
+
+        Console.WriteLine($"  {contender,-9} {phase,-10} {nodes} node(s): {Report.Line(result)}  [{sw.Elapsed.TotalSeconds:0}s]");
+        if (nodes == o.Nodes.Max() && phase is "throughput" or "idle") result = result with { Mix = await StatementMix(db) };
+        await DropAsync(db);
+        return result;
+    }
+
+    private async Task<Result> NodesAsync(string contender, string cs, string db, int nodes, string phase, int jobs, string schedule)
+    {
+        var dir = Directory.CreateTempSubdirectory("distcron-bench-");
+        var procs = new List<NodeProcess>();
+        try
+        {
+            // Start lag: enough slots for every job due at that second (on both schedulers), so the lag measured is the
+            // scheduler's own, not a queue behind a full pool.
+            var concurrency = phase == "lag" ? Math.Max(o.Concurrency, o.LagConcurrency) : o.Concurrency;
+            // DistCron's default lease (30 s) everywhere but the takeover phase: the lease also sets how often a node
+            // re-registers, so a short one would inflate the idle cost.
+            var common = new[] { $"jobs={jobs}", $"schedule={schedule}", $"concurrency={concurrency}" };
+            // Quartz: one node schedules the jobs (as a deployment would, once), then the others join the cluster.
+            for (var i = 0; i < nodes; i++)
+            {
+                var extra = contender == "quartz" && i == 0 ? common.Append("seed=1") : common;
+                procs.Add(new NodeProcess(contender, NodeConnectionString(cs, nodes), Path.Combine(dir.FullName, $"n{i}.txt"), extra));
+                if (contender == "quartz" && i == 0) await procs[0].WaitReadyAsync(TimeSpan.FromSeconds(120));
+            }
+
+            foreach (var p in procs) await p.WaitReadyAsync(TimeSpan.FromSeconds(120));
+            await Task.Delay(TimeSpan.FromSeconds(o.Warmup));
+            var before = await Stats(db);
+            var cpu0 = procs.Select(p => p.CpuSeconds()).ToArray();
+            var t0 = Recorder.NowMs();
+            await Task.Delay(TimeSpan.FromSeconds(phase == "idle" && !o.Smoke ? o.Measure * 3 : o.Measure));
+            var t1 = Recorder.NowMs();
+            var cpu1 = procs.Select(p => p.CpuSeconds()).ToArray();
+            var after = await Stats(db);
+            await Task.WhenAll(procs.Select(p => p.StopAsync()));
+
+            var inWindow = procs.SelectMany(p => p.ReadSamples()).Where(s => s.EntryMs >= t0 && s.EntryMs < t1).ToList();
+            var lags = inWindow.Select(s => s.LagMs).Order().ToList();
+            var seconds = (t1 - t0) / 1000.0;
+            return new Result(contender, nodes, phase, jobs)
+            {
+                Completed = inWindow.Count,
+                Seconds = seconds,
+                LagP50 = Recorder.Percentile(lags, 0.50),
+                LagP99 = Recorder.Percentile(lags, 0.99),
+                LagMax = lags.Count == 0 ? double.NaN : lags[^1],
+                Statements = after.Statements - before.Statements,
+                Transactions = after.Transactions - before.Transactions,
+                CpuPerNode = cpu1.Zip(cpu0, (a, b) => a - b).Average() / seconds,
+                Note = procs.Any(p => p.Stderr.Length > 0) ? "stderr: " + procs.First(p => p.Stderr.Length > 0).Stderr.Split('\n')[0] : "",
+            };
+        }
+        finally
+        {
+            foreach (var p in procs) await p.DisposeAsync();
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>SIGKILL the node that runs the long "takeover" job; time until another node enters it.</summary>
+    public async Task<Result> Takeover(string contender, int nodes)
+    {
+        var cs = await server.CreateDatabaseAsync($"{contender}takeover");
+        var db = new NpgsqlConnectionStringBuilder(cs).Database!;
+        var dir = Directory.CreateTempSubdirectory("distcron-bench-");
+        var procs = new List<NodeProcess>();
+        var result = new Result(contender, nodes, "takeover", 1);
+        try
+        {
+            var common = new[] { "jobs=0", $"schedule={Harness_EverySecond}", $"concurrency={o.Concurrency}", $"lease={o.Lease}", "takeover=1", "checkin=5" };
+            for (var i = 0; i < nodes; i++)
+            {
+                var extra = contender == "quartz" && i == 0 ? common.Append("seed=1") : common;
+                procs.Add(new NodeProcess(contender, NodeConnectionString(cs, nodes), Path.Combine(dir.FullName, $"n{i}.txt"), extra));
+                if (contender == "quartz" && i == 0) await procs[0].WaitReadyAsync(TimeSpan.FromSeconds(120));
+            }
+            foreach (var p in procs) await p.WaitReadyAsync(TimeSpan.FromSeconds(120));
+
+            var first = await WaitForEnter(procs, exclude: null, TimeSpan.FromSeconds(60));
+            if (first is null) return result = result with { Note = "the takeover job never started" };
+            await Task.Delay(TimeSpan.FromSeconds(o.Lease / 2)); // mid-lease: at least one heartbeat has renewed it
+            var victim = procs.First(p => p.Pid == first.Value.Pid);
+            var killedAt = Recorder.NowMs();
+            ProcessRunnerKill.KillHard(victim.Pid);
+            var second = await WaitForEnter(procs, exclude: victim.Pid, TimeSpan.FromSeconds(120));
+            return result = second is null
+                ? result with { Note = "no other node took over within 120 s" }
+                : result with { TakeoverSeconds = (second.Value.AtMs - killedAt) / 1000.0, Completed = 1 };
+        }
+        finally
+        {
+            foreach (var p in procs) await p.DisposeAsync();
+            dir.Delete(recursive: true);
+            Console.WriteLine($"  {contender,-9} takeover   {nodes} node(s): {Report.Line(result)}");
+            await DropAsync(db);
+        }
+    }
+
+    private const string Harness_EverySecond = "* * * * * *";
+
+    private static async Task<(int Pid, long AtMs)?> WaitForEnter(List<NodeProcess> procs, int? exclude, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            foreach (var p in procs.Where(p => p.Pid != exclude))
+            {
+                while (p.Events.TryDequeue(out var e))
+                {
+                    var f = e.Split(' '); // "ENTER takeover <ms> <pid>"
+                    if (f[0] == "ENTER") return (int.Parse(f[3]), long.Parse(f[2]));
+                }
+            }
+            await Task.Delay(20);
+        }
+        return null;
+    }
+
+    private async Task<Result> CeilingAsync(string cs, string db, int nodes, int jobs, int batch)
+    {
+        // As many pgbench clients as nodes × slots for the unbatched shape; for the batched one, each client stands for
+        // a node's claim loop plus its runners working one batch, so one client per node... times two, as a node's
+        // runners overlap with its next claim.
+        var clients = batch == 1 ? nodes * o.Concurrency : nodes * 2;
+        var rows = Math.Max(jobs, clients * batch * 4);
+        var names = Enumerable.Range(0, rows).Select(i => $"j{i:D5}").ToArray();
+        await using (var dataSource = NpgsqlDataSource.Create(cs))
+        {
+            await using var store = new PostgresJobStore(dataSource, "distcron", NullLogger.Instance);
+            await store.MigrateAsync(CancellationToken.None);
+            await using var seed = dataSource.CreateCommand("""
+                INSERT INTO distcron.jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at)
+                SELECT @app, n, '* * * * * *', 'UTC', 'ceiling', now(), now() FROM unnest(@names) AS n
+                """);
+            seed.Parameters.AddWithValue("app", Ceiling.App);
+            seed.Parameters.AddWithValue("names", names);
+            await seed.ExecuteNonQueryAsync();
+        }
+
+        var script = Path.Combine(Path.GetTempPath(), $"distcron-ceiling-{Guid.NewGuid():N}.sql");
+        await File.WriteAllTextAsync(script, Ceiling.Script("distcron", names, batch));
+        try
+        {
+            var b = new NpgsqlConnectionStringBuilder(cs);
+            var before = await Stats(db);
+            var args = new List<string> { "-n", "-h", b.Host!, "-p", b.Port.ToString(CultureInfo.InvariantCulture), "-U", b.Username!,
+                "-M", "extended", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
+                "-T", o.Measure.ToString(CultureInfo.InvariantCulture), "-f", script, db };
+            var env = new Dictionary<string, string> { ["PGPASSWORD"] = b.Password! };
+            var cpuBefore = Machine.TotalCpuSeconds();
+            var run = await ProcessRunner.RunAsync(Path.Combine(server.BinDirectory, "pgbench"), args, TimeSpan.FromSeconds(o.Measure + 120), env);
+            var cpuAfter = Machine.TotalCpuSeconds();
+            var after = await Stats(db);
+            if (!run.Succeeded) throw new InvalidOperationException("pgbench failed: " + run.Output);
+            var tx = long.Parse(System.Text.RegularExpressions.Regex.Match(run.Output, @"number of transactions actually processed: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            var tps = double.Parse(System.Text.RegularExpressions.Regex.Match(run.Output, @"tps = ([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            var failed = System.Text.RegularExpressions.Regex.Match(run.Output, @"number of failed transactions: (\d+)");
+            await using var count = new NpgsqlConnection(cs);
+            await count.OpenAsync();
+            await using var runs = new NpgsqlCommand("SELECT count(*) FROM distcron.runs", count);
+            var completed = (long)(await runs.ExecuteScalarAsync())!;
+            return new Result(batch == 1 ? "ceiling-1" : "ceiling", nodes, "throughput", rows)
+            {
+                Completed = completed,
+                Seconds = tx / tps,
+                Statements = after.Statements - before.Statements,
+                Transactions = after.Transactions - before.Transactions,
+                Note = $"pgbench -c {clients}, batch {batch}" + (failed.Success && failed.Groups[1].Value != "0" ? $", {failed.Groups[1].Value} failed" : "") + $", machine CPU {cpuAfter - cpuBefore:0}s",
+            };
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    // Enough connections for the runners plus the loop and the LISTEN connection; all nodes together stay under max_connections.
+    private static string NodeConnectionString(string cs, int nodes) => new NpgsqlConnectionStringBuilder(cs)
+    {
+        MaxPoolSize = 40,
+        Timeout = 30,
+    }.ConnectionString;
+
+    private async Task<(long Statements, long Transactions)> Stats(string db)
+    {
+        await using var c = new NpgsqlConnection(server.ConnectionString());
+        await c.OpenAsync();
+        // Backends flush their transaction counters at most once a second when idle: give them that second.
+        await Task.Delay(1100);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT (SELECT coalesce(sum(s.calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = @db)::bigint,
+                   (SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = @db)::bigint
+            """, c);
+        cmd.Parameters.AddWithValue("db", db);
+        await using var r = await cmd.ExecuteReaderAsync();
+        await r.ReadAsync();
+        return (r.GetInt64(0), r.GetInt64(1));
+    }
+
+    /// <summary>The statements this database ran over the whole phase (warm-up included), most frequent first.</summary>
+    private async Task<string> StatementMix(string db)
+    {
+        await using var c = new NpgsqlConnection(server.ConnectionString());
+        await c.OpenAsync();
+        await using var cmd = new NpgsqlCommand("""
+            SELECT s.calls, s.mean_exec_time, regexp_replace(left(s.query, 400), '\s+', ' ', 'g')
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = @db
+            ORDER BY s.calls DESC LIMIT 12
+            """, c);
+        cmd.Parameters.AddWithValue("db", db);
+        var text = new StringBuilder();
+        await using var r = await cmd.ExecuteReaderAsync();
+        while (await r.ReadAsync())
+        {
+            var q = r.GetString(2);
+            text.AppendLine($"    {r.GetInt64(0),8} calls {r.GetDouble(1),8:0.000} ms  {(q.Length > 160 ? q[..160] + "…" : q)}");
+        }
+        return text.ToString();
+    }
+
+    private async Task DropAsync(string db)
+    {
+        try
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var c = new NpgsqlConnection(server.ConnectionString());
+            await c.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS {db} WITH (FORCE)", c);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException e) { Console.Error.WriteLine($"drop {db}: {e.Message}"); }
+    }
+}
+
+internal static class Machine
+{
+    public static string CpuModel()
+    {
+        try { return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"; }
+        catch (IOException) { return "?"; }
+    }
+
+    public static string MemoryGiB()
+    {
+        try
+        {
+            var kb = long.Parse(File.ReadLines("/proc/meminfo").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            return (kb / 1024.0 / 1024.0).ToString("0", CultureInfo.InvariantCulture);
+        }
+        catch (IOException) { return "?"; }
+    }
+
+    /// <summary>Busy CPU seconds of the whole machine (all processes), from /proc/stat.</summary>
+    public static double TotalCpuSeconds()
+    {
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long v(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
+        return (v(1) + v(2) + v(3) + v(6) + v(7)) / 100.0;
+    }
+}

@@ -1,0 +1,9 @@
+using System.Globalization;
+using DistCron.Bench;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+// One executable, two roles: the harness (default) and a node process it starts ("node distcron|quartz ...").
+if (args.Length > 0 && args[0] == "node") return await NodeMain.RunAsync(args[1..]);
+return await Harness.RunAsync(args);
