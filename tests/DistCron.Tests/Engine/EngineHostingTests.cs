@@ -42,6 +42,29 @@ public sealed class EngineHostingTests : EngineTestBase
         Assert.False(File.Exists(((SqliteEngineStoreFactory)Store).Path), "nothing touched the database");
     }
 
+    [Theory]
+    [InlineData("schema", "distcron; DROP TABLE jobs; --")]
+    [InlineData("schema", "dist\"cron")]
+    [InlineData("schema", "distcr\u043en")]      // Cyrillic 'o' that looks like a Latin one
+    [InlineData("schema", "distcron\u200b")]     // zero-width space
+    [InlineData("app", "billing'; DELETE FROM distcron.jobs; --")]
+    [InlineData("app", "billing\u202egnp.exe")]  // right-to-left override
+    [InlineData("app", "bill\ning")]             // a forged log line
+    public async Task Hostile_names_that_would_reach_sql_are_rejected_at_start_and_shown_escaped(string setting, string value)
+    {
+        var host = BuildNode([Valid], o =>
+        {
+            if (setting == "schema") o.Schema = value; else o.App = value;
+        });
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var failure = Assert.Single(error.Failures);
+        Assert.Contains(setting == "schema" ? "schema name" : "application name", failure);
+        // Control, invisible and look-alike characters are shown as \uXXXX escapes: the message cannot forge a log line.
+        Assert.All(failure, c => Assert.True(c is >= ' ' and <= '~' or '\u2026', $"unescaped character U+{(int)c:X4} in the message"));
+        Assert.False(File.Exists(((SqliteEngineStoreFactory)Store).Path), "nothing touched the database");
+    }
+
     [Fact]
     public async Task Bad_job_definitions_are_reported_with_their_names()
     {
