@@ -2,6 +2,8 @@ using DistCron.Sample.Jobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace DistCron.Sample;
 
@@ -34,6 +36,8 @@ public static class NodeHost
             o.MaxConcurrentJobs = 2;
         });
 
+        if (arguments.Telemetry) AddConsoleTelemetry(builder.Services);
+
         using var host = builder.Build();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         if (arguments.NodeIndex is not null) StopWhenParentGoes(lifetime);
@@ -42,6 +46,14 @@ public static class NodeHost
         await host.RunAsync(runFor.Token);
         return 0;
     }
+
+    // DistCron publishes a Meter and an ActivitySource, both named "DistCron": subscribing is all it takes. Metrics are
+    // printed every 10 s, one span per run as it ends.
+    private static void AddConsoleTelemetry(IServiceCollection services) =>
+        services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing.AddSource("DistCron").AddConsoleExporter())
+            .WithMetrics(metrics => metrics.AddMeter("DistCron").AddConsoleExporter((_, reader) =>
+                reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 10_000));
 
     // A child stops gracefully when the launcher closes its stdin, and also when the launcher dies without a word
     // (its end of the pipe closes then too): no orphaned node keeps running.

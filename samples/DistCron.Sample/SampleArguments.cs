@@ -3,7 +3,7 @@ using System.Globalization;
 namespace DistCron.Sample;
 
 /// <summary>The sample's command line. Bad input stops it with a message saying what to type instead.</summary>
-public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunFor, string DatabasePath, int? NodeIndex)
+public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunFor, string DatabasePath, int? NodeIndex, bool Telemetry = false)
 {
     public const string Usage = """
         DistCron sample: a web site's scheduled chores (sitemap, temp-file cleanup, traffic report, search sync).
@@ -14,6 +14,7 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
           --postgres "<conn>"    use PostgreSQL instead of the SQLite file
           --db <path>            SQLite file (default ./.distcron/sample.db)
           --run-for <seconds>    stop by itself after that many seconds (default: until Ctrl+C)
+          --telemetry            print DistCron's spans and metrics with the OpenTelemetry console exporter
         """;
 
     /// <summary>Internal: set on the child processes that <c>--nodes</c> starts.</summary>
@@ -26,6 +27,7 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
         TimeSpan? runFor = null;
         var db = Path.Combine(".distcron", "sample.db");
         int? nodeIndex = null;
+        var telemetry = false;
 
         for (var i = 0; i < args.Count; i++)
         {
@@ -45,6 +47,9 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
                 case "--run-for":
                     runFor = TimeSpan.FromSeconds(PositiveInt(Value(), "--run-for", 1, 86_400));
                     break;
+                case "--telemetry":
+                    telemetry = true;
+                    break;
                 case NodeIndexFlag:
                     nodeIndex = PositiveInt(Value(), NodeIndexFlag, 1, 32);
                     break;
@@ -55,7 +60,7 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
             }
         }
 
-        return new SampleArguments(nodes, postgres, runFor, Path.GetFullPath(db), nodeIndex);
+        return new SampleArguments(nodes, postgres, runFor, Path.GetFullPath(db), nodeIndex, telemetry);
     }
 
     /// <summary>The options a child process gets: everything but <c>--nodes</c>, plus its index.</summary>
@@ -70,6 +75,8 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
             yield return "--postgres";
             yield return Postgres;
         }
+
+        if (Telemetry) yield return "--telemetry";
 
         if (RunFor is { } runFor)
         {

@@ -19,23 +19,7 @@ public sealed class SampleSqliteSmokeTests(ITestOutputHelper output) : IDisposab
     public async Task Two_sample_nodes_on_one_sqlite_file_run_each_occurrence_once_and_stop_by_themselves()
     {
         var database = Path.Combine(_folder, "sample.db");
-        var sample = typeof(SampleSqliteSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Sample").Value!;
-        Assert.True(File.Exists(sample), $"the sample was not built at {sample}");
-        var host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
-        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { sample, "--nodes", "2", "--run-for", "20", "--db", database }) info.ArgumentList.Add(arg);
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-
-        var text = await stdout;
-        output.WriteLine(text);
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{text}\n{await stderr}");
+        var text = await RunSampleAsync("--nodes", "2", "--run-for", "20", "--db", database);
         Assert.Contains("ran exactly once across the nodes", text);
         Assert.Contains("search.sync-index @ ", text);
 
@@ -51,6 +35,40 @@ public sealed class SampleSqliteSmokeTests(ITestOutputHelper output) : IDisposab
             var history = await store.GetHistoryAsync("sample-site", job.Name, 1000, CancellationToken.None);
             Assert.All(history.GroupBy(h => (h.OccurrenceAt, h.Attempt)), g => Assert.Single(g));
         }
+    }
+
+    [Fact]
+    public async Task The_telemetry_flag_prints_distcron_spans_and_metrics_with_the_console_exporter()
+    {
+        var text = await RunSampleAsync("--run-for", "15", "--telemetry", "--db", Path.Combine(_folder, "sample.db"));
+
+        Assert.Contains("Activity.DisplayName:        distcron.run ", text); // one span per run
+        Assert.Contains("Metric Name: distcron.runs,", text);                 // flushed at the latest on shutdown
+        Assert.Contains("Metric Name: distcron.run.start_lag,", text);
+    }
+
+    // Runs the built sample as a child process (as a user would with dotnet run) and returns its stdout.
+    private async Task<string> RunSampleAsync(params string[] args)
+    {
+        var sample = typeof(SampleSqliteSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Sample").Value!;
+        Assert.True(File.Exists(sample), $"the sample was not built at {sample}");
+        var host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(sample);
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)))
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        var text = await stdout;
+        output.WriteLine(text);
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{text}\n{await stderr}");
+        return text;
     }
 
     public void Dispose()
