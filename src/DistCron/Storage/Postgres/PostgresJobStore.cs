@@ -58,9 +58,13 @@ public sealed partial class PostgresJobStore : IJobStore
              ORDER BY next_due_at
              LIMIT 1)
         )
+        -- A full batch means the caller claims again at once: report now() and skip 'earliest', whose min over the
+        -- due rows grows with the backlog. CASE evaluates the subquery only on the branch taken.
         SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,
                c.schedule, c.time_zone, c.definition_hash, c.manual
-        FROM (SELECT min(due_at) AS due_at FROM earliest) e LEFT JOIN claimed c ON true
+        FROM (SELECT CASE WHEN (SELECT count(*) FROM claimed) >= @max THEN now()
+                          ELSE (SELECT min(due_at) FROM earliest) END AS due_at) e
+             LEFT JOIN claimed c ON true
         """;
 
     private const string VerifySql = """
