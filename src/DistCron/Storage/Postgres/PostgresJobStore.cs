@@ -92,14 +92,20 @@ public sealed partial class PostgresJobStore : IJobStore
                 last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
                 updated_at = now()
             WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
-            RETURNING app, name
+            -- Wake other nodes only when the row is claimable (almost) at once: a retry or catch-up due now, or a
+            -- trigger that arrived during the run. A regular next occurrence needs no wake-up: every node already
+            -- sleeps until the earliest due time its last claim reported, and a wake-up per completion cost every
+            -- node a claim per completion fleet-wide.
+            RETURNING app, name,
+                      CASE WHEN (NOT paused AND next_due_at <= now() + interval '1 second') OR trigger_requested_at IS NOT NULL
+                           THEN pg_notify(@channel, @app) END AS woken
         ), run AS (
             INSERT INTO {schema}.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, started_at,
                                        finished_at, duration_ms, error_type, error_message, manual)
             SELECT app, name, @occurrence_at, @attempt, @node, @fence, @status, @started_at,
                    now(), @duration_ms, @error_type, @error_message, @manual
             FROM done
-            RETURNING pg_notify(@channel, @app)
+            RETURNING 1
         )
         SELECT count(*) FROM run
         """;
