@@ -468,6 +468,38 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Assert.Equal("zone\uFFFD\uFFFD", (await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "b").Error);
     }
 
+    [Fact]
+    public async Task A_steady_re_registration_skips_the_orphan_recompute_until_the_live_node_set_changes()
+    {
+        var (connectionString, store) = await FreshAsync("register-gate");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        var window = TimeSpan.FromMinutes(5);
+        await store.SeedAsync(App, [Job("a", now.AddHours(1)), Job("b", now.AddHours(1))], Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n2", "h2", 2, ["b"]), window, Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct); // n1 now knows n2
+        Assert.All(await store.ListJobsAsync(App, Ct), j => Assert.False(j.Orphaned));
+
+        // A flag out of line with the live nodes (written by hand here) proves whether a registration recomputed.
+        await ExecuteAsync(connectionString, "UPDATE distcron.jobs SET orphaned = true WHERE name = 'a'");
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct);
+        Assert.True((await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "a").Orphaned, "a steady re-registration recomputed");
+
+        // n2 falls silent: n1's next registration sees a different live set and recomputes every flag.
+        await ExecuteAsync(connectionString, "UPDATE distcron.nodes SET heartbeat_at = now() - interval '1 hour' WHERE node_id = 'n2'");
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct);
+        var jobs = (await store.ListJobsAsync(App, Ct)).ToDictionary(j => j.Name);
+        Assert.False(jobs["a"].Orphaned);
+        Assert.True(jobs["b"].Orphaned);
+
+        // A changed job-name set recomputes too, and a new store instance (a restart) starts by recomputing.
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a", "b"]), window, Ct);
+        Assert.False((await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "b").Orphaned);
+        await ExecuteAsync(connectionString, "UPDATE distcron.jobs SET orphaned = true WHERE name = 'a'");
+        await Store(connectionString).RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a", "b"]), window, Ct);
+        Assert.False((await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "a").Orphaned);
+    }
+
     // ------------------------------------------------------------------ signals
 
     [Fact]
