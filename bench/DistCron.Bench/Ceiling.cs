@@ -35,7 +35,7 @@ internal static partial class Ceiling
         if (batch > 1)
         {
             var start = claim.IndexOf(FinalSelect, StringComparison.Ordinal);
-            var from = claim.IndexOf("FROM (SELECT min(due_at) AS due_at FROM earliest) e LEFT JOIN claimed c ON true", StringComparison.Ordinal);
+            var from = start < 0 ? -1 : claim.IndexOf("FROM (SELECT ", start, StringComparison.Ordinal); // the FROM of the final SELECT
             if (start < 0 || from < start) throw new InvalidOperationException("PostgresJobStore.ClaimSql's final SELECT changed: update Ceiling.Script");
             claim = claim[..start] +
                     "SELECT now(), min(e.due_at) AS due_at, array_agg(c.name) AS names, array_agg(c.fence) AS fences, " +

@@ -30,7 +30,8 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
 
     /// <summary>
     /// A client over PostgreSQL without a host. It owns its connection pool: dispose it. The connection string never
-    /// appears in messages.
+    /// appears in messages. The pool is built with <c>No Reset On Close=true</c> unless the string sets that key (DistCron
+    /// leaves no session state to reset).
     /// </summary>
     public static DistCronClient ForPostgres(string connectionString, string schema = "distcron", string app = "default")
     {
@@ -40,7 +41,7 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
         NpgsqlDataSource dataSource;
         try
         {
-            dataSource = NpgsqlDataSource.Create(connectionString);
+            dataSource = PostgresDataSources.Create(connectionString);
         }
         catch (ArgumentException)
         {

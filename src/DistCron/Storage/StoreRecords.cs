@@ -51,7 +51,8 @@ public sealed record ClaimedJob(
 /// <summary>The result of one claim round.</summary>
 /// <param name="Claimed">Jobs claimed by this node.</param>
 /// <param name="DatabaseNow">The database time of the statement.</param>
-/// <param name="EarliestDueAt">Earliest due time of this node's jobs not claimed now (null: none scheduled).</param>
+/// <param name="EarliestDueAt">Earliest due time of this node's jobs not claimed now (null: none scheduled). When the batch is full
+/// (as many rows as requested) a store may report <paramref name="DatabaseNow"/> instead of computing it: more may be due now.</param>
 public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt);
 
 /// <summary>How a run ended.</summary>

@@ -468,10 +468,42 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Assert.Equal("zone\uFFFD\uFFFD", (await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "b").Error);
     }
 
+    [Fact]
+    public async Task A_steady_re_registration_skips_the_orphan_recompute_until_the_live_node_set_changes()
+    {
+        var (connectionString, store) = await FreshAsync("register-gate");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        var window = TimeSpan.FromMinutes(5);
+        await store.SeedAsync(App, [Job("a", now.AddHours(1)), Job("b", now.AddHours(1))], Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n2", "h2", 2, ["b"]), window, Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct); // n1 now knows n2
+        Assert.All(await store.ListJobsAsync(App, Ct), j => Assert.False(j.Orphaned));
+
+        // A flag out of line with the live nodes (written by hand here) proves whether a registration recomputed.
+        await ExecuteAsync(connectionString, "UPDATE distcron.jobs SET orphaned = true WHERE name = 'a'");
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct);
+        Assert.True((await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "a").Orphaned, "a steady re-registration recomputed");
+
+        // n2 falls silent: n1's next registration sees a different live set and recomputes every flag.
+        await ExecuteAsync(connectionString, "UPDATE distcron.nodes SET heartbeat_at = now() - interval '1 hour' WHERE node_id = 'n2'");
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a"]), window, Ct);
+        var jobs = (await store.ListJobsAsync(App, Ct)).ToDictionary(j => j.Name);
+        Assert.False(jobs["a"].Orphaned);
+        Assert.True(jobs["b"].Orphaned);
+
+        // A changed job-name set recomputes too, and a new store instance (a restart) starts by recomputing.
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a", "b"]), window, Ct);
+        Assert.False((await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "b").Orphaned);
+        await ExecuteAsync(connectionString, "UPDATE distcron.jobs SET orphaned = true WHERE name = 'a'");
+        await Store(connectionString).RegisterNodeAsync(new NodeInfo(App, "n1", "h1", 1, ["a", "b"]), window, Ct);
+        Assert.False((await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "a").Orphaned);
+    }
+
     // ------------------------------------------------------------------ signals
 
     [Fact]
-    public async Task A_completion_on_another_node_wakes_a_listening_waiter()
+    public async Task A_completion_on_another_node_wakes_a_listening_waiter_when_the_job_is_due_again_at_once()
     {
         var (connectionString, waiterNode) = await FreshAsync("notify");
         var workerNode = Store(connectionString);
@@ -485,11 +517,66 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var wait = waiterNode.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
         Assert.False(wait.IsCompleted);
 
-        Assert.True(await workerNode.CompleteAsync(new Completion(claim.Token, RunStatus.Succeeded, claim.OccurrenceAt, 1, now,
-            TimeSpan.FromSeconds(1), null, null, now.AddHours(1), now.AddHours(1), 1), Ct));
+        // A failed run whose retry is due now: other nodes must not wait for their next poll.
+        Assert.True(await workerNode.CompleteAsync(new Completion(claim.Token, RunStatus.Failed, claim.OccurrenceAt, 1, now,
+            TimeSpan.FromSeconds(1), "E", "boom", now, claim.OccurrenceAt, 2), Ct));
 
         Assert.Same(wait, await Task.WhenAny(wait, Task.Delay(Deadline)));
         Assert.True(await wait);
+    }
+
+    [Fact]
+    public async Task A_completion_notifies_only_when_the_job_is_due_at_once_or_a_trigger_is_pending()
+    {
+        var (connectionString, store) = await FreshAsync("notify-rule");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        await store.SeedAsync(App, [Job("later", now.AddSeconds(-1)), Job("retry", now.AddSeconds(-1)), Job("triggered", now.AddSeconds(-1))], Ct);
+        var claims = (await store.ClaimDueAsync(App, "worker", ["later", "retry", "triggered"], 3, LongLease, Ct)).Claimed
+            .ToDictionary(c => c.Token.JobName);
+        Assert.Equal(3, claims.Count);
+
+        // A raw listener counts notifications; a marker NOTIFY sent after each completion commits is delivered after
+        // anything that completion sent (notifications arrive in commit order), so "nothing before the marker" is exact.
+        await using var listener = new NpgsqlConnection(connectionString);
+        await listener.OpenAsync(Ct);
+        var received = new ConcurrentQueue<string>();
+        listener.Notification += (_, e) => received.Enqueue(e.Payload);
+        await using (var listen = new NpgsqlCommand("LISTEN distcron_distcron; LISTEN test_marker", listener)) await listen.ExecuteNonQueryAsync(Ct);
+
+        async Task<List<string>> PayloadsAfterAsync(Func<Task> write, string marker)
+        {
+            await write();
+            await using (var notify = new NpgsqlCommand($"NOTIFY test_marker, '{marker}'", listener)) await notify.ExecuteNonQueryAsync(Ct);
+            var payloads = new List<string>();
+            using var limit = new CancellationTokenSource(Deadline);
+            while (true)
+            {
+                while (received.TryDequeue(out var payload))
+                {
+                    if (payload == marker) return payloads;
+                    payloads.Add(payload);
+                }
+
+                await listener.WaitAsync(limit.Token);
+            }
+        }
+
+        Completion Done(ClaimedJob c, RunStatus status, DateTimeOffset next, int attempt) =>
+            new(c.Token, status, c.OccurrenceAt, c.Attempt, now, TimeSpan.FromSeconds(1), null, null, next, next, attempt);
+
+        // A regular next occurrence an hour away: no wake-up (every node already sleeps until the earliest due time).
+        Assert.Empty(await PayloadsAfterAsync(
+            async () => Assert.True(await store.CompleteAsync(Done(claims["later"], RunStatus.Succeeded, now.AddHours(1), 1), Ct)), "m1"));
+
+        // A retry due now: other nodes are woken.
+        Assert.Equal([App], await PayloadsAfterAsync(
+            async () => Assert.True(await store.CompleteAsync(Done(claims["retry"], RunStatus.Failed, now, 2), Ct)), "m2"));
+
+        // A trigger requested during the run keeps the row due at once: other nodes are woken, even though the
+        // schedule's next occurrence is an hour away.
+        Assert.Equal([App], await PayloadsAfterAsync(async () => Assert.True(await store.TriggerAsync(App, "triggered", Ct)), "m3t"));
+        Assert.Equal([App], await PayloadsAfterAsync(
+            async () => Assert.True(await store.CompleteAsync(Done(claims["triggered"], RunStatus.Succeeded, now.AddHours(1), 1), Ct)), "m3"));
     }
 
     [Fact]

@@ -58,9 +58,13 @@ public sealed partial class PostgresJobStore : IJobStore
              ORDER BY next_due_at
              LIMIT 1)
         )
+        -- A full batch means the caller claims again at once: report now() and skip 'earliest', whose min over the
+        -- due rows grows with the backlog. CASE evaluates the subquery only on the branch taken.
         SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,
                c.schedule, c.time_zone, c.definition_hash, c.manual
-        FROM (SELECT min(due_at) AS due_at FROM earliest) e LEFT JOIN claimed c ON true
+        FROM (SELECT CASE WHEN (SELECT count(*) FROM claimed) >= @max THEN now()
+                          ELSE (SELECT min(due_at) FROM earliest) END AS due_at) e
+             LEFT JOIN claimed c ON true
         """;
 
     private const string VerifySql = """
@@ -88,14 +92,20 @@ public sealed partial class PostgresJobStore : IJobStore
                 last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
                 updated_at = now()
             WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
-            RETURNING app, name
+            -- Wake other nodes only when the row is claimable (almost) at once: a retry or catch-up due now, or a
+            -- trigger that arrived during the run. A regular next occurrence needs no wake-up: every node already
+            -- sleeps until the earliest due time its last claim reported, and a wake-up per completion cost every
+            -- node a claim per completion fleet-wide.
+            RETURNING app, name,
+                      CASE WHEN (NOT paused AND next_due_at <= now() + interval '1 second') OR trigger_requested_at IS NOT NULL
+                           THEN pg_notify(@channel, @app) END AS woken
         ), run AS (
             INSERT INTO {schema}.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, started_at,
                                        finished_at, duration_ms, error_type, error_message, manual)
             SELECT app, name, @occurrence_at, @attempt, @node, @fence, @status, @started_at,
                    now(), @duration_ms, @error_type, @error_message, @manual
             FROM done
-            RETURNING pg_notify(@channel, @app)
+            RETURNING 1
         )
         SELECT count(*) FROM run
         """;
@@ -143,10 +153,18 @@ public sealed partial class PostgresJobStore : IJobStore
     // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
     // has code for, and non-orphaned rows none has. The CTE snapshot does not see this node's own upsert, hence
     // the UNION with @names. Rows are locked in name order, like the seed, so concurrent nodes cannot deadlock.
+    // The flags depend only on the live nodes' job names, so they are recomputed only when that input may have
+    // changed since this node last looked: its first registration (@seen is null), its own names changed or it was
+    // itself out of the live window, or the set of other live nodes differs from the fingerprint @seen this node got
+    // back last time (a node joined, left or fell silent). A steady-state re-registration is then one cheap upsert
+    // instead of a scan of every job row. Concurrent registrations that miss each other's uncommitted rows see a
+    // different fingerprint next time and recompute then.
     // Node ids are unique per process, so crashed processes leave rows behind: those silent for a day (and past the
     // live window) are pruned, skipping rows another node is pruning at the same moment.
     private const string RegisterNodeSql = """
-        WITH me AS (
+        WITH prev AS (
+            SELECT job_names, heartbeat_at FROM {schema}.nodes WHERE app = @app AND node_id = @node
+        ), me AS (
             INSERT INTO {schema}.nodes AS n (app, node_id, host, pid, started_at, heartbeat_at, job_names)
             VALUES (@app, @node, @host, @pid, now(), now(), @names)
             ON CONFLICT (app, node_id) DO UPDATE
@@ -160,6 +178,15 @@ public sealed partial class PostgresJobStore : IJobStore
         ), pruned AS (
             DELETE FROM {schema}.nodes d USING dead WHERE d.app = dead.app AND d.node_id = dead.node_id
             RETURNING 1
+        ), others AS (
+            SELECT md5(@live_window::text || ':' || coalesce(string_agg(node_id, ',' ORDER BY node_id), '')) AS fingerprint
+            FROM {schema}.nodes
+            WHERE app = @app AND node_id <> @node AND heartbeat_at > now() - @live_window
+        ), needed AS (
+            SELECT @seen::text IS NULL
+                OR @seen::text IS DISTINCT FROM (SELECT fingerprint FROM others)
+                OR NOT EXISTS (SELECT 1 FROM prev WHERE prev.job_names = @names::text[] AND prev.heartbeat_at > now() - @live_window)
+                AS recompute
         ), live AS (
             SELECT unnest(job_names) AS name FROM {schema}.nodes
             WHERE app = @app AND node_id <> @node AND heartbeat_at > now() - @live_window
@@ -167,14 +194,18 @@ public sealed partial class PostgresJobStore : IJobStore
             SELECT unnest(@names::text[])
         ), flip AS (
             SELECT j.name FROM {schema}.jobs j
-            WHERE j.app = @app AND j.orphaned = EXISTS (SELECT 1 FROM live WHERE live.name = j.name)
+            WHERE (SELECT recompute FROM needed)
+              AND j.app = @app AND j.orphaned = EXISTS (SELECT 1 FROM live WHERE live.name = j.name)
             ORDER BY j.name
             FOR UPDATE
+        ), flipped AS (
+            UPDATE {schema}.jobs j
+            SET orphaned = NOT EXISTS (SELECT 1 FROM live WHERE live.name = j.name), updated_at = now()
+            FROM flip
+            WHERE j.app = @app AND j.name = flip.name
+            RETURNING 1
         )
-        UPDATE {schema}.jobs j
-        SET orphaned = NOT EXISTS (SELECT 1 FROM live WHERE live.name = j.name), updated_at = now()
-        FROM flip
-        WHERE j.app = @app AND j.name = flip.name
+        SELECT fingerprint FROM others
         """;
 
     private const string UnregisterNodeSql = "DELETE FROM {schema}.nodes WHERE app = @app AND node_id = @node";
@@ -205,6 +236,9 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
     private readonly string _channel;
+
+    // Per registered node: the fingerprint of the other live nodes its last registration saw (see RegisterNodeSql).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string App, string Node), string> _seenNodes = new();
     private readonly ILogger _logger;
     private readonly PostgresSignalListener _listener;
     private readonly string _claimSql, _verifySql, _heartbeatSql, _completeSql, _releaseSql, _markErroredSql, _seedSql,
@@ -346,12 +380,16 @@ public sealed partial class PostgresJobStore : IJobStore
         command.Parameters.AddWithValue("pid", node.ProcessId);
         command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, node.JobNames.Distinct(StringComparer.Ordinal).ToArray());
         command.Parameters.AddWithValue("live_window", NpgsqlDbType.Interval, liveWindow);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var key = (node.App, node.NodeId);
+        command.Parameters.AddWithValue("seen", NpgsqlDbType.Text, _seenNodes.TryGetValue(key, out var seen) ? seen : DBNull.Value);
+        // Remembered only after the statement committed: a failed registration recomputes next time.
+        _seenNodes[key] = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <inheritdoc />
     public async Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
+        _seenNodes.TryRemove((app, nodeId), out _);
         await using var command = _dataSource.CreateCommand(_unregisterNodeSql);
         command.Parameters.AddWithValue("app", app);
         command.Parameters.AddWithValue("node", nodeId);
