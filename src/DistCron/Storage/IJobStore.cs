@@ -72,7 +72,7 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Lists this app's jobs (for clients, tests and tools).</summary>
     Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken);
 
-    /// <summary>Run history of one job, newest first.</summary>
+    /// <summary>Run history of one job, newest first: the first page of <see cref="QueryHistoryAsync"/> (limit 1 to <see cref="HistoryQuery.MaxLimit"/>).</summary>
     Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken);
 
     /// <summary>

@@ -216,12 +216,6 @@ public sealed partial class PostgresJobStore : IJobStore
         FROM {schema}.jobs WHERE app = @app ORDER BY name
         """;
 
-    private const string HistorySql = """
-        SELECT id, job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, duration_ms,
-               error_type, error_message, manual
-        FROM {schema}.runs WHERE app = @app AND job_name = @name ORDER BY id DESC LIMIT @limit
-        """;
-
     private const string SchemaVersionSql = "SELECT coalesce(max(version), 0) FROM {schema}.schema_version";
     private const string SchemaVersionTableExistsSql = "SELECT to_regclass(@table) IS NOT NULL";
     // Serialises migrations of one schema across every node; released at commit.
@@ -242,7 +236,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly ILogger _logger;
     private readonly PostgresSignalListener _listener;
     private readonly string _claimSql, _verifySql, _heartbeatSql, _completeSql, _releaseSql, _markErroredSql, _seedSql,
-        _registerNodeSql, _unregisterNodeSql, _listJobsSql, _historySql, _schemaVersionSql;
+        _registerNodeSql, _unregisterNodeSql, _listJobsSql, _schemaVersionSql;
 
     /// <summary>Creates the store over a data source the caller owns (it is not disposed by the store).</summary>
     /// <param name="dataSource">The Npgsql data source (pooling, credentials and TLS are its concern).</param>
@@ -267,7 +261,6 @@ public sealed partial class PostgresJobStore : IJobStore
         _registerNodeSql = Bind(RegisterNodeSql);
         _unregisterNodeSql = Bind(UnregisterNodeSql);
         _listJobsSql = Bind(ListJobsSql);
-        _historySql = Bind(HistorySql);
         _schemaVersionSql = Bind(SchemaVersionSql);
     }
 
@@ -289,6 +282,25 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
+        // DDL that runs while other nodes already claim and complete can be chosen as a deadlock victim (40P01).
+        // PostgreSQL has rolled the victim's transaction back, so trying again is safe, and the retry usually finds
+        // the schema current. A few attempts, then the error reaches the caller (the engine retries start-up anyway).
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await MigrateOnceAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task MigrateOnceAsync(CancellationToken cancellationToken)
+    {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -308,6 +320,17 @@ public sealed partial class PostgresJobStore : IJobStore
                 {
                     lockCommand.Parameters.AddWithValue("lock_name", "distcron.migrate." + _schema);
                     await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                // Nodes that start together all miss the fast path and queue on the lock; the first one migrates. The
+                // others must not run the DDL again: IF NOT EXISTS still takes table locks (CREATE INDEX a SHARE lock,
+                // ALTER TABLE an ACCESS EXCLUSIVE one) while the first node is already claiming and completing, and
+                // those waits deadlocked (40P01) in the engine tests. Re-read the version under the lock instead.
+                current = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (current >= PostgresSchema.LatestVersion)
+                {
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    return;
                 }
 
                 await using (var ddl = new NpgsqlCommand(GetSchemaSql(_schema), connection, transaction))
@@ -528,34 +551,11 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
+    // The first page of QueryHistoryAsync: one statement and one row mapping for both.
+    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(limit);
-        await using var command = _dataSource.CreateCommand(_historySql);
-        command.Parameters.AddWithValue("app", app);
-        command.Parameters.AddWithValue("name", jobName);
-        command.Parameters.AddWithValue("limit", limit);
-        var runs = new List<RunRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            runs.Add(new RunRecord(
-                Id: reader.GetInt64(0),
-                JobName: reader.GetString(1),
-                OccurrenceAt: reader.GetFieldValue<DateTimeOffset>(2),
-                Attempt: reader.GetInt32(3),
-                NodeId: reader.GetString(4),
-                Fence: reader.GetInt64(5),
-                Status: (RunStatus)reader.GetInt16(6),
-                StartedAt: NullableTime(reader, 7),
-                FinishedAt: reader.GetFieldValue<DateTimeOffset>(8),
-                Duration: TimeSpan.FromMilliseconds(reader.GetInt64(9)),
-                ErrorType: NullableString(reader, 10),
-                ErrorMessage: NullableString(reader, 11),
-                IsManualTrigger: reader.GetBoolean(12)));
-        }
-
-        return runs;
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        return QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
     }
 
     /// <inheritdoc />

@@ -488,28 +488,11 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
+    // The first page of QueryHistoryAsync: one statement and one row mapping for both.
+    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, """
-            SELECT id, job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, duration_ms,
-                   error_type, error_message, manual
-            FROM runs WHERE app = $app AND job_name = $name ORDER BY id DESC LIMIT $limit;
-            """, ("$app", app), ("$name", jobName), ("$limit", limit));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var runs = new List<RunRecord>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            runs.Add(new RunRecord(
-                reader.GetInt64(0), reader.GetString(1), FromMs(reader.GetInt64(2)), reader.GetInt32(3),
-                reader.GetString(4), reader.GetInt64(5), (RunStatus)reader.GetInt32(6), NullableTime(reader, 7),
-                FromMs(reader.GetInt64(8)), TimeSpan.FromMilliseconds(reader.GetInt64(9)),
-                reader.IsDBNull(10) ? null : reader.GetString(10), reader.IsDBNull(11) ? null : reader.GetString(11),
-                reader.GetInt64(12) != 0));
-        }
-
-        return runs;
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        return QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
     }
 
     /// <inheritdoc />
