@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
 using DistCron.Storage;
 using DistCron.Tests.Infrastructure;
 using Npgsql;
@@ -16,7 +14,7 @@ public sealed class PostgresEngineOutageTests : EngineTestBase
     public async Task Unreachable_server_is_retried_with_warnings_that_never_contain_the_password()
     {
         var factory = (PostgresEngineStoreFactory)Store;
-        var unreachable = new NpgsqlConnectionStringBuilder(factory.ConnectionString) { Port = FreePort(), Timeout = 2 }.ConnectionString;
+        var unreachable = new NpgsqlConnectionStringBuilder(factory.ConnectionString) { Port = PostgresServer.FreePort(), Timeout = 2 }.ConnectionString;
         var password = new NpgsqlConnectionStringBuilder(unreachable).Password!;
         await StartNodeAsync([Job("never", "* * * * * *", (_, _) => Task.CompletedTask)], o => o.UsePostgres(unreachable));
 
@@ -82,12 +80,5 @@ public sealed class PostgresEngineOutageTests : EngineTestBase
         var run = (await HistoryAsync("blocked")).Single();
         Assert.Equal(RunStatus.Succeeded, run.Status);
         Assert.Equal(2, Volatile.Read(ref starts));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -368,7 +368,8 @@ public sealed class PostgresServer : IAsyncDisposable
         catch (IOException) { return false; }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nobody listens on right now (bound and released at once).</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -253,7 +253,7 @@ public sealed class PostgresCliTests : CliTests
         Assert.Contains("no DistCron tables", wrongSchema.Output);
         Assert.DoesNotContain(password!, wrongSchema.Output);
 
-        var builder = new NpgsqlConnectionStringBuilder(_connectionString) { Port = ClosedPort(), Timeout = 3 };
+        var builder = new NpgsqlConnectionStringBuilder(_connectionString) { Port = PostgresServer.FreePort(), Timeout = 3 };
         var unreachable = await RunToolAsync(["nodes", "--connection", builder.ConnectionString, "--app", App]);
         Assert.Equal(4, unreachable.ExitCode);
         Assert.Contains("Cannot connect to PostgreSQL", unreachable.Output);
@@ -262,14 +262,5 @@ public sealed class PostgresCliTests : CliTests
         var garbled = await RunToolAsync(["jobs", "--connection", $"Host=localhost;Pasword={password}", "--app", App]);
         Assert.Equal(2, garbled.ExitCode);
         Assert.DoesNotContain(password!, garbled.Output);
-    }
-
-    private static int ClosedPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

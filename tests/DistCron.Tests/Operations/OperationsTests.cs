@@ -1,3 +1,4 @@
+using DistCron.Tests.Infrastructure;
 using DistCron.Engine;
 using DistCron.Hosting;
 using DistCron.Storage;
@@ -220,7 +221,7 @@ public sealed class PostgresOperationsTests : OperationsTests
         var server = await Infrastructure.PostgresServer.SharedAsync();
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString())
         {
-            Port = ClosedPort(), Password = "s3cret-pw", Timeout = 3,
+            Port = PostgresServer.FreePort(), Password = "s3cret-pw", Timeout = 3,
         };
         await using var dataSource = Npgsql.NpgsqlDataSource.Create(builder.ConnectionString);
         await using var store = new DistCron.Storage.Postgres.PostgresJobStore(dataSource);
@@ -232,15 +233,5 @@ public sealed class PostgresOperationsTests : OperationsTests
         Assert.Contains("unreachable", result.Description);
         Assert.DoesNotContain("s3cret-pw", result.Description);
         Assert.Null(result.Exception);
-    }
-
-    // A port nobody listens on: bound and released at once.
-    private static int ClosedPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }
