@@ -6,15 +6,15 @@ using DistCron.Storage.Postgres;
 namespace DistCron.Bench;
 
 /// <summary>
-/// The ceiling: pgbench running DistCron's own per-occurrence statements — claim, verify, complete — their text read
+/// The ceiling: pgbench running DistCron's own statements — claim, verify (one per batch), complete — their text read
 /// at run time from <see cref="PostgresJobStore"/>'s constants, so the ceiling can never drift from the code. Every row
 /// is due again at once on completion (infinite demand): pgbench's rate is what the database can do with this
 /// protocol on this machine, with no .NET process in the way.
 /// </summary>
 /// <remarks>
 /// Two shapes. "ceiling-1": one pgbench transaction = claim one row, verify it, complete it (the protocol unbatched).
-/// "ceiling": one transaction = one claim of <c>batch</c> rows (as a node with that many free slots does), then
-/// verify + complete for each — the statements a perfectly efficient node would send. pgbench cannot loop over a
+/// "ceiling": one transaction = one claim of <c>batch</c> rows (as a node with that many free slots does), one verify
+/// of the batch, then one completion per row — the statements a perfectly efficient node would send. pgbench cannot loop over a
 /// result set, so for the batched shape the claim's final SELECT (only the shape of its result, not the CTEs that do
 /// the work) is rewritten to return arrays, which the per-row statements index. Occurrences are counted from the runs
 /// rows the completions insert, not from pgbench's transaction count.
@@ -23,7 +23,7 @@ internal static partial class Ceiling
 {
     public const string App = "ceiling";
     private const string Node = "pgbench-node";
-    private const string FinalSelect = "SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,";
+    private const string FinalSelect = "SELECT now(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,";
 
     public static string Sql(string constant) =>
         (string)(typeof(PostgresJobStore).GetField(constant, BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()
@@ -46,6 +46,8 @@ internal static partial class Ceiling
         {
             ["app"] = $"'{App}'", ["names"] = "'{" + string.Join(',', names) + "}'::text[]", ["node"] = $"'{Node}'",
             ["max"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture), ["lease"] = "interval '30 seconds'",
+            // As a node's claims do: keep the (here absent) node registration alive and fingerprint the others.
+            ["live_window"] = "interval '90 seconds'",
             ["channel"] = $"'distcron_{schema}'", ["status"] = "0::smallint", ["started_at"] = "now()", ["duration_ms"] = "0::bigint",
             ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["manual"] = "false",
             ["next_due_at"] = "now()", ["next_occurrence_at"] = "now()", ["next_attempt"] = "1",
@@ -53,6 +55,17 @@ internal static partial class Ceiling
 
         var script = new StringBuilder();
         script.Append(Bind(claim, schema, common)).Append("\n\\gset c_\n");
+
+        // One verify for the whole batch, as NodeLoop sends it before the batch's runs start.
+        var verify = new Dictionary<string, string>(common)
+        {
+            ["names"] = batch == 1 ? "ARRAY[:c_name::text]" : ":c_names::text[]",
+            ["fences"] = batch == 1 ? "ARRAY[:c_fence::bigint]" : ":c_fences::bigint[]",
+        };
+        verify["apps"] = $"array_fill('{App}'::text, ARRAY[cardinality({verify["names"]})])";
+        verify["nodes"] = $"array_fill('{Node}'::text, ARRAY[cardinality({verify["names"]})])";
+        script.Append(Bind(Sql("VerifySql"), schema, verify)).Append(";\n");
+
         for (var i = 1; i <= batch; i++)
         {
             var row = new Dictionary<string, string>(common);
@@ -66,7 +79,6 @@ internal static partial class Ceiling
                 row["name"] = $"(:c_names::text[])[{i}]"; row["fence"] = $"(:c_fences::bigint[])[{i}]";
                 row["occurrence_at"] = $"(:c_occs::timestamptz[])[{i}]"; row["attempt"] = $"(:c_attempts::int[])[{i}]";
             }
-            script.Append(Bind(Sql("VerifySql"), schema, row)).Append(";\n");
             script.Append(Bind(Sql("CompleteSql"), schema, row)).Append(";\n");
         }
         return script.ToString();

@@ -139,6 +139,24 @@ public sealed class DistCronOptions
     internal StoreHandle CreateStore(IServiceProvider services) =>
         (StoreFactory ?? (sp => new StoreHandle(new SqliteJobStore(DefaultSqlitePath, Logger(sp)), null)))(services);
 
+    /// <summary>Tests: wraps the configured store (e.g. to observe the engine's calls). Call after choosing the store.</summary>
+    internal DistCronOptions DecorateStore(Func<IJobStore, IJobStore> decorate)
+    {
+        var inner = StoreFactory ?? throw new InvalidOperationException("Choose a store before decorating it.");
+        StoreFactory = sp =>
+        {
+            var handle = inner(sp);
+            return handle with { Store = decorate(handle.Store) };
+        };
+        return this;
+    }
+
+    /// <summary>
+    /// A saturated node (its last claim filled every free slot) waits this long for half its slots to free before it
+    /// claims into fewer. Internal: tests lengthen it to observe the batching deterministically.
+    /// </summary>
+    internal TimeSpan SaturatedClaimWait { get; set; } = TimeSpan.FromMilliseconds(25);
+
     private static ILogger Logger(IServiceProvider services) =>
         services.GetService<ILoggerFactory>()?.CreateLogger("DistCron.Storage") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 }

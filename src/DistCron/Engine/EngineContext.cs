@@ -36,6 +36,7 @@ internal sealed class EngineContext
         Health = health ?? new NodeHealth(time);
         Retention = options.HistoryRetention;
         DeploymentVersion = options.DeploymentVersion;
+        SaturatedClaimWait = options.SaturatedClaimWait;
     }
 
     public string App { get; }
@@ -56,6 +57,7 @@ internal sealed class EngineContext
     public NodeHealth Health { get; }
     public HistoryRetention Retention { get; }
     public long? DeploymentVersion { get; }
+    public TimeSpan SaturatedClaimWait { get; }
 
     /// <summary>
     /// How long a job keeps running after its timeout cancelled its token before it is abandoned (recorded as timed out

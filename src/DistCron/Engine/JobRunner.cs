@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DistCron.Engine;
 
 /// <summary>
-/// Handles one claimed job from claim to completion: resolve the row's schedule, apply the misfire rule, verify, run
-/// the method in its own DI scope under a kept-alive lease and an optional timeout, and write one fenced completion.
+/// Handles one claimed and verified job (<see cref="NodeLoop"/> verifies each claim batch in one round trip) to
+/// completion: resolve the row's schedule, apply the misfire rule, run the method in its own DI scope under a
+/// kept-alive lease and an optional timeout, and write one fenced completion.
 /// </summary>
 /// <remarks>
 /// At most one completion is ever written per claim, and none after the claim is lost. A run interrupted by shutdown
@@ -54,7 +55,6 @@ internal sealed class JobRunner
             return;
         }
 
-        if (!await VerifyAsync(claim, hardStop).ConfigureAwait(false)) return;
         if (decision.Misfired) Log.MisfireCatchUp(_context.Logger, name, claim.OccurrenceAt, claim.DueAt);
         await ExecuteAsync(claim, definition, schedule, decision, hardStop).ConfigureAwait(false);
     }
@@ -234,22 +234,6 @@ internal sealed class JobRunner
                 }
             }
         }
-    }
-
-    private async Task<bool> VerifyAsync(ClaimedJob claim, CancellationToken cancellationToken)
-    {
-        try
-        {
-            if (await _context.Store.VerifyAsync(claim.Token, cancellationToken).ConfigureAwait(false)) return true;
-            LostClaim(claim.Token.JobName, claim.Token.Fence, "before start", null);
-        }
-        catch (Exception ex)
-        {
-            // Unsure whether we own it: do not run. The lease expires and the occurrence is claimed again.
-            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "verify", ex.GetType().Name, EngineContext.Describe(ex), 0);
-        }
-
-        return false;
     }
 
     private async Task ReleaseAsync(ClaimedJob claim)

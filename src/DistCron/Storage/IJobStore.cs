@@ -39,16 +39,20 @@ public interface IJobStore : IAsyncDisposable
     Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Claims up to <paramref name="maxJobs"/> due jobs in one conditional write: only this app's jobs, only names in
-    /// <paramref name="jobNames"/>, not paused, not errored, <c>next_due_at &lt;= now()</c>, and no live lease. Each
-    /// claimed row gets owner = <paramref name="nodeId"/>, fence = fence + 1, lease_until = now() + lease. Rows another
+    /// Claims up to <see cref="ClaimRequest.MaxJobs"/> due jobs in one conditional write: only this app's jobs, only
+    /// names in <see cref="ClaimRequest.JobNames"/>, not paused, not errored, <c>next_due_at &lt;= now()</c>, and no
+    /// live lease. Each claimed row gets owner = the node, fence = fence + 1, lease_until = now() + lease. Rows another
     /// node claims concurrently are skipped, never waited on. Also returns the database time and the earliest due time
-    /// among this node's unclaimed jobs, so an idle poll costs one statement.
+    /// among this node's unclaimed jobs, and (with <see cref="ClaimRequest.NodeLiveWindow"/>) keeps the node's
+    /// registration alive, so an idle poll costs one statement.
     /// </summary>
-    Task<ClaimBatch> ClaimDueAsync(string app, string nodeId, IReadOnlyCollection<string> jobNames, int maxJobs, TimeSpan lease, CancellationToken cancellationToken);
+    Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken);
 
-    /// <summary>True while the claim is still ours: owner and fence match and the lease is live (database time).</summary>
-    Task<bool> VerifyAsync(ClaimToken claim, CancellationToken cancellationToken);
+    /// <summary>
+    /// Verifies a batch of claims in one round trip: returns the claims that are still ours (owner and fence match and
+    /// the lease is live, by database time), in no particular order. A claim missing from the result must not run.
+    /// </summary>
+    Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken cancellationToken);
 
     /// <summary>
     /// Extends the lease to now() + <paramref name="lease"/> when owner and fence still match. False means another node

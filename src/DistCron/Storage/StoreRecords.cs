@@ -48,12 +48,32 @@ public sealed record ClaimedJob(
     string DefinitionHash,
     bool IsManualTrigger = false);
 
+/// <summary>What one claim round asks for.</summary>
+/// <param name="App">Application name.</param>
+/// <param name="NodeId">The claiming node.</param>
+/// <param name="JobNames">Only these jobs are claimed (those the node has code for and is not running already).</param>
+/// <param name="MaxJobs">At most this many rows.</param>
+/// <param name="Lease">Each claimed row's lease: lease_until = now() + lease.</param>
+public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection<string> JobNames, int MaxJobs, TimeSpan Lease)
+{
+    /// <summary>
+    /// When set, the claim also keeps this node's registration alive, so an idle node costs one statement per poll: it
+    /// refreshes the node's heartbeat once it is older than a sixth of this window (only while the node is still live,
+    /// so a node that fell silent registers in full), and reports in <see cref="ClaimBatch.RegistrationNeeded"/>
+    /// whether the node must call <see cref="IJobStore.RegisterNodeAsync"/>: its row is missing or no longer live, or
+    /// the set of other live nodes changed since its last registration (orphan flags may be stale).
+    /// Null: the claim leaves the nodes table alone.
+    /// </summary>
+    public TimeSpan? NodeLiveWindow { get; init; }
+}
+
 /// <summary>The result of one claim round.</summary>
 /// <param name="Claimed">Jobs claimed by this node.</param>
 /// <param name="DatabaseNow">The database time of the statement.</param>
 /// <param name="EarliestDueAt">Earliest due time of this node's jobs not claimed now (null: none scheduled). When the batch is full
 /// (as many rows as requested) a store may report <paramref name="DatabaseNow"/> instead of computing it: more may be due now.</param>
-public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt);
+/// <param name="RegistrationNeeded">See <see cref="ClaimRequest.NodeLiveWindow"/>; always false when it was not set.</param>
+public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt, bool RegistrationNeeded = false);
 
 /// <summary>How a run ended.</summary>
 public enum RunStatus

@@ -410,6 +410,68 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Verify_of_a_batch_returns_exactly_the_claims_still_owned()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1)), Job("c", now.AddSeconds(-1))], Ct);
+        var batch = await store.ClaimDueAsync(App, "n1", ["a", "b", "c"], 3, LongLease, Ct);
+        var tokens = batch.Claimed.ToDictionary(c => c.Token.JobName, c => c.Token);
+
+        Assert.Equal(tokens.Values.OrderBy(t => t.JobName), (await store.VerifyAsync(tokens.Values.ToArray(), Ct)).OrderBy(t => t.JobName));
+
+        // b's lease ends; c is asked about with a stale fence and under another node; unknown rows are simply absent.
+        Assert.True(await store.HeartbeatAsync(tokens["b"], ShortLease, Ct));
+        await DatabaseTimePassesAsync(store, (await RowAsync(store, "b")).LeaseUntil!.Value);
+        ClaimToken[] asked =
+        [
+            tokens["a"], tokens["b"], tokens["c"] with { Fence = tokens["c"].Fence + 1 }, tokens["c"] with { NodeId = "n2" },
+            tokens["a"] with { JobName = "missing" }, tokens["a"] with { App = "other-app" },
+        ];
+        Assert.Equal([tokens["a"]], await store.VerifyAsync(asked, Ct));
+        Assert.Empty(await store.VerifyAsync([], Ct));
+    }
+
+    [Fact]
+    public async Task A_claim_with_a_live_window_keeps_the_node_registered_and_reports_fleet_changes()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        // Refresh once the heartbeat is 1/6 of the window old (667 ms); long enough that a loaded machine stays inside it.
+        var window = TimeSpan.FromSeconds(4);
+        await store.SeedAsync(App, [Job("a", now.AddHours(1))], Ct);
+        ClaimRequest Request(string node) => new(App, node, ["a"], 1, LongLease) { NodeLiveWindow = window };
+
+        // Never registered: the claim says so and creates nothing.
+        Assert.True((await store.ClaimDueAsync(Request("n1"), Ct)).RegistrationNeeded);
+        Assert.Empty(await store.ListNodesAsync(App, Ct));
+
+        // Registered, nothing changed: no registration needed, and the claim refreshes the heartbeat once it aged.
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "host", 1, ["a"]), window, Ct);
+        var registered = Assert.Single(await store.ListNodesAsync(App, Ct)).HeartbeatAt;
+        await DatabaseTimePassesAsync(store, registered.AddMilliseconds(800));
+        Assert.False((await store.ClaimDueAsync(Request("n1"), Ct)).RegistrationNeeded);
+        Assert.True(Assert.Single(await store.ListNodesAsync(App, Ct)).HeartbeatAt > registered, "the claim refreshed the heartbeat");
+
+        // Another node joins: the fleet changed, so the first node must register (orphan flags); then it is quiet again.
+        await store.RegisterNodeAsync(new NodeInfo(App, "n2", "host", 2, ["a"]), window, Ct);
+        Assert.True((await store.ClaimDueAsync(Request("n1"), Ct)).RegistrationNeeded);
+        await store.RegisterNodeAsync(new NodeInfo(App, "n1", "host", 1, ["a"]), window, Ct);
+        Assert.False((await store.ClaimDueAsync(Request("n1"), Ct)).RegistrationNeeded);
+
+        // A claim without a live window leaves the nodes table alone and never asks.
+        var before = (await store.ListNodesAsync(App, Ct)).Single(n => n.NodeId == "n1").HeartbeatAt;
+        await DatabaseTimePassesAsync(store, before.AddMilliseconds(800));
+        Assert.False((await store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct)).RegistrationNeeded);
+        Assert.Equal(before, (await store.ListNodesAsync(App, Ct)).Single(n => n.NodeId == "n1").HeartbeatAt);
+
+        // Silent past the live window: a claim no longer revives the row; the node must register in full.
+        await DatabaseTimePassesAsync(store, before + window + TimeSpan.FromMilliseconds(100));
+        Assert.True((await store.ClaimDueAsync(Request("n1"), Ct)).RegistrationNeeded);
+        Assert.Equal(before, (await store.ListNodesAsync(App, Ct)).Single(n => n.NodeId == "n1").HeartbeatAt);
+    }
+
+    [Fact]
     public async Task Heartbeat_extends_the_lease_while_owner_and_fence_match()
     {
         var store = await NewStoreAsync();

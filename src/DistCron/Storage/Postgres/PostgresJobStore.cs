@@ -20,7 +20,15 @@ public sealed partial class PostgresJobStore : IJobStore
 {
     // ---- SQL ({schema} is replaced by the validated schema name; everything else is a parameter) ----
 
-    private const string ClaimSql = """
+    // The fingerprint of the other live nodes of an app: RegisterNodeSql returns it, and a claim that keeps the
+    // registration alive compares it with the one the last registration saw (a node joined, left or fell silent).
+    private const string OtherLiveNodesFingerprintSql = """
+        SELECT md5(@live_window::text || ':' || coalesce(string_agg(node_id, ',' ORDER BY node_id), '')) AS fingerprint
+        FROM {schema}.nodes
+        WHERE app = @app AND node_id <> @node AND heartbeat_at > now() - @live_window
+        """;
+
+    private const string ClaimSql = $$"""
         WITH candidates AS MATERIALIZED (
             SELECT app, name, (paused OR next_due_at IS NULL OR next_due_at > now()) AS manual FROM {schema}.jobs
             WHERE app = @app AND name = ANY(@names) AND error IS NULL
@@ -57,20 +65,35 @@ public sealed partial class PostgresJobStore : IJobStore
              WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at > now()
              ORDER BY next_due_at
              LIMIT 1)
+        ), beat AS (
+            -- The node's registration kept alive by its polls (ClaimRequest.NodeLiveWindow): the heartbeat is written at
+            -- most every sixth of the live window, and only while the node is still live. A node that fell silent is
+            -- told to register in full instead, because the other nodes may have flagged its jobs orphaned meanwhile.
+            UPDATE {schema}.nodes SET heartbeat_at = now()
+            WHERE @live_window IS NOT NULL AND app = @app AND node_id = @node
+              AND heartbeat_at > now() - @live_window AND heartbeat_at <= now() - @live_window / 6
+            RETURNING 1
         )
         -- A full batch means the caller claims again at once: report now() and skip 'earliest', whose min over the
         -- due rows grows with the backlog. CASE evaluates the subquery only on the branch taken.
-        SELECT now(), e.due_at, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at, c.lease_until,
-               c.schedule, c.time_zone, c.definition_hash, c.manual
+        SELECT now(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,
+               c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual
         FROM (SELECT CASE WHEN (SELECT count(*) FROM claimed) >= @max THEN now()
                           ELSE (SELECT min(due_at) FROM earliest) END AS due_at) e
+             CROSS JOIN (SELECT
+                 CASE WHEN @live_window IS NOT NULL THEN EXISTS (
+                     SELECT 1 FROM {schema}.nodes
+                     WHERE app = @app AND node_id = @node AND heartbeat_at > now() - @live_window) END AS self_live,
+                 CASE WHEN @live_window IS NOT NULL THEN ({{OtherLiveNodesFingerprintSql}}) END AS fingerprint) m
              LEFT JOIN claimed c ON true
         """;
 
+    // One round trip for a whole claim batch, right before its runs start.
     private const string VerifySql = """
-        SELECT EXISTS (
-            SELECT 1 FROM {schema}.jobs
-            WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence AND lease_until > now())
+        SELECT j.app, j.name, j.owner_node, j.fence
+        FROM unnest(@apps, @names, @nodes, @fences) AS c(app, name, node, fence)
+        JOIN {schema}.jobs j ON j.app = c.app AND j.name = c.name
+        WHERE j.owner_node = c.node AND j.fence = c.fence AND j.lease_until > now()
         """;
 
     private const string HeartbeatSql = """
@@ -161,7 +184,7 @@ public sealed partial class PostgresJobStore : IJobStore
     // different fingerprint next time and recompute then.
     // Node ids are unique per process, so crashed processes leave rows behind: those silent for a day (and past the
     // live window) are pruned, skipping rows another node is pruning at the same moment.
-    private const string RegisterNodeSql = """
+    private const string RegisterNodeSql = $$"""
         WITH prev AS (
             SELECT job_names, heartbeat_at FROM {schema}.nodes WHERE app = @app AND node_id = @node
         ), me AS (
@@ -179,9 +202,7 @@ public sealed partial class PostgresJobStore : IJobStore
             DELETE FROM {schema}.nodes d USING dead WHERE d.app = dead.app AND d.node_id = dead.node_id
             RETURNING 1
         ), others AS (
-            SELECT md5(@live_window::text || ':' || coalesce(string_agg(node_id, ',' ORDER BY node_id), '')) AS fingerprint
-            FROM {schema}.nodes
-            WHERE app = @app AND node_id <> @node AND heartbeat_at > now() - @live_window
+            {{OtherLiveNodesFingerprintSql}}
         ), needed AS (
             SELECT @seen::text IS NULL
                 OR @seen::text IS DISTINCT FROM (SELECT fingerprint FROM others)
@@ -420,51 +441,75 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task<ClaimBatch> ClaimDueAsync(string app, string nodeId, IReadOnlyCollection<string> jobNames, int maxJobs, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
-        ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        ArgumentNullException.ThrowIfNull(jobNames);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxJobs);
-        if (lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(request.App);
+        ArgumentException.ThrowIfNullOrEmpty(request.NodeId);
+        ArgumentNullException.ThrowIfNull(request.JobNames);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxJobs);
+        if (request.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Lease, "The lease must be positive.");
+        if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
 
+        var (app, nodeId) = (request.App, request.NodeId);
         await using var command = _dataSource.CreateCommand(_claimSql);
         command.Parameters.AddWithValue("app", app);
         command.Parameters.AddWithValue("node", nodeId);
-        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, jobNames.ToArray());
-        command.Parameters.AddWithValue("max", maxJobs);
-        command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, lease);
+        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, request.JobNames.ToArray());
+        command.Parameters.AddWithValue("max", request.MaxJobs);
+        command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, request.Lease);
+        command.Parameters.AddWithValue("live_window", NpgsqlDbType.Interval, (object?)request.NodeLiveWindow ?? DBNull.Value);
 
         var claimed = new List<ClaimedJob>();
         DateTimeOffset databaseNow = default;
         DateTimeOffset? earliest = null;
+        var registrationNeeded = false;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             databaseNow = reader.GetFieldValue<DateTimeOffset>(0);
             earliest = NullableTime(reader, 1);
-            if (reader.IsDBNull(2)) continue; // nothing claimed: the single row carries only now() and the earliest due time
+            if (request.NodeLiveWindow is not null)
+            {
+                var selfLive = reader.GetBoolean(2);
+                var fingerprint = reader.GetString(3);
+                registrationNeeded = !selfLive || !_seenNodes.TryGetValue((app, nodeId), out var seen) || seen != fingerprint;
+            }
+
+            if (reader.IsDBNull(4)) continue; // nothing claimed: the single row carries only now() and the earliest due time
             claimed.Add(new ClaimedJob(
-                Token: new ClaimToken(app, reader.GetString(2), nodeId, reader.GetInt64(3)),
-                OccurrenceAt: reader.GetFieldValue<DateTimeOffset>(4),
-                Attempt: reader.GetInt32(5),
-                DueAt: reader.GetFieldValue<DateTimeOffset>(6),
-                LeaseUntil: reader.GetFieldValue<DateTimeOffset>(7),
-                Schedule: reader.GetString(8),
-                TimeZone: reader.GetString(9),
-                DefinitionHash: reader.GetString(10),
-                IsManualTrigger: reader.GetBoolean(11)));
+                Token: new ClaimToken(app, reader.GetString(4), nodeId, reader.GetInt64(5)),
+                OccurrenceAt: reader.GetFieldValue<DateTimeOffset>(6),
+                Attempt: reader.GetInt32(7),
+                DueAt: reader.GetFieldValue<DateTimeOffset>(8),
+                LeaseUntil: reader.GetFieldValue<DateTimeOffset>(9),
+                Schedule: reader.GetString(10),
+                TimeZone: reader.GetString(11),
+                DefinitionHash: reader.GetString(12),
+                IsManualTrigger: reader.GetBoolean(13)));
         }
 
-        return new ClaimBatch(claimed, databaseNow, earliest);
+        return new ClaimBatch(claimed, databaseNow, earliest, registrationNeeded);
     }
 
     /// <inheritdoc />
-    public async Task<bool> VerifyAsync(ClaimToken claim, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0) return [];
         await using var command = _dataSource.CreateCommand(_verifySql);
-        AddClaim(command, claim);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        command.Parameters.AddWithValue("apps", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.App).ToArray());
+        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.JobName).ToArray());
+        command.Parameters.AddWithValue("nodes", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.NodeId).ToArray());
+        command.Parameters.AddWithValue("fences", NpgsqlDbType.Array | NpgsqlDbType.Bigint, claims.Select(c => c.Fence).ToArray());
+        var owned = new List<ClaimToken>(claims.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            owned.Add(new ClaimToken(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return owned;
     }
 
     /// <inheritdoc />

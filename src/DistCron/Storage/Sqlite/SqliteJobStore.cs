@@ -122,6 +122,9 @@ public sealed partial class SqliteJobStore : IJobStore
     private readonly ILogger _logger;
     private int _checkedVersion;
 
+    // Per registered node: the other live nodes its last registration saw (see OtherLiveNodesSql).
+    private readonly ConcurrentDictionary<(string App, string Node), string> _seenNodes = new();
+
     /// <summary>Creates the store over one database file (created if missing; WAL mode).</summary>
     /// <param name="path">Path of the database file, e.g. <c>./.distcron/app.db</c>. Its folder is created if missing.</param>
     /// <param name="logger">Optional logger.</param>
@@ -279,32 +282,46 @@ public sealed partial class SqliteJobStore : IJobStore
             UPDATE jobs SET orphaned = 0, updated_at = {Now}
             WHERE app = $app AND orphaned <> 0 AND name IN ({liveNames});
             """;
-        await WriteAsync(async (connection, transaction) =>
+        var fingerprint = await WriteAsync(async (connection, transaction) =>
         {
-            await ExecuteAsync(connection, transaction, sql, cancellationToken,
-                ("$app", node.App), ("$node", node.NodeId), ("$host", node.Host), ("$pid", node.ProcessId),
-                ("$names", names), ("$window", ToMs(liveWindow))).ConfigureAwait(false);
-            return 0;
+            (string, object?)[] parameters = [("$app", node.App), ("$node", node.NodeId), ("$host", node.Host), ("$pid", node.ProcessId),
+                ("$names", names), ("$window", ToMs(liveWindow))];
+            await ExecuteAsync(connection, transaction, sql, cancellationToken, parameters).ConfigureAwait(false);
+            return (string)(await ScalarAsync(connection, transaction, OtherLiveNodesSql, cancellationToken, parameters).ConfigureAwait(false))!;
         }, cancellationToken).ConfigureAwait(false);
+        _seenNodes[(node.App, node.NodeId)] = fingerprint; // only after the commit: a failed registration is redone
     }
 
+    // The other live nodes of an app, as one text: a claim that keeps the registration alive compares it with what the
+    // last registration saw, and asks for a full registration (orphan flags) when a node joined, left or fell silent.
+    private static readonly string OtherLiveNodesSql = $"""
+        SELECT $window || ':' || COALESCE((SELECT group_concat(node_id, ',') FROM (
+            SELECT node_id FROM nodes WHERE app = $app AND node_id <> $node AND heartbeat_at >= {Now} - $window ORDER BY node_id)), '');
+        """;
+
     /// <inheritdoc />
-    public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken) =>
-        WriteAsync(async (connection, transaction) =>
+    public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
+    {
+        _seenNodes.TryRemove((app, nodeId), out _);
+        return WriteAsync(async (connection, transaction) =>
         {
             await ExecuteAsync(connection, transaction, "DELETE FROM nodes WHERE app = $app AND node_id = $node;", cancellationToken,
                 ("$app", app), ("$node", nodeId)).ConfigureAwait(false);
             return 0;
         }, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public async Task<ClaimBatch> ClaimDueAsync(string app, string nodeId, IReadOnlyCollection<string> jobNames, int maxJobs, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var (app, nodeId, jobNames, maxJobs, lease) = request;
         SqlNames.ValidateApp(app);
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
         ArgumentNullException.ThrowIfNull(jobNames);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxJobs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
+        if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
         var names = JsonSerializer.Serialize(jobNames);
 
         // Inside BEGIN IMMEDIATE no other writer (in any process) runs, so "select due rows, then update them" in
@@ -342,7 +359,7 @@ public sealed partial class SqliteJobStore : IJobStore
             """;
 
         var claimed = new List<ClaimedJob>();
-        var (now, earliest) = await WriteAsync(async (connection, transaction) =>
+        var (now, earliest, registrationNeeded) = await WriteAsync(async (connection, transaction) =>
         {
             claimed.Clear();
             await using (var claim = Command(connection, transaction, claimSql,
@@ -368,25 +385,64 @@ public sealed partial class SqliteJobStore : IJobStore
                 }
             }
 
-            await using var next = Command(connection, transaction, nextSql, ("$app", app), ("$node", nodeId), ("$names", names));
-            await using var row = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await row.ReadAsync(cancellationToken).ConfigureAwait(false);
-            return (FromMs(row.GetInt64(0)), row.IsDBNull(1) ? (DateTimeOffset?)null : FromMs(row.GetInt64(1)));
+            DateTimeOffset now;
+            DateTimeOffset? earliest;
+            await using (var next = Command(connection, transaction, nextSql, ("$app", app), ("$node", nodeId), ("$names", names)))
+            await using (var row = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await row.ReadAsync(cancellationToken).ConfigureAwait(false);
+                (now, earliest) = (FromMs(row.GetInt64(0)), row.IsDBNull(1) ? null : FromMs(row.GetInt64(1)));
+            }
+
+            var registrationNeeded = request.NodeLiveWindow is { } window
+                && await KeepRegistrationAliveAsync(connection, transaction, app, nodeId, window, cancellationToken).ConfigureAwait(false);
+            return (now, earliest, registrationNeeded);
         }, cancellationToken).ConfigureAwait(false);
 
         if (claimed.Count > 0) LogClaimed(_logger, claimed.Count, app, nodeId);
-        return new ClaimBatch(claimed, now, earliest);
+        return new ClaimBatch(claimed, now, earliest, registrationNeeded);
+    }
+
+    // See ClaimRequest.NodeLiveWindow: refreshes a live node's heartbeat at most every sixth of the window, and says
+    // whether the node must register in full (its row is missing or fell out of the window, or the others changed).
+    private async Task<bool> KeepRegistrationAliveAsync(SqliteConnection connection, SqliteTransaction transaction, string app, string nodeId,
+        TimeSpan liveWindow, CancellationToken cancellationToken)
+    {
+        (string, object?)[] parameters = [("$app", app), ("$node", nodeId), ("$window", ToMs(liveWindow))];
+        var selfLive = await ScalarAsync(connection, transaction, $"""
+            SELECT 1 FROM nodes WHERE app = $app AND node_id = $node AND heartbeat_at >= {Now} - $window;
+            """, cancellationToken, parameters).ConfigureAwait(false) is not null;
+        if (!selfLive) return true;
+
+        await ExecuteAsync(connection, transaction, $"""
+            UPDATE nodes SET heartbeat_at = {Now}
+            WHERE app = $app AND node_id = $node AND heartbeat_at <= {Now} - $window / 6;
+            """, cancellationToken, parameters).ConfigureAwait(false);
+        var fingerprint = (string)(await ScalarAsync(connection, transaction, OtherLiveNodesSql, cancellationToken, parameters).ConfigureAwait(false))!;
+        return !_seenNodes.TryGetValue((app, nodeId), out var seen) || seen != fingerprint;
     }
 
     /// <inheritdoc />
-    public async Task<bool> VerifyAsync(ClaimToken claim, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(claims);
+        if (claims.Count == 0) return [];
+        var batch = JsonSerializer.Serialize(claims.Select(c => new object[] { c.App, c.JobName, c.NodeId, c.Fence }));
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var found = await ScalarAsync(connection, null, $"""
-            SELECT 1 FROM jobs
-            WHERE app = $app AND name = $name AND owner_node = $node AND fence = $fence AND lease_until > {Now};
-            """, cancellationToken, TokenParameters(claim)).ConfigureAwait(false);
-        return found is not null;
+        await using var command = Command(connection, null, $"""
+            SELECT j.app, j.name, j.owner_node, j.fence
+            FROM json_each($claims) c
+            JOIN jobs j ON j.app = c.value ->> 0 AND j.name = c.value ->> 1
+            WHERE j.owner_node = c.value ->> 2 AND j.fence = c.value ->> 3 AND j.lease_until > {Now};
+            """, ("$claims", batch));
+        var owned = new List<ClaimToken>(claims.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            owned.Add(new ClaimToken(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+        }
+
+        return owned;
     }
 
     /// <inheritdoc />

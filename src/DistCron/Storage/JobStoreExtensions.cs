@@ -1,0 +1,21 @@
+namespace DistCron.Storage;
+
+/// <summary>Single-item shapes of the batch calls of <see cref="IJobStore"/>, for tools and tests.</summary>
+public static class JobStoreExtensions
+{
+    /// <summary>Claims up to <paramref name="maxJobs"/> due jobs without touching the node's registration.</summary>
+    public static Task<ClaimBatch> ClaimDueAsync(this IJobStore store, string app, string nodeId, IReadOnlyCollection<string> jobNames,
+        int maxJobs, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.ClaimDueAsync(new ClaimRequest(app, nodeId, jobNames, maxJobs, lease), cancellationToken);
+    }
+
+    /// <summary>True while the claim is still ours: owner and fence match and the lease is live (database time).</summary>
+    public static async Task<bool> VerifyAsync(this IJobStore store, ClaimToken claim, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var owned = await store.VerifyAsync([claim], cancellationToken).ConfigureAwait(false);
+        return owned.Count == 1;
+    }
+}

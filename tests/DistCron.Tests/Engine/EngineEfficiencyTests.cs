@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using DistCron.Storage;
+
+namespace DistCron.Tests.Engine;
+
+/// <summary>
+/// How many statements the engine spends: claims in batches under saturation, one verify per batch, and an idle node
+/// that stays registered with nothing but its polls. Observed through <see cref="RecordingStore"/> over a real store.
+/// </summary>
+public abstract class EngineEfficiencyTests : EngineTestBase
+{
+    [Fact]
+    public async Task A_saturated_node_claims_again_only_when_half_its_slots_are_free()
+    {
+        RecordingStore? recorder = null;
+        var gates = new ConcurrentDictionary<string, TaskCompletionSource>();
+        var started = new ConcurrentQueue<string>();
+        var jobs = Enumerable.Range(1, 8).Select(i => Job($"backlog-{i}", "0 0 1 1 *", async (ctx, _) =>
+        {
+            started.Enqueue(ctx.JobName);
+            await gates.GetOrAdd(ctx.JobName, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        })).ToArray();
+        foreach (var job in jobs) await PreSeedAsync(job, now => now.AddSeconds(-1));
+        TaskCompletionSource Gate(string name) => gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+        await StartNodeAsync(jobs, o =>
+        {
+            o.MaxConcurrentJobs = 4;
+            o.SaturatedClaimWait = TimeSpan.FromMinutes(10); // only freed slots may trigger the next claim here
+            o.DecorateStore(store => recorder = new RecordingStore(store));
+        });
+
+        await WaitUntilAsync(() => started.Count == 4, "the first 4 jobs start");
+        var firstClaims = recorder!.Claims.Count;
+        Assert.Equal(4, recorder.Claims.Last().MaxJobs);
+        Assert.Equal(1, recorder.Count(nameof(IJobStore.VerifyAsync))); // one verify for the whole batch
+
+        // One slot frees: 4 jobs are still due, but a claim of 1 row is not worth it while 3 jobs run.
+        var first = started.First();
+        Gate(first).TrySetResult();
+        await WaitUntilAsync(async () => (await HistoryAsync(first)).Count == 1, "the first job completes");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // three poll intervals: every chance to (wrongly) claim one row
+        Assert.Equal(firstClaims, recorder.Claims.Count);
+        Assert.Equal(4, started.Count);
+
+        // A second slot frees: half the slots are free, so the node claims two rows at once.
+        var second = started.Skip(1).First();
+        Gate(second).TrySetResult();
+        await WaitUntilAsync(() => started.Count == 6, "two more jobs start");
+        Assert.Equal(firstClaims + 1, recorder.Claims.Count);
+        Assert.Equal(2, recorder.Claims.Last().MaxJobs);
+
+        foreach (var job in jobs) Gate(job.Name).TrySetResult();
+        await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job ran once");
+    }
+
+    [Fact]
+    public async Task An_idle_node_stays_registered_with_nothing_but_its_polls()
+    {
+        RecordingStore? recorder = null;
+        await StartNodeAsync([Job("yearly", "0 0 1 1 *", (_, _) => Task.CompletedTask)],
+            o => o.DecorateStore(store => recorder = new RecordingStore(store))); // poll 500 ms, lease 2 s: live window 6 s
+        var inspector = await InspectAsync();
+        await WaitUntilAsync(async () => (await inspector.ListNodesAsync(App, CancellationToken.None)).Count == 1, "the node registers");
+        var registered = (await inspector.ListNodesAsync(App, CancellationToken.None)).Single();
+
+        // Longer than the live window: without its claims refreshing the heartbeat, the node would count as dead.
+        var until = registered.HeartbeatAt + TimeSpan.FromSeconds(8);
+        await WaitUntilAsync(async () => await inspector.GetDatabaseTimeAsync(CancellationToken.None) > until, "8 s of database time pass");
+
+        var node = (await inspector.ListNodesAsync(App, CancellationToken.None)).Single();
+        var now = await inspector.GetDatabaseTimeAsync(CancellationToken.None);
+        Assert.True(node.HeartbeatAt > now - TimeSpan.FromSeconds(6), $"heartbeat {node.HeartbeatAt:O} is within the live window at {now:O}");
+        Assert.Equal(1, recorder!.Count(nameof(IJobStore.RegisterNodeAsync))); // at start-up only, not every lease (2 s)
+
+        // After start-up the only statements are the polls' claims (and the history pruner's housekeeping).
+        var afterStartup = recorder.Calls.SkipWhile(c => c != nameof(IJobStore.ClaimDueAsync)).ToArray();
+        var others = afterStartup.Where(c => c is not (nameof(IJobStore.ClaimDueAsync) or nameof(IJobStore.WaitForSignalAsync) or nameof(IJobStore.PruneHistoryAsync))).ToArray();
+        Assert.True(others.Length == 0, "unexpected store calls while idle: " + string.Join(", ", others));
+        Assert.True(afterStartup.Count(c => c == nameof(IJobStore.ClaimDueAsync)) >= 8, "the node kept polling");
+    }
+}
+
+public sealed class SqliteEngineEfficiencyTests : EngineEfficiencyTests
+{
+    protected override EngineStoreFactory CreateStoreFactory() => new SqliteEngineStoreFactory();
+}
+
+public sealed class PostgresEngineEfficiencyTests : EngineEfficiencyTests
+{
+    protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
+}

@@ -1,0 +1,51 @@
+using System.Collections.Concurrent;
+using DistCron.Storage;
+
+namespace DistCron.Tests.Engine;
+
+/// <summary>
+/// A real store with a log of the engine's calls (name and, for claims, the request), so tests can assert how the
+/// engine talks to the database. Every call goes to the real store unchanged.
+/// </summary>
+public sealed class RecordingStore(IJobStore inner) : IJobStore
+{
+    public ConcurrentQueue<string> Calls { get; } = new();
+    public ConcurrentQueue<ClaimRequest> Claims { get; } = new();
+
+    public int Count(string call) => Calls.Count(c => c == call);
+
+    private T Record<T>(string call, T result)
+    {
+        Calls.Enqueue(call);
+        return result;
+    }
+
+    public string Kind => inner.Kind;
+    public Task MigrateAsync(CancellationToken ct) => Record(nameof(MigrateAsync), inner.MigrateAsync(ct));
+    public Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken ct) => Record(nameof(GetDatabaseTimeAsync), inner.GetDatabaseTimeAsync(ct));
+    public Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken ct) => Record(nameof(SeedAsync), inner.SeedAsync(app, jobs, ct));
+    public Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken ct) => Record(nameof(RegisterNodeAsync), inner.RegisterNodeAsync(node, liveWindow, ct));
+    public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken ct) => Record(nameof(UnregisterNodeAsync), inner.UnregisterNodeAsync(app, nodeId, ct));
+
+    public Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken ct)
+    {
+        Claims.Enqueue(request);
+        return Record(nameof(ClaimDueAsync), inner.ClaimDueAsync(request, ct));
+    }
+
+    public Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken ct) => Record(nameof(VerifyAsync), inner.VerifyAsync(claims, ct));
+    public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken ct) => Record(nameof(HeartbeatAsync), inner.HeartbeatAsync(claim, lease, ct));
+    public Task<bool> CompleteAsync(Completion completion, CancellationToken ct) => Record(nameof(CompleteAsync), inner.CompleteAsync(completion, ct));
+    public Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken ct) => Record(nameof(ReleaseAsync), inner.ReleaseAsync(claim, ct));
+    public Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken ct) => Record(nameof(MarkErroredAsync), inner.MarkErroredAsync(claim, reason, ct));
+    public Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken ct) => Record(nameof(ListJobsAsync), inner.ListJobsAsync(app, ct));
+    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken ct) => Record(nameof(GetHistoryAsync), inner.GetHistoryAsync(app, jobName, limit, ct));
+    public Task<bool> PauseAsync(string app, string jobName, CancellationToken ct) => Record(nameof(PauseAsync), inner.PauseAsync(app, jobName, ct));
+    public Task<bool> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken ct) => Record(nameof(ResumeAsync), inner.ResumeAsync(app, jobName, nextDueAt, ct));
+    public Task<bool> TriggerAsync(string app, string jobName, CancellationToken ct) => Record(nameof(TriggerAsync), inner.TriggerAsync(app, jobName, ct));
+    public Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken ct) => Record(nameof(QueryHistoryAsync), inner.QueryHistoryAsync(app, jobName, query, ct));
+    public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken ct) => Record(nameof(PruneHistoryAsync), inner.PruneHistoryAsync(app, maxAge, keepPerJob, batchSize, ct));
+    public Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken ct) => Record(nameof(ListNodesAsync), inner.ListNodesAsync(app, ct));
+    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken ct) => Record(nameof(WaitForSignalAsync), inner.WaitForSignalAsync(app, timeout, ct));
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
