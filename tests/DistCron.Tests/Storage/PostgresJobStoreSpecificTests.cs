@@ -530,10 +530,11 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
     {
         var (connectionString, store) = await FreshAsync("notify-rule");
         var now = await store.GetDatabaseTimeAsync(Ct);
-        await store.SeedAsync(App, [Job("later", now.AddSeconds(-1)), Job("retry", now.AddSeconds(-1)), Job("triggered", now.AddSeconds(-1))], Ct);
-        var claims = (await store.ClaimDueAsync(App, "worker", ["later", "retry", "triggered"], 3, LongLease, Ct)).Claimed
+        await store.SeedAsync(App, [Job("later", now.AddSeconds(-1)), Job("soon", now.AddSeconds(-1)), Job("retry", now.AddSeconds(-1)),
+            Job("triggered", now.AddSeconds(-1))], Ct);
+        var claims = (await store.ClaimDueAsync(App, "worker", ["later", "soon", "retry", "triggered"], 4, LongLease, Ct)).Claimed
             .ToDictionary(c => c.Token.JobName);
-        Assert.Equal(3, claims.Count);
+        Assert.Equal(4, claims.Count);
 
         // A raw listener counts notifications; a marker NOTIFY sent after each completion commits is delivered after
         // anything that completion sent (notifications arrive in commit order), so "nothing before the marker" is exact.
@@ -567,6 +568,11 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         // A regular next occurrence an hour away: no wake-up (every node already sleeps until the earliest due time).
         Assert.Empty(await PayloadsAfterAsync(
             async () => Assert.True(await store.CompleteAsync(Done(claims["later"], RunStatus.Succeeded, now.AddHours(1), 1), Ct)), "m1"));
+
+        // Nor for an every-second job's next occurrence: the completing node claims it itself. Waking every node for
+        // it made each of them claim, and find nothing, on every completion.
+        Assert.Empty(await PayloadsAfterAsync(
+            async () => Assert.True(await store.CompleteAsync(Done(claims["soon"], RunStatus.Succeeded, (await store.GetDatabaseTimeAsync(Ct)).AddMilliseconds(500), 1), Ct)), "m1s"));
 
         // A retry due now: other nodes are woken.
         Assert.Equal([App], await PayloadsAfterAsync(

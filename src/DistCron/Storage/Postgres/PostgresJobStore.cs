@@ -115,12 +115,13 @@ public sealed partial class PostgresJobStore : IJobStore
                 last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
                 updated_at = now()
             WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
-            -- Wake other nodes only when the row is claimable (almost) at once: a retry or catch-up due now, or a
-            -- trigger that arrived during the run. A regular next occurrence needs no wake-up: every node already
-            -- sleeps until the earliest due time its last claim reported, and a wake-up per completion cost every
-            -- node a claim per completion fleet-wide.
+            -- Wake other nodes only when the row is claimable at once: a catch-up or retry already due, or a trigger
+            -- that arrived during the run. A row due later needs no wake-up: the completing node claims again as soon
+            -- as the slot is free and then sleeps until the earliest due time, this row's included. Waking the fleet
+            -- for every-second jobs made every node claim (and find nothing) on every completion: with 8 nodes and
+            -- 100 jobs a second, 800 empty claims a second competing with the real work (start-lag p99 0.7 s).
             RETURNING app, name,
-                      CASE WHEN (NOT paused AND next_due_at <= now() + interval '1 second') OR trigger_requested_at IS NOT NULL
+                      CASE WHEN (NOT paused AND next_due_at <= now()) OR trigger_requested_at IS NOT NULL
                            THEN pg_notify(@channel, @app) END AS woken
         ), run AS (
             INSERT INTO {schema}.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, started_at,
