@@ -150,12 +150,12 @@ public sealed class SchemaUpgradeTests
         using var stop = new CancellationTokenSource();
         var completions = 0L;
 
-        // Another node claims and completes as fast as it can; every completion makes the row due again at once.
-        var trafficTask = Task.Run(async () =>
+        // Two other nodes claim and complete as fast as they can; every completion makes the row due again at once.
+        var trafficTask = Task.WhenAll(Enumerable.Range(1, 2).Select(node => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
-                var batch = await traffic.ClaimDueAsync(App, "traffic", names, 5, TimeSpan.FromMinutes(5), Ct);
+                var batch = await traffic.ClaimDueAsync(App, $"traffic-{node}", names, 5, TimeSpan.FromMinutes(5), Ct);
                 foreach (var job in batch.Claimed)
                 {
                     var due = batch.DatabaseNow.AddSeconds(-1);
@@ -165,11 +165,11 @@ public sealed class SchemaUpgradeTests
                     Interlocked.Increment(ref completions);
                 }
             }
-        });
+        })));
 
         try
         {
-            for (var round = 1; round <= 5; round++)
+            for (var round = 1; round <= 10; round++)
             {
                 // Upgrade only while the traffic is demonstrably flowing.
                 var before = Interlocked.Read(ref completions);
