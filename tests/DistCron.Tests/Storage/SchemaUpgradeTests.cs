@@ -1,22 +1,45 @@
 using DistCron.Storage;
 using DistCron.Storage.Postgres;
 using DistCron.Storage.Sqlite;
+using DistCron.Tests.Engine;
 using DistCron.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace DistCron.Tests.Storage;
 
 /// <summary>
-/// Migration 2 (jobs.definition_version) applied to a database left at version 1 by an earlier release: the version-1
-/// state is recreated by dropping the column and lowering the marker, then the current store migrates it and keeps data.
+/// Upgrades of a database left at version 1 by an earlier release: the version-1 state is recreated by dropping the
+/// column of migration 2 and lowering the marker, then the current store migrates it. The due index (a migration-1
+/// object) is dropped too: an upgrade that applies only migration 2 leaves it missing, one that re-runs migration 1
+/// would recreate it.
 /// </summary>
 public sealed class SchemaUpgradeTests
 {
+    private const string App = "app";
+    private const int RetryEventId = 1003;
+    private const int NewerSchemaEventId = 1002;
     private static readonly CancellationToken Ct = CancellationToken.None;
 
     [Fact]
-    public async Task A_version_1_sqlite_file_is_upgraded_in_place()
+    public void Every_postgres_migration_is_numbered_up_to_the_latest_version()
+    {
+        Assert.Equal(PostgresSchema.LatestVersion, PostgresSchema.MigrationCount);
+        var script = PostgresJobStore.GetSchemaSql("s");
+        for (var number = 1; number <= PostgresSchema.LatestVersion; number++)
+        {
+            Assert.Contains($"-- DistCron migration {number}\n", script);
+            // Each step carries its own version bump, never a higher one.
+            Assert.Contains($"SET version = {number} WHERE version < {number}", PostgresSchema.Step("s", number));
+            Assert.DoesNotContain($"SET version = {number + 1}", PostgresSchema.Step("s", number));
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => PostgresSchema.Step("s", PostgresSchema.LatestVersion + 1));
+    }
+
+    [Fact]
+    public async Task A_version_1_sqlite_file_gets_only_migration_2()
     {
         var path = SqliteJobStoreTests.NewDatabasePath();
         try
@@ -24,7 +47,7 @@ public sealed class SchemaUpgradeTests
             await using (var first = new SqliteJobStore(path))
             {
                 await first.MigrateAsync(Ct);
-                await first.SeedAsync("app", [new SeedJob("kept", "0 * * * *", "UTC", "h1", null)], Ct);
+                await first.SeedAsync(App, [new SeedJob("kept", "0 * * * *", "UTC", "h1", null)], Ct);
             }
 
             SqliteConnection.ClearAllPools();
@@ -32,50 +55,239 @@ public sealed class SchemaUpgradeTests
             {
                 await connection.OpenAsync();
                 await using var downgrade = connection.CreateCommand();
-                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; UPDATE schema_version SET version = 1;";
+                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; DROP INDEX jobs_due; UPDATE schema_version SET version = 1;";
                 await downgrade.ExecuteNonQueryAsync();
             }
 
             SqliteConnection.ClearAllPools();
-            await using var store = new SqliteJobStore(path);
-            await store.MigrateAsync(Ct);
-            await AssertUpgradedAsync(store);
+            await using (var store = new SqliteJobStore(path))
+            {
+                await store.MigrateAsync(Ct);
+                await AssertUpgradedAsync(store);
+            }
+
+            SqliteConnection.ClearAllPools();
+            await using (var connection = new SqliteConnection($"Data Source={path}"))
+            {
+                await connection.OpenAsync();
+                await using var check = connection.CreateCommand();
+                check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due');";
+                await using var reader = await check.ExecuteReaderAsync();
+                Assert.True(await reader.ReadAsync());
+                Assert.Equal(2L, reader.GetInt64(0));
+                Assert.Equal(0L, reader.GetInt64(1)); // migration 1 did not run again
+            }
         }
         finally
         {
+            SqliteConnection.ClearAllPools();
             SqliteJobStoreTests.DeleteDatabase(path);
         }
     }
 
     [Fact]
-    public async Task A_version_1_postgres_schema_is_upgraded_in_place()
+    public async Task A_version_1_postgres_schema_gets_only_migration_2()
     {
-        var server = await PostgresServer.SharedAsync();
-        var connectionString = await server.CreateDatabaseAsync("upgrade");
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using (var first = new PostgresJobStore(dataSource))
-        {
-            await first.MigrateAsync(Ct);
-            await first.SeedAsync("app", [new SeedJob("kept", "0 * * * *", "UTC", "h1", null)], Ct);
-        }
+        await using var dataSource = await Version1DatabaseAsync("upgrade");
+        var logs = new TestLogs();
+        await using var store = new PostgresJobStore(dataSource, logger: logs.CreateLogger("DistCron.Storage"));
 
-        await using (var downgrade = dataSource.CreateCommand("ALTER TABLE distcron.jobs DROP COLUMN definition_version; UPDATE distcron.schema_version SET version = 1;"))
-        {
-            await downgrade.ExecuteNonQueryAsync();
-        }
-
-        await using var store = new PostgresJobStore(dataSource);
         await store.MigrateAsync(Ct);
-        await using var version = dataSource.CreateCommand("SELECT version FROM distcron.schema_version");
-        Assert.Equal(2, (int)(await version.ExecuteScalarAsync())!);
+
+        Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+        Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM distcron.schema_version"));
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.jobs_due_idx') IS NULL"),
+            "migration 1 ran again: the dropped due index was recreated");
+        Assert.True(logs.Has(1001), logs.Dump());
+        Assert.False(logs.Has(RetryEventId), logs.Dump());
         await AssertUpgradedAsync(store);
     }
 
+    [Fact]
+    public async Task A_fresh_postgres_schema_gets_every_migration()
+    {
+        var server = await PostgresServer.SharedAsync();
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("fresh"));
+        await using var store = new PostgresJobStore(dataSource, "fresh_schema");
+
+        await store.MigrateAsync(Ct);
+        await store.MigrateAsync(Ct); // current: nothing to do
+
+        Assert.Equal(PostgresSchema.LatestVersion, await ScalarAsync<int>(dataSource, "SELECT version FROM fresh_schema.schema_version"));
+        Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM fresh_schema.schema_version"));
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_due_idx') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(dataSource,
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'fresh_schema' AND table_name = 'jobs' AND column_name = 'definition_version')"));
+    }
+
+    [Fact]
+    public async Task A_newer_postgres_schema_version_is_never_lowered()
+    {
+        var server = await PostgresServer.SharedAsync();
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("newer"));
+        await using (var first = new PostgresJobStore(dataSource))
+        {
+            await first.MigrateAsync(Ct);
+        }
+
+        await ExecuteAsync(dataSource, $"UPDATE distcron.schema_version SET version = {PostgresSchema.LatestVersion + 1}");
+        var logs = new TestLogs();
+        await using var store = new PostgresJobStore(dataSource, logger: logs.CreateLogger("DistCron.Storage"));
+
+        await store.MigrateAsync(Ct);
+
+        Assert.Equal(PostgresSchema.LatestVersion + 1, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+        Assert.True(logs.Has(NewerSchemaEventId), logs.Dump());
+    }
+
+    [Fact]
+    public async Task An_upgrade_under_claim_and_complete_traffic_finishes_without_a_deadlock()
+    {
+        var names = Enumerable.Range(0, 20).Select(i => $"job{i:D2}").ToArray();
+        await using var dataSource = await Version1DatabaseAsync("traffic", names);
+        var logs = new TestLogs();
+        await using var traffic = new PostgresJobStore(dataSource);
+        using var stop = new CancellationTokenSource();
+        var completions = 0L;
+
+        // Two other nodes claim and complete as fast as they can; every completion makes the row due again at once.
+        var trafficTask = Task.WhenAll(Enumerable.Range(1, 2).Select(node => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var batch = await traffic.ClaimDueAsync(App, $"traffic-{node}", names, 5, TimeSpan.FromMinutes(5), Ct);
+                foreach (var job in batch.Claimed)
+                {
+                    var due = batch.DatabaseNow.AddSeconds(-1);
+                    var completion = new Completion(job.Token, RunStatus.Succeeded, job.OccurrenceAt, job.Attempt, batch.DatabaseNow,
+                        TimeSpan.Zero, null, null, due, due, 1, job.IsManualTrigger);
+                    Assert.True(await traffic.CompleteAsync(completion, Ct));
+                    Interlocked.Increment(ref completions);
+                }
+            }
+        })));
+
+        try
+        {
+            for (var round = 1; round <= 10; round++)
+            {
+                // Upgrade only while the traffic is demonstrably flowing.
+                var before = Interlocked.Read(ref completions);
+                await WaitUntilAsync(() => Interlocked.Read(ref completions) >= before + 20 || trafficTask.IsCompleted);
+                Assert.False(trafficTask.IsCompleted, "the traffic loop stopped before the upgrade");
+                if (round > 1) await DowngradeToVersion1Async(dataSource);
+
+                await using var store = new PostgresJobStore(dataSource, logger: logs.CreateLogger("DistCron.Storage"));
+                await store.MigrateAsync(Ct);
+
+                Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+                Assert.True(await DefinitionVersionColumnExistsAsync(dataSource));
+            }
+
+            var afterUpgrades = Interlocked.Read(ref completions);
+            await WaitUntilAsync(() => Interlocked.Read(ref completions) >= afterUpgrades + 20 || trafficTask.IsCompleted);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+
+        await trafficTask; // a deadlock victim on the traffic side throws here
+        // A deadlock (or a lock timeout) on the migration side is retried: the retry is logged, so none may appear.
+        Assert.False(logs.Has(RetryEventId), logs.Dump());
+        Assert.Equal(names.Length, (await traffic.ListJobsAsync(App, Ct)).Count);
+    }
+
+    [Fact]
+    public async Task A_long_transaction_on_jobs_makes_the_upgrade_fail_with_a_lock_timeout_then_succeed_once_it_ends()
+    {
+        await using var dataSource = await Version1DatabaseAsync("locked");
+        var logs = new TestLogs();
+        await using var store = new PostgresJobStore(dataSource, logger: logs.CreateLogger("DistCron.Storage"))
+        {
+            MigrationLockTimeout = TimeSpan.FromSeconds(1),
+        };
+
+        await using (var blocker = await dataSource.OpenConnectionAsync())
+        {
+            // An open transaction that has read jobs holds an ACCESS SHARE lock until it ends: ALTER TABLE must wait.
+            await using var transaction = await blocker.BeginTransactionAsync();
+            await using (var read = new NpgsqlCommand("SELECT count(*) FROM distcron.jobs", blocker, transaction))
+            {
+                await read.ExecuteScalarAsync();
+            }
+
+            // A hang would end in cancellation (OperationCanceledException), not in the TimeoutException asserted.
+            using var hang = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            var error = await Assert.ThrowsAsync<TimeoutException>(() => store.MigrateAsync(hang.Token));
+            Assert.Contains("lock", error.Message);
+            Assert.Contains("'distcron'", error.Message);
+            Assert.Equal(PostgresErrorCodes.LockNotAvailable, Assert.IsType<PostgresException>(error.InnerException).SqlState);
+            Assert.True(logs.Has(RetryEventId), logs.Dump()); // the earlier attempts were retried
+
+            // Every attempt rolled back: nothing half-applied.
+            Assert.Equal(1, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+            Assert.False(await DefinitionVersionColumnExistsAsync(dataSource));
+
+            await transaction.RollbackAsync();
+        }
+
+        await store.MigrateAsync(Ct);
+        Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+        await AssertUpgradedAsync(store);
+    }
+
+    // A database at version 1 holding the seeded jobs (due a minute ago), without the due index.
+    private static async Task<NpgsqlDataSource> Version1DatabaseAsync(string hint, string[]? names = null)
+    {
+        var server = await PostgresServer.SharedAsync();
+        var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync(hint));
+        await using (var first = new PostgresJobStore(dataSource))
+        {
+            await first.MigrateAsync(Ct);
+            var due = (await first.GetDatabaseTimeAsync(Ct)).AddMinutes(-1);
+            var jobs = (names ?? ["kept"]).Select(name => new SeedJob(name, "0 * * * *", "UTC", "h1", due)).ToList();
+            await first.SeedAsync(App, jobs, Ct);
+        }
+
+        await DowngradeToVersion1Async(dataSource);
+        await ExecuteAsync(dataSource, "DROP INDEX IF EXISTS distcron.jobs_due_idx");
+        return dataSource;
+    }
+
+    private static Task DowngradeToVersion1Async(NpgsqlDataSource dataSource) =>
+        ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN definition_version; UPDATE distcron.schema_version SET version = 1;");
+
+    private static Task<bool> DefinitionVersionColumnExistsAsync(NpgsqlDataSource dataSource) => ScalarAsync<bool>(dataSource,
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'distcron' AND table_name = 'jobs' AND column_name = 'definition_version')");
+
     private static async Task AssertUpgradedAsync(IJobStore store)
     {
-        Assert.Equal("h1", Assert.Single(await store.ListJobsAsync("app", Ct)).DefinitionHash);
-        await store.SeedAsync("app", [new SeedJob("kept", "0 * * * *", "UTC", "h2", null, DefinitionVersion: 5)], Ct);
-        await store.SeedAsync("app", [new SeedJob("kept", "0 * * * *", "UTC", "h1", null, DefinitionVersion: 4)], Ct);
-        Assert.Equal("h2", Assert.Single(await store.ListJobsAsync("app", Ct)).DefinitionHash);
+        Assert.Equal("h1", Assert.Single(await store.ListJobsAsync(App, Ct)).DefinitionHash);
+        await store.SeedAsync(App, [new SeedJob("kept", "0 * * * *", "UTC", "h2", null, DefinitionVersion: 5)], Ct);
+        await store.SeedAsync(App, [new SeedJob("kept", "0 * * * *", "UTC", "h1", null, DefinitionVersion: 4)], Ct);
+        Assert.Equal("h2", Assert.Single(await store.ListJobsAsync(App, Ct)).DefinitionHash);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not met within 2 minutes");
+            await Task.Delay(20);
+        }
     }
 }

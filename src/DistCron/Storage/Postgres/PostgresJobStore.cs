@@ -242,6 +242,12 @@ public sealed partial class PostgresJobStore : IJobStore
     private const string SchemaVersionTableExistsSql = "SELECT to_regclass(@table) IS NOT NULL";
     // Serialises migrations of one schema across every node; released at commit.
     private const string MigrationLockSql = "SELECT pg_advisory_xact_lock(hashtextextended(@lock_name, 0))";
+    // Bounds every later lock wait of the migration transaction (is_local = true: gone at commit or rollback).
+    private const string MigrationLockTimeoutSql = "SELECT set_config('lock_timeout', @timeout, true)";
+
+    // A deadlock victim is retried at once (a few times); a lock timeout after a pause, fewer times (see MigrateAsync).
+    private const int MigrationAttemptsOnDeadlock = 5;
+    private const int MigrationAttemptsOnLockTimeout = 3;
 
     // ---- Limits applied defensively (callers truncate too) ----
 
@@ -287,13 +293,22 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <summary>
-    /// The DDL that creates (or completes) the schema, for DBAs who forbid DDL from applications: exactly the
-    /// script <see cref="MigrateAsync"/> runs. It is idempotent.
+    /// The DDL that creates (or completes) the schema, for DBAs who forbid DDL from applications: every migration
+    /// in order, then the version row. It is idempotent. (<see cref="MigrateAsync"/> runs only the migrations a
+    /// schema lacks.)
     /// </summary>
     public static string GetSchemaSql(string schema = "distcron") => PostgresSchema.Script(schema);
 
     /// <inheritdoc />
     public string Kind => "postgres";
+
+    /// <summary>
+    /// How long each statement of a migration may wait for a table lock before the attempt is rolled back. Adding a
+    /// column needs an ACCESS EXCLUSIVE lock on <c>jobs</c>; while that request waits behind a long transaction
+    /// (a report, a session idle in transaction), PostgreSQL queues every later lock request on the table behind it:
+    /// the whole fleet's claims, heartbeats and completions. The bound turns that stall into a few seconds.
+    /// </summary>
+    internal TimeSpan MigrationLockTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The NOTIFY channel this store signals on and listens to.</summary>
     internal string Channel => _channel;
@@ -302,11 +317,13 @@ public sealed partial class PostgresJobStore : IJobStore
     internal bool IsListening => _listener.IsListening;
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Applies, in one transaction under an advisory lock, only the migrations numbered above the schema's version,
+    /// raising the version row after each: a failure rolls everything back. A current schema costs one read.
+    /// Throws <see cref="TimeoutException"/> when another transaction kept the tables locked through every attempt.
+    /// </remarks>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        // DDL that runs while other nodes already claim and complete can be chosen as a deadlock victim (40P01).
-        // PostgreSQL has rolled the victim's transaction back, so trying again is safe, and the retry usually finds
-        // the schema current. A few attempts, then the error reaches the caller (the engine retries start-up anyway).
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -314,9 +331,32 @@ public sealed partial class PostgresJobStore : IJobStore
                 await MigrateOnceAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            // DDL that runs while other nodes already claim and complete can be chosen as a deadlock victim (40P01).
+            // PostgreSQL has rolled the victim's transaction back, so trying again is safe, and the retry usually
+            // finds the schema current. A few attempts, then the error reaches the caller (the engine retries
+            // start-up anyway).
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < MigrationAttemptsOnDeadlock)
             {
+                LogMigrationRetry(_logger, _schema, ex.SqlState, ex.MessageText, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            // lock_timeout (55P03): a long transaction holds a lock the DDL needs. The attempt was rolled back, so the
+            // claims queued behind its lock request run now; pause before queueing again so they get through, and
+            // after a few attempts report it clearly (the engine's start-up retries with backoff).
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                if (attempt >= MigrationAttemptsOnLockTimeout)
+                {
+                    throw new TimeoutException(
+                        $"DistCron could not upgrade PostgreSQL schema '{_schema}' to version {PostgresSchema.LatestVersion}: " +
+                        $"{attempt} attempts each waited more than {MigrationLockTimeout.TotalSeconds:0.###} s for a lock on its tables " +
+                        "held by another transaction, and were rolled back (nothing was changed). Find the blocking session " +
+                        $"(long-running or 'idle in transaction' on {_schema}.jobs: pg_stat_activity, pg_locks); start-up retries the upgrade.",
+                        ex);
+                }
+
+                LogMigrationRetry(_logger, _schema, ex.SqlState, ex.MessageText, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -338,16 +378,23 @@ public sealed partial class PostgresJobStore : IJobStore
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
+                // Waiting here for another node's migration is bounded by that node's own lock timeout, so the
+                // timeout is set only once this node holds the lock.
                 await using (var lockCommand = new NpgsqlCommand(MigrationLockSql, connection, transaction))
                 {
                     lockCommand.Parameters.AddWithValue("lock_name", "distcron.migrate." + _schema);
                     await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                // Nodes that start together all miss the fast path and queue on the lock; the first one migrates. The
-                // others must not run the DDL again: IF NOT EXISTS still takes table locks (CREATE INDEX a SHARE lock,
-                // ALTER TABLE an ACCESS EXCLUSIVE one) while the first node is already claiming and completing, and
-                // those waits deadlocked (40P01) in the engine tests. Re-read the version under the lock instead.
+                await using (var timeoutCommand = new NpgsqlCommand(MigrationLockTimeoutSql, connection, transaction))
+                {
+                    var milliseconds = Math.Max(1, (long)MigrationLockTimeout.TotalMilliseconds);
+                    timeoutCommand.Parameters.AddWithValue("timeout", milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    await timeoutCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                // Nodes that start together all miss the fast path and queue on the lock; the first one migrates, so
+                // re-read the version under the lock.
                 current = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
                 if (current >= PostgresSchema.LatestVersion)
                 {
@@ -355,9 +402,15 @@ public sealed partial class PostgresJobStore : IJobStore
                     return;
                 }
 
-                await using (var ddl = new NpgsqlCommand(GetSchemaSql(_schema), connection, transaction))
+                // Only the migrations this schema lacks (all of them when the version table does not exist yet).
+                // Re-running the applied ones, idempotent as they are, still takes their table locks (CREATE INDEX IF
+                // NOT EXISTS a SHARE lock on jobs, then ALTER TABLE an ACCESS EXCLUSIVE one) while the fleet claims and
+                // completes, and those waits deadlocked (40P01) against claims. Each step raises the version row to its
+                // own number; it is never lowered.
+                for (var number = Math.Max(current, 0) + 1; number <= PostgresSchema.LatestVersion; number++)
                 {
-                    await ddl.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    await using var step = new NpgsqlCommand(PostgresSchema.Step(_schema, number), connection, transaction);
+                    await step.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -664,4 +717,7 @@ public sealed partial class PostgresJobStore : IJobStore
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "DistCron PostgreSQL schema {Schema} is at version {Found}, newer than this build's {Known}; continuing (migrations are additive).")]
     private static partial void LogNewerSchema(ILogger logger, string schema, int found, int known);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "DistCron migration of PostgreSQL schema {Schema} was rolled back ({SqlState}: {Reason}); retrying (attempt {Attempt}).")]
+    private static partial void LogMigrationRetry(ILogger logger, string schema, string sqlState, string reason, int attempt);
 }

@@ -2,7 +2,8 @@ namespace DistCron.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL DDL, as numbered migrations. Each migration is idempotent on its own (IF NOT EXISTS), so the full
-/// script can be run by a DBA by hand (<see cref="PostgresJobStore.GetSchemaSql"/>) or by the store under an advisory lock.
+/// script can be run by a DBA by hand (<see cref="PostgresJobStore.GetSchemaSql"/>). The store itself applies only the
+/// migrations numbered above the version it finds (<see cref="Step"/>), under an advisory lock.
 /// Only the validated schema name is spliced in; see <see cref="SqlNames.ValidateSchema"/>.
 /// </summary>
 internal static class PostgresSchema
@@ -93,12 +94,30 @@ internal static class PostgresSchema
 
     private static readonly string[] Migrations = [Migration1, Migration2];
 
-    /// <summary>The whole DDL script for <paramref name="schema"/> (validated).</summary>
+    /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
+    public static int MigrationCount => Migrations.Length;
+
+    /// <summary>The whole DDL script for <paramref name="schema"/> (validated): every migration, then the version row.</summary>
     public static string Script(string schema)
     {
         SqlNames.ValidateSchema(schema);
         var body = string.Join("\n", Migrations.Select((sql, i) => $"-- DistCron migration {i + 1}\n{sql}\n"));
-        var versionRow = VersionRow.Replace("{version}", LatestVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
-        return (body + "\n" + versionRow).Replace("{schema}", schema, StringComparison.Ordinal);
+        return (body + "\n" + VersionRowAt(LatestVersion)).Replace("{schema}", schema, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Migration <paramref name="number"/> alone for <paramref name="schema"/> (validated), followed by the statements that
+    /// raise the version row to <paramref name="number"/>. Migration 1 creates the version table, so any step runs on a
+    /// schema that holds every earlier migration.
+    /// </summary>
+    public static string Step(string schema, int number)
+    {
+        SqlNames.ValidateSchema(schema);
+        ArgumentOutOfRangeException.ThrowIfLessThan(number, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(number, Migrations.Length);
+        return (Migrations[number - 1] + "\n" + VersionRowAt(number)).Replace("{schema}", schema, StringComparison.Ordinal);
+    }
+
+    private static string VersionRowAt(int version) =>
+        VersionRow.Replace("{version}", version.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 }

@@ -191,13 +191,18 @@ public sealed partial class SqliteJobStore : IJobStore
         }
         else if (version < CurrentVersion)
         {
-            // Migration 2 on a version-1 file (a new file gets the column from SchemaSql).
-            if (version == 1)
+            // Only what the file lacks: a new file gets the whole current schema (the column included), a version-1
+            // file only migration 2. The write lock covers the whole file, so re-running the rest would be harmless
+            // here, but the rule stays the same as PostgreSQL's (where it is not): applied migrations never run again.
+            if (version < 1)
+            {
+                await ExecuteAsync(connection, transaction, SchemaSql, cancellationToken).ConfigureAwait(false);
+            }
+            else if (version == 1)
             {
                 await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
             }
 
-            await ExecuteAsync(connection, transaction, SchemaSql, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction,
                 "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ($v);", cancellationToken,
                 ("$v", CurrentVersion)).ConfigureAwait(false);
