@@ -59,6 +59,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 18, Level = LogLevel.Error, Message = "Could not record the outcome of job {JobName} (fence {Fence}) ({ExceptionType}: {ExceptionMessage}); its lease will expire and the occurrence will run again")]
     public static partial void CompletionFailed(ILogger logger, string jobName, long fence, string exceptionType, string exceptionMessage);
 
-    [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "Claimed job {JobName} has no definition in this process; releasing it")]
+    [LoggerMessage(EventId = 19, Level = LogLevel.Warning, Message = "Claimed job {JobName} has no definition in this process (another deployment's job?); releasing it, and this node will not claim it again")]
     public static partial void UnknownJob(ILogger logger, string jobName);
 }

@@ -51,11 +51,18 @@ public sealed record ClaimedJob(
 /// <summary>What one claim round asks for.</summary>
 /// <param name="App">Application name.</param>
 /// <param name="NodeId">The claiming node.</param>
-/// <param name="JobNames">Only these jobs are claimed (those the node has code for and is not running already).</param>
+/// <param name="JobNames">
+/// Only these jobs are claimed; null: any job of the app not in <see cref="ExcludedNames"/>. A node with many jobs
+/// passes null and excludes the few it must not claim: a long list of names costs the database planning and lookups on
+/// every claim, an exclusion list of a few names costs nothing.
+/// </param>
 /// <param name="MaxJobs">At most this many rows.</param>
 /// <param name="Lease">Each claimed row's lease: lease_until = now() + lease.</param>
-public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection<string> JobNames, int MaxJobs, TimeSpan Lease)
+public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection<string>? JobNames, int MaxJobs, TimeSpan Lease)
 {
+    /// <summary>Jobs never claimed by this request (e.g. those the node is still running, or has no code for).</summary>
+    public IReadOnlyCollection<string> ExcludedNames { get; init; } = [];
+
     /// <summary>
     /// When set, the claim also keeps this node's registration alive, so an idle node costs one statement per poll: it
     /// refreshes the node's heartbeat once it is older than a sixth of this window (only while the node is still live,

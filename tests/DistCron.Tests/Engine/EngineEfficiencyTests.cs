@@ -79,7 +79,31 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         Assert.True(others.Length == 0, "unexpected store calls while idle: " + string.Join(", ", others));
         Assert.True(afterStartup.Count(c => c == nameof(IJobStore.ClaimDueAsync)) >= 8, "the node kept polling");
     }
+    [Fact]
+    public async Task A_job_the_node_has_no_code_for_is_handed_back_at_once_and_never_claimed_again()
+    {
+        // Claims exclude a few names instead of listing every job, so another deployment's job can be claimed once.
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var mine = Job("mine", "0 0 1 1 *", (_, _) => { ran.TrySetResult(); return Task.CompletedTask; });
+        var theirs = Job("theirs", "0 0 1 1 *", (_, _) => Task.CompletedTask);
+        await PreSeedAsync(theirs, now => now.AddSeconds(-1));
+        await PreSeedAsync(mine, now => now.AddSeconds(-1));
+        await StartNodeAsync([mine]);
+
+        await WithinDeadline(ran.Task.ContinueWith(_ => true), "the node's own job to run");
+        await WaitUntilAsync(() => Logs.Has(19), "the foreign claim is logged");
+        await WaitUntilAsync(async () => (await RowAsync("theirs")).OwnerNode is null, "the foreign job is handed back");
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // three polls: every chance to (wrongly) claim it again
+
+        var row = await RowAsync("theirs");
+        Assert.Equal(1, row.Fence); // claimed exactly once
+        Assert.Null(row.OwnerNode);
+        Assert.Null(row.LeaseUntil);
+        Assert.True(row.NextDueAt <= await (await InspectAsync()).GetDatabaseTimeAsync(CancellationToken.None), "still due for a node that has its code");
+        Assert.Empty(await HistoryAsync("theirs"));
+    }
 }
+
 
 public sealed class SqliteEngineEfficiencyTests : EngineEfficiencyTests
 {

@@ -410,6 +410,22 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_claim_without_a_name_list_takes_any_due_job_of_the_app_except_the_excluded_ones()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-3)), Job("b", now.AddSeconds(-2)), Job("c", now.AddSeconds(-1)), Job("later", now.AddHours(1))], Ct);
+        await store.SeedAsync("other", [Job("x", now.AddSeconds(-5))], Ct);
+
+        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 10, LongLease) { ExcludedNames = ["b"] }, Ct);
+
+        Assert.Equal(["a", "c"], batch.Claimed.Select(c => c.Token.JobName)); // due order, b excluded
+        Assert.Null((await RowAsync(store, "x", "other")).OwnerNode); // other apps untouched
+        Assert.Null((await RowAsync(store, "b")).OwnerNode);
+        Assert.Equal(Ms(now.AddHours(1)), Ms(batch.EarliestDueAt!.Value)); // an excluded job does not wake the node either
+    }
+
+    [Fact]
     public async Task Verify_of_a_batch_returns_exactly_the_claims_still_owned()
     {
         var store = await NewStoreAsync();

@@ -86,7 +86,7 @@ public sealed class SchemaUpgradeTests
     }
 
     [Fact]
-    public async Task A_version_1_postgres_schema_gets_only_migration_2()
+    public async Task A_version_1_postgres_schema_gets_only_the_later_migrations()
     {
         await using var dataSource = await Version1DatabaseAsync("upgrade");
         var logs = new TestLogs();
@@ -94,10 +94,11 @@ public sealed class SchemaUpgradeTests
 
         await store.MigrateAsync(Ct);
 
-        Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+        Assert.Equal(PostgresSchema.LatestVersion, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
         Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM distcron.schema_version"));
-        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.jobs_due_idx') IS NULL"),
-            "migration 1 ran again: the dropped due index was recreated");
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.runs_job_idx') IS NULL"),
+            "migration 1 ran again: the dropped history index was recreated");
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.jobs_claim_order_idx') IS NOT NULL"), "migration 3 ran");
         Assert.True(logs.Has(1001), logs.Dump());
         Assert.False(logs.Has(RetryEventId), logs.Dump());
         await AssertUpgradedAsync(store);
@@ -115,7 +116,9 @@ public sealed class SchemaUpgradeTests
 
         Assert.Equal(PostgresSchema.LatestVersion, await ScalarAsync<int>(dataSource, "SELECT version FROM fresh_schema.schema_version"));
         Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM fresh_schema.schema_version"));
-        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_due_idx') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_claim_order_idx') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_trigger_idx') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_due_idx') IS NULL"), "migration 3 replaced the old due index");
         Assert.True(await ScalarAsync<bool>(dataSource,
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'fresh_schema' AND table_name = 'jobs' AND column_name = 'definition_version')"));
     }
@@ -180,7 +183,7 @@ public sealed class SchemaUpgradeTests
                 await using var store = new PostgresJobStore(dataSource, logger: logs.CreateLogger("DistCron.Storage"));
                 await store.MigrateAsync(Ct);
 
-                Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+                Assert.Equal(PostgresSchema.LatestVersion, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
                 Assert.True(await DefinitionVersionColumnExistsAsync(dataSource));
             }
 
@@ -233,11 +236,11 @@ public sealed class SchemaUpgradeTests
         }
 
         await store.MigrateAsync(Ct);
-        Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+        Assert.Equal(PostgresSchema.LatestVersion, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
         await AssertUpgradedAsync(store);
     }
 
-    // A database at version 1 holding the seeded jobs (due a minute ago), without the due index.
+    // A database at version 1 holding the seeded jobs (due a minute ago), without the history index (see above).
     private static async Task<NpgsqlDataSource> Version1DatabaseAsync(string hint, string[]? names = null)
     {
         var server = await PostgresServer.SharedAsync();
@@ -251,12 +254,13 @@ public sealed class SchemaUpgradeTests
         }
 
         await DowngradeToVersion1Async(dataSource);
-        await ExecuteAsync(dataSource, "DROP INDEX IF EXISTS distcron.jobs_due_idx");
+        await ExecuteAsync(dataSource, "DROP INDEX IF EXISTS distcron.runs_job_idx"); // a migration-1 object: must not come back
         return dataSource;
     }
 
     private static Task DowngradeToVersion1Async(NpgsqlDataSource dataSource) =>
-        ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN definition_version; UPDATE distcron.schema_version SET version = 1;");
+        ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN definition_version; " +
+            "DROP INDEX distcron.jobs_claim_order_idx; DROP INDEX distcron.jobs_trigger_idx; UPDATE distcron.schema_version SET version = 1;");
 
     private static Task<bool> DefinitionVersionColumnExistsAsync(NpgsqlDataSource dataSource) => ScalarAsync<bool>(dataSource,
         "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'distcron' AND table_name = 'jobs' AND column_name = 'definition_version')");

@@ -28,22 +28,39 @@ public sealed partial class PostgresJobStore : IJobStore
         WHERE app = @app AND node_id <> @node AND heartbeat_at > now() - @live_window
         """;
 
+    // Which of the app's jobs a claim may take: @names (null: any) minus @skip. Kept out of the index conditions on
+    // purpose: the claim walks jobs_claim_order_idx in claim order and stops after @max rows.
+    private const string ClaimableNameFilterSql = "(@names::text[] IS NULL OR name = ANY(@names)) AND name <> ALL(@skip)";
+
     private const string ClaimSql = $$"""
-        WITH candidates AS MATERIALIZED (
-            SELECT app, name, (paused OR next_due_at IS NULL OR next_due_at > now()) AS manual FROM {schema}.jobs
-            WHERE app = @app AND name = ANY(@names) AND error IS NULL
-              AND ((NOT paused AND next_due_at <= now()) OR trigger_requested_at <= now())
-              AND (lease_until IS NULL OR lease_until <= now())
+        WITH due AS MATERIALIZED (
+            -- Due by schedule, in claim order, straight from jobs_claim_order_idx: O(batch), not O(jobs).
+            SELECT app, name, next_due_at AS due_at, false AS manual FROM {schema}.jobs
+            WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now()
+              AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
             ORDER BY next_due_at, name
             LIMIT @max
             FOR UPDATE SKIP LOCKED
+        ), triggered AS MATERIALIZED (
+            -- A pending manual trigger (rare; jobs_trigger_idx) makes a row claimable even when paused or not due: a
+            -- manual run, whose "occurrence" and due time are the request time and whose completion keeps the schedule.
+            SELECT app, name, trigger_requested_at AS due_at, (paused OR next_due_at IS NULL OR next_due_at > now()) AS manual
+            FROM {schema}.jobs
+            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL
+              AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
+              AND name NOT IN (SELECT name FROM due)
+            ORDER BY trigger_requested_at, name
+            LIMIT @max
+            FOR UPDATE SKIP LOCKED
+        ), candidates AS MATERIALIZED (
+            SELECT app, name, manual FROM (SELECT * FROM due UNION ALL SELECT * FROM triggered) c
+            ORDER BY due_at, name
+            LIMIT @max
         ), claimed AS (
             UPDATE {schema}.jobs j
             SET owner_node = @node, fence = j.fence + 1, lease_until = now() + @lease, claimed_at = now()
             FROM candidates c
             WHERE j.app = c.app AND j.name = c.name
-            -- A row claimed only for its pending trigger (paused, or not yet due) is a manual run: its
-            -- "occurrence" and due time are the request time, and its completion keeps the schedule.
             RETURNING j.name, j.fence,
                       CASE WHEN c.manual THEN j.trigger_requested_at ELSE coalesce(j.occurrence_at, j.next_due_at) END AS occurrence_at,
                       CASE WHEN c.manual THEN 1 ELSE j.attempt END AS attempt,
@@ -52,17 +69,21 @@ public sealed partial class PostgresJobStore : IJobStore
         ), earliest AS (
             -- Rows already due but not claimed here: claimable again when their live lease ends, else right now
             -- (skipped as locked, or beyond @max). The snapshot still shows this statement's claims as unclaimed:
-            -- leave them out. Rows with a pending manual trigger count as due now, paused or not.
-            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE least(next_due_at, trigger_requested_at) END) AS due_at
+            -- leave them out. Each branch reads its own index.
+            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE next_due_at END) AS due_at
             FROM {schema}.jobs
-            WHERE app = @app AND name = ANY(@names) AND error IS NULL
-              AND ((NOT paused AND next_due_at <= now()) OR trigger_requested_at <= now())
+            WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() AND {{ClaimableNameFilterSql}}
               AND name NOT IN (SELECT name FROM claimed)
             UNION ALL
-            -- The first row due later: one index probe. (A live lease past a future due time is rare, after a
-            -- re-seed; waking at the due time is then merely early, never late.)
+            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE trigger_requested_at END)
+            FROM {schema}.jobs
+            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL AND {{ClaimableNameFilterSql}}
+              AND name NOT IN (SELECT name FROM claimed)
+            UNION ALL
+            -- The first row due later. (A live lease past a future due time is rare, after a re-seed; waking at the
+            -- due time is then merely early, never late.)
             (SELECT next_due_at FROM {schema}.jobs
-             WHERE app = @app AND name = ANY(@names) AND NOT paused AND error IS NULL AND next_due_at > now()
+             WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at > now() AND {{ClaimableNameFilterSql}}
              ORDER BY next_due_at
              LIMIT 1)
         ), beat AS (
@@ -500,7 +521,6 @@ public sealed partial class PostgresJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(request);
         ArgumentException.ThrowIfNullOrEmpty(request.App);
         ArgumentException.ThrowIfNullOrEmpty(request.NodeId);
-        ArgumentNullException.ThrowIfNull(request.JobNames);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxJobs);
         if (request.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Lease, "The lease must be positive.");
         if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
@@ -509,7 +529,8 @@ public sealed partial class PostgresJobStore : IJobStore
         await using var command = _dataSource.CreateCommand(_claimSql);
         command.Parameters.AddWithValue("app", app);
         command.Parameters.AddWithValue("node", nodeId);
-        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, request.JobNames.ToArray());
+        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)request.JobNames?.ToArray() ?? DBNull.Value);
+        command.Parameters.AddWithValue("skip", NpgsqlDbType.Array | NpgsqlDbType.Text, (request.ExcludedNames ?? []).ToArray());
         command.Parameters.AddWithValue("max", request.MaxJobs);
         command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, request.Lease);
         command.Parameters.AddWithValue("live_window", NpgsqlDbType.Interval, (object?)request.NodeLiveWindow ?? DBNull.Value);

@@ -9,7 +9,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 2;
+    public const int LatestVersion = 3;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -86,13 +86,24 @@ internal static class PostgresSchema
         ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS definition_version bigint NULL;
         """;
 
+    // Claims read due rows in claim order straight from an index and stop after the batch: (app, next_due_at, name)
+    // matches the claim's ORDER BY next_due_at, name, so a claim costs O(batch) whatever the number of jobs or the
+    // backlog (with (app, next_due_at) alone, PostgreSQL preferred probing the primary key once per job name and
+    // sorting every due row: 3-4 ms a claim with 1,000 jobs). Pending manual triggers get their own small index so
+    // the claim finds them without scanning. The old due index is a prefix of the new one: dropped.
+    private const string Migration3 = """
+        CREATE INDEX IF NOT EXISTS jobs_claim_order_idx ON {schema}.jobs (app, next_due_at, name) WHERE NOT paused AND error IS NULL;
+        CREATE INDEX IF NOT EXISTS jobs_trigger_idx ON {schema}.jobs (app, trigger_requested_at) WHERE trigger_requested_at IS NOT NULL;
+        DROP INDEX IF EXISTS {schema}.jobs_due_idx;
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1, Migration2];
+    private static readonly string[] Migrations = [Migration1, Migration2, Migration3];
 
     /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
     public static int MigrationCount => Migrations.Length;

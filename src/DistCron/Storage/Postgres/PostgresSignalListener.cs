@@ -62,6 +62,9 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
         using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var delay = Task.Delay(timeout, delayCancellation.Token);
         var first = await Task.WhenAny(signalled, delay).ConfigureAwait(false);
+        // A cancelled wait throws even when a signal raced the cancellation (the connect wake-up, typically); the
+        // signal stays pending for the next waiter.
+        cancellationToken.ThrowIfCancellationRequested();
         if (first == signalled)
         {
             delayCancellation.Cancel();

@@ -323,11 +323,12 @@ public sealed partial class SqliteJobStore : IJobStore
         var (app, nodeId, jobNames, maxJobs, lease) = request;
         SqlNames.ValidateApp(app);
         ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        ArgumentNullException.ThrowIfNull(jobNames);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxJobs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
-        var names = JsonSerializer.Serialize(jobNames);
+        var names = jobNames is null ? null : JsonSerializer.Serialize(jobNames);
+        var skip = JsonSerializer.Serialize(request.ExcludedNames ?? []);
+        const string nameFilter = "($names IS NULL OR name IN (SELECT value FROM json_each($names))) AND name NOT IN (SELECT value FROM json_each($skip))";
 
         // Inside BEGIN IMMEDIATE no other writer (in any process) runs, so "select due rows, then update them" in
         // one UPDATE … WHERE rowid IN (…) is atomic: two nodes can never claim the same row.
@@ -336,7 +337,7 @@ public sealed partial class SqliteJobStore : IJobStore
                 claimed_at = {Now}, updated_at = {Now}
             WHERE rowid IN (
                 SELECT rowid FROM jobs
-                WHERE app = $app AND name IN (SELECT value FROM json_each($names))
+                WHERE app = $app AND {nameFilter}
                   AND error IS NULL
                   AND ((paused = 0 AND next_due_at <= {Now}) OR trigger_requested_at <= {Now})
                   AND (lease_until IS NULL OR lease_until <= {Now})
@@ -357,7 +358,7 @@ public sealed partial class SqliteJobStore : IJobStore
                         THEN trigger_requested_at
                     WHEN paused = 0 THEN next_due_at END AS due_at
                 FROM jobs
-                WHERE app = $app AND name IN (SELECT value FROM json_each($names))
+                WHERE app = $app AND {nameFilter}
                   AND error IS NULL
                   AND NOT (owner_node IS $node AND lease_until > {Now}))
             WHERE due_at IS NOT NULL;
@@ -368,7 +369,7 @@ public sealed partial class SqliteJobStore : IJobStore
         {
             claimed.Clear();
             await using (var claim = Command(connection, transaction, claimSql,
-                ("$app", app), ("$node", nodeId), ("$names", names), ("$max", maxJobs), ("$lease", ToMs(lease))))
+                ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip), ("$max", maxJobs), ("$lease", ToMs(lease))))
             await using (var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -392,7 +393,7 @@ public sealed partial class SqliteJobStore : IJobStore
 
             DateTimeOffset now;
             DateTimeOffset? earliest;
-            await using (var next = Command(connection, transaction, nextSql, ("$app", app), ("$node", nodeId), ("$names", names)))
+            await using (var next = Command(connection, transaction, nextSql, ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip)))
             await using (var row = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 await row.ReadAsync(cancellationToken).ConfigureAwait(false);
