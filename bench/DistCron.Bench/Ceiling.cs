@@ -29,7 +29,7 @@ internal static partial class Ceiling
         (string)(typeof(PostgresJobStore).GetField(constant, BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()
                  ?? throw new InvalidOperationException($"PostgresJobStore.{constant} not found: update the bench"));
 
-    public static string Script(string schema, IReadOnlyList<string> names, int batch)
+    public static string Script(string schema, int batch)
     {
         var claim = Sql("ClaimSql");
         if (batch > 1)
@@ -44,7 +44,8 @@ internal static partial class Ceiling
 
         var common = new Dictionary<string, string>
         {
-            ["app"] = $"'{App}'", ["names"] = "'{" + string.Join(',', names) + "}'::text[]", ["node"] = $"'{Node}'",
+            // As a node claims: no name list, an (empty) exclusion list.
+            ["app"] = $"'{App}'", ["names"] = "NULL::text[]", ["skip"] = "'{}'::text[]", ["node"] = $"'{Node}'",
             ["max"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture), ["lease"] = "interval '30 seconds'",
             // As a node's claims do: keep the (here absent) node registration alive and fingerprint the others.
             ["live_window"] = "interval '90 seconds'",

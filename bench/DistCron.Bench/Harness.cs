@@ -267,7 +267,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         }
 
         var script = Path.Combine(Path.GetTempPath(), $"distcron-ceiling-{Guid.NewGuid():N}.sql");
-        await File.WriteAllTextAsync(script, Ceiling.Script("distcron", names, batch));
+        await File.WriteAllTextAsync(script, Ceiling.Script("distcron", batch));
         try
         {
             var b = new NpgsqlConnectionStringBuilder(cs);
