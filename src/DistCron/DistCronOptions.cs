@@ -78,7 +78,9 @@ public sealed class DistCronOptions
     /// <remarks>
     /// The data source is built with <c>No Reset On Close=true</c> (unless the connection string sets that key): DistCron
     /// leaves no session state on its connections, so Npgsql's <c>DISCARD ALL</c> on every pool return is pure overhead
-    /// (about half of all statements). A data source you build yourself for
+    /// (about half of all statements), and with <c>Max Auto Prepare=32</c> (unless set) so PostgreSQL does not plan
+    /// DistCron's statements on every call; behind PgBouncer in transaction mode (before 1.21) put
+    /// <c>Max Auto Prepare=0</c> in the connection string. A data source you build yourself for
     /// <see cref="UsePostgres(NpgsqlDataSource)"/> benefits from the same setting when nothing else shares it, or when
     /// its other users leave no session state either.
     /// </remarks>

@@ -13,12 +13,22 @@ internal static class PostgresDataSources
     /// <c>SET</c>, no temp tables, no session advisory locks; transactions end before the connection returns), and the
     /// LISTEN connection runs <c>UNLISTEN *</c> itself before it goes back to the pool.
     /// </summary>
+    /// <remarks>
+    /// Also <c>Max Auto Prepare</c> (unless set): Npgsql prepares DistCron's few statements on each pooled connection
+    /// after a few uses, so PostgreSQL stops planning them on every call. Measured on the claim (a statement of several
+    /// CTEs): 2.2-3 ms of planning per call, against 0.35 ms to execute it. Behind PgBouncer in transaction mode before
+    /// version 1.21 prepared statements do not work: set <c>Max Auto Prepare=0</c> there.
+    /// </remarks>
     public static NpgsqlDataSource Create(string connectionString)
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         if (!SetsKey(connectionString, "noresetonclose")) builder.ConnectionStringBuilder.NoResetOnClose = true;
+        if (!SetsKey(connectionString, "maxautoprepare")) builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPreparedStatements;
         return builder.Build();
     }
+
+    /// <summary>More than the statements a node sends repeatedly (claim, verify, complete, heartbeat, register, …).</summary>
+    internal const int AutoPreparedStatements = 32;
 
     // Keys compared without spaces or case, as Npgsql accepts them ("No Reset On Close", "NoResetOnClose").
     private static bool SetsKey(string connectionString, string normalizedKey)

@@ -67,14 +67,23 @@ public sealed partial class PostgresJobStore : IJobStore
                       CASE WHEN c.manual THEN j.trigger_requested_at ELSE j.next_due_at END AS next_due_at,
                       j.lease_until, j.schedule, j.time_zone, j.definition_hash, c.manual
         ), earliest AS (
-            -- Rows already due but not claimed here: claimable again when their live lease ends, else right now
-            -- (skipped as locked, or beyond @max). The snapshot still shows this statement's claims as unclaimed:
-            -- leave them out. Each branch reads its own index.
-            SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE next_due_at END) AS due_at
-            FROM {schema}.jobs
-            WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() AND {{ClaimableNameFilterSql}}
-              AND name NOT IN (SELECT name FROM claimed)
+            -- Rows already due but not claimed here: claimable right now when nobody holds them (skipped as locked, or
+            -- beyond @max; the snapshot still shows this statement's claims as unclaimed, hence NOT IN claimed), else
+            -- when the first live lease among them ends. The first question stops at the first such row in index
+            -- order; only when there is none (no backlog) are the leased due rows, as many as jobs running in the
+            -- fleet, read for their earliest lease end. Never O(backlog).
+            SELECT CASE WHEN EXISTS (
+                       SELECT 1 FROM {schema}.jobs
+                       WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now()
+                         AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
+                         AND name NOT IN (SELECT name FROM claimed))
+                   THEN now()
+                   ELSE (SELECT min(lease_until) FROM {schema}.jobs
+                         WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now()
+                           AND lease_until > now() AND {{ClaimableNameFilterSql}})
+                   END AS due_at
             UNION ALL
+            -- Pending manual triggers (rare; their own index).
             SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE trigger_requested_at END)
             FROM {schema}.jobs
             WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL AND {{ClaimableNameFilterSql}}
