@@ -273,7 +273,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
             var b = new NpgsqlConnectionStringBuilder(cs);
             var before = await Stats(db);
             var args = new List<string> { "-n", "-h", b.Host!, "-p", b.Port.ToString(CultureInfo.InvariantCulture), "-U", b.Username!,
-                "-M", "extended", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
+                "-M", "prepared", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
                 "-T", o.Measure.ToString(CultureInfo.InvariantCulture), "-f", script, db };
             var env = new Dictionary<string, string> { ["PGPASSWORD"] = b.Password! };
             var cpuBefore = Machine.TotalCpuSeconds();

@@ -245,14 +245,17 @@ public sealed partial class PostgresJobStore : IJobStore
             UNION
             SELECT unnest(@names::text[])
         ), flip AS (
+            -- "name IN (SELECT … FROM live)" is a hashed subplan: O(jobs + live names). A correlated EXISTS over the CTE
+            -- was O(jobs × live names): 2.4 s a registration with 8 nodes of 4,000 jobs, during which the node's loop
+            -- claimed nothing.
             SELECT j.name FROM {schema}.jobs j
             WHERE (SELECT recompute FROM needed)
-              AND j.app = @app AND j.orphaned = EXISTS (SELECT 1 FROM live WHERE live.name = j.name)
+              AND j.app = @app AND j.orphaned = (j.name IN (SELECT name FROM live))
             ORDER BY j.name
             FOR UPDATE
         ), flipped AS (
             UPDATE {schema}.jobs j
-            SET orphaned = NOT EXISTS (SELECT 1 FROM live WHERE live.name = j.name), updated_at = now()
+            SET orphaned = NOT (j.name IN (SELECT name FROM live)), updated_at = now()
             FROM flip
             WHERE j.app = @app AND j.name = flip.name
             RETURNING 1
