@@ -55,6 +55,12 @@ internal sealed class JobRunner
             return;
         }
 
+        if (!await WaitUntilDueAsync(claim, hardStop).ConfigureAwait(false))
+        {
+            await ReleaseAsync(claim).ConfigureAwait(false);
+            return;
+        }
+
         if (decision.Misfired) Log.MisfireCatchUp(_context.Logger, name, claim.OccurrenceAt, claim.DueAt);
         await ExecuteAsync(claim, definition, schedule, decision, hardStop).ConfigureAwait(false);
     }
@@ -233,6 +239,27 @@ internal sealed class JobRunner
                     // The next attempt reports the final failure.
                 }
             }
+        }
+    }
+
+    // A job claimed ahead of its due time (EngineContext.ClaimAhead) starts on the due instant of the database clock
+    // estimate, which never runs ahead of the database: never early. False: shutdown cut the wait short.
+    private async Task<bool> WaitUntilDueAsync(ClaimedJob claim, CancellationToken hardStop)
+    {
+        if (claim.IsManualTrigger) return true;
+        try
+        {
+            // Timers fire on a millisecond tick and may fire up to a tick early: wait again until the estimate is there.
+            for (var wait = _context.Clock.Until(claim.DueAt); wait > TimeSpan.Zero; wait = _context.Clock.Until(claim.DueAt))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _context.Time, hardStop).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

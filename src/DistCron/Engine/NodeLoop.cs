@@ -147,6 +147,7 @@ internal sealed class NodeLoop
                     {
                         ExcludedNames = ExcludedNames(),
                         NodeLiveWindow = _context.NodeLiveWindow,
+                        Ahead = _context.ClaimAhead,
                     };
                     var batch = await _context.Store.ClaimDueAsync(request, claimLimit.Token).ConfigureAwait(false);
                     _context.Clock.Observe(batch.DatabaseNow);
@@ -163,9 +164,11 @@ internal sealed class NodeLoop
 
                     if (batch.EarliestDueAt is { } earliest)
                     {
-                        delay = Min(delay, _context.Clock.Until(earliest));
-                        if (earliest > batch.DatabaseNow && delay < MinSleep) delay = MinSleep;
-                        else if (batch.Claimed.Count == 0 && earliest <= batch.DatabaseNow && delay < IdleFloor) delay = IdleFloor;
+                        // Wake in time to claim it ahead (ClaimAhead): its run then starts on the due instant.
+                        var claimableFrom = earliest - request.Ahead;
+                        delay = Min(delay, _context.Clock.Until(claimableFrom));
+                        if (claimableFrom > batch.DatabaseNow && delay < MinSleep) delay = MinSleep;
+                        else if (batch.Claimed.Count == 0 && claimableFrom <= batch.DatabaseNow && delay < IdleFloor) delay = IdleFloor;
                     }
                 }
             }

@@ -64,6 +64,13 @@ public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection
     public IReadOnlyCollection<string> ExcludedNames { get; init; } = [];
 
     /// <summary>
+    /// Also claims rows due by their schedule within this much after the database's now (zero: only rows already due).
+    /// Such a claim's <see cref="ClaimedJob.DueAt"/> lies in the future: the node holds the lease and starts the run
+    /// at that instant, so the claim and verify round trips are no longer between the due time and the start.
+    /// </summary>
+    public TimeSpan Ahead { get; init; }
+
+    /// <summary>
     /// When set, the claim also keeps this node's registration alive, so an idle node costs one statement per poll: it
     /// refreshes the node's heartbeat once it is older than a sixth of this window (only while the node is still live,
     /// so a node that fell silent registers in full), and reports in <see cref="ClaimBatch.RegistrationNeeded"/>

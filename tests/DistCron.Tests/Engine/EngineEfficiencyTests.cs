@@ -102,8 +102,27 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         Assert.True(row.NextDueAt <= await (await InspectAsync()).GetDatabaseTimeAsync(CancellationToken.None), "still due for a node that has its code");
         Assert.Empty(await HistoryAsync("theirs"));
     }
-}
+    [Fact]
+    public async Task Jobs_are_claimed_ahead_of_their_due_time_and_started_on_it_never_before()
+    {
+        RecordingStore? recorder = null;
+        var entries = new ConcurrentQueue<(DateTimeOffset Scheduled, DateTimeOffset DatabaseTimeAtEntry)>();
+        IJobStore? clock = null;
+        var job = Job("every-second", "* * * * * *", async (ctx, token) =>
+        {
+            // Read right at entry: the database's clock must already be at or past the scheduled instant.
+            entries.Enqueue((ctx.ScheduledFor, await clock!.GetDatabaseTimeAsync(token)));
+        });
+        clock = await InspectAsync();
+        await StartNodeAsync([job], o => o.DecorateStore(store => recorder = new RecordingStore(store)));
 
+        await WaitUntilAsync(() => entries.Count >= 4, "four runs");
+        Assert.All(entries, e => Assert.True(e.DatabaseTimeAtEntry >= e.Scheduled,
+            $"started at database time {e.DatabaseTimeAtEntry:O}, before its occurrence {e.Scheduled:O}"));
+        Assert.Contains(recorder!.Batches, b => b.Claimed.Any(c => c.DueAt > b.DatabaseNow)); // claimed before it was due
+        Assert.All(recorder.Claims, c => Assert.True(c.Ahead > TimeSpan.Zero));
+    }
+}
 
 public sealed class SqliteEngineEfficiencyTests : EngineEfficiencyTests
 {

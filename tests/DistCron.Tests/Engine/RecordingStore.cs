@@ -27,10 +27,14 @@ public sealed class RecordingStore(IJobStore inner) : IJobStore
     public Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken ct) => Record(nameof(RegisterNodeAsync), inner.RegisterNodeAsync(node, liveWindow, ct));
     public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken ct) => Record(nameof(UnregisterNodeAsync), inner.UnregisterNodeAsync(app, nodeId, ct));
 
-    public Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken ct)
+    public ConcurrentQueue<ClaimBatch> Batches { get; } = new();
+
+    public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken ct)
     {
         Claims.Enqueue(request);
-        return Record(nameof(ClaimDueAsync), inner.ClaimDueAsync(request, ct));
+        var batch = await Record(nameof(ClaimDueAsync), inner.ClaimDueAsync(request, ct));
+        Batches.Enqueue(batch);
+        return batch;
     }
 
     public Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken ct) => Record(nameof(VerifyAsync), inner.VerifyAsync(claims, ct));

@@ -426,6 +426,25 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_claim_with_ahead_also_takes_jobs_due_within_that_window_and_reports_their_future_due_time()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        await store.SeedAsync(App, [Job("soon", now.AddSeconds(20)), Job("later", now.AddMinutes(10))], Ct);
+
+        Assert.Empty((await store.ClaimDueAsync(App, "n1", ["soon", "later"], 5, LongLease, Ct)).Claimed); // not due yet
+        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 5, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, Ct);
+
+        var soon = Assert.Single(batch.Claimed);
+        Assert.Equal("soon", soon.Token.JobName);
+        Assert.Equal(Ms(now.AddSeconds(20)), Ms(soon.DueAt)); // in the future: the node starts it then
+        Assert.Equal(Ms(now.AddSeconds(20)), Ms(soon.OccurrenceAt));
+        Assert.False(soon.IsManualTrigger);
+        Assert.Equal(Ms(now.AddMinutes(10)), Ms(batch.EarliestDueAt!.Value));
+        Assert.True(await store.VerifyAsync(soon.Token, Ct));
+    }
+
+    [Fact]
     public async Task Verify_of_a_batch_returns_exactly_the_claims_still_owned()
     {
         var store = await NewStoreAsync();

@@ -34,9 +34,9 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private const string ClaimSql = $$"""
         WITH due AS MATERIALIZED (
-            -- Due by schedule, in claim order, straight from jobs_claim_order_idx: O(batch), not O(jobs).
+            -- Due by schedule (or within @ahead), in claim order, straight from jobs_claim_order_idx: O(batch), not O(jobs).
             SELECT app, name, next_due_at AS due_at, false AS manual FROM {schema}.jobs
-            WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now()
+            WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() + @ahead
               AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
             ORDER BY next_due_at, name
             LIMIT @max
@@ -44,7 +44,7 @@ public sealed partial class PostgresJobStore : IJobStore
         ), triggered AS MATERIALIZED (
             -- A pending manual trigger (rare; jobs_trigger_idx) makes a row claimable even when paused or not due: a
             -- manual run, whose "occurrence" and due time are the request time and whose completion keeps the schedule.
-            SELECT app, name, trigger_requested_at AS due_at, (paused OR next_due_at IS NULL OR next_due_at > now()) AS manual
+            SELECT app, name, trigger_requested_at AS due_at, (paused OR next_due_at IS NULL OR next_due_at > now() + @ahead) AS manual
             FROM {schema}.jobs
             WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL
               AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
@@ -74,12 +74,12 @@ public sealed partial class PostgresJobStore : IJobStore
             -- fleet, read for their earliest lease end. Never O(backlog).
             SELECT CASE WHEN EXISTS (
                        SELECT 1 FROM {schema}.jobs
-                       WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now()
+                       WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() + @ahead
                          AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
                          AND name NOT IN (SELECT name FROM claimed))
                    THEN now()
                    ELSE (SELECT min(lease_until) FROM {schema}.jobs
-                         WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now()
+                         WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() + @ahead
                            AND lease_until > now() AND {{ClaimableNameFilterSql}})
                    END AS due_at
             UNION ALL
@@ -92,7 +92,7 @@ public sealed partial class PostgresJobStore : IJobStore
             -- The first row due later. (A live lease past a future due time is rare, after a re-seed; waking at the
             -- due time is then merely early, never late.)
             (SELECT next_due_at FROM {schema}.jobs
-             WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at > now() AND {{ClaimableNameFilterSql}}
+             WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at > now() + @ahead AND {{ClaimableNameFilterSql}}
              ORDER BY next_due_at
              LIMIT 1)
         ), beat AS (
@@ -536,6 +536,7 @@ public sealed partial class PostgresJobStore : IJobStore
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxJobs);
         if (request.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Lease, "The lease must be positive.");
         if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
+        if (request.Ahead < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Ahead, "Ahead must not be negative.");
 
         var (app, nodeId) = (request.App, request.NodeId);
         await using var command = _dataSource.CreateCommand(_claimSql);
@@ -544,6 +545,7 @@ public sealed partial class PostgresJobStore : IJobStore
         command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)request.JobNames?.ToArray() ?? DBNull.Value);
         command.Parameters.AddWithValue("skip", NpgsqlDbType.Array | NpgsqlDbType.Text, (request.ExcludedNames ?? []).ToArray());
         command.Parameters.AddWithValue("max", request.MaxJobs);
+        command.Parameters.AddWithValue("ahead", NpgsqlDbType.Interval, request.Ahead);
         command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, request.Lease);
         command.Parameters.AddWithValue("live_window", NpgsqlDbType.Interval, (object?)request.NodeLiveWindow ?? DBNull.Value);
 

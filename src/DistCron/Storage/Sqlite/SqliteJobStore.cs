@@ -326,6 +326,7 @@ public sealed partial class SqliteJobStore : IJobStore
         ArgumentOutOfRangeException.ThrowIfLessThan(maxJobs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.Ahead, TimeSpan.Zero);
         var names = jobNames is null ? null : JsonSerializer.Serialize(jobNames);
         var skip = JsonSerializer.Serialize(request.ExcludedNames ?? []);
         const string nameFilter = "($names IS NULL OR name IN (SELECT value FROM json_each($names))) AND name NOT IN (SELECT value FROM json_each($skip))";
@@ -339,12 +340,12 @@ public sealed partial class SqliteJobStore : IJobStore
                 SELECT rowid FROM jobs
                 WHERE app = $app AND {nameFilter}
                   AND error IS NULL
-                  AND ((paused = 0 AND next_due_at <= {Now}) OR trigger_requested_at <= {Now})
+                  AND ((paused = 0 AND next_due_at <= {Now} + $ahead) OR trigger_requested_at <= {Now})
                   AND (lease_until IS NULL OR lease_until <= {Now})
                 ORDER BY next_due_at, name
                 LIMIT $max)
             RETURNING name, fence, occurrence_at, attempt, next_due_at, lease_until, schedule, time_zone, definition_hash,
-                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now}) AS manual;
+                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead) AS manual;
             """;
 
         // The earliest moment any of this node's other jobs can become claimable: a row leased by another node
@@ -369,7 +370,7 @@ public sealed partial class SqliteJobStore : IJobStore
         {
             claimed.Clear();
             await using (var claim = Command(connection, transaction, claimSql,
-                ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip), ("$max", maxJobs), ("$lease", ToMs(lease))))
+                ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip), ("$max", maxJobs), ("$lease", ToMs(lease)), ("$ahead", ToMs(request.Ahead))))
             await using (var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
