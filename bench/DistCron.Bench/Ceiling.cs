@@ -48,7 +48,7 @@ internal static partial class Ceiling
             ["app"] = $"'{App}'", ["names"] = "NULL::text[]", ["skip"] = "'{}'::text[]", ["node"] = $"'{Node}'",
             ["max"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture), ["lease"] = "interval '30 seconds'",
             // As a node's claims do: keep the (here absent) node registration alive and fingerprint the others.
-            ["live_window"] = "interval '90 seconds'",
+            ["live_window"] = "interval '90 seconds'", ["ahead"] = "interval '100 milliseconds'",
             ["channel"] = $"'distcron_{schema}'", ["status"] = "0::smallint", ["started_at"] = "now()", ["duration_ms"] = "0::bigint",
             ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["manual"] = "false",
             ["next_due_at"] = "now()", ["next_occurrence_at"] = "now()", ["next_attempt"] = "1",
