@@ -23,7 +23,7 @@ internal static partial class Ceiling
 {
     public const string App = "ceiling";
     private const string Node = "pgbench-node";
-    private const string FinalSelect = "SELECT now(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,";
+    private const string FinalSelect = "SELECT clock_timestamp(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,";
 
     public static string Sql(string constant) =>
         (string)(typeof(PostgresJobStore).GetField(constant, BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()

@@ -83,7 +83,8 @@ public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection
 
 /// <summary>The result of one claim round.</summary>
 /// <param name="Claimed">Jobs claimed by this node.</param>
-/// <param name="DatabaseNow">The database time of the statement.</param>
+/// <param name="DatabaseNow">The database time as late in the claim as the store can read it (the node's clock estimate is
+/// anchored on it); never later than the moment the result was sent.</param>
 /// <param name="EarliestDueAt">Earliest due time of this node's jobs not claimed now (null: none scheduled). When the batch is full
 /// (as many rows as requested) a store may report <paramref name="DatabaseNow"/> instead of computing it: more may be due now.</param>
 /// <param name="RegistrationNeeded">See <see cref="ClaimRequest.NodeLiveWindow"/>; always false when it was not set.</param>
