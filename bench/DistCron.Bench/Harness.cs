@@ -153,7 +153,9 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
             }
 
             foreach (var p in procs) await p.WaitReadyAsync(TimeSpan.FromSeconds(120));
-            await Task.Delay(TimeSpan.FromSeconds(o.Warmup));
+            // Idle is a steady state: nodes that joined one after another re-register once when they next poll (up to
+            // one poll interval, 5 s, after the last join); measure after that settles.
+            await Task.Delay(TimeSpan.FromSeconds(phase == "idle" && !o.Smoke ? Math.Max(o.Warmup, 15) : o.Warmup));
             var before = await Stats(db);
             var cpu0 = procs.Select(p => p.CpuSeconds()).ToArray();
             var t0 = Recorder.NowMs();

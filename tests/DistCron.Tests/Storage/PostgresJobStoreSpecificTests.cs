@@ -526,7 +526,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_completion_notifies_only_when_the_job_is_due_at_once_or_a_trigger_is_pending()
+    public async Task A_completion_never_wakes_the_fleet_but_a_trigger_request_does()
     {
         var (connectionString, store) = await FreshAsync("notify-rule");
         var now = await store.GetDatabaseTimeAsync(Ct);
@@ -565,23 +565,19 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Completion Done(ClaimedJob c, RunStatus status, DateTimeOffset next, int attempt) =>
             new(c.Token, status, c.OccurrenceAt, c.Attempt, now, TimeSpan.FromSeconds(1), null, null, next, next, attempt);
 
-        // A regular next occurrence an hour away: no wake-up (every node already sleeps until the earliest due time).
+        // The completing node claims whatever its completion leaves due: no completion wakes the fleet, whether the
+        // next occurrence is an hour away, half a second away, or a retry due now.
         Assert.Empty(await PayloadsAfterAsync(
             async () => Assert.True(await store.CompleteAsync(Done(claims["later"], RunStatus.Succeeded, now.AddHours(1), 1), Ct)), "m1"));
-
-        // Nor for an every-second job's next occurrence: the completing node claims it itself. Waking every node for
-        // it made each of them claim, and find nothing, on every completion.
         Assert.Empty(await PayloadsAfterAsync(
             async () => Assert.True(await store.CompleteAsync(Done(claims["soon"], RunStatus.Succeeded, (await store.GetDatabaseTimeAsync(Ct)).AddMilliseconds(500), 1), Ct)), "m1s"));
-
-        // A retry due now: other nodes are woken.
-        Assert.Equal([App], await PayloadsAfterAsync(
+        Assert.Empty(await PayloadsAfterAsync(
             async () => Assert.True(await store.CompleteAsync(Done(claims["retry"], RunStatus.Failed, now, 2), Ct)), "m2"));
 
-        // A trigger requested during the run keeps the row due at once: other nodes are woken, even though the
-        // schedule's next occurrence is an hour away.
+        // A trigger request does wake the fleet (any node may take it), and the completion of a run during which a
+        // trigger arrived still does not: its own node claims the pending trigger next.
         Assert.Equal([App], await PayloadsAfterAsync(async () => Assert.True(await store.TriggerAsync(App, "triggered", Ct)), "m3t"));
-        Assert.Equal([App], await PayloadsAfterAsync(
+        Assert.Empty(await PayloadsAfterAsync(
             async () => Assert.True(await store.CompleteAsync(Done(claims["triggered"], RunStatus.Succeeded, now.AddHours(1), 1), Ct)), "m3"));
     }
 
