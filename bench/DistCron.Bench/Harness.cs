@@ -77,7 +77,7 @@ internal sealed record BenchOptions(bool Smoke, int[] Nodes, int Jobs, int LagJo
         var nodes = (Get("--nodes") ?? (smoke ? "1" : "1,2,4,8")).Split(',').Select(int.Parse).ToArray();
         return new BenchOptions(
             smoke, nodes,
-            int.Parse(Get("--jobs") ?? (smoke ? "20" : "1000")),
+            int.Parse(Get("--jobs") ?? (smoke ? "20" : "4000")),
             int.Parse(Get("--lag-jobs") ?? (smoke ? "10" : "100")),
             int.Parse(Get("--concurrency") ?? "16"),
             int.Parse(Get("--warmup") ?? (smoke ? "2" : "5")),

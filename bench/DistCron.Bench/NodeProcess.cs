@@ -32,6 +32,9 @@ internal sealed class NodeProcess : IAsyncDisposable
         foreach (var a in new[] { "node", kind }.Concat(options).Append("out=" + sampleFile)) info.ArgumentList.Add(a);
         info.Environment["BENCH_CS"] = connectionString;
         info.Environment["DOTNET_gcServer"] = "0";
+        // Up to 8 node processes share 2 cores with PostgreSQL here: idle thread-pool workers spinning before they sleep
+        // would burn the cores the others need. Applies to every .NET contender alike (DistCron and Quartz).
+        info.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
         _process = new Process { StartInfo = info, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) =>
         {

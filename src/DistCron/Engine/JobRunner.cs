@@ -228,7 +228,15 @@ internal sealed class JobRunner
         {
             try
             {
-                return await _context.Store.CompleteAsync(completion, limit.Token).ConfigureAwait(false);
+                await _context.CompletionSlots.WaitAsync(limit.Token).ConfigureAwait(false);
+                try
+                {
+                    return await _context.Store.CompleteAsync(completion, limit.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _context.CompletionSlots.Release();
+                }
             }
             catch (Exception ex)
             {
