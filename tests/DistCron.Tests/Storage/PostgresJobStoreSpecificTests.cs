@@ -503,7 +503,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
     // ------------------------------------------------------------------ signals
 
     [Fact]
-    public async Task A_completion_on_another_node_wakes_a_listening_waiter_when_the_job_is_due_again_at_once()
+    public async Task A_claim_released_on_another_node_wakes_a_listening_waiter()
     {
         var (connectionString, waiterNode) = await FreshAsync("notify");
         var workerNode = Store(connectionString);
@@ -517,9 +517,8 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var wait = waiterNode.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
         Assert.False(wait.IsCompleted);
 
-        // A failed run whose retry is due now: other nodes must not wait for their next poll.
-        Assert.True(await workerNode.CompleteAsync(new Completion(claim.Token, RunStatus.Failed, claim.OccurrenceAt, 1, now,
-            TimeSpan.FromSeconds(1), "E", "boom", now, claim.OccurrenceAt, 2), Ct));
+        // A node shutting down hands an unstarted claim back: other nodes must not wait for their next poll.
+        Assert.True(await workerNode.ReleaseAsync(claim.Token, Ct));
 
         Assert.Same(wait, await Task.WhenAny(wait, Task.Delay(Deadline)));
         Assert.True(await wait);
