@@ -73,15 +73,6 @@ internal sealed class EngineContext
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    /// <summary>
-    /// Bounds the completions one node has in flight at once, whatever <see cref="MaxConcurrentJobs"/> is: a node with 16
-    /// (or 1,000) slots must not hold as many database connections busy writing completions. Measured with 8 nodes of 16
-    /// slots on 2 cores: 128 backends completing at once made PostgreSQL slower than 16 did.
-    /// </summary>
-    public SemaphoreSlim CompletionSlots { get; } = new(MaxCompletionsInFlight, MaxCompletionsInFlight);
-
-    internal const int MaxCompletionsInFlight = 4;
-
     /// <summary>Heartbeats stop being retried (the claim is treated as lost) this long before the lease ends.</summary>
     public TimeSpan LeaseSafetyMargin => LeaseDuration / 10;
 

@@ -24,7 +24,13 @@ internal sealed class JobRunner
     private readonly EngineContext _context;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DateTimeOffset, DueGate> _dueGates = new();
 
-    public JobRunner(EngineContext context) => _context = context;
+    private readonly CompletionWriter _completions;
+
+    public JobRunner(EngineContext context, CompletionWriter completions)
+    {
+        _context = context;
+        _completions = completions;
+    }
 
     /// <param name="claim">The claim.</param>
     /// <param name="definition">The job's code-side definition (policy, timeout, retries, invoker).</param>
@@ -228,15 +234,7 @@ internal sealed class JobRunner
         {
             try
             {
-                await _context.CompletionSlots.WaitAsync(limit.Token).ConfigureAwait(false);
-                try
-                {
-                    return await _context.Store.CompleteAsync(completion, limit.Token).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _context.CompletionSlots.Release();
-                }
+                return await _completions.CompleteAsync(completion, limit.Token).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

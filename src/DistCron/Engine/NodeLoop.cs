@@ -22,6 +22,7 @@ internal sealed class NodeLoop
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
+    private readonly CompletionWriter _completions;
     private readonly HistoryPruner _pruner;
     private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
     private readonly HashSet<string> _foreign = new(StringComparer.Ordinal); // the app's jobs this node has no code for
@@ -40,7 +41,8 @@ internal sealed class NodeLoop
     {
         _context = context;
         _definitions = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
-        _runner = new JobRunner(context);
+        _completions = new CompletionWriter(context);
+        _runner = new JobRunner(context, _completions);
         _pruner = new HistoryPruner(context, context.Retention);
         _batchFloor = BatchFloor(context.MaxConcurrentJobs);
     }
@@ -74,6 +76,7 @@ internal sealed class NodeLoop
         finally
         {
             await DrainAsync().ConfigureAwait(false);
+            await _completions.DisposeAsync().ConfigureAwait(false); // every run has ended: nothing more to complete
             await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
             await UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);

@@ -61,11 +61,12 @@ public interface IJobStore : IAsyncDisposable
     Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Fenced completion, one round trip: when owner and fence still match, clears the lease, records the outcome on
-    /// the job row, sets the next due time/occurrence/attempt, and appends one history row. Returns false (and writes
-    /// nothing) when the claim was lost.
+    /// Fenced completions, one round trip for the whole list: for each, when owner and fence still match, clears the
+    /// lease, records the outcome on the job row, sets the next due time/occurrence/attempt, and appends one history
+    /// row. Returns, in the order given, true when recorded and false (nothing written) when that claim was lost. The
+    /// list is all or nothing: when the call throws, none was recorded and each may simply be retried (they are fenced).
     /// </summary>
-    Task<bool> CompleteAsync(Completion completion, CancellationToken cancellationToken);
+    Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken);
 
     /// <summary>Gives a claim back unrun (shutdown before start): clears owner and lease when the fence matches, leaving the due time as is.</summary>
     Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken);

@@ -11,6 +11,14 @@ public static class JobStoreExtensions
         return store.ClaimDueAsync(new ClaimRequest(app, nodeId, jobNames, maxJobs, lease), cancellationToken);
     }
 
+    /// <summary>Fenced completion of one claim: false (nothing written) when the claim was lost.</summary>
+    public static async Task<bool> CompleteAsync(this IJobStore store, Completion completion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(completion);
+        return (await store.CompleteAsync([completion], cancellationToken).ConfigureAwait(false))[0];
+    }
+
     /// <summary>True while the claim is still ours: owner and fence match and the lease is live (database time).</summary>
     public static async Task<bool> VerifyAsync(this IJobStore store, ClaimToken claim, CancellationToken cancellationToken)
     {

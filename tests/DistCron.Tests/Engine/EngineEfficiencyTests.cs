@@ -122,6 +122,28 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         Assert.Contains(recorder!.Batches, b => b.Claimed.Any(c => c.DueAt > b.DatabaseNow)); // claimed before it was due
         Assert.All(recorder.Claims, c => Assert.True(c.Ahead > TimeSpan.Zero));
     }
+    [Fact]
+    public async Task Completions_that_arrive_together_are_written_in_one_round_trip()
+    {
+        RecordingStore? recorder = null;
+        var ran = 0;
+        var jobs = Enumerable.Range(1, 20).Select(i => Job($"together-{i}", "0 0 1 1 *", (_, _) =>
+        {
+            Interlocked.Increment(ref ran);
+            return Task.CompletedTask;
+        })).ToArray();
+        foreach (var job in jobs) await PreSeedAsync(job, now => now.AddSeconds(-1));
+        await StartNodeAsync(jobs, o =>
+        {
+            o.MaxConcurrentJobs = 20;
+            o.DecorateStore(store => recorder = new RecordingStore(store));
+        });
+
+        await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job is recorded once");
+        Assert.Equal(20, ran);
+        Assert.Equal(20, recorder!.CompletionBatches.Sum());
+        Assert.True(recorder.CompletionBatches.Count < 20, $"20 completions took {recorder.CompletionBatches.Count} round trips");
+    }
 }
 
 public sealed class SqliteEngineEfficiencyTests : EngineEfficiencyTests

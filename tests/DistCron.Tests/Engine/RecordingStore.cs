@@ -39,7 +39,13 @@ public sealed class RecordingStore(IJobStore inner) : IJobStore
 
     public Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken ct) => Record(nameof(VerifyAsync), inner.VerifyAsync(claims, ct));
     public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken ct) => Record(nameof(HeartbeatAsync), inner.HeartbeatAsync(claim, lease, ct));
-    public Task<bool> CompleteAsync(Completion completion, CancellationToken ct) => Record(nameof(CompleteAsync), inner.CompleteAsync(completion, ct));
+    public ConcurrentQueue<int> CompletionBatches { get; } = new();
+
+    public Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken ct)
+    {
+        CompletionBatches.Enqueue(completions.Count);
+        return Record(nameof(CompleteAsync), inner.CompleteAsync(completions, ct));
+    }
     public Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken ct) => Record(nameof(ReleaseAsync), inner.ReleaseAsync(claim, ct));
     public Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken ct) => Record(nameof(MarkErroredAsync), inner.MarkErroredAsync(claim, reason, ct));
     public Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken ct) => Record(nameof(ListJobsAsync), inner.ListJobsAsync(app, ct));

@@ -445,6 +445,28 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_of_completions_records_each_owned_claim_and_reports_each_lost_one_in_order()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1)), Job("c", now.AddSeconds(-1))], Ct);
+        var claims = (await store.ClaimDueAsync(App, "n1", ["a", "b", "c"], 3, LongLease, Ct)).Claimed.ToDictionary(c => c.Token.JobName);
+        var next = now.AddHours(1);
+
+        // Given out of name order, with b's claim lost (stale fence): the results follow the order given.
+        var stale = claims["b"] with { Token = claims["b"].Token with { Fence = claims["b"].Token.Fence - 1 } };
+        var results = await store.CompleteAsync([Done(claims["c"], next), Done(stale, next), Done(claims["a"], next)], Ct);
+
+        Assert.Equal([true, false, true], results);
+        Assert.Single(await store.GetHistoryAsync(App, "a", 10, Ct));
+        Assert.Single(await store.GetHistoryAsync(App, "c", 10, Ct));
+        Assert.Empty(await store.GetHistoryAsync(App, "b", 10, Ct));
+        Assert.Equal(Ms(next), (await RowAsync(store, "a")).NextDueAt);
+        Assert.Equal("n1", (await RowAsync(store, "b")).OwnerNode); // untouched: still leased to the real claim
+        Assert.Empty(await store.CompleteAsync([], Ct));
+    }
+
+    [Fact]
     public async Task Verify_of_a_batch_returns_exactly_the_claims_still_owned()
     {
         var store = await NewStoreAsync();

@@ -613,23 +613,55 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> CompleteAsync(Completion completion, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        if (completions.Count == 0) return [];
+
+        // One round trip: the same fenced statement per completion, pipelined in one batch (one implicit transaction).
+        // Rows are locked in name order, as the seed and the registration lock them: no deadlock between batches.
+        var order = Enumerable.Range(0, completions.Count)
+            .OrderBy(i => completions[i].Claim.App, StringComparer.Ordinal)
+            .ThenBy(i => completions[i].Claim.JobName, StringComparer.Ordinal).ToArray();
+        await using var batch = _dataSource.CreateBatch();
+        foreach (var i in order)
+        {
+            var command = new NpgsqlBatchCommand(_completeSql);
+            AddCompletion(command.Parameters, completions[i]);
+            batch.BatchCommands.Add(command);
+        }
+
+        var recorded = new bool[completions.Count];
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var i in order)
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            recorded[i] = reader.GetInt64(0) == 1;
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return recorded;
+    }
+
+    private static void AddCompletion(NpgsqlParameterCollection parameters, Completion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        await using var command = _dataSource.CreateCommand(_completeSql);
-        AddClaim(command, completion.Claim);
-        command.Parameters.AddWithValue("status", NpgsqlDbType.Smallint, (short)completion.Status);
-        command.Parameters.AddWithValue("occurrence_at", NpgsqlDbType.TimestampTz, completion.OccurrenceAt.ToUniversalTime());
-        command.Parameters.AddWithValue("attempt", completion.Attempt);
-        command.Parameters.AddWithValue("started_at", NpgsqlDbType.TimestampTz, Utc(completion.StartedAt) ?? (object)DBNull.Value);
-        command.Parameters.AddWithValue("duration_ms", (long)Math.Max(0, completion.Duration.TotalMilliseconds));
-        command.Parameters.AddWithValue("error_type", NpgsqlDbType.Text, (object?)Cap(completion.ErrorType, MaxErrorTypeLength) ?? DBNull.Value);
-        command.Parameters.AddWithValue("error_message", NpgsqlDbType.Text, (object?)Cap(completion.ErrorMessage, MaxErrorMessageLength) ?? DBNull.Value);
-        command.Parameters.AddWithValue("manual", completion.IsManualTrigger);
-        command.Parameters.AddWithValue("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
-        command.Parameters.AddWithValue("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
-        command.Parameters.AddWithValue("next_attempt", completion.NextAttempt);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
+        var claim = completion.Claim;
+        parameters.AddWithValue("app", claim.App);
+        parameters.AddWithValue("name", claim.JobName);
+        parameters.AddWithValue("node", claim.NodeId);
+        parameters.AddWithValue("fence", claim.Fence);
+        parameters.AddWithValue("status", NpgsqlDbType.Smallint, (short)completion.Status);
+        parameters.AddWithValue("occurrence_at", NpgsqlDbType.TimestampTz, completion.OccurrenceAt.ToUniversalTime());
+        parameters.AddWithValue("attempt", completion.Attempt);
+        parameters.AddWithValue("started_at", NpgsqlDbType.TimestampTz, Utc(completion.StartedAt) ?? (object)DBNull.Value);
+        parameters.AddWithValue("duration_ms", (long)Math.Max(0, completion.Duration.TotalMilliseconds));
+        parameters.AddWithValue("error_type", NpgsqlDbType.Text, (object?)Cap(completion.ErrorType, MaxErrorTypeLength) ?? DBNull.Value);
+        parameters.AddWithValue("error_message", NpgsqlDbType.Text, (object?)Cap(completion.ErrorMessage, MaxErrorMessageLength) ?? DBNull.Value);
+        parameters.AddWithValue("manual", completion.IsManualTrigger);
+        parameters.AddWithValue("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
+        parameters.AddWithValue("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
+        parameters.AddWithValue("next_attempt", completion.NextAttempt);
     }
 
     /// <inheritdoc />

@@ -460,9 +460,37 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> CompleteAsync(Completion completion, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(completion);
+        ArgumentNullException.ThrowIfNull(completions);
+        if (completions.Count == 0) return [];
+        foreach (var completion in completions) ArgumentNullException.ThrowIfNull(completion, nameof(completions));
+
+        // One transaction under the write lock for the whole list: each history row exists if and only if its fenced
+        // update applied.
+        var recorded = await WriteAsync(async (connection, transaction) =>
+        {
+            var done = new bool[completions.Count];
+            for (var i = 0; i < completions.Count; i++)
+            {
+                done[i] = await CompleteOneAsync(connection, transaction, completions[i], cancellationToken).ConfigureAwait(false);
+            }
+
+            return done;
+        }, cancellationToken).ConfigureAwait(false);
+
+        for (var i = 0; i < completions.Count; i++)
+        {
+            var claim = completions[i].Claim;
+            if (recorded[i]) Notify(claim.App);
+            else LogLostClaim(_logger, "complete", claim.App, claim.JobName, claim.Fence);
+        }
+
+        return recorded;
+    }
+
+    private static async Task<bool> CompleteOneAsync(SqliteConnection connection, SqliteTransaction transaction, Completion completion, CancellationToken cancellationToken)
+    {
         var claim = completion.Claim;
         var parameters = TokenParameters(claim).Concat(
         [
@@ -495,17 +523,9 @@ public sealed partial class SqliteJobStore : IJobStore
             VALUES ($app, $name, $occ, $attempt, $node, $fence, $status, $started, $duration, $error_type, $error_message, $manual);
             """;
 
-        // One transaction under the write lock: the history row exists if and only if the fenced update applied.
-        var done = await WriteAsync(async (connection, transaction) =>
-        {
-            if (await ExecuteAsync(connection, transaction, update, cancellationToken, parameters).ConfigureAwait(false) != 1) return false;
-            await ExecuteAsync(connection, transaction, insert, cancellationToken, parameters).ConfigureAwait(false);
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
-
-        if (done) Notify(claim.App);
-        else LogLostClaim(_logger, "complete", claim.App, claim.JobName, claim.Fence);
-        return done;
+        if (await ExecuteAsync(connection, transaction, update, cancellationToken, parameters).ConfigureAwait(false) != 1) return false;
+        await ExecuteAsync(connection, transaction, insert, cancellationToken, parameters).ConfigureAwait(false);
+        return true;
     }
 
     /// <inheritdoc />
