@@ -16,7 +16,7 @@ internal sealed class CompletionWriter : IAsyncDisposable
     private const int MaxBatch = 64;
 
     private readonly EngineContext _context;
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(); // not SingleReader: DisposeAsync reads Count
     private readonly Lazy<Task> _writer;
 
     public CompletionWriter(EngineContext context)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistCron.Storage;
+using Microsoft.Extensions.Hosting;
 
 namespace DistCron.Tests.Engine;
 
@@ -143,6 +144,32 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         Assert.Equal(20, ran);
         Assert.Equal(20, recorder!.CompletionBatches.Sum());
         Assert.True(recorder.CompletionBatches.Count < 20, $"20 completions took {recorder.CompletionBatches.Count} round trips");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_node_stops_cleanly_whether_or_not_it_completed_anything(bool runOnce)
+    {
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var job = Job("maybe", "0 0 1 1 *", (_, _) => { ran.TrySetResult(); return Task.CompletedTask; });
+        if (runOnce) await PreSeedAsync(job, now => now.AddSeconds(-1));
+        var host = await StartNodeAsync([job]);
+        if (runOnce)
+        {
+            await WithinDeadline(ran.Task.ContinueWith(_ => true), "the job to run");
+            await WaitUntilAsync(async () => (await HistoryAsync("maybe")).Count == 1, "its completion is recorded");
+        }
+        else
+        {
+            await WaitUntilAsync(() => Logs.Has(1), "the node starts"); // "node started"
+        }
+
+        await host.StopAsync(TimeSpan.FromSeconds(30));
+
+        // A background service that throws while stopping is logged by the host as an error (Host[9]), never thrown.
+        var errors = Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).ToArray();
+        Assert.True(errors.Length == 0, Logs.Dump());
     }
 }
 
