@@ -92,14 +92,8 @@ public sealed class SqliteFleetStore(string path) : FleetStore
 
     private string AuditConnection => AuditSql.SqliteConnectionString(path + ".audit");
 
-    public override async Task CreateAuditTableAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = new SqliteConnection(AuditConnection);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL; " + AuditSql.SqliteCreate;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public override Task CreateAuditTableAsync(CancellationToken cancellationToken) =>
+        AuditSql.CreateSqliteTableAsync(AuditConnection, cancellationToken);
 
     public override async Task<IReadOnlyList<AuditRow>> ReadAuditAsync(string app, CancellationToken cancellationToken)
     {

@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace DistCron.TestNode;
 
 /// <summary>
@@ -64,4 +66,14 @@ public static class AuditSql
     /// <summary>Opens the SQLite audit file the way every writer must: WAL, and wait (not fail) on a busy lock.</summary>
     public static string SqliteConnectionString(string auditPath) =>
         $"Data Source={auditPath};Pooling=True;Default Timeout=30";
+
+    /// <summary>Creates the SQLite audit table (WAL mode) if missing: the harness before nodes start, and each node.</summary>
+    public static async Task CreateSqliteTableAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL; " + SqliteCreate;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 }

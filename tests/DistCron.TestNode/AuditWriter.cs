@@ -104,14 +104,8 @@ internal sealed class SqliteAuditWriter(string app, string auditPath) : AuditWri
 {
     private readonly string _connectionString = AuditSql.SqliteConnectionString(auditPath);
 
-    protected override async Task CreateTableAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode=WAL; " + AuditSql.SqliteCreate;
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    protected override Task CreateTableAsync(CancellationToken cancellationToken) =>
+        AuditSql.CreateSqliteTableAsync(_connectionString, cancellationToken);
 
     protected override async Task InsertAsync(JobContext context, CancellationToken cancellationToken)
     {

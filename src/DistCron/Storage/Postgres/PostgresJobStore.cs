@@ -607,7 +607,7 @@ public sealed partial class PostgresJobStore : IJobStore
     {
         if (lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
         await using var command = _dataSource.CreateCommand(_heartbeatSql);
-        AddClaim(command, claim);
+        AddClaim(command.Parameters, claim);
         command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, lease);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
@@ -646,11 +646,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private static void AddCompletion(NpgsqlParameterCollection parameters, Completion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        var claim = completion.Claim;
-        parameters.AddWithValue("app", claim.App);
-        parameters.AddWithValue("name", claim.JobName);
-        parameters.AddWithValue("node", claim.NodeId);
-        parameters.AddWithValue("fence", claim.Fence);
+        AddClaim(parameters, completion.Claim);
         parameters.AddWithValue("status", NpgsqlDbType.Smallint, (short)completion.Status);
         parameters.AddWithValue("occurrence_at", NpgsqlDbType.TimestampTz, completion.OccurrenceAt.ToUniversalTime());
         parameters.AddWithValue("attempt", completion.Attempt);
@@ -668,7 +664,7 @@ public sealed partial class PostgresJobStore : IJobStore
     public async Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken)
     {
         await using var command = _dataSource.CreateCommand(_releaseSql);
-        AddClaim(command, claim);
+        AddClaim(command.Parameters, claim);
         command.Parameters.AddWithValue("channel", _channel);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
     }
@@ -678,7 +674,7 @@ public sealed partial class PostgresJobStore : IJobStore
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         await using var command = _dataSource.CreateCommand(_markErroredSql);
-        AddClaim(command, claim);
+        AddClaim(command.Parameters, claim);
         command.Parameters.AddWithValue("channel", _channel);
         command.Parameters.AddWithValue("reason", Cap(reason, MaxErrorMessageLength)!);
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
@@ -733,12 +729,12 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private string Bind(string sql) => sql.Replace("{schema}", _schema, StringComparison.Ordinal);
 
-    private static void AddClaim(NpgsqlCommand command, ClaimToken claim)
+    private static void AddClaim(NpgsqlParameterCollection parameters, ClaimToken claim)
     {
-        command.Parameters.AddWithValue("app", claim.App);
-        command.Parameters.AddWithValue("name", claim.JobName);
-        command.Parameters.AddWithValue("node", claim.NodeId);
-        command.Parameters.AddWithValue("fence", claim.Fence);
+        parameters.AddWithValue("app", claim.App);
+        parameters.AddWithValue("name", claim.JobName);
+        parameters.AddWithValue("node", claim.NodeId);
+        parameters.AddWithValue("fence", claim.Fence);
     }
 
     // Npgsql writes timestamptz only from UTC values (offset 0).
