@@ -41,19 +41,34 @@ internal sealed class CompletionWriter : IAsyncDisposable
         {
             batch.Clear();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
+            var written = batch.ToArray();
             try
             {
                 using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
-                var recorded = await _context.Store.CompleteAsync(batch.Select(p => p.Completion).ToArray(), limit.Token).ConfigureAwait(false);
-                for (var i = 0; i < batch.Count; i++) batch[i].Result.TrySetResult(recorded[i]);
+                var recorded = await _context.Store.CompleteAsync(written.Select(p => p.Completion).ToArray(), limit.Token).ConfigureAwait(false);
+                Hand(written, recorded, null);
             }
             catch (Exception ex)
             {
                 // Nothing of the batch was recorded: each caller retries its own completion with backoff.
-                foreach (var pending in batch) pending.Result.TrySetException(ex);
+                Hand(written, null, ex);
             }
         }
     }
+
+    // The callers resume (their runs finish: metrics, logs, the freed slot) on one thread-pool work item per batch, not
+    // one each, and not on this loop, which goes on to write the next batch. A work item per completion was a thread
+    // wake-up per run on a busy node (profiled: context switches were a third of its CPU).
+    private static void Hand(Pending[] batch, IReadOnlyList<bool>? recorded, Exception? error) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state =>
+        {
+            var (batch, recorded, error) = state;
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (error is null) batch[i].Result.TrySetResult(recorded![i]);
+                else batch[i].Result.TrySetException(error);
+            }
+        }, (batch, recorded, error), preferLocal: false);
 
     /// <summary>Stops accepting completions once the node's runs have all ended, and writes what is queued.</summary>
     public async ValueTask DisposeAsync()
@@ -64,6 +79,7 @@ internal sealed class CompletionWriter : IAsyncDisposable
 
     private sealed record Pending(Completion Completion)
     {
-        public TaskCompletionSource<bool> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Continuations run inline, on the work item that hands the batch's results (see Hand).
+        public TaskCompletionSource<bool> Result { get; } = new();
     }
 }

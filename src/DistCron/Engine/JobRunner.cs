@@ -92,16 +92,14 @@ internal sealed class JobRunner
         Log.RunStarted(_context.Logger, name, claim.OccurrenceAt, claim.Attempt);
         var context = new JobContext(name, claim.OccurrenceAt, _context.NodeId, claim.Attempt, claim.Token.Fence, claim.IsManualTrigger);
         var started = _context.Time.GetTimestamp();
-        var invocation = Task.Run(async () =>
-        {
-            var scope = _context.ScopeFactory.CreateAsyncScope();
-            await using (scope.ConfigureAwait(false))
-            {
-                var entered = definition.Invoker(scope.ServiceProvider, context, run.Token);
-                gate?.Entered();
-                await entered.ConfigureAwait(false);
-            }
-        });
+        // Off this flow when the method may have to be abandoned (a timeout: a synchronous method that ignores its token
+        // must not hold this runner), or when it was released by a due gate (the gate's waiters resume one after another
+        // on the timer's thread: a synchronous method there would hold back the others' start). Otherwise this runner is
+        // already a work item of its own (NodeLoop.Start), and a second one per run cost a thread wake-up (profiled).
+        // InvokeAsync is an async method either way, so AsyncLocal changes the job makes (Activity.Current…) stay in it.
+        var invocation = definition.Timeout is null && gate is null
+            ? InvokeAsync(definition, context, gate, run.Token)
+            : Task.Run(() => InvokeAsync(definition, context, gate, run.Token));
 
         Exception? error = null;
         var abandoned = false;
@@ -159,6 +157,17 @@ internal sealed class JobRunner
             {
                 // Ignored by design: the run was already recorded, released or lost.
             }
+        }
+    }
+
+    private async Task InvokeAsync(JobDefinition definition, JobContext context, DueGate? gate, CancellationToken token)
+    {
+        var scope = _context.ScopeFactory.CreateAsyncScope();
+        await using (scope.ConfigureAwait(false))
+        {
+            var entered = definition.Invoker(scope.ServiceProvider, context, token);
+            gate?.Entered();
+            await entered.ConfigureAwait(false);
         }
     }
 

@@ -34,8 +34,8 @@ internal sealed class NodeLoop
     // The last claim filled every free slot, so more jobs are probably due than this node can run: claim again only
     // once a batch's worth of slots is free, or SaturatedClaimWait after a slot first freed (long jobs free slots
     // one by one; a free slot must not idle behind them).
-    private bool _saturated;
-    private long _freeSince;
+    private bool _saturated; // written by the loop only
+    private long _freeSince; // written by the loop only
 
     public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
     {
@@ -69,12 +69,16 @@ internal sealed class NodeLoop
         if (!await StartAsync(stopping).ConfigureAwait(false)) return;
         _context.Health.StartedUp();
         Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
+        using var stopSignals = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var signals = PumpSignalsAsync(stopSignals.Token);
         try
         {
             await LoopAsync(stopping, _hardStop.Token).ConfigureAwait(false);
         }
         finally
         {
+            await stopSignals.CancelAsync().ConfigureAwait(false);
+            await signals.ConfigureAwait(false); // never faults
             await DrainAsync().ConfigureAwait(false);
             await _completions.DisposeAsync().ConfigureAwait(false); // every run has ended: nothing more to complete
             await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
@@ -142,7 +146,7 @@ internal sealed class NodeLoop
                 var free = _context.MaxConcurrentJobs - _active.Count;
                 if (free > 0 && claimable > 0 && WorthClaiming(free, ref delay))
                 {
-                    _freeSince = 0;
+                    Volatile.Write(ref _freeSince, 0);
                     // Not cancelled by shutdown: a claim that committed but surfaced as "cancelled" would leave rows
                     // leased to a node that no longer runs them. Its runners release claims made after stopping.
                     using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
@@ -162,7 +166,7 @@ internal sealed class NodeLoop
                     if (batch.RegistrationNeeded) await RegisterAsync(stopping).ConfigureAwait(false);
                     else ScheduleRegistration();
 
-                    _saturated = batch.Claimed.Count >= free;
+                    Volatile.Write(ref _saturated, batch.Claimed.Count >= free);
                     if (batch.Claimed.Count >= request.MaxJobs) continue; // a full batch: more may be due right now
 
                     if (batch.EarliestDueAt is { } earliest)
@@ -196,7 +200,7 @@ internal sealed class NodeLoop
     private bool WorthClaiming(int free, ref TimeSpan delay)
     {
         if (!_saturated || _active.IsEmpty || free >= _batchFloor) return true;
-        if (_freeSince == 0) _freeSince = _context.Time.GetTimestamp();
+        if (_freeSince == 0) Volatile.Write(ref _freeSince, _context.Time.GetTimestamp());
         var left = _context.SaturatedClaimWait - _context.Time.GetElapsedTime(_freeSince);
         if (left <= TimeSpan.Zero) return true;
         delay = Min(delay, left);
@@ -282,37 +286,65 @@ internal sealed class NodeLoop
             {
                 _active.TryRemove(new KeyValuePair<string, Task>(name, done.Task));
                 done.TrySetResult();
-                _wake.Set();
+                if (SlotFreeWorthWaking()) _wake.Set();
             }
         });
     }
+
+    // A freed slot wakes the loop only when the loop would act on it. Saturated (see WorthClaiming), it claims again once
+    // a batch's worth of slots is free, and the first freed slot starts the SaturatedClaimWait clock — the loop already
+    // sleeps until that deadline, so waking it for every slot in between was a loop round per run for nothing.
+    // Read off the loop thread: a stale read can only cause an extra wake-up, never a missing one (the loop re-arms the
+    // deadline whenever it runs).
+    private bool SlotFreeWorthWaking() =>
+        !Volatile.Read(ref _saturated) || Interlocked.Read(ref _freeSince) == 0 || _context.MaxConcurrentJobs - _active.Count >= _batchFloor;
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {
         if (delay <= TimeSpan.Zero || wake.IsCompleted || stopping.IsCancellationRequested) return;
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var timer = Task.Delay(delay, _context.Time, cancel.Token);
-        Task<bool> signal;
-        try
-        {
-            signal = _context.Store.WaitForSignalAsync(_context.App, delay, cancel.Token);
-        }
-        catch (Exception ex)
-        {
-            signal = Task.FromException<bool>(ex);
-        }
+        await Task.WhenAny(timer, wake).ConfigureAwait(false);
+        cancel.Cancel(); // stops the timer; a cancelled Task.Delay nobody awaits throws nothing
+    }
 
-        var first = await Task.WhenAny(timer, signal, wake).ConfigureAwait(false);
-        if (first == signal && !(signal.IsCompletedSuccessfully && signal.Result))
+    /// <summary>
+    /// Turns the store's signals (NOTIFY on PostgreSQL) into wake-ups of the loop, from one long-lived wait per node. A
+    /// wait started and cancelled around every sleep cost a timer, a linked token and an OperationCanceledException per
+    /// loop round (~10 % of a busy node's CPU, profiled). A store that cannot signal, or returns early without a
+    /// signal, is simply asked again after the poll interval: the loop still wakes on its own timer.
+    /// </summary>
+    private async Task PumpSignalsAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
         {
-            // Only a real signal ends the sleep early. A failed or early-returning signal wait (LISTEN unavailable) must
-            // not turn the loop into a busy poll: the timer still wakes it.
-            await Task.WhenAny(timer, wake).ConfigureAwait(false);
-        }
+            var started = _context.Time.GetTimestamp();
+            bool signalled;
+            try
+            {
+                signalled = await _context.Store.WaitForSignalAsync(_context.App, _context.PollInterval, stop).ConfigureAwait(false);
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                signalled = false; // a store outage: the loop's own claims report it
+            }
 
-        cancel.Cancel();
-        await Task.WhenAll(timer, signal).ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            if (signalled)
+            {
+                _wake.Set();
+                continue;
+            }
+
+            var left = _context.PollInterval - _context.Time.GetElapsedTime(started);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left, _context.Time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
     }
 
     private async Task RegisterIfDueAsync(CancellationToken stopping)

@@ -297,8 +297,9 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string App, string Node), string> _seenNodes = new();
     private readonly ILogger _logger;
     private readonly PostgresSignalListener _listener;
-    private readonly string _claimSql, _verifySql, _heartbeatSql, _completeSql, _releaseSql, _markErroredSql, _seedSql,
-        _registerNodeSql, _unregisterNodeSql, _listJobsSql, _schemaVersionSql;
+    // The statements sent per occurrence (or per claim) are positional: see PositionalSql.
+    private readonly PositionalSql _claimSql, _verifySql, _heartbeatSql, _completeSql, _releaseSql, _markErroredSql;
+    private readonly string _seedSql, _registerNodeSql, _unregisterNodeSql, _listJobsSql, _schemaVersionSql;
 
     /// <summary>Creates the store over a data source the caller owns (it is not disposed by the store).</summary>
     /// <param name="dataSource">The Npgsql data source (pooling, credentials and TLS are its concern).</param>
@@ -313,12 +314,12 @@ public sealed partial class PostgresJobStore : IJobStore
         _logger = logger ?? NullLogger.Instance;
         _listener = new PostgresSignalListener(dataSource, _channel, _logger);
 
-        _claimSql = Bind(ClaimSql);
-        _verifySql = Bind(VerifySql);
-        _heartbeatSql = Bind(HeartbeatSql);
-        _completeSql = Bind(CompleteSql);
-        _releaseSql = Bind(ReleaseSql);
-        _markErroredSql = Bind(MarkErroredSql);
+        _claimSql = PositionalSql.Rewrite(Bind(ClaimSql));
+        _verifySql = PositionalSql.Rewrite(Bind(VerifySql));
+        _heartbeatSql = PositionalSql.Rewrite(Bind(HeartbeatSql));
+        _completeSql = PositionalSql.Rewrite(Bind(CompleteSql));
+        _releaseSql = PositionalSql.Rewrite(Bind(ReleaseSql));
+        _markErroredSql = PositionalSql.Rewrite(Bind(MarkErroredSql));
         _seedSql = Bind(SeedSql);
         _registerNodeSql = Bind(RegisterNodeSql);
         _unregisterNodeSql = Bind(UnregisterNodeSql);
@@ -540,15 +541,16 @@ public sealed partial class PostgresJobStore : IJobStore
         if (request.Ahead < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Ahead, "Ahead must not be negative.");
 
         var (app, nodeId) = (request.App, request.NodeId);
-        await using var command = _dataSource.CreateCommand(_claimSql);
-        command.Parameters.AddWithValue("app", app);
-        command.Parameters.AddWithValue("node", nodeId);
-        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)request.JobNames?.ToArray() ?? DBNull.Value);
-        command.Parameters.AddWithValue("skip", NpgsqlDbType.Array | NpgsqlDbType.Text, (request.ExcludedNames ?? []).ToArray());
-        command.Parameters.AddWithValue("max", request.MaxJobs);
-        command.Parameters.AddWithValue("ahead", NpgsqlDbType.Interval, request.Ahead);
-        command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, request.Lease);
-        command.Parameters.AddWithValue("live_window", NpgsqlDbType.Interval, (object?)request.NodeLiveWindow ?? DBNull.Value);
+        await using var command = _dataSource.CreateCommand(_claimSql.Text);
+        var p = _claimSql.Bind(command.Parameters);
+        p.Set("app", app);
+        p.Set("node", nodeId);
+        p.Set("names", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)request.JobNames?.ToArray() ?? DBNull.Value);
+        p.Set("skip", NpgsqlDbType.Array | NpgsqlDbType.Text, (request.ExcludedNames ?? []).ToArray());
+        p.Set("max", request.MaxJobs);
+        p.Set("ahead", NpgsqlDbType.Interval, request.Ahead);
+        p.Set("lease", NpgsqlDbType.Interval, request.Lease);
+        p.Set("live_window", NpgsqlDbType.Interval, (object?)request.NodeLiveWindow ?? DBNull.Value);
 
         var claimed = new List<ClaimedJob>();
         DateTimeOffset databaseNow = default;
@@ -587,11 +589,12 @@ public sealed partial class PostgresJobStore : IJobStore
     {
         ArgumentNullException.ThrowIfNull(claims);
         if (claims.Count == 0) return [];
-        await using var command = _dataSource.CreateCommand(_verifySql);
-        command.Parameters.AddWithValue("apps", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.App).ToArray());
-        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.JobName).ToArray());
-        command.Parameters.AddWithValue("nodes", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.NodeId).ToArray());
-        command.Parameters.AddWithValue("fences", NpgsqlDbType.Array | NpgsqlDbType.Bigint, claims.Select(c => c.Fence).ToArray());
+        await using var command = _dataSource.CreateCommand(_verifySql.Text);
+        var p = _verifySql.Bind(command.Parameters);
+        p.Set("apps", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.App).ToArray());
+        p.Set("names", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.JobName).ToArray());
+        p.Set("nodes", NpgsqlDbType.Array | NpgsqlDbType.Text, claims.Select(c => c.NodeId).ToArray());
+        p.Set("fences", NpgsqlDbType.Array | NpgsqlDbType.Bigint, claims.Select(c => c.Fence).ToArray());
         var owned = new List<ClaimToken>(claims.Count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -606,9 +609,10 @@ public sealed partial class PostgresJobStore : IJobStore
     public async Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken)
     {
         if (lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
-        await using var command = _dataSource.CreateCommand(_heartbeatSql);
-        AddClaim(command.Parameters, claim);
-        command.Parameters.AddWithValue("lease", NpgsqlDbType.Interval, lease);
+        await using var command = _dataSource.CreateCommand(_heartbeatSql.Text);
+        var p = _heartbeatSql.Bind(command.Parameters);
+        SetClaim(p, claim);
+        p.Set("lease", NpgsqlDbType.Interval, lease);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
     }
 
@@ -626,8 +630,8 @@ public sealed partial class PostgresJobStore : IJobStore
         await using var batch = _dataSource.CreateBatch();
         foreach (var i in order)
         {
-            var command = new NpgsqlBatchCommand(_completeSql);
-            AddCompletion(command.Parameters, completions[i]);
+            var command = new NpgsqlBatchCommand(_completeSql.Text);
+            SetCompletion(_completeSql.Bind(command.Parameters), completions[i]);
             batch.BatchCommands.Add(command);
         }
 
@@ -643,29 +647,30 @@ public sealed partial class PostgresJobStore : IJobStore
         return recorded;
     }
 
-    private static void AddCompletion(NpgsqlParameterCollection parameters, Completion completion)
+    private static void SetCompletion(PositionalSql.Binder parameters, Completion completion)
     {
         ArgumentNullException.ThrowIfNull(completion);
-        AddClaim(parameters, completion.Claim);
-        parameters.AddWithValue("status", NpgsqlDbType.Smallint, (short)completion.Status);
-        parameters.AddWithValue("occurrence_at", NpgsqlDbType.TimestampTz, completion.OccurrenceAt.ToUniversalTime());
-        parameters.AddWithValue("attempt", completion.Attempt);
-        parameters.AddWithValue("started_at", NpgsqlDbType.TimestampTz, Utc(completion.StartedAt) ?? (object)DBNull.Value);
-        parameters.AddWithValue("duration_ms", (long)Math.Max(0, completion.Duration.TotalMilliseconds));
-        parameters.AddWithValue("error_type", NpgsqlDbType.Text, (object?)Cap(completion.ErrorType, MaxErrorTypeLength) ?? DBNull.Value);
-        parameters.AddWithValue("error_message", NpgsqlDbType.Text, (object?)Cap(completion.ErrorMessage, MaxErrorMessageLength) ?? DBNull.Value);
-        parameters.AddWithValue("manual", completion.IsManualTrigger);
-        parameters.AddWithValue("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
-        parameters.AddWithValue("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
-        parameters.AddWithValue("next_attempt", completion.NextAttempt);
+        SetClaim(parameters, completion.Claim);
+        parameters.Set("status", NpgsqlDbType.Smallint, (short)completion.Status);
+        parameters.Set("occurrence_at", NpgsqlDbType.TimestampTz, completion.OccurrenceAt.ToUniversalTime());
+        parameters.Set("attempt", completion.Attempt);
+        parameters.Set("started_at", NpgsqlDbType.TimestampTz, Utc(completion.StartedAt) ?? (object)DBNull.Value);
+        parameters.Set("duration_ms", (long)Math.Max(0, completion.Duration.TotalMilliseconds));
+        parameters.Set("error_type", NpgsqlDbType.Text, (object?)Cap(completion.ErrorType, MaxErrorTypeLength) ?? DBNull.Value);
+        parameters.Set("error_message", NpgsqlDbType.Text, (object?)Cap(completion.ErrorMessage, MaxErrorMessageLength) ?? DBNull.Value);
+        parameters.Set("manual", completion.IsManualTrigger);
+        parameters.Set("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
+        parameters.Set("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
+        parameters.Set("next_attempt", completion.NextAttempt);
     }
 
     /// <inheritdoc />
     public async Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(_releaseSql);
-        AddClaim(command.Parameters, claim);
-        command.Parameters.AddWithValue("channel", _channel);
+        await using var command = _dataSource.CreateCommand(_releaseSql.Text);
+        var p = _releaseSql.Bind(command.Parameters);
+        SetClaim(p, claim);
+        p.Set("channel", _channel);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == 1;
     }
 
@@ -673,10 +678,11 @@ public sealed partial class PostgresJobStore : IJobStore
     public async Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        await using var command = _dataSource.CreateCommand(_markErroredSql);
-        AddClaim(command.Parameters, claim);
-        command.Parameters.AddWithValue("channel", _channel);
-        command.Parameters.AddWithValue("reason", Cap(reason, MaxErrorMessageLength)!);
+        await using var command = _dataSource.CreateCommand(_markErroredSql.Text);
+        var p = _markErroredSql.Bind(command.Parameters);
+        SetClaim(p, claim);
+        p.Set("channel", _channel);
+        p.Set("reason", Cap(reason, MaxErrorMessageLength)!);
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -729,12 +735,12 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private string Bind(string sql) => sql.Replace("{schema}", _schema, StringComparison.Ordinal);
 
-    private static void AddClaim(NpgsqlParameterCollection parameters, ClaimToken claim)
+    private static void SetClaim(PositionalSql.Binder parameters, ClaimToken claim)
     {
-        parameters.AddWithValue("app", claim.App);
-        parameters.AddWithValue("name", claim.JobName);
-        parameters.AddWithValue("node", claim.NodeId);
-        parameters.AddWithValue("fence", claim.Fence);
+        parameters.Set("app", claim.App);
+        parameters.Set("name", claim.JobName);
+        parameters.Set("node", claim.NodeId);
+        parameters.Set("fence", claim.Fence);
     }
 
     // Npgsql writes timestamptz only from UTC values (offset 0).
