@@ -28,7 +28,15 @@ internal sealed class NodeHealth
 
     public void StartedUp() => Started = true;
 
-    public void LoopIteration() => Interlocked.Exchange(ref _lastIteration, _time.GetTimestamp());
+    public void LoopIteration()
+    {
+        Interlocked.Exchange(ref _lastIteration, _time.GetTimestamp());
+        Interlocked.Increment(ref _iterations);
+    }
+
+    /// <summary>How many times the loop went round (tests: a busy loop must not go round per run).</summary>
+    public long Iterations => Interlocked.Read(ref _iterations);
+    private long _iterations;
 
     public void StoreSucceeded() => Interlocked.Exchange(ref _lastStoreSuccess, _time.GetTimestamp());
 

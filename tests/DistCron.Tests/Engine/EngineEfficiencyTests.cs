@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistCron.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace DistCron.Tests.Engine;
@@ -144,6 +145,54 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         Assert.Equal(20, ran);
         Assert.Equal(20, recorder!.CompletionBatches.Sum());
         Assert.True(recorder.CompletionBatches.Count < 20, $"20 completions took {recorder.CompletionBatches.Count} round trips");
+    }
+
+    [Fact]
+    public async Task A_busy_node_goes_round_its_loop_per_batch_not_per_run_and_throws_nothing()
+    {
+        // 128 backlog jobs through 16 slots: claims of 8 (half the slots) as slots free. The loop used to be woken by
+        // every freed slot (and to start and cancel a signal wait, with an exception, around every sleep).
+        RecordingStore? recorder = null;
+        var ran = 0;
+        var jobs = Enumerable.Range(1, 128).Select(i => Job($"busy-{i:D3}", "0 0 1 1 *", (_, _) =>
+        {
+            Interlocked.Increment(ref ran);
+            return Task.CompletedTask;
+        })).ToArray();
+        var inspector = await InspectAsync();
+        var now = await inspector.GetDatabaseTimeAsync(CancellationToken.None);
+        await inspector.SeedAsync(App, jobs.Select(j => new SeedJob(j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, now.AddSeconds(-1))).ToList(), CancellationToken.None);
+
+        var thrown = new ConcurrentQueue<Exception>();
+        var inNode = new AsyncLocal<bool>();
+        EventHandler<System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs> count = (_, e) =>
+        {
+            if (inNode.Value) thrown.Enqueue(e.Exception); // thrown anywhere in this node's flow: its loop, runners, store calls
+        };
+        inNode.Value = true; // flows into everything the host starts from here
+        AppDomain.CurrentDomain.FirstChanceException += count;
+        try
+        {
+            var host = await StartNodeAsync(jobs, o =>
+            {
+                o.MaxConcurrentJobs = 16;
+                o.SaturatedClaimWait = TimeSpan.FromMinutes(10); // only a batch's worth of freed slots triggers a claim
+                o.DecorateStore(store => recorder = new RecordingStore(store));
+            });
+            inNode.Value = false;
+            await WaitUntilAsync(async () => (await HistoryAsync("busy-128")).Count == 1 && Volatile.Read(ref ran) == 128, "every job runs");
+            await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every run is recorded");
+
+            var iterations = host.Services.GetRequiredService<DistCron.Engine.NodeHealth>().Iterations;
+            var claims = recorder!.Claims.Count;
+            Assert.True(iterations <= 2 * claims + 20, $"{iterations} loop rounds for {claims} claims and 128 runs");
+            Assert.Equal(0, recorder.CancelledSignalWaits);
+            Assert.True(thrown.IsEmpty, "exceptions thrown while running: " + string.Join(" | ", thrown.Select(e => e.GetType().Name + ": " + e.Message).Distinct()));
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= count;
+        }
     }
 
     [Theory]

@@ -56,6 +56,18 @@ public sealed class RecordingStore(IJobStore inner) : IJobStore
     public Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken ct) => Record(nameof(QueryHistoryAsync), inner.QueryHistoryAsync(app, jobName, query, ct));
     public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken ct) => Record(nameof(PruneHistoryAsync), inner.PruneHistoryAsync(app, maxAge, keepPerJob, batchSize, ct));
     public Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken ct) => Record(nameof(ListNodesAsync), inner.ListNodesAsync(app, ct));
-    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken ct) => Record(nameof(WaitForSignalAsync), inner.WaitForSignalAsync(app, timeout, ct));
+    /// <summary>Signal waits that ended by cancellation (the caller gave up on them) rather than by a signal or their timeout.</summary>
+    public int CancelledSignalWaits => Volatile.Read(ref _cancelledSignalWaits);
+    private int _cancelledSignalWaits;
+
+    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken ct)
+    {
+        var wait = Record(nameof(WaitForSignalAsync), inner.WaitForSignalAsync(app, timeout, ct));
+        _ = wait.ContinueWith(t =>
+        {
+            if (t.IsCanceled || t.Exception?.InnerException is OperationCanceledException) Interlocked.Increment(ref _cancelledSignalWaits);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return wait;
+    }
     public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
