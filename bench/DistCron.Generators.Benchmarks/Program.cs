@@ -6,6 +6,26 @@ using DistCron.Generators.Benchmarks;
 // dotnet run -c Release --project bench/DistCron.Generators.Benchmarks -- --quick
 //   --quick: no statistics, but it reports the process's CPU time per operation besides wall time, which stays
 //   meaningful on a machine shared with other work (wall time there measures the neighbours too).
+//   --breakdown: the full run taken apart (see Breakdown.cs); --breakdown --dump FILE only writes the generated file.
+//   --loop N: N full runs and nothing else, to attach a profiler (dotnet-trace collect -- <this> --loop 300).
+if (args.Contains("--loop"))
+{
+    var benchmarks = new GeneratorBenchmarks();
+    benchmarks.Setup();
+    var count = int.Parse(args[Array.IndexOf(args, "--loop") + 1], System.Globalization.CultureInfo.InvariantCulture);
+    for (var i = 0; i < count; i++) benchmarks.FullRun();
+    return;
+}
+
+if (args.Contains("--breakdown"))
+{
+    var benchmarks = new GeneratorBenchmarks();
+    benchmarks.Setup();
+    var dump = Array.IndexOf(args, "--dump");
+    Breakdown.Run(benchmarks, dump >= 0 ? args[dump + 1] : null);
+    return;
+}
+
 if (args.Contains("--quick"))
 {
     var benchmarks = new GeneratorBenchmarks();
