@@ -59,7 +59,7 @@ internal static class Breakdown
         cases.Add(("emit only (JobEmitter.Emit)", () => JobEmitter.Emit(model)));
         cases.Add(("parse only (ParseSyntaxTree + GetRoot)", () => SyntaxFactory.ParseSyntaxTree(SourceText.From(text, Encoding.UTF8), parseOptions).GetRoot()));
 
-        var results = cases.Select(_ => (Wall: new List<double>(), Cpu: new List<double>(), Bytes: new List<double>())).ToArray();
+        var results = cases.Select(_ => (Wall: new List<double>(), Cpu: new List<double>(), Bytes: new List<double>(), Jit: new List<double>())).ToArray();
         for (var round = 0; round < WarmUpRounds + Rounds; round++)
         {
             for (var c = 0; c < cases.Count; c++)
@@ -67,6 +67,7 @@ internal static class Breakdown
                 GC.Collect();
                 var bytes = GC.GetAllocatedBytesForCurrentThread();
                 var cpu = ThreadCpuMilliseconds();
+                var jit = System.Runtime.JitInfo.GetCompilationTime();
                 var watch = Stopwatch.StartNew();
                 cases[c].Run();
                 var wall = watch.Elapsed.TotalMilliseconds;
@@ -75,13 +76,14 @@ internal static class Breakdown
                 results[c].Wall.Add(wall);
                 results[c].Cpu.Add(cpu);
                 results[c].Bytes.Add((GC.GetAllocatedBytesForCurrentThread() - bytes) / 1e6);
+                results[c].Jit.Add((System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds);
             }
         }
 
-        Console.WriteLine($"{"case",-44} {"wall",9} {"thread CPU",11} {"min CPU",9} {"allocated",10}");
+        Console.WriteLine($"{"case",-44} {"wall",9} {"thread CPU",11} {"min CPU",9} {"allocated",10} {"JIT",8}");
         for (var c = 0; c < cases.Count; c++)
         {
-            Console.WriteLine($"{cases[c].Name,-44} {Median(results[c].Wall),6:0.0} ms {Median(results[c].Cpu),8:0.0} ms {results[c].Cpu.Min(),6:0.0} ms {Median(results[c].Bytes),7:0.00} MB");
+            Console.WriteLine($"{cases[c].Name,-44} {Median(results[c].Wall),6:0.0} ms {Median(results[c].Cpu),8:0.0} ms {results[c].Cpu.Min(),6:0.0} ms {Median(results[c].Bytes),7:0.00} MB {Median(results[c].Jit),5:0.0} ms");
         }
 
         // The driver's own figures, from runs with step tracking on (recording them costs a little).

@@ -11,6 +11,12 @@ internal sealed class ProbeGenerator(ProbeGenerator.Stage stage) : IIncrementalG
 {
     public enum Stage
     {
+        /// <summary>
+        /// What Roslyn must bind for any generator of this kind: the attribute's arguments, the method's parameter
+        /// and return types (which JobParser reads); none of DistCron's own work.
+        /// </summary>
+        Signature,
+
         /// <summary>The models of the 1,000 jobs (binding + JobParser), collected; no output.</summary>
         Parse,
 
@@ -26,6 +32,22 @@ internal sealed class ProbeGenerator(ProbeGenerator.Stage stage) : IIncrementalG
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        if (stage == Stage.Signature)
+        {
+            var signatures = context.SyntaxProvider.ForAttributeWithMetadataName(
+                JobParser.AttributeMetadataName,
+                static (node, _) => node is MethodDeclarationSyntax,
+                static (syntax, _) =>
+                {
+                    var method = (IMethodSymbol)syntax.TargetSymbol;
+                    var count = syntax.Attributes[0].ConstructorArguments.Length + syntax.Attributes[0].NamedArguments.Length;
+                    foreach (var parameter in method.Parameters) count += parameter.Type.Name.Length;
+                    return count + method.ReturnType.Name.Length + (method.ReturnsVoid ? 1 : 0);
+                });
+            context.RegisterSourceOutput(signatures.Collect(), static (_, _) => { });
+            return;
+        }
+
         var jobs = context.SyntaxProvider.ForAttributeWithMetadataName(
             JobParser.AttributeMetadataName,
             static (node, _) => node is MethodDeclarationSyntax,
