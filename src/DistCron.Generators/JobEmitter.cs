@@ -83,7 +83,7 @@ namespace DistCron.Generators
             return code.ToString();
         }
 
-        // One row per job in a table, the seed rows derived from the definitions, and short invokers: Roslyn parses
+        // One row per job in a table of definitions and one in a table of seed rows, and short invokers: Roslyn parses
         // and compiles this file on every build, and its size grows with the number of jobs, so every job costs as
         // few tokens as readable code allows. The shared helpers come once, after the table.
         private static void AppendJobsClass(StringBuilder code, AssemblyJobsModel model, string className)
@@ -111,8 +111,17 @@ namespace DistCron.Generators
 
             code.Append(@"        });
 
-        /// <summary>The crontab rows the runtime seeds at startup, one per job: each definition's <c>ToSeedRow()</c>.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = SeedRowsOf(Definitions);
+        /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
+        {
+            // Seed(name, schedule, format, timeZone, definitionHash)
+");
+            for (var i = 0; i < model.Jobs.Count; i++)
+            {
+                AppendSeedRow(code, model.Jobs[i]);
+            }
+
+            code.Append(@"        });
 
         /// <summary>
         /// Registers this assembly's jobs. Called by the module initializer of this assembly and of every assembly
@@ -135,16 +144,8 @@ namespace DistCron.Generators
 
         private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
 
-        private static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRowsOf(global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> definitions)
-        {
-            var rows = new global::DistCron.CrontabSeedRow[definitions.Count];
-            for (var i = 0; i < rows.Length; i++)
-            {
-                rows[i] = definitions[i].ToSeedRow();
-            }
-
-            return new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(rows);
-        }
+        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
+            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 ");
             for (var i = 0; i < model.Jobs.Count; i++)
             {
@@ -228,6 +229,15 @@ namespace DistCron.Generators
             AppendLiteral(code, job.DefinitionHash).Append(", ");
             AppendLiteral(code, job.DeclaringTypeDisplay).Append(", ");
             AppendLiteral(code, job.MethodName).Append(", Invoke").Append(index.ToString(CultureInfo.InvariantCulture)).Append("),\n");
+        }
+
+        private static void AppendSeedRow(StringBuilder code, JobModel job)
+        {
+            code.Append("            Seed(");
+            AppendLiteral(code, job.Name).Append(", ");
+            AppendLiteral(code, job.Schedule).Append(", ").Append(job.IncludeSeconds ? "IncludeSeconds" : "Standard").Append(", ");
+            AppendLiteral(code, job.TimeZone).Append(", ");
+            AppendLiteral(code, job.DefinitionHash).Append("),\n");
         }
 
         // An invoker is private, so a plain comment says which job it runs (an XML one would go into the

@@ -26,8 +26,12 @@ namespace DistCron.Generated
             Job("App.Maintenance.Cleanup.PurgeExpiredSessions", "0 3 * * *", Standard, "UTC", RunOnce, null, null, 0, "90aa626f5b988bdc", "App.Maintenance.Cleanup", "PurgeExpiredSessions", Invoke0),
         });
 
-        /// <summary>The crontab rows the runtime seeds at startup, one per job: each definition's <c>ToSeedRow()</c>.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = SeedRowsOf(Definitions);
+        /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
+        {
+            // Seed(name, schedule, format, timeZone, definitionHash)
+            Seed("App.Maintenance.Cleanup.PurgeExpiredSessions", "0 3 * * *", Standard, "UTC", "90aa626f5b988bdc"),
+        });
 
         /// <summary>
         /// Registers this assembly's jobs. Called by the module initializer of this assembly and of every assembly
@@ -50,16 +54,8 @@ namespace DistCron.Generated
 
         private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
 
-        private static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRowsOf(global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> definitions)
-        {
-            var rows = new global::DistCron.CrontabSeedRow[definitions.Count];
-            for (var i = 0; i < rows.Length; i++)
-            {
-                rows[i] = definitions[i].ToSeedRow();
-            }
-
-            return new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(rows);
-        }
+        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
+            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
         // Runs job "App.Maintenance.Cleanup.PurgeExpiredSessions".
         private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
