@@ -68,6 +68,81 @@ public class GeneratedCodeBehaviourTests
         Assert.Equal(new[] { "hello instance.async attempt 1 token True services True", "disposed", "hello static" }, log);
     }
 
+    // Every branch of the emitted invoker: static or instance, void, Task or ValueTask, created here (and then
+    // disposed here, synchronously or asynchronously) or resolved from the scope (and then left to the scope).
+    private const string ShapesSource = """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using DistCron;
+
+        namespace Behaviour;
+
+        public static class Log
+        {
+            public static readonly List<string> Lines = new();
+        }
+
+        public static class Static
+        {
+            [DistributedCron("@hourly", Name = "a.static-void")] public static void Void() => Log.Lines.Add("a ran");
+            [DistributedCron("@hourly", Name = "b.static-task")] public static async Task TaskAsync() { await Task.Yield(); Log.Lines.Add("b ran"); }
+            [DistributedCron("@hourly", Name = "c.static-valuetask")] public static ValueTask ValueTaskAsync() { Log.Lines.Add("c ran"); return default; }
+        }
+
+        public sealed class Plain
+        {
+            [DistributedCron("@hourly", Name = "d.plain-void")] public void Void() => Log.Lines.Add("d ran");
+            [DistributedCron("@hourly", Name = "e.plain-task")] public async Task TaskAsync() { await Task.Yield(); Log.Lines.Add("e ran"); }
+        }
+
+        public sealed class Disposable : IDisposable
+        {
+            [DistributedCron("@hourly", Name = "f.disposable-void")] public void Void() => Log.Lines.Add("f ran");
+            [DistributedCron("@hourly", Name = "g.disposable-task")] public async Task TaskAsync() { await Task.Yield(); Log.Lines.Add("g ran"); }
+            public void Dispose() => Log.Lines.Add("disposed");
+        }
+
+        public sealed class AsyncDisposable : IAsyncDisposable
+        {
+            [DistributedCron("@hourly", Name = "h.async-disposable-void")] public void Void() => Log.Lines.Add("h ran");
+            [DistributedCron("@hourly", Name = "i.async-disposable-valuetask")] public ValueTask ValueTaskAsync() { Log.Lines.Add("i ran"); return default; }
+            public async ValueTask DisposeAsync() { await Task.Yield(); Log.Lines.Add("disposed async"); }
+        }
+
+        public sealed class Resolved : IDisposable
+        {
+            [DistributedCron("@hourly", Name = "j.resolved-void")] public void Void() => Log.Lines.Add("j ran");
+            public void Dispose() => Log.Lines.Add("disposed by the scope");
+        }
+        """;
+
+    [Fact]
+    public async Task Every_invoker_shape_runs_its_method_once_and_disposes_only_what_it_created()
+    {
+        var (definitions, log) = Load("Behaviour.Shapes", ShapesSource);
+        var assembly = definitions[0].Invoker.Method.Module.Assembly;
+        await using var provider = new ServiceCollection().AddScoped(assembly.GetType("Behaviour.Resolved")!).BuildServiceProvider();
+
+        foreach (var definition in definitions)
+        {
+            await using (var scope = provider.CreateAsyncScope())
+            {
+                await definition.Invoker(scope.ServiceProvider, new JobContext(definition.Name, DateTimeOffset.UnixEpoch, "node-1", 1, 1), CancellationToken.None);
+                log.Add("--");
+            }
+        }
+
+        Assert.Equal(
+            new[]
+            {
+                "a ran", "--", "b ran", "--", "c ran", "--", "d ran", "--", "e ran", "--",
+                "f ran", "disposed", "--", "g ran", "disposed", "--", "h ran", "disposed async", "--", "i ran", "disposed async", "--",
+                "j ran", "--", "disposed by the scope",
+            },
+            log);
+    }
+
     [Fact]
     public void Definitions_carry_every_option_and_a_build_time_hash_equal_to_the_runtime_one()
     {
@@ -98,9 +173,9 @@ public class GeneratedCodeBehaviourTests
         Assert.All(definitions, d => Assert.Contains(d, registered));
     }
 
-    private static (IReadOnlyList<JobDefinition> Definitions, List<string> Log) Load(string assemblyName)
+    private static (IReadOnlyList<JobDefinition> Definitions, List<string> Log) Load(string assemblyName, string source = Source)
     {
-        var (_, output) = TestCompilation.Generate(TestCompilation.Create(assemblyName, Source));
+        var (_, output) = TestCompilation.Generate(TestCompilation.Create(assemblyName, source));
         var image = TestCompilation.Emit(output);
         var assembly = new AssemblyLoadContext(assemblyName, isCollectible: true).LoadFromStream(new MemoryStream(image));
         var table = assembly.GetType(TestCompilation.JobsClassName(assemblyName), throwOnError: true)!;

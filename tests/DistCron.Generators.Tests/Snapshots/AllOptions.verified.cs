@@ -22,39 +22,17 @@ namespace DistCron.Generated
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
-            new global::DistCron.JobDefinition(
-                name: "App.Reports.Nightly",
-                schedule: "H H(0-5) * * *",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "Romance Standard Time",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "178b5d590fb74835",
-                declaringType: "App.Reports",
-                methodName: "Nightly",
-                invoker: Invoke0),
-            new global::DistCron.JobDefinition(
-                name: "reports:morning",
-                schedule: "30 0 9 * * MON-FRI",
-                format: global::DistCron.CronFormat.IncludeSeconds,
-                timeZone: "Europe/Paris",
-                misfire: global::DistCron.MisfirePolicy.Skip,
-                timeout: global::System.TimeSpan.FromTicks(3000000000L) /* 00:05:00 */,
-                retryDelay: global::System.TimeSpan.FromTicks(300000000L) /* 00:00:30 */,
-                maxRetries: 3,
-                definitionHash: "57181fa6fc5889a9",
-                declaringType: "App.Reports",
-                methodName: "MorningAsync",
-                invoker: Invoke1),
+            // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
+            Job("App.Reports.Nightly", "H H(0-5) * * *", Standard, "Romance Standard Time", RunOnce, null, null, 0, "178b5d590fb74835", "App.Reports", "Nightly", Invoke0),
+            Job("reports:morning", "30 0 9 * * MON-FRI", IncludeSeconds, "Europe/Paris", Skip, Ticks(3000000000L) /* 00:05:00 */, Ticks(300000000L) /* 00:00:30 */, 3, "57181fa6fc5889a9", "App.Reports", "MorningAsync", Invoke1),
         });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
-            new global::DistCron.CrontabSeedRow("App.Reports.Nightly", "H H(0-5) * * *", global::DistCron.CronFormat.Standard, "Romance Standard Time", "178b5d590fb74835"),
-            new global::DistCron.CrontabSeedRow("reports:morning", "30 0 9 * * MON-FRI", global::DistCron.CronFormat.IncludeSeconds, "Europe/Paris", "57181fa6fc5889a9"),
+            // Seed(name, schedule, format, timeZone, definitionHash)
+            Seed("App.Reports.Nightly", "H H(0-5) * * *", Standard, "Romance Standard Time", "178b5d590fb74835"),
+            Seed("reports:morning", "30 0 9 * * MON-FRI", IncludeSeconds, "Europe/Paris", "57181fa6fc5889a9"),
         });
 
         /// <summary>
@@ -64,18 +42,33 @@ namespace DistCron.Generated
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public static void Register() => global::DistCron.DistCronJobRegistry.Register(AssemblyName, Definitions);
 
-        /// <summary>Runs job "App.Reports.Nightly".</summary>
+        // The shorthands of the table above.
+        private const global::DistCron.CronFormat Standard = global::DistCron.CronFormat.Standard;
+        private const global::DistCron.CronFormat IncludeSeconds = global::DistCron.CronFormat.IncludeSeconds;
+        private const global::DistCron.MisfirePolicy RunOnce = global::DistCron.MisfirePolicy.RunOnce;
+        private const global::DistCron.MisfirePolicy Skip = global::DistCron.MisfirePolicy.Skip;
+
+        private static global::DistCron.JobDefinition Job(
+            string name, string schedule, global::DistCron.CronFormat format, string timeZone, global::DistCron.MisfirePolicy misfire,
+            global::System.TimeSpan? timeout, global::System.TimeSpan? retryDelay, int maxRetries, string definitionHash,
+            string declaringType, string methodName, global::DistCron.JobInvoker invoker) =>
+            new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
+
+        private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
+
+        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
+            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // Runs job "App.Reports.Nightly".
         private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             global::App.Reports.Nightly();
             return default;
         }
 
-        /// <summary>Runs job "reports:morning".</summary>
-        private static async global::System.Threading.Tasks.ValueTask Invoke1(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
-        {
+        // Runs job "reports:morning".
+        private static async global::System.Threading.Tasks.ValueTask Invoke1(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken) =>
             await global::App.Reports.MorningAsync().ConfigureAwait(false);
-        }
     }
 
     /// <summary>Registers the DistCron jobs of this assembly and of the assemblies it references when this assembly is loaded.</summary>

@@ -22,25 +22,15 @@ namespace DistCron.Generated
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
-            new global::DistCron.JobDefinition(
-                name: "billing.close-month",
-                schedule: "0 0 1 * *",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "dc5ce4c3021a5be4",
-                declaringType: "App.Billing.InvoiceJobs",
-                methodName: "CloseMonthAsync",
-                invoker: Invoke0),
+            // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
+            Job("billing.close-month", "0 0 1 * *", Standard, "UTC", RunOnce, null, null, 0, "dc5ce4c3021a5be4", "App.Billing.InvoiceJobs", "CloseMonthAsync", Invoke0),
         });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
-            new global::DistCron.CrontabSeedRow("billing.close-month", "0 0 1 * *", global::DistCron.CronFormat.Standard, "UTC", "dc5ce4c3021a5be4"),
+            // Seed(name, schedule, format, timeZone, definitionHash)
+            Seed("billing.close-month", "0 0 1 * *", Standard, "UTC", "dc5ce4c3021a5be4"),
         });
 
         /// <summary>
@@ -50,12 +40,27 @@ namespace DistCron.Generated
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public static void Register() => global::DistCron.DistCronJobRegistry.Register(AssemblyName, Definitions);
 
-        /// <summary>Runs job "billing.close-month".</summary>
-        private static async global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
-        {
-            var instance = global::Microsoft.Extensions.DependencyInjection.ActivatorUtilities.GetServiceOrCreateInstance<global::App.Billing.InvoiceJobs>(services);
-            await instance.CloseMonthAsync(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::App.Billing.IInvoiceStore>(services), cancellationToken, context).ConfigureAwait(false);
-        }
+        // The shorthands of the table above.
+        private const global::DistCron.CronFormat Standard = global::DistCron.CronFormat.Standard;
+        private const global::DistCron.CronFormat IncludeSeconds = global::DistCron.CronFormat.IncludeSeconds;
+        private const global::DistCron.MisfirePolicy RunOnce = global::DistCron.MisfirePolicy.RunOnce;
+        private const global::DistCron.MisfirePolicy Skip = global::DistCron.MisfirePolicy.Skip;
+
+        private static global::DistCron.JobDefinition Job(
+            string name, string schedule, global::DistCron.CronFormat format, string timeZone, global::DistCron.MisfirePolicy misfire,
+            global::System.TimeSpan? timeout, global::System.TimeSpan? retryDelay, int maxRetries, string definitionHash,
+            string declaringType, string methodName, global::DistCron.JobInvoker invoker) =>
+            new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
+
+        private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
+
+        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
+            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // Runs job "billing.close-month".
+        private static async global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken) =>
+            await global::Microsoft.Extensions.DependencyInjection.ActivatorUtilities.GetServiceOrCreateInstance<global::App.Billing.InvoiceJobs>(services)
+                .CloseMonthAsync(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::App.Billing.IInvoiceStore>(services), cancellationToken, context).ConfigureAwait(false);
     }
 
     /// <summary>Registers the DistCron jobs of this assembly and of the assemblies it references when this assembly is loaded.</summary>

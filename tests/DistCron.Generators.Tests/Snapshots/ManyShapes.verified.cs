@@ -22,67 +22,21 @@ namespace DistCron.Generated
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
-            new global::DistCron.JobDefinition(
-                name: "GlobalJobs.Tick",
-                schedule: "@daily",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "39106c661caebeec",
-                declaringType: "GlobalJobs",
-                methodName: "Tick",
-                invoker: Invoke0),
-            new global::DistCron.JobDefinition(
-                name: "namespace.Other.Fast",
-                schedule: "@every_second",
-                format: global::DistCron.CronFormat.IncludeSeconds,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "cfa89f19a3f4221f",
-                declaringType: "namespace.Other",
-                methodName: "Fast",
-                invoker: Invoke1),
-            new global::DistCron.JobDefinition(
-                name: "namespace.class.event",
-                schedule: "0 * * * *",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "657045d994622660",
-                declaringType: "namespace.class",
-                methodName: "event",
-                invoker: Invoke2),
-            new global::DistCron.JobDefinition(
-                name: "nested:return",
-                schedule: "15 * * * *",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "79ff2790e24e6dd5",
-                declaringType: "namespace.class.Inner",
-                methodName: "return",
-                invoker: Invoke3),
+            // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
+            Job("GlobalJobs.Tick", "@daily", Standard, "UTC", RunOnce, null, null, 0, "39106c661caebeec", "GlobalJobs", "Tick", Invoke0),
+            Job("namespace.Other.Fast", "@every_second", IncludeSeconds, "UTC", RunOnce, null, null, 0, "cfa89f19a3f4221f", "namespace.Other", "Fast", Invoke1),
+            Job("namespace.class.event", "0 * * * *", Standard, "UTC", RunOnce, null, null, 0, "657045d994622660", "namespace.class", "event", Invoke2),
+            Job("nested:return", "15 * * * *", Standard, "UTC", RunOnce, null, null, 0, "79ff2790e24e6dd5", "namespace.class.Inner", "return", Invoke3),
         });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
-            new global::DistCron.CrontabSeedRow("GlobalJobs.Tick", "@daily", global::DistCron.CronFormat.Standard, "UTC", "39106c661caebeec"),
-            new global::DistCron.CrontabSeedRow("namespace.Other.Fast", "@every_second", global::DistCron.CronFormat.IncludeSeconds, "UTC", "cfa89f19a3f4221f"),
-            new global::DistCron.CrontabSeedRow("namespace.class.event", "0 * * * *", global::DistCron.CronFormat.Standard, "UTC", "657045d994622660"),
-            new global::DistCron.CrontabSeedRow("nested:return", "15 * * * *", global::DistCron.CronFormat.Standard, "UTC", "79ff2790e24e6dd5"),
+            // Seed(name, schedule, format, timeZone, definitionHash)
+            Seed("GlobalJobs.Tick", "@daily", Standard, "UTC", "39106c661caebeec"),
+            Seed("namespace.Other.Fast", "@every_second", IncludeSeconds, "UTC", "cfa89f19a3f4221f"),
+            Seed("namespace.class.event", "0 * * * *", Standard, "UTC", "657045d994622660"),
+            Seed("nested:return", "15 * * * *", Standard, "UTC", "79ff2790e24e6dd5"),
         });
 
         /// <summary>
@@ -92,28 +46,45 @@ namespace DistCron.Generated
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public static void Register() => global::DistCron.DistCronJobRegistry.Register(AssemblyName, Definitions);
 
-        /// <summary>Runs job "GlobalJobs.Tick".</summary>
+        // The shorthands of the table above.
+        private const global::DistCron.CronFormat Standard = global::DistCron.CronFormat.Standard;
+        private const global::DistCron.CronFormat IncludeSeconds = global::DistCron.CronFormat.IncludeSeconds;
+        private const global::DistCron.MisfirePolicy RunOnce = global::DistCron.MisfirePolicy.RunOnce;
+        private const global::DistCron.MisfirePolicy Skip = global::DistCron.MisfirePolicy.Skip;
+
+        private static global::DistCron.JobDefinition Job(
+            string name, string schedule, global::DistCron.CronFormat format, string timeZone, global::DistCron.MisfirePolicy misfire,
+            global::System.TimeSpan? timeout, global::System.TimeSpan? retryDelay, int maxRetries, string definitionHash,
+            string declaringType, string methodName, global::DistCron.JobInvoker invoker) =>
+            new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
+
+        private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
+
+        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
+            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // Runs job "GlobalJobs.Tick".
         private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             global::GlobalJobs.Tick();
             return default;
         }
 
-        /// <summary>Runs job "namespace.Other.Fast".</summary>
+        // Runs job "namespace.Other.Fast".
         private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             global::@namespace.Other.Fast();
             return default;
         }
 
-        /// <summary>Runs job "namespace.class.event".</summary>
+        // Runs job "namespace.class.event".
         private static global::System.Threading.Tasks.ValueTask Invoke2(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             global::@namespace.@class.@event();
             return default;
         }
 
-        /// <summary>Runs job "nested:return".</summary>
+        // Runs job "nested:return".
         private static global::System.Threading.Tasks.ValueTask Invoke3(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             global::@namespace.@class.Inner.@return();

@@ -22,25 +22,15 @@ namespace DistCron.Generated
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
-            new global::DistCron.JobDefinition(
-                name: "Contoso.App.AppJobs.Report",
-                schedule: "0 5 * * *",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "8b373a6132980864",
-                declaringType: "Contoso.App.AppJobs",
-                methodName: "Report",
-                invoker: Invoke0),
+            // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
+            Job("Contoso.App.AppJobs.Report", "0 5 * * *", Standard, "UTC", RunOnce, null, null, 0, "8b373a6132980864", "Contoso.App.AppJobs", "Report", Invoke0),
         });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
-            new global::DistCron.CrontabSeedRow("Contoso.App.AppJobs.Report", "0 5 * * *", global::DistCron.CronFormat.Standard, "UTC", "8b373a6132980864"),
+            // Seed(name, schedule, format, timeZone, definitionHash)
+            Seed("Contoso.App.AppJobs.Report", "0 5 * * *", Standard, "UTC", "8b373a6132980864"),
         });
 
         /// <summary>
@@ -50,7 +40,24 @@ namespace DistCron.Generated
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public static void Register() => global::DistCron.DistCronJobRegistry.Register(AssemblyName, Definitions);
 
-        /// <summary>Runs job "Contoso.App.AppJobs.Report".</summary>
+        // The shorthands of the table above.
+        private const global::DistCron.CronFormat Standard = global::DistCron.CronFormat.Standard;
+        private const global::DistCron.CronFormat IncludeSeconds = global::DistCron.CronFormat.IncludeSeconds;
+        private const global::DistCron.MisfirePolicy RunOnce = global::DistCron.MisfirePolicy.RunOnce;
+        private const global::DistCron.MisfirePolicy Skip = global::DistCron.MisfirePolicy.Skip;
+
+        private static global::DistCron.JobDefinition Job(
+            string name, string schedule, global::DistCron.CronFormat format, string timeZone, global::DistCron.MisfirePolicy misfire,
+            global::System.TimeSpan? timeout, global::System.TimeSpan? retryDelay, int maxRetries, string definitionHash,
+            string declaringType, string methodName, global::DistCron.JobInvoker invoker) =>
+            new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
+
+        private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
+
+        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
+            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // Runs job "Contoso.App.AppJobs.Report".
         private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             global::Contoso.App.AppJobs.Report();

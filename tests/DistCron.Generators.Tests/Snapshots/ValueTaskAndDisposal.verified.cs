@@ -22,39 +22,17 @@ namespace DistCron.Generated
         /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
-            new global::DistCron.JobDefinition(
-                name: "App.Exporter.Export",
-                schedule: "@hourly",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "a94e1d8005df677b",
-                declaringType: "App.Exporter",
-                methodName: "Export",
-                invoker: Invoke0),
-            new global::DistCron.JobDefinition(
-                name: "App.Probe.PingAsync",
-                schedule: "*/5 * * * *",
-                format: global::DistCron.CronFormat.Standard,
-                timeZone: "UTC",
-                misfire: global::DistCron.MisfirePolicy.RunOnce,
-                timeout: null,
-                retryDelay: null,
-                maxRetries: 0,
-                definitionHash: "b1518a3a8f33b094",
-                declaringType: "App.Probe",
-                methodName: "PingAsync",
-                invoker: Invoke1),
+            // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
+            Job("App.Exporter.Export", "@hourly", Standard, "UTC", RunOnce, null, null, 0, "a94e1d8005df677b", "App.Exporter", "Export", Invoke0),
+            Job("App.Probe.PingAsync", "*/5 * * * *", Standard, "UTC", RunOnce, null, null, 0, "b1518a3a8f33b094", "App.Probe", "PingAsync", Invoke1),
         });
 
         /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
         {
-            new global::DistCron.CrontabSeedRow("App.Exporter.Export", "@hourly", global::DistCron.CronFormat.Standard, "UTC", "a94e1d8005df677b"),
-            new global::DistCron.CrontabSeedRow("App.Probe.PingAsync", "*/5 * * * *", global::DistCron.CronFormat.Standard, "UTC", "b1518a3a8f33b094"),
+            // Seed(name, schedule, format, timeZone, definitionHash)
+            Seed("App.Exporter.Export", "@hourly", Standard, "UTC", "a94e1d8005df677b"),
+            Seed("App.Probe.PingAsync", "*/5 * * * *", Standard, "UTC", "b1518a3a8f33b094"),
         });
 
         /// <summary>
@@ -64,7 +42,24 @@ namespace DistCron.Generated
         [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
         public static void Register() => global::DistCron.DistCronJobRegistry.Register(AssemblyName, Definitions);
 
-        /// <summary>Runs job "App.Exporter.Export".</summary>
+        // The shorthands of the table above.
+        private const global::DistCron.CronFormat Standard = global::DistCron.CronFormat.Standard;
+        private const global::DistCron.CronFormat IncludeSeconds = global::DistCron.CronFormat.IncludeSeconds;
+        private const global::DistCron.MisfirePolicy RunOnce = global::DistCron.MisfirePolicy.RunOnce;
+        private const global::DistCron.MisfirePolicy Skip = global::DistCron.MisfirePolicy.Skip;
+
+        private static global::DistCron.JobDefinition Job(
+            string name, string schedule, global::DistCron.CronFormat format, string timeZone, global::DistCron.MisfirePolicy misfire,
+            global::System.TimeSpan? timeout, global::System.TimeSpan? retryDelay, int maxRetries, string definitionHash,
+            string declaringType, string methodName, global::DistCron.JobInvoker invoker) =>
+            new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
+
+        private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
+
+        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
+            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // Runs job "App.Exporter.Export".
         private static async global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             var resolved = global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::App.Exporter>(services);
@@ -82,7 +77,7 @@ namespace DistCron.Generated
             }
         }
 
-        /// <summary>Runs job "App.Probe.PingAsync".</summary>
+        // Runs job "App.Probe.PingAsync".
         private static async global::System.Threading.Tasks.ValueTask Invoke1(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
             var resolved = global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::App.Probe>(services);
