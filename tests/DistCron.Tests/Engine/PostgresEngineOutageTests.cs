@@ -57,8 +57,9 @@ public sealed class PostgresEngineOutageTests : EngineTestBase
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
-                // Seen by the job itself. (A token.Register callback disposed by this method's `using` could be removed
-                // unrun: callbacks run last-registered first, so Task.Delay's resumes this method before it.)
+                // Recorded where the job sees it. (A token.Register callback disposed by this method's `using` could be
+                // removed unrun: callbacks run last-registered first, so Task.Delay's, which resumes this method, runs
+                // before it.)
                 cancelled.TrySetResult();
                 throw;
             }
