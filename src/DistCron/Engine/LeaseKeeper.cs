@@ -7,7 +7,8 @@ namespace DistCron.Engine;
 /// Keeps one claim's lease alive with fenced heartbeats while its job runs. A heartbeat that finds the fence gone means
 /// another node owns the job: the run's token is cancelled and the run must never be completed. When heartbeats fail
 /// (database unreachable) they are retried until shortly before the lease would end; then the claim is treated as lost
-/// too, because another node may claim it from that moment.
+/// too, because another node may claim it from that moment. That moment is kept by the keeper itself: it stops waiting
+/// for a heartbeat the store has not answered by then, whether or not the store honours the call's cancellation.
 /// </summary>
 internal sealed class LeaseKeeper
 {
@@ -40,11 +41,23 @@ internal sealed class LeaseKeeper
 
             var clock = _context.Clock;
             var sentAt = clock.UtcNow;
+            var left = clock.Until(_leaseEnd - _context.LeaseSafetyMargin);
+            if (left <= TimeSpan.Zero)
+            {
+                // No time left to renew (a failed heartbeat came back just before the deadline, or the keeper was late).
+                MarkLost();
+                return;
+            }
+
+            var heartbeat = StartHeartbeat(left, stop);
             try
             {
-                using var call = CancellationTokenSource.CreateLinkedTokenSource(stop);
-                call.CancelAfter(Max(clock.Until(_leaseEnd - _context.LeaseSafetyMargin), TimeSpan.FromMilliseconds(1)));
-                if (await _context.Store.HeartbeatAsync(_claim, _context.LeaseDuration, call.Token).ConfigureAwait(false))
+                // The deadline is kept here, not left to the store: a store honours cancellation only as well as its
+                // driver can. Npgsql cancels a running statement by sending PostgreSQL a cancel request on a new
+                // connection; when that request arrives before the statement started it is ignored, and when the
+                // server cannot be reached it is not delivered at all. The call then runs on for the driver's
+                // cancellation timeout or the command timeout, while another node may already have claimed the job.
+                if (await heartbeat.WaitAsync(left, _context.Time, stop).ConfigureAwait(false))
                 {
                     // The database set lease_until = its now() + lease, and its now() is no earlier than our send time.
                     _leaseEnd = sentAt + _context.LeaseDuration;
@@ -57,6 +70,13 @@ internal sealed class LeaseKeeper
             }
             catch (Exception) when (stop.IsCancellationRequested)
             {
+                return;
+            }
+            catch (TimeoutException) when (!heartbeat.IsCompleted)
+            {
+                Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, nameof(TimeoutException),
+                    $"no answer from the store within the {(long)left.TotalMilliseconds} ms left before the lease ends");
+                MarkLost();
                 return;
             }
             catch (Exception ex)
@@ -74,6 +94,30 @@ internal sealed class LeaseKeeper
         }
     }
 
+    // One heartbeat, cancelled when the time left on the lease is up. The keeper may stop waiting for it before it ends
+    // (see RunAsync): its cancellation source is disposed, and its outcome observed, only once it really has.
+    private Task<bool> StartHeartbeat(TimeSpan left, CancellationToken stop)
+    {
+        var call = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        call.CancelAfter(left);
+        Task<bool> heartbeat;
+        try
+        {
+            heartbeat = _context.Store.HeartbeatAsync(_claim, _context.LeaseDuration, call.Token);
+        }
+        catch (Exception ex)
+        {
+            heartbeat = Task.FromException<bool>(ex);
+        }
+
+        _ = heartbeat.ContinueWith(static (task, state) =>
+        {
+            _ = task.Exception;
+            ((CancellationTokenSource)state!).Dispose();
+        }, call, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return heartbeat;
+    }
+
     private void MarkLost()
     {
         _lost = true;
@@ -86,8 +130,6 @@ internal sealed class LeaseKeeper
             // The run already ended.
         }
     }
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

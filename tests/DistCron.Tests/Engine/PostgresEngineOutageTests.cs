@@ -50,9 +50,19 @@ public sealed class PostgresEngineOutageTests : EngineTestBase
         var job = Job("blocked", "0 0 1 1 *", async (_, token) =>
         {
             if (Interlocked.Increment(ref starts) > 1) return; // the re-run after the lock is gone
-            using var registration = token.Register(() => cancelled.TrySetResult());
             running.TrySetResult();
-            await Task.Delay(Timeout.Infinite, token);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                // Recorded where the job sees it. (A token.Register callback disposed by this method's `using` could be
+                // removed unrun: callbacks run last-registered first, so Task.Delay's, which resumes this method, runs
+                // before it.)
+                cancelled.TrySetResult();
+                throw;
+            }
         });
         await PreSeedAsync(job, now => now);
         await StartNodeAsync([job]);

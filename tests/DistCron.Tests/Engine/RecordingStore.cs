@@ -5,7 +5,8 @@ namespace DistCron.Tests.Engine;
 
 /// <summary>
 /// A real store with a log of the engine's calls (name and, for claims, the request), so tests can assert how the
-/// engine talks to the database. Every call goes to the real store unchanged.
+/// engine talks to the database. Every call goes to the real store unchanged, except heartbeats once
+/// <see cref="UnansweredHeartbeats"/> is set.
 /// </summary>
 public sealed class RecordingStore(IJobStore inner) : IJobStore
 {
@@ -38,7 +39,14 @@ public sealed class RecordingStore(IJobStore inner) : IJobStore
     }
 
     public Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken ct) => Record(nameof(VerifyAsync), inner.VerifyAsync(claims, ct));
-    public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken ct) => Record(nameof(HeartbeatAsync), inner.HeartbeatAsync(claim, lease, ct));
+    /// <summary>
+    /// Once set, every heartbeat returns this task instead of reaching the store, whatever its token says: a driver whose
+    /// cancel request cannot reach a partitioned server answers neither the heartbeat nor its cancellation.
+    /// </summary>
+    public Task<bool>? UnansweredHeartbeats { get; set; }
+
+    public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken ct) =>
+        Record(nameof(HeartbeatAsync), UnansweredHeartbeats ?? inner.HeartbeatAsync(claim, lease, ct));
     public ConcurrentQueue<int> CompletionBatches { get; } = new();
 
     public Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken ct)
