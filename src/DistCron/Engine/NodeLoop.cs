@@ -31,10 +31,6 @@ internal sealed class NodeLoop
     private readonly int _batchFloor;
     private long _nextRegistration;
 
-    // Runs holding a slot: from the start until the job method returns (or, when it never ran or was abandoned, until
-    // the run's handling ends). _active is longer: until the completion is written, so the claim never takes those jobs.
-    private int _running;
-
     // The last claim filled every free slot, so more jobs are probably due than this node can run: claim again only
     // once a batch's worth of slots is free, or SaturatedClaimWait after a slot first freed (long jobs free slots
     // one by one; a free slot must not idle behind them).
@@ -147,7 +143,7 @@ internal sealed class NodeLoop
             {
                 await RegisterIfDueAsync(stopping).ConfigureAwait(false);
                 var claimable = _definitions.Count - _active.Keys.Count(_definitions.ContainsKey);
-                var free = _context.MaxConcurrentJobs - Volatile.Read(ref _running);
+                var free = _context.MaxConcurrentJobs - _active.Count;
                 if (free > 0 && claimable > 0 && WorthClaiming(free, ref delay))
                 {
                     Volatile.Write(ref _freeSince, 0);
@@ -203,7 +199,7 @@ internal sealed class NodeLoop
     // Saturated (see _saturated): wait for freed slots, a signal or the deadline until a batch's worth is free.
     private bool WorthClaiming(int free, ref TimeSpan delay)
     {
-        if (!_saturated || Volatile.Read(ref _running) == 0 || free >= _batchFloor) return true;
+        if (!_saturated || _active.IsEmpty || free >= _batchFloor) return true;
         if (_freeSince == 0) Volatile.Write(ref _freeSince, _context.Time.GetTimestamp());
         var left = _context.SaturatedClaimWait - _context.Time.GetElapsedTime(_freeSince);
         if (left <= TimeSpan.Zero) return true;
@@ -265,22 +261,13 @@ internal sealed class NodeLoop
         // Registered before the work starts, so the entry can never outlive the work.
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _active[name] = done.Task;
-        Interlocked.Increment(ref _running);
-        var slot = 1; // this run's slot, freed exactly once
-        void FreeSlot()
-        {
-            if (Interlocked.Exchange(ref slot, 0) == 0) return;
-            Interlocked.Decrement(ref _running);
-            if (SlotFreeWorthWaking()) _wake.Set();
-        }
-
         _ = Task.Run(async () =>
         {
             try
             {
                 if (_definitions.TryGetValue(name, out var definition))
                 {
-                    await _runner.RunAsync(claimed, definition, stopping, hardStop, FreeSlot).ConfigureAwait(false);
+                    await _runner.RunAsync(claimed, definition, stopping, hardStop).ConfigureAwait(false);
                 }
                 else
                 {
@@ -299,22 +286,18 @@ internal sealed class NodeLoop
             {
                 _active.TryRemove(new KeyValuePair<string, Task>(name, done.Task));
                 done.TrySetResult();
-                FreeSlot();
-                // The completion made the job claimable again, maybe at once (a retry, a trigger that came during the
-                // run): an unsaturated loop may be asleep on a timer that does not know it. A saturated one claims soon.
-                if (!Volatile.Read(ref _saturated)) _wake.Set();
+                if (SlotFreeWorthWaking()) _wake.Set();
             }
         });
     }
 
-    // A freed slot wakes the loop only when the loop would act on it: while saturated (the last claim took every free
-    // slot), once a batch's worth of slots is free, and for the first freed slot, which starts the SaturatedClaimWait
-    // clock (the loop then sleeps until that deadline). Not saturated, the loop is not waiting for slots. Waking it for
-    // every slot was a loop round per run for nothing. Read off the loop thread: a stale read costs at most one extra
-    // wake-up or the 25 ms deadline, and the end of a run's handling wakes an unsaturated loop anyway (see Start).
+    // A freed slot wakes the loop only when the loop would act on it. Saturated (see WorthClaiming), it claims again once
+    // a batch's worth of slots is free, and the first freed slot starts the SaturatedClaimWait clock — the loop already
+    // sleeps until that deadline, so waking it for every slot in between was a loop round per run for nothing.
+    // Read off the loop thread: a stale read can only cause an extra wake-up, never a missing one (the loop re-arms the
+    // deadline whenever it runs).
     private bool SlotFreeWorthWaking() =>
-        Volatile.Read(ref _saturated)
-        && (Interlocked.Read(ref _freeSince) == 0 || _context.MaxConcurrentJobs - Volatile.Read(ref _running) >= _batchFloor);
+        !Volatile.Read(ref _saturated) || Interlocked.Read(ref _freeSince) == 0 || _context.MaxConcurrentJobs - _active.Count >= _batchFloor;
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {

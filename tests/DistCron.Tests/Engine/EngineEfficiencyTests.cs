@@ -148,35 +148,6 @@ public abstract class EngineEfficiencyTests : EngineTestBase
     }
 
     [Fact]
-    public async Task A_slot_is_free_once_the_job_method_returns_while_its_completion_is_still_being_written()
-    {
-        // MaxConcurrentJobs counts running methods. Holding the slot through the completion's round trip made a node's
-        // throughput its slots divided by a round trip.
-        RecordingStore? recorder = null;
-        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var started = new ConcurrentQueue<string>();
-        var jobs = new[] { "slot-a", "slot-b" }.Select(name => Job(name, "0 0 1 1 *", (ctx, _) =>
-        {
-            started.Enqueue(ctx.JobName);
-            return Task.CompletedTask;
-        })).ToArray();
-        foreach (var job in jobs) await PreSeedAsync(job, now => now.AddSeconds(-1));
-        await StartNodeAsync(jobs, o =>
-        {
-            o.MaxConcurrentJobs = 1;
-            o.DecorateStore(store => recorder = new RecordingStore(store) { HeldCompletions = held.Task });
-        });
-
-        // The first run's completion cannot be written yet, but its method returned: the second job gets the slot.
-        await WaitUntilAsync(() => started.Count == 2, "both jobs start while the first completion is held");
-        foreach (var job in jobs) Assert.Empty(await HistoryAsync(job.Name));
-
-        held.TrySetResult();
-        await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "both runs are recorded once");
-        Assert.Equal(2, started.Count);
-    }
-
-    [Fact]
     public async Task A_busy_node_goes_round_its_loop_per_batch_not_per_run_and_throws_nothing()
     {
         // 128 backlog jobs through 16 slots: claims of 8 (half the slots) as slots free. The loop used to be woken by

@@ -49,19 +49,10 @@ public sealed class RecordingStore(IJobStore inner) : IJobStore
         Record(nameof(HeartbeatAsync), UnansweredHeartbeats ?? inner.HeartbeatAsync(claim, lease, ct));
     public ConcurrentQueue<int> CompletionBatches { get; } = new();
 
-    /// <summary>When set, completions reach the real store only once this task has completed.</summary>
-    public Task? HeldCompletions { get; set; }
-
     public Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken ct)
     {
         CompletionBatches.Enqueue(completions.Count);
-        return Record(nameof(CompleteAsync), HeldCompletions is { } held ? CompleteAfter(held) : inner.CompleteAsync(completions, ct));
-
-        async Task<IReadOnlyList<bool>> CompleteAfter(Task gate)
-        {
-            await gate.WaitAsync(ct);
-            return await inner.CompleteAsync(completions, ct);
-        }
+        return Record(nameof(CompleteAsync), inner.CompleteAsync(completions, ct));
     }
     public Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken ct) => Record(nameof(ReleaseAsync), inner.ReleaseAsync(claim, ct));
     public Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken ct) => Record(nameof(MarkErroredAsync), inner.MarkErroredAsync(claim, reason, ct));
