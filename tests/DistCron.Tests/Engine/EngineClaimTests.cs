@@ -39,26 +39,10 @@ public abstract class EngineClaimTests : EngineTestBase
     public async Task Heartbeats_the_store_never_answers_still_cancel_the_job_when_the_lease_runs_out_and_it_is_never_completed()
     {
         RecordingStore? recorder = null;
-        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var starts = 0;
-        var job = Job("unanswered", "0 0 1 1 *", async (_, token) =>
-        {
-            if (Interlocked.Increment(ref starts) > 1) return; // the re-run once the lease has run out
-            running.TrySetResult();
-            try
-            {
-                await Task.Delay(Timeout.Infinite, token);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                cancelled.TrySetResult();
-                throw;
-            }
-        });
-        await PreSeedAsync(job, now => now);
-        await StartNodeAsync([job], o => o.DecorateStore(store => recorder = new RecordingStore(store)));
-        await WithinDeadline(running.Task.ContinueWith(_ => true), "the job to start");
+        var job = new RunOnceUntilCancelled("unanswered");
+        await PreSeedAsync(job.Definition, now => now);
+        await StartNodeAsync([job.Definition], o => o.DecorateStore(store => recorder = new RecordingStore(store)));
+        await WithinDeadline(job.Running.ContinueWith(_ => true), "the job to start");
         var firstRun = await RowAsync("unanswered");
 
         // From now on no heartbeat answers, and none honours its cancellation: the lease keeper must keep the deadline.
@@ -66,7 +50,7 @@ public abstract class EngineClaimTests : EngineTestBase
         recorder!.UnansweredHeartbeats = unanswered.Task;
         try
         {
-            await WithinDeadline(cancelled.Task.ContinueWith(_ => true), "the job to be cancelled when the lease runs out");
+            await WithinDeadline(job.Cancelled.ContinueWith(_ => true), "the job to be cancelled when the lease runs out");
             await WaitUntilAsync(() => Logs.Entries.Any(e => e.EventId.Id == 4 && e.Message.Contains("while running")), "the lost claim is logged");
             Assert.False(unanswered.Task.IsCompleted);
 
@@ -75,7 +59,7 @@ public abstract class EngineClaimTests : EngineTestBase
             var run = (await HistoryAsync("unanswered")).Single();
             Assert.Equal(RunStatus.Succeeded, run.Status);
             Assert.True(run.Fence > firstRun.Fence, $"recorded by fence {run.Fence}, the abandoned claim had fence {firstRun.Fence}");
-            Assert.Equal(2, Volatile.Read(ref starts));
+            Assert.Equal(2, job.Starts);
         }
         finally
         {

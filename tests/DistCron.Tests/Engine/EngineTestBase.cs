@@ -48,6 +48,42 @@ public abstract class EngineTestBase : IAsyncLifetime
         await Store.DisposeAsync();
     }
 
+    /// <summary>
+    /// A job whose first run waits until its token is cancelled, then rethrows; later runs (the re-run once the claim
+    /// was taken over) return at once. Start and cancellation are recorded where the job sees them: a token.Register
+    /// callback disposed by the job's own <c>using</c> could be removed unrun (callbacks run last-registered first, so
+    /// Task.Delay's, which resumes the job, runs before it).
+    /// </summary>
+    protected sealed class RunOnceUntilCancelled
+    {
+        private readonly TaskCompletionSource _running = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _starts;
+
+        public RunOnceUntilCancelled(string name)
+        {
+            Definition = Job(name, "0 0 1 1 *", async (_, token) =>
+            {
+                if (Interlocked.Increment(ref _starts) > 1) return;
+                _running.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, token);
+                }
+                catch (OperationCanceledException) when (token.IsCancellationRequested)
+                {
+                    _cancelled.TrySetResult();
+                    throw;
+                }
+            });
+        }
+
+        public JobDefinition Definition { get; }
+        public Task Running => _running.Task;
+        public Task Cancelled => _cancelled.Task;
+        public int Starts => Volatile.Read(ref _starts);
+    }
+
     protected static JobDefinition Job(
         string name,
         string schedule,

@@ -44,29 +44,10 @@ public sealed class PostgresEngineOutageTests : EngineTestBase
     public async Task Heartbeats_that_cannot_reach_the_row_until_the_lease_runs_out_cancel_the_job_without_completing_it()
     {
         var factory = (PostgresEngineStoreFactory)Store;
-        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var starts = 0;
-        var job = Job("blocked", "0 0 1 1 *", async (_, token) =>
-        {
-            if (Interlocked.Increment(ref starts) > 1) return; // the re-run after the lock is gone
-            running.TrySetResult();
-            try
-            {
-                await Task.Delay(Timeout.Infinite, token);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // Recorded where the job sees it. (A token.Register callback disposed by this method's `using` could be
-                // removed unrun: callbacks run last-registered first, so Task.Delay's, which resumes this method, runs
-                // before it.)
-                cancelled.TrySetResult();
-                throw;
-            }
-        });
-        await PreSeedAsync(job, now => now);
-        await StartNodeAsync([job]);
-        await WithinDeadline(running.Task.ContinueWith(_ => true), "the job to start");
+        var job = new RunOnceUntilCancelled("blocked");
+        await PreSeedAsync(job.Definition, now => now);
+        await StartNodeAsync([job.Definition]);
+        await WithinDeadline(job.Running.ContinueWith(_ => true), "the job to start");
 
         // Another session holds the row: every heartbeat UPDATE waits on the lock, as it would on an unreachable server.
         await using (var blocker = new NpgsqlConnection(factory.ConnectionString))
@@ -79,7 +60,7 @@ public sealed class PostgresEngineOutageTests : EngineTestBase
                 await lockRow.ExecuteScalarAsync();
             }
 
-            await WithinDeadline(cancelled.Task.ContinueWith(_ => true), "the job to be cancelled once the lease could not be kept");
+            await WithinDeadline(job.Cancelled.ContinueWith(_ => true), "the job to be cancelled once the lease could not be kept");
             await WaitUntilAsync(() => Logs.Entries.Any(e => e.EventId.Id == 4 && e.Message.Contains("while running")), "the lost claim is logged");
             Assert.True(Logs.Has(13), "the failed heartbeats were logged");
             await transaction.RollbackAsync();
@@ -89,6 +70,6 @@ public sealed class PostgresEngineOutageTests : EngineTestBase
         await WaitUntilAsync(async () => (await HistoryAsync("blocked")).Count == 1, "the occurrence is re-run and recorded");
         var run = (await HistoryAsync("blocked")).Single();
         Assert.Equal(RunStatus.Succeeded, run.Status);
-        Assert.Equal(2, Volatile.Read(ref starts));
+        Assert.Equal(2, job.Starts);
     }
 }
