@@ -57,6 +57,9 @@ internal sealed class NodeLoop
     /// <summary>Jobs claimed by this node whose handling has not finished.</summary>
     public int ActiveCount => _active.Count;
 
+    // Slots not held by a run: what the loop claims into, and what a finishing run checks before waking it.
+    private int FreeSlots => _context.MaxConcurrentJobs - _active.Count;
+
     /// <summary>Runs until <paramref name="stopping"/> is cancelled, then drains: see <see cref="DrainAsync"/>.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -143,7 +146,7 @@ internal sealed class NodeLoop
             {
                 await RegisterIfDueAsync(stopping).ConfigureAwait(false);
                 var claimable = _definitions.Count - _active.Keys.Count(_definitions.ContainsKey);
-                var free = _context.MaxConcurrentJobs - _active.Count;
+                var free = FreeSlots;
                 if (free > 0 && claimable > 0 && WorthClaiming(free, ref delay))
                 {
                     Volatile.Write(ref _freeSince, 0);
@@ -297,7 +300,7 @@ internal sealed class NodeLoop
     // Read off the loop thread: a stale read can only cause an extra wake-up, never a missing one (the loop re-arms the
     // deadline whenever it runs).
     private bool SlotFreeWorthWaking() =>
-        !Volatile.Read(ref _saturated) || Interlocked.Read(ref _freeSince) == 0 || _context.MaxConcurrentJobs - _active.Count >= _batchFloor;
+        !Volatile.Read(ref _saturated) || Interlocked.Read(ref _freeSince) == 0 || FreeSlots >= _batchFloor;
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {
