@@ -40,7 +40,10 @@ public sealed class DistCronOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Most jobs this node runs at once. Default 16.</summary>
+    /// <summary>
+    /// Most job methods this node runs at once. Default 16. A slot is free once the method returns; its completion is
+    /// then written in the background (in batches), and the node holds at most this many plus 64 leases in all.
+    /// </summary>
     public int MaxConcurrentJobs { get; set; } = 16;
 
     /// <summary>A row claimed more than this after it became due has misfired and follows its job's <see cref="MisfirePolicy"/>. Default 1 minute.</summary>
@@ -154,10 +157,16 @@ public sealed class DistCronOptions
     }
 
     /// <summary>
-    /// A saturated node (its last claim filled every free slot) waits this long for half its slots to free before it
+    /// A saturated node (its last claim filled every free slot) waits this long for all its slots to free before it
     /// claims into fewer. Internal: tests lengthen it to observe the batching deterministically.
     /// </summary>
     internal TimeSpan SaturatedClaimWait { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
+    /// How long after a claim batch starts its runs the completion writer gathers their completions into one write (see
+    /// <see cref="Engine.CompletionWriter"/>). Internal: tests lengthen it to observe the gathering deterministically.
+    /// </summary>
+    internal TimeSpan CompletionGatherWindow { get; set; } = TimeSpan.FromMicroseconds(250);
 
     private static ILogger Logger(IServiceProvider services) =>
         services.GetService<ILoggerFactory>()?.CreateLogger("DistCron.Storage") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;

@@ -36,7 +36,11 @@ internal sealed class JobRunner
     /// <param name="definition">The job's code-side definition (policy, timeout, retries, invoker).</param>
     /// <param name="stopping">Shutdown has begun: do not start new runs.</param>
     /// <param name="hardStop">The shutdown timeout passed: cancel running jobs.</param>
-    public async Task RunAsync(ClaimedJob claim, JobDefinition definition, CancellationToken stopping, CancellationToken hardStop)
+    /// <param name="methodReturned">Called once the job method has returned, before its completion is written: the run no
+    /// longer occupies a slot (<see cref="DistCronOptions.MaxConcurrentJobs"/> counts running methods). Not called when
+    /// the method never ran or was abandoned; the caller frees the slot when this task ends.</param>
+    public async Task RunAsync(ClaimedJob claim, JobDefinition definition, CancellationToken stopping, CancellationToken hardStop,
+        Action? methodReturned = null)
     {
         var name = claim.Token.JobName;
         var resolved = ScheduleResolver.Resolve(claim.Schedule, claim.TimeZone, name);
@@ -63,10 +67,11 @@ internal sealed class JobRunner
         }
 
         if (decision.Misfired) Log.MisfireCatchUp(_context.Logger, name, claim.OccurrenceAt, claim.DueAt);
-        await ExecuteAsync(claim, definition, schedule, decision, hardStop).ConfigureAwait(false);
+        await ExecuteAsync(claim, definition, schedule, decision, hardStop, methodReturned).ConfigureAwait(false);
     }
 
-    private async Task ExecuteAsync(ClaimedJob claim, JobDefinition definition, JobSchedule schedule, ClaimDecision decision, CancellationToken hardStop)
+    private async Task ExecuteAsync(ClaimedJob claim, JobDefinition definition, JobSchedule schedule, ClaimDecision decision,
+        CancellationToken hardStop, Action? methodReturned)
     {
         var name = claim.Token.JobName;
         using var run = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
@@ -124,6 +129,10 @@ internal sealed class JobRunner
         }
 
         var duration = _context.Time.GetElapsedTime(started);
+        // The slot is free once the method has returned: the completion's round trip, and the wait for its batch, are
+        // the engine's business, not a running job. Holding the slot through them made a node's throughput its slots
+        // divided by claim + verify + completion round trips (measured: 16 slots, ~3 ms each, ~5,000 runs/s).
+        if (invocation.IsCompleted) methodReturned?.Invoke();
         if (gate is not null) await gate.EveryoneEnteredAsync(_context.Time).ConfigureAwait(false);
         keeperStop.Cancel();
         await keeperTask.ConfigureAwait(false);

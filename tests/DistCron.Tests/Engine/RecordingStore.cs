@@ -6,7 +6,7 @@ namespace DistCron.Tests.Engine;
 /// <summary>
 /// A real store with a log of the engine's calls (name and, for claims, the request), so tests can assert how the
 /// engine talks to the database. Every call goes to the real store unchanged, except heartbeats once
-/// <see cref="UnansweredHeartbeats"/> is set.
+/// <see cref="UnansweredHeartbeats"/> is set, and completions while <see cref="HeldCompletions"/> is pending.
 /// </summary>
 public sealed class RecordingStore(IJobStore inner) : IJobStore
 {
@@ -49,10 +49,19 @@ public sealed class RecordingStore(IJobStore inner) : IJobStore
         Record(nameof(HeartbeatAsync), UnansweredHeartbeats ?? inner.HeartbeatAsync(claim, lease, ct));
     public ConcurrentQueue<int> CompletionBatches { get; } = new();
 
+    /// <summary>When set, completions reach the real store only once this task has completed.</summary>
+    public Task? HeldCompletions { get; set; }
+
     public Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken ct)
     {
         CompletionBatches.Enqueue(completions.Count);
-        return Record(nameof(CompleteAsync), inner.CompleteAsync(completions, ct));
+        return Record(nameof(CompleteAsync), HeldCompletions is { } held ? CompleteAfter(held) : inner.CompleteAsync(completions, ct));
+
+        async Task<IReadOnlyList<bool>> CompleteAfter(Task gate)
+        {
+            await gate.WaitAsync(ct);
+            return await inner.CompleteAsync(completions, ct);
+        }
     }
     public Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken ct) => Record(nameof(ReleaseAsync), inner.ReleaseAsync(claim, ct));
     public Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken ct) => Record(nameof(MarkErroredAsync), inner.MarkErroredAsync(claim, reason, ct));
