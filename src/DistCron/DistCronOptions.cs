@@ -162,12 +162,6 @@ public sealed class DistCronOptions
     /// </summary>
     internal TimeSpan SaturatedClaimWait { get; set; } = TimeSpan.FromMilliseconds(25);
 
-    /// <summary>
-    /// How long after a claim batch starts its runs the completion writer gathers their completions into one write (see
-    /// <see cref="Engine.CompletionWriter"/>). Internal: tests lengthen it to observe the gathering deterministically.
-    /// </summary>
-    internal TimeSpan CompletionGatherWindow { get; set; } = TimeSpan.FromMicroseconds(250);
-
     private static ILogger Logger(IServiceProvider services) =>
         services.GetService<ILoggerFactory>()?.CreateLogger("DistCron.Storage") ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 using DistCron.Storage;
 
@@ -10,8 +9,7 @@ namespace DistCron.Engine;
 /// waits for a batch to fill: a lone completion is written at once, so batching costs no latency and appears exactly
 /// when completions arrive faster than round trips (measured: the node's CPU per occurrence, not the database, was
 /// what separated it from the raw-SQL ceiling). One batch in flight at a time also bounds the database connections a
-/// node keeps busy completing, whatever its number of slots. The one exception to "nothing waits": the runs of a claim
-/// batch that just started (see <see cref="BatchStarted"/>).
+/// node keeps busy completing, whatever its number of slots.
 /// </summary>
 internal sealed class CompletionWriter : IAsyncDisposable
 {
@@ -20,27 +18,11 @@ internal sealed class CompletionWriter : IAsyncDisposable
     private readonly EngineContext _context;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(); // not SingleReader: DisposeAsync reads Count
     private readonly Lazy<Task> _writer;
-    private readonly long _gatherTicks;
-    private int _announced;    // runs of the latest claim batch started, until a write has gathered them
-    private long _announcedAt; // Stopwatch timestamp
 
     public CompletionWriter(EngineContext context)
     {
         _context = context;
         _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync)); // started by the first completion
-        _gatherTicks = (long)(context.CompletionGatherWindow.TotalSeconds * Stopwatch.Frequency);
-    }
-
-    /// <summary>
-    /// The loop just started a claim batch of <paramref name="runs"/> runs. Short jobs end within microseconds of each
-    /// other, and the first completion used to be written alone while the rest queued behind its round trip (measured:
-    /// a third of all writes held one completion). The writer, woken within the gather window of this call, waits up to
-    /// the window's end for that many completions. Real time, not the TimeProvider: this is about thread scheduling.
-    /// </summary>
-    public void BatchStarted(int runs)
-    {
-        Volatile.Write(ref _announcedAt, Stopwatch.GetTimestamp());
-        Volatile.Write(ref _announced, runs);
     }
 
     /// <summary>True when recorded, false when the claim was lost; throws when the store failed (retry: it is fenced).</summary>
@@ -58,8 +40,7 @@ internal sealed class CompletionWriter : IAsyncDisposable
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
             batch.Clear();
-            Take(batch);
-            GatherAnnounced(batch);
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
             var written = batch.ToArray();
             try
             {
@@ -73,27 +54,6 @@ internal sealed class CompletionWriter : IAsyncDisposable
                 Hand(written, null, ex);
             }
         }
-    }
-
-    private void Take(List<Pending> batch)
-    {
-        while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
-    }
-
-    // Spins rather than sleeps: the window is a fraction of a millisecond, shorter than a timer's resolution, and the
-    // spin yields the processor to the runs it waits for.
-    private void GatherAnnounced(List<Pending> batch)
-    {
-        var expected = Volatile.Read(ref _announced);
-        var deadline = Volatile.Read(ref _announcedAt) + _gatherTicks;
-        var spin = new SpinWait();
-        while (batch.Count < Math.Min(expected, MaxBatch) && Stopwatch.GetTimestamp() < deadline)
-        {
-            spin.SpinOnce(sleep1Threshold: -1);
-            Take(batch);
-        }
-
-        Interlocked.CompareExchange(ref _announced, 0, expected); // gathered, or given up; a newer batch keeps its own
     }
 
     // The callers resume (their runs finish: metrics, logs, the freed slot) on one thread-pool work item per batch, not

@@ -37,7 +37,6 @@ internal sealed class EngineContext
         Retention = options.HistoryRetention;
         DeploymentVersion = options.DeploymentVersion;
         SaturatedClaimWait = options.SaturatedClaimWait;
-        CompletionGatherWindow = options.CompletionGatherWindow;
     }
 
     public string App { get; }
@@ -59,7 +58,6 @@ internal sealed class EngineContext
     public HistoryRetention Retention { get; }
     public long? DeploymentVersion { get; }
     public TimeSpan SaturatedClaimWait { get; }
-    public TimeSpan CompletionGatherWindow { get; }
 
     /// <summary>
     /// How long a job keeps running after its timeout cancelled its token before it is abandoned (recorded as timed out

@@ -57,9 +57,9 @@ internal sealed class NodeLoop
     /// scan whatever its size, and with a backlog each freed slot would otherwise cost its own claim (measured: ~6 rows
     /// per claim with 16 slots, against 16 in the batched ceiling). Short runs free their slots within microseconds of
     /// each other once their methods return (a slot no longer waits for the completion's round trip), so waiting for
-    /// the whole batch costs nothing there; half the slots made every claim take 8 rows, because the loop claimed again
-    /// before the runs it had just started returned (measured: 1 node 5,700 → 8,700 runs/s with full claims). Long runs
-    /// that free slots one by one are served by <see cref="DistCronOptions.SaturatedClaimWait"/>.
+    /// the whole batch costs nothing there; with half the slots, every claim took 8 rows, because the loop claimed again
+    /// before the runs it had just started had returned (measured at 1 node: ~5,700–6,700 runs/s with half, ~8,700 with
+    /// all). Long runs that free slots one by one are served by <see cref="DistCronOptions.SaturatedClaimWait"/>.
     /// </summary>
     internal static int BatchFloor(int maxConcurrentJobs) => Math.Max(1, maxConcurrentJobs);
 
@@ -256,7 +256,6 @@ internal sealed class NodeLoop
         }
 
         var stillOurs = owned.ToHashSet();
-        _completions.BatchStarted(stillOurs.Count);
         foreach (var claimed in claims)
         {
             if (stillOurs.Contains(claimed.Token))
