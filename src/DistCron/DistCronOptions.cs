@@ -42,7 +42,7 @@ public sealed class DistCronOptions
 
     /// <summary>
     /// Most job methods this node runs at once. Default 16. A slot is free once the method returns; its completion is
-    /// then written in the background (in batches), and the node holds at most twice this many leases in all.
+    /// then written in the background (in batches), and the node holds at most this many plus 64 leases in all.
     /// </summary>
     public int MaxConcurrentJobs { get; set; } = 16;
 

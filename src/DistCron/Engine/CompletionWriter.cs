@@ -13,7 +13,7 @@ namespace DistCron.Engine;
 /// </summary>
 internal sealed class CompletionWriter : IAsyncDisposable
 {
-    private const int MaxBatch = 64;
+    internal const int MaxBatch = 64;
 
     private readonly EngineContext _context;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(); // not SingleReader: DisposeAsync reads Count

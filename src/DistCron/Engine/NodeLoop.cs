@@ -68,15 +68,13 @@ internal sealed class NodeLoop
 
     /// <summary>
     /// Slots not held by a running method: what the loop claims into, and what a finishing run checks before waking it.
-    /// Also capped by the leases the node holds (running plus completions not yet written) at twice the slots. When the
-    /// store records completions more slowly than the node runs jobs, claiming more would only pile up leases nobody
-    /// heartbeats (a run's lease keeper stops when its method returns). And a leased row keeps its old due time until
-    /// its completion is written, so it stays at the head of the claim index, where every claim of every node walks
-    /// past it. Twice the slots is what the benchmark's ceiling holds per node (two clients, batches of the slots).
+    /// Also capped by the leases the node holds (running plus completions not yet written) at the slots plus one
+    /// completion batch: when the store records completions more slowly than the node runs jobs, claiming more would
+    /// only pile up leases nobody heartbeats (a run's lease keeper stops when its method returns).
     /// </summary>
     private int FreeSlots => Math.Min(
         _context.MaxConcurrentJobs - Volatile.Read(ref _running),
-        2 * _context.MaxConcurrentJobs - _active.Count);
+        _context.MaxConcurrentJobs + CompletionWriter.MaxBatch - _active.Count);
 
     /// <summary>Runs until <paramref name="stopping"/> is cancelled, then drains: see <see cref="DrainAsync"/>.</summary>
     public async Task RunAsync(CancellationToken stopping)

@@ -179,14 +179,14 @@ public abstract class EngineEfficiencyTests : EngineTestBase
     }
 
     [Fact]
-    public async Task A_node_whose_completions_cannot_be_written_stops_claiming_at_twice_its_slots()
+    public async Task A_node_whose_completions_cannot_be_written_stops_claiming_at_its_slots_plus_one_completion_batch()
     {
         // Methods that return at once, completions that never reach the store: without a cap on the leases a node holds,
         // it would claim the whole backlog into completions nobody writes (and nobody heartbeats).
         RecordingStore? recorder = null;
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = 0;
-        var jobs = Enumerable.Range(1, 20).Select(i => Job($"pile-{i:D2}", "0 0 1 1 *", (_, _) =>
+        var jobs = Enumerable.Range(1, 80).Select(i => Job($"pile-{i:D2}", "0 0 1 1 *", (_, _) =>
         {
             Interlocked.Increment(ref started);
             return Task.CompletedTask;
@@ -201,13 +201,13 @@ public abstract class EngineEfficiencyTests : EngineTestBase
             o.DecorateStore(store => recorder = new RecordingStore(store) { HeldCompletions = held.Task });
         });
 
-        await WaitUntilAsync(() => Volatile.Read(ref started) == 2 * 4, "the node holds twice its slots in leases");
+        await WaitUntilAsync(() => Volatile.Read(ref started) == 4 + 64, "the node fills its slots plus one completion batch");
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // three poll intervals: every chance to (wrongly) claim more
-        Assert.Equal(2 * 4, Volatile.Read(ref started));
+        Assert.Equal(4 + 64, Volatile.Read(ref started));
 
         held.TrySetResult();
         await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job runs and is recorded once");
-        Assert.Equal(20, Volatile.Read(ref started));
+        Assert.Equal(80, Volatile.Read(ref started));
     }
 
     [Fact]
