@@ -186,9 +186,13 @@ internal sealed class NodeLoop
                     else ScheduleRegistration();
 
                     Volatile.Write(ref _saturated, batch.Claimed.Count >= free);
-                    if (batch.Claimed.Count >= request.MaxJobs) continue; // a full batch: more may be due right now
-
-                    if (batch.EarliestDueAt is { } earliest)
+                    if (batch.Claimed.Count >= request.MaxJobs)
+                    {
+                        // A full batch: more may be due right now, so claim again at once, unless it took every free
+                        // slot; the loop then sleeps until slots free (a round that found none was a wake-up per claim).
+                        if (FreeSlots > 0) continue;
+                    }
+                    else if (batch.EarliestDueAt is { } earliest)
                     {
                         // Wake in time to claim it ahead (ClaimAhead): its run then starts on the due instant.
                         var claimableFrom = earliest - request.Ahead;
@@ -315,23 +319,31 @@ internal sealed class NodeLoop
             }
             finally
             {
-                FreeSlot(); // when the method never ran, or was abandoned and has now ended
+                var slotFreedHere = FreeSlot(); // the method never ran, or was abandoned and has now ended
                 _active.TryRemove(new KeyValuePair<string, Task>(name, done.Task));
                 done.TrySetResult();
-                // Also when the slot was freed earlier: the written completion ends a lease (see FreeSlots), and may
-                // have made the job due again at once (a retry), which an unsaturated loop asleep on a timer must see.
-                if (SlotFreeWorthWaking()) _wake.Set();
+                if (HandlingEndWorthWaking(slotFreedHere)) _wake.Set();
             }
         });
     }
 
     // A freed slot wakes the loop only when the loop would act on it. Saturated (see WorthClaiming), it claims again once
     // a batch's worth of slots is free (BatchFloor), and the first freed slot starts the SaturatedClaimWait clock — the loop already
-    // sleeps until that deadline, so waking it for every slot in between was a loop round per run for nothing.
+    // sleeps until that deadline, so waking it for every slot in between was a loop round per run for nothing (and
+    // while no slot is free, a written completion that frees none is nothing to wake it for).
     // Read off the loop thread: a stale read can only cause an extra wake-up, never a missing one (the loop re-arms the
     // deadline whenever it runs).
     private bool SlotFreeWorthWaking() =>
-        !Volatile.Read(ref _saturated) || Interlocked.Read(ref _freeSince) == 0 || FreeSlots >= _batchFloor;
+        !Volatile.Read(ref _saturated) || (Interlocked.Read(ref _freeSince) == 0 ? FreeSlots > 0 : FreeSlots >= _batchFloor);
+
+    // The end of a run's handling (its completion written, usually long after its slot was freed). An unsaturated loop
+    // may sleep on a timer that does not know the job is due again at once (a retry), so it is woken. A saturated one
+    // waits for slots: the end matters to it only when it freed a slot here, or ended a lease while the lease cap (see
+    // FreeSlots) was what held the loop back. Waking it for every written completion of a batch whose slots were freed
+    // already was a loop round per completion for nothing.
+    private bool HandlingEndWorthWaking(bool slotFreedHere) =>
+        !Volatile.Read(ref _saturated)
+        || ((slotFreedHere || _active.Count + 1 > CompletionWriter.MaxBatch + Volatile.Read(ref _running)) && SlotFreeWorthWaking());
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {

@@ -130,13 +130,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
     public async Task Completions_that_arrive_together_are_written_in_one_round_trip()
     {
         RecordingStore? recorder = null;
-        var ran = 0;
-        var jobs = Enumerable.Range(1, 20).Select(i => Job($"together-{i}", "0 0 1 1 *", (_, _) =>
-        {
-            Interlocked.Increment(ref ran);
-            return Task.CompletedTask;
-        })).ToArray();
-        foreach (var job in jobs) await PreSeedAsync(job, now => now.AddSeconds(-1));
+        var (jobs, runs) = await CountingJobsDueAsync("together", 20);
         await StartNodeAsync(jobs, o =>
         {
             o.MaxConcurrentJobs = 20;
@@ -144,7 +138,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         });
 
         await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job is recorded once");
-        Assert.Equal(20, ran);
+        Assert.Equal(20, runs.Count);
         Assert.Equal(20, recorder!.CompletionBatches.Sum());
         Assert.True(recorder.CompletionBatches.Count < 20, $"20 completions took {recorder.CompletionBatches.Count} round trips");
     }
@@ -185,15 +179,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         // it would claim the whole backlog into completions nobody writes (and nobody heartbeats).
         RecordingStore? recorder = null;
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var started = 0;
-        var jobs = Enumerable.Range(1, 80).Select(i => Job($"pile-{i:D2}", "0 0 1 1 *", (_, _) =>
-        {
-            Interlocked.Increment(ref started);
-            return Task.CompletedTask;
-        })).ToArray();
-        var inspector = await InspectAsync();
-        var now = await inspector.GetDatabaseTimeAsync(CancellationToken.None);
-        await inspector.SeedAsync(App, jobs.Select(j => new SeedJob(j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, now.AddSeconds(-1))).ToList(), CancellationToken.None);
+        var (jobs, started) = await CountingJobsDueAsync("pile", 80);
         await StartNodeAsync(jobs, o =>
         {
             o.MaxConcurrentJobs = 4;
@@ -201,13 +187,13 @@ public abstract class EngineEfficiencyTests : EngineTestBase
             o.DecorateStore(store => recorder = new RecordingStore(store) { HeldCompletions = held.Task });
         });
 
-        await WaitUntilAsync(() => Volatile.Read(ref started) == 4 + 64, "the node fills its slots plus one completion batch");
+        await WaitUntilAsync(() => started.Count == 4 + 64, "the node fills its slots plus one completion batch");
         await Task.Delay(TimeSpan.FromSeconds(1.5)); // three poll intervals: every chance to (wrongly) claim more
-        Assert.Equal(4 + 64, Volatile.Read(ref started));
+        Assert.Equal(4 + 64, started.Count);
 
         held.TrySetResult();
         await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job runs and is recorded once");
-        Assert.Equal(80, Volatile.Read(ref started));
+        Assert.Equal(80, started.Count);
     }
 
     [Fact]
@@ -216,15 +202,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         // 128 backlog jobs through 16 slots: claims of 16 as slots free. The loop used to be woken by
         // every freed slot (and to start and cancel a signal wait, with an exception, around every sleep).
         RecordingStore? recorder = null;
-        var ran = 0;
-        var jobs = Enumerable.Range(1, 128).Select(i => Job($"busy-{i:D3}", "0 0 1 1 *", (_, _) =>
-        {
-            Interlocked.Increment(ref ran);
-            return Task.CompletedTask;
-        })).ToArray();
-        var inspector = await InspectAsync();
-        var now = await inspector.GetDatabaseTimeAsync(CancellationToken.None);
-        await inspector.SeedAsync(App, jobs.Select(j => new SeedJob(j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, now.AddSeconds(-1))).ToList(), CancellationToken.None);
+        var (jobs, runs) = await CountingJobsDueAsync("busy", 128);
 
         var thrown = new ConcurrentQueue<Exception>();
         var inNode = new AsyncLocal<bool>();
@@ -243,7 +221,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
                 o.DecorateStore(store => recorder = new RecordingStore(store));
             });
             inNode.Value = false;
-            await WaitUntilAsync(async () => (await HistoryAsync("busy-128")).Count == 1 && Volatile.Read(ref ran) == 128, "every job runs");
+            await WaitUntilAsync(async () => (await HistoryAsync("busy-128")).Count == 1 && runs.Count == 128, "every job runs");
             await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every run is recorded");
 
             var iterations = host.Services.GetRequiredService<DistCron.Engine.NodeHealth>().Iterations;
@@ -283,6 +261,31 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         var errors = Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).ToArray();
         Assert.True(errors.Length == 0, Logs.Dump());
     }
+
+    /// <summary>
+    /// <paramref name="count"/> no-op jobs named <c>prefix-001</c>… that count their runs, all due a second ago (seeded in
+    /// one batch, so a node started next finds the whole backlog).
+    /// </summary>
+    private async Task<(JobDefinition[] Jobs, RunCounter Runs)> CountingJobsDueAsync(string prefix, int count)
+    {
+        var runs = new RunCounter();
+        var jobs = Enumerable.Range(1, count).Select(i => Job($"{prefix}-{i:D3}", "0 0 1 1 *", (_, _) =>
+        {
+            runs.Add();
+            return Task.CompletedTask;
+        })).ToArray();
+        var inspector = await InspectAsync();
+        var now = await inspector.GetDatabaseTimeAsync(CancellationToken.None);
+        await inspector.SeedAsync(App, jobs.Select(j => new SeedJob(j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, now.AddSeconds(-1))).ToList(), CancellationToken.None);
+        return (jobs, runs);
+    }
+
+    private sealed class RunCounter
+    {
+        private int _count;
+        public int Count => Volatile.Read(ref _count);
+        public void Add() => Interlocked.Increment(ref _count);
+    }
 }
 
 public sealed class SqliteEngineEfficiencyTests : EngineEfficiencyTests
@@ -293,4 +296,5 @@ public sealed class SqliteEngineEfficiencyTests : EngineEfficiencyTests
 public sealed class PostgresEngineEfficiencyTests : EngineEfficiencyTests
 {
     protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
+
 }

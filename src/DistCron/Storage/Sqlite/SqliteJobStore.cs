@@ -479,11 +479,13 @@ public sealed partial class SqliteJobStore : IJobStore
             return done;
         }, cancellationToken).ConfigureAwait(false);
 
+        // No signal, as on PostgreSQL: the completing node claims again as soon as its slot is free, so it takes what
+        // its completion left due itself; waking its loop (and every other in-process node) per batch was a loop round
+        // for nothing.
         for (var i = 0; i < completions.Count; i++)
         {
             var claim = completions[i].Claim;
-            if (recorded[i]) Notify(claim.App);
-            else LogLostClaim(_logger, "complete", claim.App, claim.JobName, claim.Fence);
+            if (!recorded[i]) LogLostClaim(_logger, "complete", claim.App, claim.JobName, claim.Fence);
         }
 
         return recorded;
