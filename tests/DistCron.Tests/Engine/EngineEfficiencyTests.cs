@@ -55,7 +55,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         Assert.Equal(4, recorder.Claims.Last().MaxJobs);
 
         foreach (var job in jobs) Gate(job.Name).TrySetResult();
-        await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job ran once");
+        await EachRecordedOnceAsync(jobs, "every job ran once");
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
             o.DecorateStore(store => recorder = new RecordingStore(store));
         });
 
-        await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job is recorded once");
+        await EachRecordedOnceAsync(jobs, "every job is recorded once");
         Assert.Equal(20, runs.Count);
         Assert.Equal(20, recorder!.CompletionBatches.Sum());
         Assert.True(recorder.CompletionBatches.Count < 20, $"20 completions took {recorder.CompletionBatches.Count} round trips");
@@ -148,7 +148,6 @@ public abstract class EngineEfficiencyTests : EngineTestBase
     {
         // MaxConcurrentJobs counts running methods. Holding the slot through the completion's round trip made a node's
         // throughput its slots divided by claim + verify + completion round trips.
-        RecordingStore? recorder = null;
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = new ConcurrentQueue<string>();
         var jobs = new[] { "slot-a", "slot-b" }.Select(name => Job(name, "0 0 1 1 *", (ctx, _) =>
@@ -160,7 +159,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         await StartNodeAsync(jobs, o =>
         {
             o.MaxConcurrentJobs = 1;
-            o.DecorateStore(store => recorder = new RecordingStore(store) { HeldCompletions = held.Task });
+            o.DecorateStore(store => new RecordingStore(store) { HeldCompletions = held.Task });
         });
 
         // The first run's completion cannot be written yet, but its method returned: the second job gets the slot.
@@ -168,7 +167,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         foreach (var job in jobs) Assert.Empty(await HistoryAsync(job.Name));
 
         held.TrySetResult();
-        await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "both runs are recorded once");
+        await EachRecordedOnceAsync(jobs, "both runs are recorded once");
         Assert.Equal(2, started.Count);
     }
 
@@ -177,14 +176,13 @@ public abstract class EngineEfficiencyTests : EngineTestBase
     {
         // Methods that return at once, completions that never reach the store: without a cap on the leases a node holds,
         // it would claim the whole backlog into completions nobody writes (and nobody heartbeats).
-        RecordingStore? recorder = null;
         var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var (jobs, started) = await CountingJobsDueAsync("pile", 80);
         await StartNodeAsync(jobs, o =>
         {
             o.MaxConcurrentJobs = 4;
             o.LeaseDuration = TimeSpan.FromSeconds(60); // completions give up after two leases: not within this test
-            o.DecorateStore(store => recorder = new RecordingStore(store) { HeldCompletions = held.Task });
+            o.DecorateStore(store => new RecordingStore(store) { HeldCompletions = held.Task });
         });
 
         await WaitUntilAsync(() => started.Count == 4 + 64, "the node fills its slots plus one completion batch");
@@ -192,7 +190,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         Assert.Equal(4 + 64, started.Count);
 
         held.TrySetResult();
-        await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every job runs and is recorded once");
+        await EachRecordedOnceAsync(jobs, "every job runs and is recorded once");
         Assert.Equal(80, started.Count);
     }
 
@@ -222,7 +220,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
             });
             inNode.Value = false;
             await WaitUntilAsync(async () => (await HistoryAsync("busy-128")).Count == 1 && runs.Count == 128, "every job runs");
-            await WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), "every run is recorded");
+            await EachRecordedOnceAsync(jobs, "every run is recorded");
 
             var iterations = host.Services.GetRequiredService<DistCron.Engine.NodeHealth>().Iterations;
             var claims = recorder!.Claims.Count;
@@ -261,6 +259,9 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         var errors = Logs.Entries.Where(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Error).ToArray();
         Assert.True(errors.Length == 0, Logs.Dump());
     }
+
+    private Task EachRecordedOnceAsync(IEnumerable<JobDefinition> jobs, string what) =>
+        WaitUntilAsync(async () => (await Task.WhenAll(jobs.Select(j => HistoryAsync(j.Name)))).All(h => h.Count == 1), what);
 
     /// <summary>
     /// <paramref name="count"/> no-op jobs named <c>prefix-001</c>… that count their runs, all due a second ago (seeded in
