@@ -28,13 +28,16 @@ internal sealed class NodeLoop
     private readonly HashSet<string> _foreign = new(StringComparer.Ordinal); // the app's jobs this node has no code for
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
-    private readonly int _batchFloor;
     private long _nextRegistration;
 
     // Runs holding a slot: from their start until the job method returns (or, when it never ran or was abandoned, until
     // the run's handling ends). _active lasts longer, until the completion is written: the claim excludes those jobs,
     // and a shutdown waits for them.
     private int _running;
+
+    // Runs whose handling has not finished, _active's entries: the leases this node holds. Counted apart because
+    // ConcurrentDictionary.Count takes every lock, and FreeSlots is read as each run returns and ends.
+    private int _held;
 
     // The last claim filled every free slot, so more jobs are probably due than this node can run: claim again only
     // once every slot is free, or SaturatedClaimWait after a slot first freed (long jobs free slots one by one; a free
@@ -49,19 +52,7 @@ internal sealed class NodeLoop
         _completions = new CompletionWriter(context);
         _runner = new JobRunner(context, _completions);
         _pruner = new HistoryPruner(context, context.Retention);
-        _batchFloor = BatchFloor(context.MaxConcurrentJobs);
     }
-
-    /// <summary>
-    /// Under saturation, the fewest free slots worth a claim: all of them. Every claim costs a round trip and an index
-    /// scan whatever its size, and with a backlog each freed slot would otherwise cost its own claim (measured: ~6 rows
-    /// per claim with 16 slots, against 16 in the batched ceiling). Short runs free their slots within microseconds of
-    /// each other once their methods return (a slot no longer waits for the completion's round trip), so waiting for
-    /// the whole batch costs nothing there; with half the slots, every claim took 8 rows, because the loop claimed again
-    /// before the runs it had just started had returned (measured at 1 node: ~5,700–6,700 runs/s with half, ~8,700 with
-    /// all). Long runs that free slots one by one are served by <see cref="DistCronOptions.SaturatedClaimWait"/>.
-    /// </summary>
-    internal static int BatchFloor(int maxConcurrentJobs) => Math.Max(1, maxConcurrentJobs);
 
     /// <summary>Jobs claimed by this node whose handling has not finished.</summary>
     public int ActiveCount => _active.Count;
@@ -72,9 +63,11 @@ internal sealed class NodeLoop
     /// completion batch: when the store records completions more slowly than the node runs jobs, claiming more would
     /// only pile up leases nobody heartbeats (a run's lease keeper stops when its method returns).
     /// </summary>
-    private int FreeSlots => Math.Min(
-        _context.MaxConcurrentJobs - Volatile.Read(ref _running),
-        _context.MaxConcurrentJobs + CompletionWriter.MaxBatch - _active.Count);
+    private int FreeSlots => Math.Min(SlotsNotRunning, LeasesLeft);
+
+    private int SlotsNotRunning => _context.MaxConcurrentJobs - Volatile.Read(ref _running);
+
+    private int LeasesLeft => _context.MaxConcurrentJobs + CompletionWriter.MaxBatch - Volatile.Read(ref _held);
 
     /// <summary>Runs until <paramref name="stopping"/> is cancelled, then drains: see <see cref="DrainAsync"/>.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -219,10 +212,16 @@ internal sealed class NodeLoop
         }
     }
 
-    // Saturated (see _saturated): wait for freed slots, a signal or the deadline until a batch's worth is free.
+    // Saturated (see _saturated): wait for freed slots, a signal or the deadline until every slot is free. Every claim
+    // costs a round trip and an index scan whatever its size, and with a backlog each freed slot would otherwise cost
+    // its own claim (measured: ~6 rows per claim with 16 slots, against 16 in the batched ceiling). Short runs free their
+    // slots within microseconds of each other once their methods return (a slot does not wait for the completion's round
+    // trip), so waiting for all of them costs nothing there; with half the slots, every claim took 8 rows, because the
+    // loop claimed again before the runs it had just started had returned (measured at 1 node: ~5,700–6,700 runs/s with
+    // half, ~8,700 with all). Long runs that free slots one by one are served by SaturatedClaimWait.
     private bool WorthClaiming(int free, ref TimeSpan delay)
     {
-        if (!_saturated || _active.IsEmpty || free >= _batchFloor) return true;
+        if (!_saturated || _active.IsEmpty || free >= _context.MaxConcurrentJobs) return true;
         if (_freeSince == 0) Volatile.Write(ref _freeSince, _context.Time.GetTimestamp());
         var left = _context.SaturatedClaimWait - _context.Time.GetElapsedTime(_freeSince);
         if (left <= TimeSpan.Zero) return true;
@@ -284,6 +283,7 @@ internal sealed class NodeLoop
         // Registered before the work starts, so the entry can never outlive the work.
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _active[name] = done.Task;
+        Interlocked.Increment(ref _held);
         Interlocked.Increment(ref _running);
         var slot = 1; // this run's slot, freed exactly once
         bool FreeSlot()
@@ -321,6 +321,7 @@ internal sealed class NodeLoop
             {
                 var slotFreedHere = FreeSlot(); // the method never ran, or was abandoned and has now ended
                 _active.TryRemove(new KeyValuePair<string, Task>(name, done.Task));
+                Interlocked.Decrement(ref _held);
                 done.TrySetResult();
                 if (HandlingEndWorthWaking(slotFreedHere)) _wake.Set();
             }
@@ -328,22 +329,20 @@ internal sealed class NodeLoop
     }
 
     // A freed slot wakes the loop only when the loop would act on it. Saturated (see WorthClaiming), it claims again once
-    // a batch's worth of slots is free (BatchFloor), and the first freed slot starts the SaturatedClaimWait clock — the loop already
-    // sleeps until that deadline, so waking it for every slot in between was a loop round per run for nothing (and
-    // while no slot is free, a written completion that frees none is nothing to wake it for).
-    // Read off the loop thread: a stale read can only cause an extra wake-up, never a missing one (the loop re-arms the
-    // deadline whenever it runs).
+    // every slot is free, and the first freed slot starts the SaturatedClaimWait clock — the loop already sleeps until
+    // that deadline, so waking it for every slot in between was a loop round per run for nothing (and while no slot is
+    // free, a written completion that frees none is nothing to wake it for). Read off the loop thread: a stale read can
+    // only cause an extra wake-up, never a missing one (the loop re-arms the deadline whenever it runs).
     private bool SlotFreeWorthWaking() =>
-        !Volatile.Read(ref _saturated) || (Interlocked.Read(ref _freeSince) == 0 ? FreeSlots > 0 : FreeSlots >= _batchFloor);
+        !Volatile.Read(ref _saturated) || (Interlocked.Read(ref _freeSince) == 0 ? FreeSlots > 0 : FreeSlots >= _context.MaxConcurrentJobs);
 
     // The end of a run's handling (its completion written, usually long after its slot was freed). An unsaturated loop
     // may sleep on a timer that does not know the job is due again at once (a retry), so it is woken. A saturated one
-    // waits for slots: the end matters to it only when it freed a slot here, or ended a lease while the lease cap (see
-    // FreeSlots) was what held the loop back. Waking it for every written completion of a batch whose slots were freed
-    // already was a loop round per completion for nothing.
+    // waits for slots: the end matters to it only when it freed a slot here, or ended a lease while the lease cap was
+    // what held the loop back (one lease fewer, LeasesLeft is still no more than SlotsNotRunning). Waking it for every
+    // written completion of a batch whose slots were freed already was a loop round per completion for nothing.
     private bool HandlingEndWorthWaking(bool slotFreedHere) =>
-        !Volatile.Read(ref _saturated)
-        || ((slotFreedHere || _active.Count + 1 > CompletionWriter.MaxBatch + Volatile.Read(ref _running)) && SlotFreeWorthWaking());
+        !Volatile.Read(ref _saturated) || ((slotFreedHere || LeasesLeft <= SlotsNotRunning) && SlotFreeWorthWaking());
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {
