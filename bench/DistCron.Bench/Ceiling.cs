@@ -29,7 +29,7 @@ internal static partial class Ceiling
         (string)(typeof(PostgresJobStore).GetField(constant, BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()
                  ?? throw new InvalidOperationException($"PostgresJobStore.{constant} not found: update the bench"));
 
-    public static string Script(string schema, int batch)
+    public static string Script(string schema, int batch, int restartEvery)
     {
         var claim = Sql("ClaimSql");
         if (batch > 1)
@@ -39,7 +39,8 @@ internal static partial class Ceiling
             if (start < 0 || from < start) throw new InvalidOperationException("PostgresJobStore.ClaimSql's final SELECT changed: update Ceiling.Script");
             claim = claim[..start] +
                     "SELECT now(), min(e.due_at) AS due_at, array_agg(c.name) AS names, array_agg(c.fence) AS fences, " +
-                    "array_agg(c.occurrence_at) AS occs, array_agg(c.attempt) AS attempts\n" + claim[from..];
+                    "array_agg(c.occurrence_at) AS occs, array_agg(c.attempt) AS attempts, " +
+                    "coalesce(max(r.next_due_at), '-infinity') AS rdue, coalesce(max(r.name), '') AS rname\n" + claim[from..];
         }
 
         var common = new Dictionary<string, string>
@@ -52,10 +53,24 @@ internal static partial class Ceiling
             ["channel"] = $"'distcron_{schema}'", ["status"] = "0::smallint", ["started_at"] = "now()", ["duration_ms"] = "0::bigint",
             ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["manual"] = "false",
             ["next_due_at"] = "now()", ["next_occurrence_at"] = "now()", ["next_attempt"] = "1",
+            ["after_due"] = "'-infinity'::timestamptz", ["after_name"] = "''::text",
         };
 
+        // As a saturated node claims (NodeLoop.ResumeAfter): after the last row its previous claim took, and from the
+        // start once every `restartEvery` claims of the client (the harness sets it to about one a second). pgbench
+        // keeps a client's variables from one transaction to the next; n starts at 0 (-D n=0).
+        var resumed = new Dictionary<string, string>(common)
+        {
+            ["after_due"] = batch == 1 ? ":c_next_due_at::timestamptz" : ":c_rdue::timestamptz",
+            ["after_name"] = batch == 1 ? ":c_name::text" : ":c_rname::text",
+        };
         var script = new StringBuilder();
+        script.Append("\\set n :n + 1\n");
+        script.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\if :n % {restartEvery} = {1 % restartEvery}\n");
         script.Append(Bind(claim, schema, common)).Append("\n\\gset c_\n");
+        script.Append("\\else\n");
+        script.Append(Bind(claim, schema, resumed)).Append("\n\\gset c_\n");
+        script.Append("\\endif\n");
 
         // One verify for the whole batch, as NodeLoop sends it before the batch's runs start.
         var verify = new Dictionary<string, string>(common)

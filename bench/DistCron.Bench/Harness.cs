@@ -271,40 +271,60 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         }
 
         var script = Path.Combine(Path.GetTempPath(), $"distcron-ceiling-{Guid.NewGuid():N}.sql");
-        await File.WriteAllTextAsync(script, Ceiling.Script("distcron", batch));
         try
         {
             var b = new NpgsqlConnectionStringBuilder(cs);
-            var before = await Stats(db);
-            var args = new List<string> { "-n", "-h", b.Host!, "-p", b.Port.ToString(CultureInfo.InvariantCulture), "-U", b.Username!,
-                "-M", "prepared", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
-                "-T", o.Measure.ToString(CultureInfo.InvariantCulture), "-f", script, db };
             var env = new Dictionary<string, string> { ["PGPASSWORD"] = b.Password! };
+            async Task<ProcessRunner.Result> Pgbench(int seconds, int restartEvery)
+            {
+                await File.WriteAllTextAsync(script, Ceiling.Script("distcron", batch, restartEvery));
+                var args = new List<string> { "-n", "-h", b.Host!, "-p", b.Port.ToString(CultureInfo.InvariantCulture), "-U", b.Username!,
+                    "-M", "prepared", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
+                    "-T", seconds.ToString(CultureInfo.InvariantCulture), "-D", "n=0", "-f", script, db };
+                var run = await ProcessRunner.RunAsync(Path.Combine(server.BinDirectory, "pgbench"), args, TimeSpan.FromSeconds(seconds + 120), env);
+                // pgbench prints its version first and the error last: the report keeps the first line of the message.
+                return run.Succeeded ? run : throw new InvalidOperationException("pgbench failed: " +
+                    string.Join(" | ", run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("aborted", StringComparison.Ordinal)).Take(3)));
+            }
+            static double Tps(string output) => double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"tps = ([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+
+            // Warm-up as long as the nodes get, so the table has aged as much (dead row versions, index entries) when
+            // the window starts; its rate sets how often a client claims from the start: about once a second, as a node.
+            var warm = await Pgbench(o.Warmup, restartEvery: 32);
+            var restartEvery = Math.Max(1, (int)Math.Round(Tps(warm.Output) / clients));
+            var runsBefore = await RunsCount(cs);
+
+            var before = await Stats(db);
             var cpuBefore = Machine.TotalCpuSeconds();
-            var run = await ProcessRunner.RunAsync(Path.Combine(server.BinDirectory, "pgbench"), args, TimeSpan.FromSeconds(o.Measure + 120), env);
+            var run = await Pgbench(o.Measure, restartEvery);
             var cpuAfter = Machine.TotalCpuSeconds();
             var after = await Stats(db);
-            if (!run.Succeeded) throw new InvalidOperationException("pgbench failed: " + run.Output);
             var tx = long.Parse(System.Text.RegularExpressions.Regex.Match(run.Output, @"number of transactions actually processed: (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
-            var tps = double.Parse(System.Text.RegularExpressions.Regex.Match(run.Output, @"tps = ([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
+            var tps = Tps(run.Output);
             var failed = System.Text.RegularExpressions.Regex.Match(run.Output, @"number of failed transactions: (\d+)");
-            await using var count = new NpgsqlConnection(cs);
-            await count.OpenAsync();
-            await using var runs = new NpgsqlCommand("SELECT count(*) FROM distcron.runs", count);
-            var completed = (long)(await runs.ExecuteScalarAsync())!;
+            var completed = await RunsCount(cs) - runsBefore;
             return new Result(batch == 1 ? "ceiling-1" : "ceiling", nodes, "throughput", rows)
             {
                 Completed = completed,
                 Seconds = tx / tps,
                 Statements = after.Statements - before.Statements,
                 Transactions = after.Transactions - before.Transactions,
-                Note = $"pgbench -c {clients}, batch {batch}" + (failed.Success && failed.Groups[1].Value != "0" ? $", {failed.Groups[1].Value} failed" : "") + $", machine CPU {cpuAfter - cpuBefore:0}s",
+                Note = $"pgbench -c {clients}, batch {batch}, from the start every {restartEvery} claims" + (failed.Success && failed.Groups[1].Value != "0" ? $", {failed.Groups[1].Value} failed" : "") + $", machine CPU {cpuAfter - cpuBefore:0}s",
             };
         }
         finally
         {
             File.Delete(script);
         }
+    }
+
+    // The ceiling's occurrences: one runs row per completion that matched.
+    private static async Task<long> RunsCount(string cs)
+    {
+        await using var connection = new NpgsqlConnection(cs);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM distcron.runs", connection);
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     // Enough connections for the runners plus the loop and the LISTEN connection; all nodes together stay under max_connections.

@@ -79,7 +79,22 @@ public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection
     /// Null: the claim leaves the nodes table alone.
     /// </summary>
     public TimeSpan? NodeLiveWindow { get; init; }
+
+    /// <summary>
+    /// A hint: the claim may start its search for rows due by schedule just after this position (the
+    /// <see cref="ClaimBatch.Resume"/> of this node's previous claim) instead of at the oldest due row. Null: from the
+    /// start. Rows before the position are then left to a later claim without it, so a caller passes one only for a
+    /// short while after a claim from the start (the node: at most a second, and only while every claim comes back
+    /// full). Manual triggers and the next due time reported when the batch is not full are never affected. A store
+    /// whose search costs nothing extra from the start may ignore it.
+    /// </summary>
+    public ClaimCursor? After { get; init; }
 }
+
+/// <summary>A position in claim order (due time, then job name, in the store's own collation).</summary>
+/// <param name="DueAt">The due time by schedule.</param>
+/// <param name="JobName">The job name.</param>
+public sealed record ClaimCursor(DateTimeOffset DueAt, string JobName);
 
 /// <summary>The result of one claim round.</summary>
 /// <param name="Claimed">Jobs claimed by this node.</param>
@@ -88,7 +103,15 @@ public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection
 /// <param name="EarliestDueAt">Earliest due time of this node's jobs not claimed now (null: none scheduled). When the batch is full
 /// (as many rows as requested) a store may report <paramref name="DatabaseNow"/> instead of computing it: more may be due now.</param>
 /// <param name="RegistrationNeeded">See <see cref="ClaimRequest.NodeLiveWindow"/>; always false when it was not set.</param>
-public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt, bool RegistrationNeeded = false);
+public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt, bool RegistrationNeeded = false)
+{
+    /// <summary>
+    /// Where the next claim may resume (<see cref="ClaimRequest.After"/>): the last row claimed by schedule, in claim
+    /// order. Every row before it that this claim did not take was held by a lease or by another claim at that moment.
+    /// Null when nothing was claimed by schedule, or when the store does not use positions.
+    /// </summary>
+    public ClaimCursor? Resume { get; init; }
+}
 
 /// <summary>How a run ended.</summary>
 public enum RunStatus

@@ -59,6 +59,38 @@ public abstract class EngineEfficiencyTests : EngineTestBase
     }
 
     [Fact]
+    public async Task A_saturated_node_resumes_its_claims_yet_takes_a_row_that_went_back_behind_it_within_seconds()
+    {
+        // Under a backlog the node resumes each claim after the last row of its previous one (PostgreSQL; SQLite ignores
+        // the position). A row can go back behind that position: here the lease of a node that died runs out on the
+        // oldest due row. Claiming from the start at least every NodeLoop.ResumeFor is what finds it while every claim
+        // still comes back full (40 every-second jobs of 100 ms on 2 slots: twice what the node can run).
+        RecordingStore? recorder = null;
+        var backlog = Enumerable.Range(1, 40).Select(i => Job($"busy-{i:D2}", "* * * * * *", (_, token) => Task.Delay(100, token))).ToArray();
+        var orphanRan = new TaskCompletionSource<DateTimeOffset>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var orphan = Job("orphan", "0 0 1 1 *", (_, _) =>
+        {
+            orphanRan.TrySetResult(DateTimeOffset.UtcNow);
+            return Task.CompletedTask;
+        });
+        foreach (var job in backlog) await PreSeedAsync(job, now => now.AddSeconds(-1));
+        await PreSeedAsync(orphan, now => now.AddHours(-1)); // the oldest: first in claim order
+        var dead = await (await InspectAsync()).ClaimDueAsync(App, "dead-node", ["orphan"], 1, TimeSpan.FromSeconds(3), CancellationToken.None);
+        var leaseEnds = Assert.Single(dead.Claimed).LeaseUntil;
+
+        await StartNodeAsync([.. backlog, orphan], o =>
+        {
+            o.MaxConcurrentJobs = 2;
+            o.DecorateStore(store => recorder = new RecordingStore(store));
+        });
+
+        var ranAt = await WithinDeadline(orphanRan.Task, "the orphaned row runs");
+        Assert.True(ranAt - leaseEnds < TimeSpan.FromSeconds(5), $"ran {(ranAt - leaseEnds).TotalSeconds:0.0} s after the dead node's lease ended");
+        Assert.True(recorder!.Batches.Count(b => b.Claimed.Count == 2) >= 10, "the node stayed saturated: its claims came back full");
+        if (Store is PostgresEngineStoreFactory) Assert.Contains(recorder.Claims, c => c.After is not null);
+    }
+
+    [Fact]
     public async Task An_idle_node_stays_registered_with_nothing_but_its_polls()
     {
         RecordingStore? recorder = null;

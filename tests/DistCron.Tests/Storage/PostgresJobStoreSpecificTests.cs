@@ -411,6 +411,36 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_claim_resumes_after_the_last_row_the_previous_one_took_and_leaves_rows_behind_it_to_a_claim_from_the_start()
+    {
+        var (connectionString, store) = await FreshAsync("resume");
+        var now = await store.GetDatabaseTimeAsync(Ct);
+        var due = now.AddSeconds(-5);
+        // Four rows due at one instant (ordered by name after the due time), one a millisecond later.
+        await store.SeedAsync(App, [Job("a", due), Job("b", due), Job("c", due), Job("d", due), Job("e", due.AddMilliseconds(1))], Ct);
+        ClaimRequest Request(int max, ClaimCursor? after) => new(App, "n1", null, max, LongLease) { After = after };
+
+        var first = await store.ClaimDueAsync(Request(2, null), Ct);
+        Assert.Equal(["a", "b"], first.Claimed.Select(c => c.Token.JobName).Order());
+        Assert.Equal(new ClaimCursor(due, "b"), first.Resume);
+
+        // Row a goes back behind the position (its claim is released): a resumed claim leaves it alone…
+        Assert.True(await store.ReleaseAsync(first.Claimed.Single(c => c.Token.JobName == "a").Token, Ct));
+        var second = await store.ClaimDueAsync(Request(2, first.Resume), Ct);
+        Assert.Equal(["c", "d"], second.Claimed.Select(c => c.Token.JobName).Order());
+        Assert.Equal(new ClaimCursor(due, "d"), second.Resume);
+        var third = await store.ClaimDueAsync(Request(5, second.Resume), Ct);
+        Assert.Equal("e", Assert.Single(third.Claimed).Token.JobName);
+        Assert.Equal(new ClaimCursor(due.AddMilliseconds(1), "e"), third.Resume);
+
+        // …but reports it as due now, since its batch was not full (the node then claims again, from the start)…
+        Assert.True(third.EarliestDueAt <= third.DatabaseNow, $"next due {third.EarliestDueAt:O}, database now {third.DatabaseNow:O}");
+        // …and a claim from the start takes it.
+        var fromStart = await store.ClaimDueAsync(Request(5, null), Ct);
+        Assert.Equal("a", Assert.Single(fromStart.Claimed).Token.JobName);
+    }
+
+    [Fact]
     public async Task A_stolen_fence_makes_heartbeat_verify_release_and_complete_fail()
     {
         var (connectionString, store) = await FreshAsync("steal");
