@@ -37,9 +37,29 @@ internal static class NodeMain
         await host.StartAsync();
         Console.Out.WriteLine("READY");
         Console.Out.Flush();
+        using var stopping = new CancellationTokenSource();
+        var jit = ReportJitAsync(stopping.Token);
         await host.WaitForShutdownAsync();
+        await stopping.CancelAsync();
+        await jit;
         recorder.WriteTo(o["out"]);
         return 0;
+    }
+
+    // The harness's warm-up lasts until the JIT has settled in every node (see Harness.JitSettledAsync): the total time
+    // this process has spent compiling, twice a second.
+    private static async Task ReportJitAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                Console.Out.WriteLine($"JIT {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0}");
+                Console.Out.Flush();
+            }
+        }
+        catch (OperationCanceledException) { }
     }
 
     private static void ConfigureDistCron(IServiceCollection services, string cs, int jobs, string schedule, int concurrency,

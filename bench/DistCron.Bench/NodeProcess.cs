@@ -40,6 +40,7 @@ internal sealed class NodeProcess : IAsyncDisposable
         {
             if (e.Data is null) return;
             if (e.Data == "READY") _ready.TrySetResult();
+            else if (e.Data.StartsWith("JIT ", StringComparison.Ordinal)) Volatile.Write(ref _jitMs, double.Parse(e.Data[4..], System.Globalization.CultureInfo.InvariantCulture));
             else if (e.Data.StartsWith("EVENT ", StringComparison.Ordinal)) Events.Enqueue(e.Data[6..]);
         };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null && _stderr.Count < 200) _stderr.Enqueue(e.Data); };
@@ -49,6 +50,11 @@ internal sealed class NodeProcess : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
     }
+
+    private double _jitMs;
+
+    /// <summary>Milliseconds the node has spent in the JIT so far (reported twice a second).</summary>
+    public double JitMs => Volatile.Read(ref _jitMs);
 
     public int Pid => _process.Id;
     public string SampleFile { get; }
