@@ -57,7 +57,7 @@ internal static partial class Ceiling
         };
 
         // As a saturated node claims (NodeLoop.ResumeAfter): after the last row its previous claim took, and from the
-        // start once every `restartEvery` claims of the client (the harness sets it to about one a second). pgbench
+        // start once every `restartEvery` claims of the client (the harness makes that every 5 s, as a node). pgbench
         // keeps a client's variables from one transaction to the next; n starts at 0 (-D n=0).
         var resumed = new Dictionary<string, string>(common)
         {

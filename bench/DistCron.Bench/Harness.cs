@@ -307,9 +307,10 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
             static double Tps(string output) => double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"tps = ([\d.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
 
             // Warm-up as long as the nodes get, so the table has aged as much (dead row versions, index entries) when
-            // the window starts; its rate sets how often a client claims from the start: about once a second, as a node.
+            // the window starts; its rate sets how often a client claims from the start: once every 5 s, as a saturated
+            // node with the default poll interval does (NodeLoop.ResumeAfter).
             var warm = await Pgbench(o.Warmup, restartEvery: 32);
-            var restartEvery = Math.Max(1, (int)Math.Round(Tps(warm.Output) / clients));
+            var restartEvery = Math.Max(1, (int)Math.Round(5 * Tps(warm.Output) / clients));
             var runsBefore = await RunsCount(cs);
 
             var before = await Stats(db);

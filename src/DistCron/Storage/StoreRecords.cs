@@ -84,7 +84,7 @@ public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection
     /// A hint: the claim may start its search for rows due by schedule just after this position (the
     /// <see cref="ClaimBatch.Resume"/> of this node's previous claim) instead of at the oldest due row. Null: from the
     /// start. Rows before the position are then left to a later claim without it, so a caller passes one only for a
-    /// short while after a claim from the start (the node: at most a second, and only while every claim comes back
+    /// short while after a claim from the start (the node: at most its poll interval, and only while every claim comes back
     /// full). Manual triggers and the next due time reported when the batch is not full are never affected. A store
     /// whose search costs nothing extra from the start may ignore it.
     /// </summary>

@@ -63,7 +63,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
     {
         // Under a backlog the node resumes each claim after the last row of its previous one (PostgreSQL; SQLite ignores
         // the position). A row can go back behind that position: here the lease of a node that died runs out on the
-        // oldest due row. Claiming from the start at least every NodeLoop.ResumeFor is what finds it while every claim
+        // oldest due row. Claiming from the start at least every poll interval (500 ms here) is what finds it while every claim
         // still comes back full (40 every-second jobs of 100 ms on 2 slots: twice what the node can run).
         RecordingStore? recorder = null;
         var backlog = Enumerable.Range(1, 40).Select(i => Job($"busy-{i:D2}", "* * * * * *", (_, token) => Task.Delay(100, token))).ToArray();
