@@ -58,7 +58,8 @@ internal static partial class Ceiling
 
         // As a saturated node claims (NodeLoop.ResumeAfter): after the last row its previous claim took, and from the
         // start once every `restartEvery` claims of the client (the harness makes that every 5 s, as a node). pgbench
-        // keeps a client's variables from one transaction to the next; n starts at 0 (-D n=0).
+        // keeps a client's variables from one transaction to the next; n starts at 0 (-D n=0), so the first claim (n = 1)
+        // is from the start, as the test `n % restartEvery = 1 % restartEvery` also holds when restartEvery is 1.
         var resumed = new Dictionary<string, string>(common)
         {
             ["after_due"] = batch == 1 ? ":c_next_due_at::timestamptz" : ":c_rdue::timestamptz",

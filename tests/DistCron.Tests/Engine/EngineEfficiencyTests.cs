@@ -329,5 +329,4 @@ public sealed class SqliteEngineEfficiencyTests : EngineEfficiencyTests
 public sealed class PostgresEngineEfficiencyTests : EngineEfficiencyTests
 {
     protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
-
 }
