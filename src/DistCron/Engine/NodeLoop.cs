@@ -118,8 +118,9 @@ internal sealed class NodeLoop
             try
             {
                 if (_context.AutoMigrate) await _context.Store.MigrateAsync(stopping).ConfigureAwait(false);
+                var sentAt = _context.Clock.RoundTripStarts();
                 var now = await _context.Store.GetDatabaseTimeAsync(stopping).ConfigureAwait(false);
-                _context.Clock.Observe(now);
+                _context.Clock.Observe(now, sentAt);
                 await _context.Store.SeedAsync(_context.App, BuildSeed(now), stopping).ConfigureAwait(false);
                 await RegisterAsync(stopping).ConfigureAwait(false);
                 _context.Health.StoreSucceeded();
@@ -178,9 +179,10 @@ internal sealed class NodeLoop
                         Ahead = _context.ClaimAhead,
                         After = ResumeAfter(),
                     };
+                    var sentAt = _context.Clock.RoundTripStarts();
                     var batch = await _context.Store.ClaimDueAsync(request, claimLimit.Token).ConfigureAwait(false);
                     RememberPosition(request, batch);
-                    _context.Clock.Observe(batch.DatabaseNow);
+                    _context.Clock.Observe(batch.DatabaseNow, sentAt);
                     _context.Health.StoreSucceeded();
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
 
