@@ -164,7 +164,10 @@ internal sealed class NodeLoop
             try
             {
                 await RegisterIfDueAsync(stopping).ConfigureAwait(false);
-                var claimable = _definitions.Count - _active.Keys.Count(_definitions.ContainsKey);
+                // One snapshot of the active names per round, for the count and the claim's exclusions:
+                // ConcurrentDictionary.Keys takes every lock and copies.
+                var active = _active.Keys;
+                var claimable = _definitions.Count - active.Count(_definitions.ContainsKey);
                 var free = FreeSlots;
                 if (free > 0 && claimable > 0 && WorthClaiming(free, ref delay))
                 {
@@ -174,7 +177,7 @@ internal sealed class NodeLoop
                     using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
                     var request = new ClaimRequest(_context.App, _context.NodeId, JobNames: null, Math.Min(free, claimable), _context.LeaseDuration)
                     {
-                        ExcludedNames = ExcludedNames(),
+                        ExcludedNames = ExcludedNames(active),
                         NodeLiveWindow = _context.NodeLiveWindow,
                         Ahead = _context.ClaimAhead,
                         After = ResumeAfter(),
@@ -234,7 +237,7 @@ internal sealed class NodeLoop
     // half, ~8,700 with all). Long runs that free slots one by one are served by SaturatedClaimWait.
     private bool WorthClaiming(int free, ref TimeSpan delay)
     {
-        if (!_saturated || _active.IsEmpty || free >= _context.MaxConcurrentJobs) return true;
+        if (!_saturated || Volatile.Read(ref _held) == 0 || free >= _context.MaxConcurrentJobs) return true;
         if (_freeSince == 0) Volatile.Write(ref _freeSince, _context.Time.GetTimestamp());
         var left = _context.SaturatedClaimWait - _context.Time.GetElapsedTime(_freeSince);
         if (left <= TimeSpan.Zero) return true;
@@ -261,10 +264,10 @@ internal sealed class NodeLoop
     // Claims name what NOT to take rather than every job this node has code for: a list of 1,000 names made each claim
     // cost the database a plan over the array and a lookup per name (3-4 ms). Excluded: jobs this node is still
     // running (or still waiting on after abandoning them), and jobs of the app it turned out to have no code for.
-    private List<string> ExcludedNames()
+    private List<string> ExcludedNames(ICollection<string> active)
     {
-        var excluded = new List<string>(_active.Count + _foreign.Count);
-        excluded.AddRange(_active.Keys);
+        var excluded = new List<string>(active.Count + _foreign.Count);
+        excluded.AddRange(active);
         excluded.AddRange(_foreign);
         return excluded;
     }
