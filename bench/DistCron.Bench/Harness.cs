@@ -171,6 +171,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
             var inWindow = procs.SelectMany(p => p.ReadSamples()).Where(s => s.EntryMs >= t0 && s.EntryMs < t1).ToList();
             var lags = inWindow.Select(s => s.LagMs).Order().ToList();
             var seconds = (t1 - t0) / 1000.0;
+            long ToWindow(long count) => (long)Math.Round(count * seconds / ((after.AtMs - before.AtMs) / 1000.0));
             return new Result(contender, nodes, phase, jobs)
             {
                 Completed = inWindow.Count,
@@ -178,8 +179,11 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
                 LagP50 = Recorder.Percentile(lags, 0.50),
                 LagP99 = Recorder.Percentile(lags, 0.99),
                 LagMax = lags.Count == 0 ? double.NaN : lags[^1],
-                Statements = after.Statements - before.Statements,
-                Transactions = after.Transactions - before.Transactions,
+                // The counters are read 1.1 s after the window ends (Stats), while the nodes still run: counted over
+                // the reads' interval, they are scaled to the window the occurrences and the idle minutes are counted
+                // in (unscaled, a 10 s window's statements per occurrence read 11 % high).
+                Statements = ToWindow(after.Statements - before.Statements),
+                Transactions = ToWindow(after.Transactions - before.Transactions),
                 CpuPerNode = cpu1.Zip(cpu0, (a, b) => a - b).Average() / seconds,
                 Note = procs.Any(p => p.Stderr.Length > 0) ? "stderr: " + procs.First(p => p.Stderr.Length > 0).Stderr.Split('\n')[0]
                     : warmup > TimeSpan.Zero ? $"warm-up {o.Warmup + warmup.TotalSeconds:0} s (JIT settled)" : "",
@@ -353,7 +357,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         Timeout = 30,
     }.ConnectionString;
 
-    private async Task<(long Statements, long Transactions)> Stats(string db)
+    private async Task<(long Statements, long Transactions, long AtMs)> Stats(string db)
     {
         await using var c = new NpgsqlConnection(server.ConnectionString());
         await c.OpenAsync();
@@ -366,7 +370,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         cmd.Parameters.AddWithValue("db", db);
         await using var r = await cmd.ExecuteReaderAsync();
         await r.ReadAsync();
-        return (r.GetInt64(0), r.GetInt64(1));
+        return (r.GetInt64(0), r.GetInt64(1), Recorder.NowMs());
     }
 
     /// <summary>The statements this database ran over the whole phase (warm-up included), most frequent first.</summary>
