@@ -16,7 +16,8 @@ internal sealed class NodeLoop
     // (a row leased or claimed elsewhere a moment ago) cannot make the loop spin.
     private static readonly TimeSpan IdleFloor = TimeSpan.FromMilliseconds(25);
 
-    // Waking a hair early (the clock estimate is within half a round trip) costs one more claim, not a busy loop.
+    // Waking a hair early (timers run on a coarse clock and may fire a few ms early; the clock estimate never leads the
+    // database) costs one more claim, not a busy loop.
     private static readonly TimeSpan MinSleep = TimeSpan.FromMilliseconds(1);
 
     // The longest a saturated loop resumes its claims before it claims from the start again (see ResumeAfter): the
