@@ -53,6 +53,8 @@ internal static partial class Ceiling
             ["channel"] = $"'distcron_{schema}'", ["status"] = "0::smallint", ["started_at"] = "now()", ["duration_ms"] = "0::bigint",
             ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["manual"] = "false",
             ["next_due_at"] = "now()", ["next_occurrence_at"] = "now()", ["next_attempt"] = "1",
+            // The claim's schedule revision, as a node sends it: the ceiling never re-seeds, so every row is at 0.
+            ["schedule_rev"] = "0::bigint",
             ["after_due"] = "'-infinity'::timestamptz", ["after_name"] = "''::text",
         };
 

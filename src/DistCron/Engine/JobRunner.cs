@@ -196,7 +196,7 @@ internal sealed class JobRunner
         };
 
         var completion = new Completion(claim.Token, status, claim.OccurrenceAt, claim.Attempt, startedAt, duration,
-            errorType, Truncate(errorMessage), next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger);
+            errorType, Truncate(errorMessage), next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger, claim.ScheduleRevision);
 
         activity?.SetTag("distcron.status", status.ToString());
         if (status != RunStatus.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, errorType);
@@ -223,7 +223,7 @@ internal sealed class JobRunner
     {
         var next = RunRules.AfterSkip(schedule, _context.Clock.UtcNow);
         var completion = new Completion(claim.Token, RunStatus.Skipped, claim.OccurrenceAt, claim.Attempt, null, TimeSpan.Zero,
-            null, null, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger);
+            null, null, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger, claim.ScheduleRevision);
         var recorded = await CompleteWithRetryAsync(completion).ConfigureAwait(false);
         if (recorded == false)
         {
@@ -374,7 +374,7 @@ internal sealed class JobRunner
         try
         {
             using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
-            await _context.Store.MarkErroredAsync(claim.Token, reason, limit.Token).ConfigureAwait(false);
+            await _context.Store.MarkErroredAsync(claim.Token, reason, claim.ScheduleRevision, limit.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

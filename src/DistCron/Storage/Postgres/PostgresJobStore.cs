@@ -71,7 +71,7 @@ public sealed partial class PostgresJobStore : IJobStore
                       CASE WHEN c.manual THEN j.trigger_requested_at ELSE coalesce(j.occurrence_at, j.next_due_at) END AS occurrence_at,
                       CASE WHEN c.manual THEN 1 ELSE j.attempt END AS attempt,
                       CASE WHEN c.manual THEN j.trigger_requested_at ELSE j.next_due_at END AS next_due_at,
-                      j.lease_until, j.schedule, j.time_zone, j.definition_hash, c.manual
+                      j.lease_until, j.schedule, j.time_zone, j.definition_hash, c.manual, j.schedule_rev
         ), earliest AS (
             -- Rows already due but not claimed here: claimable right now when nobody holds them (skipped as locked, or
             -- beyond @max; the snapshot still shows this statement's claims as unclaimed, hence NOT IN claimed), else
@@ -116,7 +116,7 @@ public sealed partial class PostgresJobStore : IJobStore
         -- a node that anchored its clock estimate on it lagged the database by the whole claim (10 ms for 100 rows),
         -- so jobs claimed ahead started that late. The decisions above all use now().
         SELECT clock_timestamp(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,
-               c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual, r.next_due_at, r.name
+               c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual, r.next_due_at, r.name, c.schedule_rev
         FROM (SELECT CASE WHEN (SELECT count(*) FROM claimed) >= @max THEN now()
                           ELSE (SELECT min(due_at) FROM earliest) END AS due_at) e
              CROSS JOIN (SELECT
@@ -143,14 +143,18 @@ public sealed partial class PostgresJobStore : IJobStore
         """;
 
     // One round trip: the history row is inserted only when the fenced update matched (a lost claim writes nothing).
+    // The schedule fields were computed by the node from the schedule state it claimed (@schedule_rev). When the row's
+    // revision moved on during the run (a new definition seeded, a resume with a new due time), they belong to a state
+    // that no longer exists: the outcome is recorded and the claim cleared, the row's own due time stands. (The fence
+    // already proves the claim is current; the revision proves the schedule state is.)
     private const string CompleteSql = """
         WITH done AS (
             UPDATE {schema}.jobs
             SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
                 -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
-                next_due_at = CASE WHEN @manual THEN next_due_at ELSE @next_due_at END,
-                occurrence_at = CASE WHEN @manual THEN occurrence_at ELSE @next_occurrence_at END,
-                attempt = CASE WHEN @manual THEN attempt ELSE @next_attempt END,
+                next_due_at = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN next_due_at ELSE @next_due_at END,
+                occurrence_at = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN occurrence_at ELSE @next_occurrence_at END,
+                attempt = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN attempt ELSE @next_attempt END,
                 trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
                 last_status = @status, last_error = @error_message, last_node = @node,
                 last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
@@ -182,10 +186,13 @@ public sealed partial class PostgresJobStore : IJobStore
         SELECT count(*) FROM released
         """;
 
+    // A row re-seeded with a new definition since the claim read the bad one is not marked: the claim is released and
+    // the new definition runs at its own due time.
     private const string MarkErroredSql = """
         WITH errored AS (
             UPDATE {schema}.jobs
-            SET error = @reason, owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = now()
+            SET error = CASE WHEN schedule_rev = coalesce(@schedule_rev, schedule_rev) THEN @reason ELSE error END,
+                owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = now()
             WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
             RETURNING pg_notify(@channel, @app)
         )
@@ -204,6 +211,8 @@ public sealed partial class PostgresJobStore : IJobStore
             ON CONFLICT (app, name) DO UPDATE
             SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
                 next_due_at = excluded.next_due_at, occurrence_at = excluded.next_due_at, attempt = 1,
+                -- A new definition restarts the schedule state: a run in flight completes without overwriting it.
+                schedule_rev = j.schedule_rev + CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash THEN 1 ELSE 0 END,
                 error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version
             WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
               -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
@@ -276,7 +285,7 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private const string ListJobsSql = """
         SELECT name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence,
-               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at
+               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev
         FROM {schema}.jobs WHERE app = @app ORDER BY name
         """;
 
@@ -595,7 +604,8 @@ public sealed partial class PostgresJobStore : IJobStore
                 Schedule: reader.GetString(10),
                 TimeZone: reader.GetString(11),
                 DefinitionHash: reader.GetString(12),
-                IsManualTrigger: reader.GetBoolean(13)));
+                IsManualTrigger: reader.GetBoolean(13),
+                ScheduleRevision: reader.GetInt64(16)));
         }
 
         return new ClaimBatch(claimed, databaseNow, earliest, registrationNeeded) { Resume = resume };
@@ -679,6 +689,7 @@ public sealed partial class PostgresJobStore : IJobStore
         parameters.Set("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
         parameters.Set("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
         parameters.Set("next_attempt", completion.NextAttempt);
+        parameters.Set("schedule_rev", NpgsqlDbType.Bigint, (object?)completion.ScheduleRevision ?? DBNull.Value);
     }
 
     /// <inheritdoc />
@@ -692,12 +703,13 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken)
+    public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         await using var command = _dataSource.CreateCommand(_markErroredSql.Text);
         var p = _markErroredSql.Bind(command.Parameters);
         SetClaim(p, claim);
+        p.Set("schedule_rev", NpgsqlDbType.Bigint, (object?)scheduleRevision ?? DBNull.Value);
         p.Set("channel", _channel);
         p.Set("reason", Cap(reason, MaxErrorMessageLength)!);
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
@@ -729,7 +741,10 @@ public sealed partial class PostgresJobStore : IJobStore
                 LastStatus: reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt16(13),
                 LastError: NullableString(reader, 14),
                 LastNode: NullableString(reader, 15),
-                LastFinishedAt: NullableTime(reader, 16)));
+                LastFinishedAt: NullableTime(reader, 16))
+            {
+                ScheduleRevision = reader.GetInt64(17),
+            });
         }
 
         return rows;

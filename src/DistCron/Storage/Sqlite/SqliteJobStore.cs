@@ -34,7 +34,7 @@ namespace DistCron.Storage.Sqlite;
 public sealed partial class SqliteJobStore : IJobStore
 {
     /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
-    private const int CurrentVersion = 2;
+    private const int CurrentVersion = 3;
 
     /// <summary>Rows of nodes silent for this long are deleted: crashed nodes never unregister.</summary>
     private const long ForgetNodesAfterMs = 24 * 60 * 60 * 1000;
@@ -44,7 +44,7 @@ public sealed partial class SqliteJobStore : IJobStore
 
     private const string JobColumns =
         "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, lease_until, " +
-        "paused, orphaned, error, last_status, last_error, last_node, last_finished_at";
+        "paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev";
 
     private static readonly string SchemaSql = $"""
         CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -73,6 +73,7 @@ public sealed partial class SqliteJobStore : IJobStore
             last_duration_ms INTEGER NULL,
             trigger_requested_at INTEGER NULL, -- pending "trigger now" request (TriggerAsync)
             definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
+            schedule_rev INTEGER NOT NULL DEFAULT 0, -- raised when a seed or resume restarts the schedule state (migration 3)
             created_at INTEGER NOT NULL DEFAULT ({Now}),
             updated_at INTEGER NOT NULL DEFAULT ({Now}),
             PRIMARY KEY (app, name)
@@ -191,16 +192,23 @@ public sealed partial class SqliteJobStore : IJobStore
         }
         else if (version < CurrentVersion)
         {
-            // Only what the file lacks: a new file gets the whole current schema (the column included), a version-1
-            // file only migration 2. The write lock covers the whole file, so re-running the rest would be harmless
-            // here, but the rule stays the same as PostgreSQL's (where it is not): applied migrations never run again.
+            // Only what the file lacks: a new file gets the whole current schema (the columns included), a version-1
+            // file migrations 2 and 3, a version-2 file migration 3. The write lock covers the whole file, so re-running
+            // the rest would be harmless here, but the rule stays the same as PostgreSQL's (where it is not): applied
+            // migrations never run again.
             if (version < 1)
             {
                 await ExecuteAsync(connection, transaction, SchemaSql, cancellationToken).ConfigureAwait(false);
             }
-            else if (version == 1)
+            else
             {
-                await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
+                if (version == 1)
+                {
+                    await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
+                }
+
+                // Migration 3: the schedule revision a completion carries back (see CompleteOneAsync).
+                await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;", cancellationToken).ConfigureAwait(false);
             }
 
             await ExecuteAsync(connection, transaction,
@@ -244,6 +252,8 @@ public sealed partial class SqliteJobStore : IJobStore
                 next_due_at = excluded.next_due_at,
                 occurrence_at = excluded.next_due_at,
                 attempt = 1,
+                -- A new definition restarts the schedule state: a run in flight completes without overwriting it.
+                schedule_rev = jobs.schedule_rev + (jobs.definition_hash IS NOT excluded.definition_hash),
                 error = NULL,
                 orphaned = 0,
                 updated_at = {Now},
@@ -345,7 +355,7 @@ public sealed partial class SqliteJobStore : IJobStore
                 ORDER BY next_due_at, name
                 LIMIT $max)
             RETURNING name, fence, occurrence_at, attempt, next_due_at, lease_until, schedule, time_zone, definition_hash,
-                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead) AS manual;
+                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead) AS manual, schedule_rev;
             """;
 
         // The earliest moment any of this node's other jobs can become claimable: a row leased by another node
@@ -388,7 +398,8 @@ public sealed partial class SqliteJobStore : IJobStore
                         reader.GetString(6),
                         reader.GetString(7),
                         reader.GetString(8),
-                        manual));
+                        manual,
+                        reader.GetInt64(11)));
                 }
             }
 
@@ -507,14 +518,18 @@ public sealed partial class SqliteJobStore : IJobStore
             ("$error_type", completion.ErrorType),
             ("$error_message", completion.ErrorMessage),
             ("$manual", completion.IsManualTrigger ? 1 : 0),
+            ("$schedule_rev", completion.ScheduleRevision),
         ]).ToArray();
 
+        // The schedule fields belong to the schedule state the run was claimed under ($schedule_rev): when a seed of a
+        // new definition or a resume raised the row's revision during the run, the outcome is recorded and the claim
+        // cleared, but the row's own due time stands (see the PostgreSQL store's CompleteSql).
         var update = $"""
             UPDATE jobs SET owner_node = NULL, lease_until = NULL,
                 -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
-                next_due_at = CASE WHEN $manual THEN next_due_at ELSE $next_due END,
-                occurrence_at = CASE WHEN $manual THEN occurrence_at ELSE $next_occ END,
-                attempt = CASE WHEN $manual THEN attempt ELSE $next_attempt END,
+                next_due_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN next_due_at ELSE $next_due END,
+                occurrence_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN occurrence_at ELSE $next_occ END,
+                attempt = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN attempt ELSE $next_attempt END,
                 trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
                 last_status = $status, last_error = COALESCE($error_message, $error_type), last_node = $node,
                 last_started_at = $started, last_finished_at = {Now}, last_duration_ms = $duration, updated_at = {Now}
@@ -539,12 +554,14 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken)
+    public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        // Fenced like every write on a claim: a node that lost the row must not mark another node's claim.
-        if (!await FencedUpdateAsync(claim, $"error = $reason, owner_node = NULL, lease_until = NULL, updated_at = {Now}",
-                cancellationToken, ("$reason", reason)).ConfigureAwait(false))
+        // Fenced like every write on a claim: a node that lost the row must not mark another node's claim. A row
+        // re-seeded with a new definition since the claim read the bad one is only released.
+        if (!await FencedUpdateAsync(claim,
+                $"error = CASE WHEN schedule_rev = COALESCE($schedule_rev, schedule_rev) THEN $reason ELSE error END, owner_node = NULL, lease_until = NULL, updated_at = {Now}",
+                cancellationToken, ("$reason", reason), ("$schedule_rev", scheduleRevision)).ConfigureAwait(false))
         {
             LogLostClaim(_logger, "mark errored", claim.App, claim.JobName, claim.Fence);
         }
@@ -566,7 +583,10 @@ public sealed partial class SqliteJobStore : IJobStore
                 reader.GetInt64(10) != 0, reader.GetInt64(11) != 0, reader.IsDBNull(12) ? null : reader.GetString(12),
                 reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt32(13),
                 reader.IsDBNull(14) ? null : reader.GetString(14), reader.IsDBNull(15) ? null : reader.GetString(15),
-                NullableTime(reader, 16)));
+                NullableTime(reader, 16))
+            {
+                ScheduleRevision = reader.GetInt64(17),
+            });
         }
 
         return rows;
