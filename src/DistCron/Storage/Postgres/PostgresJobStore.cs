@@ -199,20 +199,30 @@ public sealed partial class PostgresJobStore : IJobStore
         SELECT count(*) FROM errored
         """;
 
-    // Sorted by name so concurrent seeds lock rows in the same order (no deadlock). An unchanged row (same hash,
-    // not orphaned, no error) is not touched at all: its due time survives restarts.
+    // Rows are locked in byte order of their names (COLLATE "C"), the order every statement that waits for several
+    // job rows uses (the completion batch sorts ordinally, and job names are ASCII): in the database's collation
+    // (ICU en-US sorts "a" before "B", bytes the other way round) a seed and a completion batch deadlocked (40P01).
+    // An unchanged row (same hash, not orphaned, no error) is not touched at all: its due time survives restarts. An
+    // orphaned row with an unchanged definition only stops being orphaned: its due time and attempt are the
+    // occurrence (a catch-up, a pending retry) it missed while no node had its code.
     private const string SeedSql = """
         WITH seeded AS (
             INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
             SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version
             FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions)
                  AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version)
-            ORDER BY s.name
+            ORDER BY s.name COLLATE "C"
             ON CONFLICT (app, name) DO UPDATE
             SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
-                next_due_at = excluded.next_due_at, occurrence_at = excluded.next_due_at, attempt = 1,
-                -- A new definition restarts the schedule state: a run in flight completes without overwriting it.
-                schedule_rev = j.schedule_rev + CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash THEN 1 ELSE 0 END,
+                next_due_at = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                                   THEN excluded.next_due_at ELSE j.next_due_at END,
+                occurrence_at = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                                     THEN excluded.next_due_at ELSE j.occurrence_at END,
+                attempt = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                               THEN 1 ELSE j.attempt END,
+                -- Whenever the seed restarts the schedule state, a run in flight completes without overwriting it.
+                schedule_rev = j.schedule_rev + CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                                                     THEN 1 ELSE 0 END,
                 error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version
             WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
               -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
@@ -224,7 +234,8 @@ public sealed partial class PostgresJobStore : IJobStore
 
     // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
     // has code for, and non-orphaned rows none has. The CTE snapshot does not see this node's own upsert, hence
-    // the UNION with @names. Rows are locked in name order, like the seed, so concurrent nodes cannot deadlock.
+    // the UNION with @names. Rows are locked in byte order of their names (COLLATE "C"), like the seed and the
+    // completion batch: in the database's collation the order differs, and concurrent completions deadlocked.
     // The flags depend only on the live nodes' job names, so they are recomputed only when that input may have
     // changed since this node last looked: its first registration (@seen is null), its own names changed or it was
     // itself out of the live window, or the set of other live nodes differs from the fingerprint @seen this node got
@@ -269,7 +280,7 @@ public sealed partial class PostgresJobStore : IJobStore
             SELECT j.name FROM {schema}.jobs j
             WHERE (SELECT recompute FROM needed)
               AND j.app = @app AND j.orphaned = (j.name IN (SELECT name FROM live))
-            ORDER BY j.name
+            ORDER BY j.name COLLATE "C"
             FOR UPDATE
         ), flipped AS (
             UPDATE {schema}.jobs j
@@ -327,7 +338,7 @@ public sealed partial class PostgresJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(dataSource);
         _schema = SqlNames.ValidateSchema(schema);
         _dataSource = dataSource;
-        _channel = "distcron_" + _schema;
+        _channel = SqlNames.NotifyChannel(_schema);
         _logger = logger ?? NullLogger.Instance;
         _listener = new PostgresSignalListener(dataSource, _channel, _logger);
 

@@ -240,7 +240,8 @@ public sealed partial class SqliteJobStore : IJobStore
         }));
 
         // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
-        // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time.
+        // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
+        // with an unchanged definition only stops being orphaned: it keeps the occurrence and attempt it missed.
         var sql = $"""
             INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
             SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5
@@ -249,11 +250,14 @@ public sealed partial class SqliteJobStore : IJobStore
                 schedule = excluded.schedule,
                 time_zone = excluded.time_zone,
                 definition_hash = excluded.definition_hash,
-                next_due_at = excluded.next_due_at,
-                occurrence_at = excluded.next_due_at,
-                attempt = 1,
-                -- A new definition restarts the schedule state: a run in flight completes without overwriting it.
-                schedule_rev = jobs.schedule_rev + (jobs.definition_hash IS NOT excluded.definition_hash),
+                next_due_at = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
+                                   THEN excluded.next_due_at ELSE jobs.next_due_at END,
+                occurrence_at = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
+                                     THEN excluded.next_due_at ELSE jobs.occurrence_at END,
+                attempt = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
+                               THEN 1 ELSE jobs.attempt END,
+                -- Whenever the seed restarts the schedule state, a run in flight completes without overwriting it.
+                schedule_rev = jobs.schedule_rev + (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL),
                 error = NULL,
                 orphaned = 0,
                 updated_at = {Now},
