@@ -24,7 +24,7 @@ namespace DistCron.Generators
     /// </summary>
     internal static class ScheduleFixes
     {
-        /// <summary>Rewrites for an invalid schedule (DCRON0001): a year field, a seconds field in the wrong place, a misplaced '?'.</summary>
+        /// <summary>Rewrites for an invalid schedule (DCRON0001): a year field, or a seconds field in the wrong place.</summary>
         public static List<TextFix> ForInvalid(string? schedule, string jobName)
         {
             var fixes = new List<TextFix>();
@@ -47,15 +47,13 @@ namespace DistCron.Generators
                 AddIfValid(fixes, jobName, $"Move the 6th field '{last}' to the front as seconds", last + " " + five);
             }
 
-            if (schedule != null && schedule.IndexOf('?') >= 0)
-            {
-                AddIfValid(fixes, jobName, "Replace '?' with '*'", string.Join(" ", fields).Replace('?', '*'));
-            }
-
             return fixes;
         }
 
-        /// <summary>Rewrites for Quartz day-of-week numbers (DCRON0015): day names in either numbering, so the reader sees which days run.</summary>
+        /// <summary>
+        /// Rewrites for Quartz day-of-week numbers (DCRON0015): day names in either numbering, so the reader sees which
+        /// days run, and '*' for Quartz's '?' (Cronos reads both alike), so the schedule reads as plain cron.
+        /// </summary>
         public static List<TextFix> ForQuartzDayOfWeek(string schedule, string jobName)
         {
             var fixes = new List<TextFix>();
@@ -69,9 +67,14 @@ namespace DistCron.Generators
                 if (names == null) continue;
                 var copy = (string[])fields.Clone();
                 copy[last] = names;
+                for (var i = 0; i < last; i++)
+                {
+                    if (copy[i] == "?") copy[i] = "*";
+                }
+
                 var title = quartz
-                    ? $"Use day names, reading {dayOfWeek} as Quartz does (1 = Sunday): {names}"
-                    : $"Use day names, reading {dayOfWeek} as DistCron does (1 = Monday): {names}";
+                    ? $"Use day names and '*' for '?', reading {dayOfWeek} as Quartz does (1 = Sunday): {names}"
+                    : $"Use day names and '*' for '?', reading {dayOfWeek} as DistCron does (1 = Monday): {names}";
                 AddIfValid(fixes, jobName, title, string.Join(" ", copy));
             }
 
