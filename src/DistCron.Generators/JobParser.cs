@@ -190,8 +190,10 @@ namespace DistCron.Generators
                 AddScheduleWarnings(schedule!, name, parsed, problems);
             }
 
-            var zone = timeZone ?? TimeZoneIds.Utc;
-            AddTimeZoneProblems(zone, includeWarnings, problems);
+            AddTimeZoneProblems(timeZone ?? TimeZoneIds.Utc, includeWarnings, problems);
+            // The definition carries the id as the runtime reads it ("utc" -> "UTC", " europe/paris " ->
+            // "Europe/Paris"), so stores, logs and the CLI show one spelling.
+            var zone = TimeZoneIds.MalformedReason(timeZone) == null ? TimeZoneIds.Normalize(timeZone ?? TimeZoneIds.Utc) : TimeZoneIds.Utc;
 
             var timeout = ReadDuration(timeoutText, "Timeout", ProblemSite.Timeout, allowZero: false,
                 "greater than zero; remove Timeout for no time limit, or write a positive duration such as \"00:05:00\"", problems);

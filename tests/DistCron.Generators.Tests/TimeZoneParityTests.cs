@@ -71,4 +71,22 @@ public class TimeZoneParityTests
         Assert.Equal("UTC", TimeZoneIds.Normalize("uTc"));
         Assert.Equal("Mars/Base", TimeZoneIds.Normalize(" Mars/Base "));
     }
+
+    [Fact]
+    public void The_generated_definition_carries_the_id_as_the_runtime_reads_it()
+    {
+        var compilation = TestCompilation.Create("ZoneSpelling", """
+            using DistCron;
+            namespace Z;
+            public static class Jobs
+            {
+                [DistributedCron("0 * * * *", Name = "a", TimeZone = " europe/paris ")] public static void A() { }
+                [DistributedCron("0 * * * *", Name = "b", TimeZone = "utc")] public static void B() { }
+            }
+            """);
+        var generated = TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result)!;
+        Assert.Contains("\"Europe/Paris\"", generated);
+        Assert.DoesNotContain("europe/paris", generated);
+        Assert.DoesNotContain("\"utc\"", generated);
+    }
 }
