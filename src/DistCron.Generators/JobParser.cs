@@ -289,7 +289,7 @@ namespace DistCron.Generators
 
             var suggestion = TimeZoneIds.SuggestionFor(zone);
             var fix = suggestion != null
-                ? $"did you mean \"{suggestion}\"?"
+                ? $"did you mean \"{suggestion}\"? Ids use '_' for a space"
                 : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or omit TimeZone for UTC";
             var problem = new JobProblem(DiagnosticDescriptors.UnknownTimeZone, ProblemSite.TimeZone, -1, Shown(zone), fix);
             problems.Add(suggestion != null ? problem.WithReplacements(new[] { new TextFix($"Use \"{suggestion}\"", suggestion) }) : problem);

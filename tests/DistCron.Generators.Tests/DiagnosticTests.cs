@@ -71,7 +71,7 @@ public class DiagnosticTests
         },
         {
             "DCRON0003", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"america/new york"|])] public static void Job() { } }""",
-            "Time zone \"america/new york\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"?"
+            "Time zone \"america/new york\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids use '_' for a space"
         },
         // DCRON0004: duration text.
         {
