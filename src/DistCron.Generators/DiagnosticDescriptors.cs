@@ -80,7 +80,18 @@ namespace DistCron.Generators
 
         public static readonly DiagnosticDescriptor QuartzDayOfWeek = Create(
             "DCRON0015", "Quartz-style day-of-week numbers",
-            "Schedule \"{0}\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday; write day names such as MON-FRI to say which days you mean",
+            "Schedule \"{0}\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday{1}; write day names such as MON-FRI to say which days you mean",
+            ScheduleCategory, DiagnosticSeverity.Warning);
+
+        // DCRON0020-0023: time zone and day rules (DCRON0016-0019 are method-shape errors).
+        public static readonly DiagnosticDescriptor MalformedTimeZone = Create(
+            "DCRON0020", "Empty or malformed time zone id",
+            "Time zone \"{0}\" {1}, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\"",
+            ScheduleCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor DayOfMonthAndDayOfWeek = Create(
+            "DCRON0021", "Day-of-month and day-of-week both restricted",
+            "Schedule \"{0}\" restricts both day-of-month ({1}) and day-of-week ({2}): DistCron, like Cronos, runs it only on days that match both, where classic crontab runs it on days that match either; to run on days that match either, declare two jobs, \"{3}\" and \"{4}\"; to run only on days that match both, keep it and suppress DCRON0021 (for the n-th weekday of a month, day-of-week DAY#n with day-of-month * says it without ambiguity)",
             ScheduleCategory, DiagnosticSeverity.Warning);
 
         public static readonly DiagnosticDescriptor[] All =
@@ -88,6 +99,7 @@ namespace DistCron.Generators
             InvalidCronExpression, ScheduleNeverFires, UnknownTimeZone, InvalidDuration, DurationOutOfRange,
             NegativeMaxRetries, GenericJobMethod, JobMethodNotAccessible, UnsupportedParameter, UnsupportedReturnType,
             DuplicateJobName, InvalidJobName, MethodCannotBeJob, InvalidMisfirePolicy, QuartzDayOfWeek,
+            MalformedTimeZone, DayOfMonthAndDayOfWeek,
         };
 
         /// <summary>Documentation page of a diagnostic; every ID has one in docs/diagnostics.</summary>

@@ -74,7 +74,7 @@ namespace DistCron.Generators
                 var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
                 foreach (var problem in outcome.Problems)
                 {
-                    report(Diagnostic.Create(problem.Descriptor, LocationOf(problem.Site, problem.ParameterIndex, method, syntax), problem.Arguments));
+                    report(problem.ToDiagnostic(LocationOf(problem.Site, problem.ParameterIndex, method, syntax), syntax?.GetLocation()));
                 }
 
                 if (names != null && outcome.Name != null && JobNameIsValid(outcome))
@@ -101,7 +101,7 @@ namespace DistCron.Generators
                 var methods = string.Join(", ", jobs.Select(j => j.Method));
                 foreach (var job in jobs)
                 {
-                    report(Diagnostic.Create(DiagnosticDescriptors.DuplicateJobName, job.Location, job.Name, jobs.Count, methods));
+                    report(new JobProblem(DiagnosticDescriptors.DuplicateJobName, ProblemSite.Name, -1, job.Name, jobs.Count, methods).ToDiagnostic(job.Location, null));
                 }
             }
         }

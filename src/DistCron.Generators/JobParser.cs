@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Threading;
 using DistCron.Internal;
 using Microsoft.CodeAnalysis;
@@ -29,6 +30,13 @@ namespace DistCron.Generators
             Site = site;
             ParameterIndex = parameterIndex;
             Arguments = arguments;
+            Properties = ImmutableDictionary<string, string?>.Empty;
+        }
+
+        private JobProblem(JobProblem problem, ImmutableDictionary<string, string?> properties)
+            : this(problem.Descriptor, problem.Site, problem.ParameterIndex, problem.Arguments)
+        {
+            Properties = properties;
         }
 
         public DiagnosticDescriptor Descriptor { get; }
@@ -39,6 +47,44 @@ namespace DistCron.Generators
         public int ParameterIndex { get; }
 
         public object[] Arguments { get; }
+
+        /// <summary>Fix data for DistCron.CodeFixes (keys in <see cref="FixProperties"/>).</summary>
+        public ImmutableDictionary<string, string?> Properties { get; }
+
+        /// <summary>This problem with literal replacements a code fix can offer, in order.</summary>
+        public JobProblem WithReplacements(IReadOnlyList<TextFix> fixes)
+        {
+            var properties = Properties;
+            for (var i = 0; i < fixes.Count; i++)
+            {
+                properties = properties
+                    .SetItem(FixProperties.ReplacePrefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), fixes[i].Replacement)
+                    .SetItem(FixProperties.TitlePrefix + i.ToString(System.Globalization.CultureInfo.InvariantCulture), fixes[i].Title);
+            }
+
+            return new JobProblem(this, properties);
+        }
+
+        /// <summary>This problem with a job name a code fix can add to the attribute.</summary>
+        public JobProblem WithNameToAdd(string name) => new JobProblem(this, Properties.SetItem(FixProperties.AddName, name));
+
+        /// <summary>
+        /// The diagnostic, with every text argument shown through <see cref="PrintableText"/>: a newline, NUL, NBSP or
+        /// bidi character is shown escaped (MSBuild prints a message's first line only), letters of any script are
+        /// kept (identifiers), and DistCron's own wording, which has none of these, is unchanged. Values that must
+        /// be ASCII are escaped further where they are read (<see cref="JobParser.Shown"/>).
+        /// </summary>
+        public Diagnostic ToDiagnostic(Location location, Location? attributeLocation)
+        {
+            var arguments = new object[Arguments.Length];
+            for (var i = 0; i < arguments.Length; i++)
+            {
+                arguments[i] = Arguments[i] is string text ? PrintableText.Printable(text, int.MaxValue, keepLetters: true) : Arguments[i];
+            }
+
+            var additional = attributeLocation != null && Properties.ContainsKey(FixProperties.AddName) ? new[] { attributeLocation } : null;
+            return Diagnostic.Create(Descriptor, location, additional, Properties, arguments);
+        }
     }
 
     /// <summary>The result of reading one <c>[DistributedCron]</c> method.</summary>
@@ -116,47 +162,38 @@ namespace DistCron.Generators
             }
 
             var typeDisplay = method.ContainingType?.ToDisplayString(DisplayFormat);
-            var methodDisplay = typeDisplay is null ? method.Name : typeDisplay + "." + method.Name;
+            var defaultName = typeDisplay is null ? method.Name : typeDisplay + "." + method.Name;
+            var methodDisplay = DisplayName(method, defaultName);
             var nameIsExplicit = explicitName != null;
-            var name = explicitName ?? methodDisplay;
+            var name = explicitName ?? defaultName;
             var nameError = JobOptionText.NameError(name);
             if (nameError != null)
             {
                 var fix = nameIsExplicit
                     ? $"use at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
                     : $"the default name is Namespace.Type.Method; set Name explicitly to at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'";
-                problems.Add(new JobProblem(DiagnosticDescriptors.InvalidJobName, nameIsExplicit ? ProblemSite.Name : ProblemSite.Method, -1, name, nameError, fix));
+                var problem = new JobProblem(DiagnosticDescriptors.InvalidJobName, nameIsExplicit ? ProblemSite.Name : ProblemSite.Method, -1, nameIsExplicit ? Shown(name) : name, nameError, fix);
+                var suggested = nameIsExplicit ? null : SuggestedName(name);
+                problems.Add(suggested != null ? problem.WithNameToAdd(suggested) : problem);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
             var parsed = ScheduleText.Parse(schedule, name);
             if (!parsed.Success)
             {
-                problems.Add(new JobProblem(DiagnosticDescriptors.InvalidCronExpression, ProblemSite.Schedule, -1, schedule ?? string.Empty, parsed.Error ?? "it cannot be read",
-                    parsed.Hint ?? "write 5 fields (minute hour day-of-month month day-of-week), 6 fields with seconds first, or a macro such as @hourly"));
+                var problem = new JobProblem(DiagnosticDescriptors.InvalidCronExpression, ProblemSite.Schedule, -1, Shown(schedule ?? string.Empty), Shown(parsed.Error ?? "it cannot be read"),
+                    parsed.Hint ?? "write 5 fields (minute hour day-of-month month day-of-week), 6 fields with seconds first, or a macro such as @hourly");
+                problems.Add(includeWarnings ? problem.WithReplacements(ScheduleFixes.ForInvalid(schedule, name)) : problem);
             }
             else if (includeWarnings)
             {
-                if (ScheduleText.NeverFires(parsed.Expression!))
-                {
-                    problems.Add(new JobProblem(DiagnosticDescriptors.ScheduleNeverFires, ProblemSite.Schedule, -1, schedule!));
-                }
-
-                if (ScheduleText.LooksLikeQuartzDayOfWeek(schedule))
-                {
-                    problems.Add(new JobProblem(DiagnosticDescriptors.QuartzDayOfWeek, ProblemSite.Schedule, -1, schedule!));
-                }
+                AddScheduleWarnings(schedule!, name, parsed, problems);
             }
 
-            var zone = timeZone ?? "UTC";
-            if (includeWarnings && !TimeZoneIds.IsKnown(zone))
-            {
-                var suggestion = TimeZoneIds.SuggestionFor(zone);
-                var fix = suggestion != null
-                    ? $"did you mean \"{suggestion}\"? Ids are case-sensitive on Linux"
-                    : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or omit TimeZone for UTC";
-                problems.Add(new JobProblem(DiagnosticDescriptors.UnknownTimeZone, ProblemSite.TimeZone, -1, zone, fix));
-            }
+            AddTimeZoneProblems(timeZone ?? TimeZoneIds.Utc, includeWarnings, problems);
+            // The definition carries the id as the runtime reads it ("utc" -> "UTC", " europe/paris " ->
+            // "Europe/Paris"), so stores, logs and the CLI show one spelling.
+            var zone = TimeZoneIds.MalformedReason(timeZone) == null ? TimeZoneIds.Normalize(timeZone ?? TimeZoneIds.Utc) : TimeZoneIds.Utc;
 
             var timeout = ReadDuration(timeoutText, "Timeout", ProblemSite.Timeout, allowZero: false,
                 "greater than zero; remove Timeout for no time limit, or write a positive duration such as \"00:05:00\"", problems);
@@ -188,6 +225,121 @@ namespace DistCron.Generators
                 shape!.Value.DeclaringTypeName, typeDisplay!, method.Name, method.IsStatic,
                 shape.Value.Disposal, shape.Value.ReturnKind, shape.Value.Parameters);
             return new JobParseOutcome(name, nameIsExplicit, model, problems);
+        }
+
+        // Warnings about a valid schedule: it never fires, it numbers days the Quartz way, or it restricts both days.
+        private static void AddScheduleWarnings(string schedule, string name, ScheduleParseResult parsed, List<JobProblem> problems)
+        {
+            if (ScheduleText.NeverFires(parsed.Expression!))
+            {
+                problems.Add(new JobProblem(DiagnosticDescriptors.ScheduleNeverFires, ProblemSite.Schedule, -1, Shown(schedule)));
+            }
+
+            if (ScheduleText.LooksLikeQuartzDayOfWeek(schedule))
+            {
+                var fields = ScheduleText.Fields(schedule);
+                var dayOfWeek = fields[fields.Length - 1];
+                var quartz = ScheduleText.DayOfWeekAsNames(dayOfWeek, quartzNumbering: true);
+                var unix = ScheduleText.DayOfWeekAsNames(dayOfWeek, quartzNumbering: false);
+                var readings = quartz != null && unix != null && dayOfWeek.IndexOf('H') < 0 && dayOfWeek.IndexOf('h') < 0
+                    ? $" (here {dayOfWeek} is {unix}; in Quartz it is {quartz})"
+                    : string.Empty;
+                problems.Add(new JobProblem(DiagnosticDescriptors.QuartzDayOfWeek, ProblemSite.Schedule, -1, Shown(schedule), Shown(readings))
+                    .WithReplacements(ScheduleFixes.ForQuartzDayOfWeek(schedule, name)));
+            }
+
+            if (ScheduleText.RestrictsBothDays(parsed, out var dayOfMonthField, out var dayOfWeekField))
+            {
+                // The two jobs of the "either" reading, written as the user wrote the rest of the schedule.
+                var fields = ScheduleText.Fields(schedule);
+                var onDayOfMonth = (string[])fields.Clone();
+                onDayOfMonth[fields.Length - 1] = "*";
+                var onDayOfWeek = (string[])fields.Clone();
+                onDayOfWeek[fields.Length - 3] = "*";
+                problems.Add(new JobProblem(DiagnosticDescriptors.DayOfMonthAndDayOfWeek, ProblemSite.Schedule, -1,
+                    Shown(schedule), Shown(fields[fields.Length - 3]), Shown(fields[fields.Length - 1]), Shown(string.Join(" ", onDayOfMonth)), Shown(string.Join(" ", onDayOfWeek))));
+            }
+        }
+
+        // The analyzer's half of the one time zone rule (TimeZoneIds.Normalize; the runtime's TimeZoneResolver is the
+        // other half): an empty or malformed id is an error as at start-up; "utc", " Europe/Paris " and "europe/paris"
+        // are read as the runtime reads them.
+        private static void AddTimeZoneProblems(string zone, bool includeWarnings, List<JobProblem> problems)
+        {
+            if (TimeZoneIds.MalformedReason(zone) is { } malformed)
+            {
+                var fixes = new List<TextFix>();
+                var visible = new System.Text.StringBuilder();
+                foreach (var c in zone.Trim())
+                {
+                    if (PrintableText.IsShownAsIs(c)) visible.Append(c);
+                }
+
+                var cleaned = TimeZoneIds.Normalize(visible.ToString());
+                if (TimeZoneIds.IsKnown(cleaned)) fixes.Add(new TextFix($"Use \"{cleaned}\"", cleaned));
+                fixes.Add(new TextFix("Use \"UTC\"", TimeZoneIds.Utc));
+                problems.Add(new JobProblem(DiagnosticDescriptors.MalformedTimeZone, ProblemSite.TimeZone, -1, Shown(zone), malformed).WithReplacements(fixes));
+                return;
+            }
+
+            if (!includeWarnings || TimeZoneIds.IsKnown(TimeZoneIds.Normalize(zone)))
+            {
+                return;
+            }
+
+            var suggestion = TimeZoneIds.SuggestionFor(zone);
+            var fix = suggestion != null
+                ? $"did you mean \"{suggestion}\"? Ids use '_' for a space"
+                : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or omit TimeZone for UTC";
+            var problem = new JobProblem(DiagnosticDescriptors.UnknownTimeZone, ProblemSite.TimeZone, -1, Shown(zone), fix);
+            problems.Add(suggestion != null ? problem.WithReplacements(new[] { new TextFix($"Use \"{suggestion}\"", suggestion) }) : problem);
+        }
+
+        // A value that must be ASCII (schedule, time zone, explicit name), as messages show it: anything else escaped,
+        // so a newline cannot cut the message and a look-alike letter ('о' for 'o') shows why the value is refused.
+        internal static string Shown(string value) => PrintableText.Printable(value, int.MaxValue);
+
+        // What a message calls the method: the name the user wrote ("operator +", "P.get"), and for a lambda, which
+        // has no name, where it is.
+        private static string DisplayName(IMethodSymbol method, string defaultName)
+        {
+            switch (method.MethodKind)
+            {
+                case MethodKind.Ordinary:
+                case MethodKind.LocalFunction:
+                    return defaultName;
+                case MethodKind.AnonymousFunction:
+                    var span = method.Locations.Length > 0 ? method.Locations[0].GetLineSpan() : default;
+                    return span.Path is { Length: > 0 } path
+                        ? $"lambda expression at {System.IO.Path.GetFileName(path)}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1})"
+                        : "lambda expression";
+                default:
+                    return method.ToDisplayString(MemberDisplayFormat);
+            }
+        }
+
+        private static readonly SymbolDisplayFormat MemberDisplayFormat = new SymbolDisplayFormat(
+            typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+            genericsOptions: SymbolDisplayGenericsOptions.None,
+            memberOptions: SymbolDisplayMemberOptions.IncludeContainingType);
+
+        // A valid name close to an invalid default one, for the code fix that sets Name: accents dropped, any other
+        // character outside the allowed set replaced by '_', and the end kept when it is too long (the method name
+        // is what tells jobs apart).
+        private static string? SuggestedName(string defaultName)
+        {
+            var decomposed = defaultName.Normalize(System.Text.NormalizationForm.FormD);
+            var builder = new System.Text.StringBuilder(decomposed.Length);
+            foreach (var c in decomposed)
+            {
+                if (System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.NonSpacingMark) continue;
+                var ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' || c == '-';
+                builder.Append(ok ? c : '_');
+            }
+
+            var name = builder.ToString();
+            if (name.Length > JobOptionText.MaxNameLength) name = name.Substring(name.Length - JobOptionText.MaxNameLength);
+            return JobOptionText.NameError(name) == null ? name : null;
         }
 
         private static TimeSpan? ReadDuration(string? text, string option, ProblemSite site, bool allowZero, string rangeFix, List<JobProblem> problems)

@@ -71,7 +71,7 @@ public class DiagnosticTests
         },
         {
             "DCRON0003", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"america/new york"|])] public static void Job() { } }""",
-            "Time zone \"america/new york\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids are case-sensitive on Linux"
+            "Time zone \"america/new york\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids use '_' for a space"
         },
         // DCRON0004: duration text.
         {
@@ -192,7 +192,7 @@ public class DiagnosticTests
         },
         {
             "DCRON0013", """public static class C { public static int P { [DistributedCron("0 * * * *")] [|get|] => 1; } }""",
-            "Method 'T.C.get_P' cannot be a job because it is an accessor; declare an ordinary method instead"
+            "Method 'T.C.P.get' cannot be a job because it is an accessor; declare an ordinary method instead"
         },
         // DCRON0014: misfire value.
         {
@@ -202,7 +202,68 @@ public class DiagnosticTests
         // DCRON0015: Quartz day-of-week numbering.
         {
             "DCRON0015", """public static class C { [DistributedCron([|"0 0 12 ? * 2-6"|])] public static void Job() { } }""",
-            "Schedule \"0 0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday; write day names such as MON-FRI to say which days you mean"
+            "Schedule \"0 0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2-6 is TUE-SAT; in Quartz it is MON-FRI); write day names such as MON-FRI to say which days you mean"
+        },
+        // Issue 16: Quartz numbering without the seconds field.
+        {
+            "DCRON0015", """public static class C { [DistributedCron([|"0 12 ? * 2-6"|])] public static void Job() { } }""",
+            "Schedule \"0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2-6 is TUE-SAT; in Quartz it is MON-FRI); write day names such as MON-FRI to say which days you mean"
+        },
+        {
+            "DCRON0015", """public static class C { [DistributedCron([|"0 9 ? * 2#1"|])] public static void Job() { } }""",
+            "Schedule \"0 9 ? * 2#1\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2#1 is TUE#1; in Quartz it is MON#1); write day names such as MON-FRI to say which days you mean"
+        },
+        // DCRON0020: an empty or malformed time zone, which the runtime refuses at start-up on every host.
+        {
+            "DCRON0020", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|""|])] public static void Job() { } }""",
+            "Time zone \"\" is empty, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        {
+            "DCRON0020", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|" \t"|])] public static void Job() { } }""",
+            "Time zone \" \\u0009\" is empty, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        // DCRON0021: day-of-month and day-of-week both restricted (Cronos ANDs them, classic crontab ORs them).
+        {
+            "DCRON0021", """public static class C { [DistributedCron([|"0 0 1 * 1"|])] public static void Job() { } }""",
+            "Schedule \"0 0 1 * 1\" restricts both day-of-month (1) and day-of-week (1): DistCron, like Cronos, runs it only on days that match both, where classic crontab runs it on days that match either; to run on days that match either, declare two jobs, \"0 0 1 * *\" and \"0 0 * * 1\"; to run only on days that match both, keep it and suppress DCRON0021 (for the n-th weekday of a month, day-of-week DAY#n with day-of-month * says it without ambiguity)"
+        },
+        {
+            "DCRON0021", """public static class C { [DistributedCron([|"30 0 9 1-7 * MON"|])] public static void Job() { } }""",
+            "Schedule \"30 0 9 1-7 * MON\" restricts both day-of-month (1-7) and day-of-week (MON): DistCron, like Cronos, runs it only on days that match both, where classic crontab runs it on days that match either; to run on days that match either, declare two jobs, \"30 0 9 1-7 * *\" and \"30 0 9 * * MON\"; to run only on days that match both, keep it and suppress DCRON0021 (for the n-th weekday of a month, day-of-week DAY#n with day-of-month * says it without ambiguity)"
+        },
+        // Issue 16: user text in messages is escaped (MSBuild shows a message's first line only).
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0 0 * *\n*"|])] public static void Job() { } }""",
+            "Schedule \"0 0 * *\\u000a*\" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found 4; write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0\u00a00 * * *"|])] public static void Job() { } }""",
+            "Schedule \"0\\u00a00 * * *\" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found 4; write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly"
+        },
+        {
+            "DCRON0020", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"Europe/Paris\0"|])] public static void Job() { } }""",
+            "Time zone \"Europe/Paris\\u0000\" contains the control or invisible character \\u0000, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        {
+            "DCRON0020", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"Europe/\u2028Paris"|])] public static void Job() { } }""",
+            "Time zone \"Europe/\\u2028Paris\" contains the control or invisible character \\u2028, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        {
+            "DCRON0003", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"Eur\u043epe/Paris"|])] public static void Job() { } }""",
+            "Time zone \"Eur\\u043epe/Paris\" is not a known IANA or Windows time zone id; use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or omit TimeZone for UTC"
+        },
+        {
+            "DCRON0012", """public static class C { [DistributedCron("0 * * * *", Name = [|"report\u200b"|])] public static void Job() { } }""",
+            "Job name \"report\\u200b\" is invalid: the job name contains '\\u200b' at position 7; only A-Z, a-z, 0-9, '.', '_', ':' and '-' are allowed; use at most 200 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+        },
+        // Issue 16: the names a user wrote, not metadata names.
+        {
+            "DCRON0013", """public static class C { public static Action A = [|[DistributedCron("0 * * * *")] () => { }|]; }""",
+            "Method 'lambda expression at File0.cs(3,50)' cannot be a job because it is a lambda; declare it as a method of a class"
+        },
+        {
+            "DCRON0013", """public class C { [DistributedCron("0 * * * *")] public static C operator [|+|](C a, C b) => a; }""",
+            "Method 'T.C.operator +' cannot be a job because it is not an ordinary method; declare an ordinary method instead"
         },
     };
 
@@ -278,7 +339,10 @@ public class DiagnosticTests
     {
         var analyzer = new DistCronAnalyzer();
         var ids = analyzer.SupportedDiagnostics.Select(d => d.Id).ToList();
-        Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => $"DCRON{i:0000}"), ids.Order());
+        // No gap in the numbering, except DCRON0016-0019, which a parallel change (method-shape errors) fills.
+        var highest = ids.Max(id => int.Parse(id.Substring(5), System.Globalization.CultureInfo.InvariantCulture));
+        var expected = Enumerable.Range(1, highest).Select(i => $"DCRON{i:0000}").Where(id => ids.Contains(id) || string.CompareOrdinal(id, "DCRON0016") < 0 || string.CompareOrdinal(id, "DCRON0019") > 0);
+        Assert.Equal(expected, ids.Order());
         var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").ToHashSet();
         var root = RepositoryRoot();
         var unshipped = await File.ReadAllTextAsync(Path.Combine(root, "src", "DistCron.Generators", "AnalyzerReleases.Unshipped.md"));

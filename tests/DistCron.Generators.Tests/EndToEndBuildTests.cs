@@ -142,6 +142,7 @@ public sealed class EndToEndBuildTests : IDisposable
             var entries = archive.Entries.Select(e => e.FullName).ToList();
             Assert.Contains("analyzers/dotnet/cs/DistCron.Generators.dll", entries);
             Assert.Contains("analyzers/dotnet/cs/Cronos.dll", entries);
+            Assert.Contains("analyzers/dotnet/cs/DistCron.CodeFixes.dll", entries);
             Assert.Contains("lib/net8.0/DistCron.dll", entries);
             Assert.Contains("lib/net10.0/DistCron.dll", entries);
         }

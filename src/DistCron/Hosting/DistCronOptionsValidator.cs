@@ -136,13 +136,18 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
     private static string TimeZoneError(string id)
     {
         var shown = ScheduleResolver.Printable(id);
-        if (TimeZoneIds.IsKnown(id.Trim()))
+        if (TimeZoneIds.MalformedReason(id) is { } malformed)
+        {
+            return $"time zone \"{shown}\" {malformed}, which no host accepts (DCRON0020); use \"UTC\", an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\"";
+        }
+
+        if (TimeZoneIds.IsKnown(TimeZoneIds.Normalize(id)))
         {
             return $"time zone \"{shown}\" is a known id but is not installed on this host; install the time zone database (tzdata, or ICU for Windows ids) or use another id";
         }
 
         var fix = TimeZoneIds.SuggestionFor(id) is { } suggestion
-            ? $"did you mean \"{suggestion}\"? Ids are case-sensitive on Linux"
+            ? $"did you mean \"{suggestion}\"? Ids use '_' for a space"
             : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or \"UTC\"";
         return $"time zone \"{shown}\" is not a known IANA or Windows time zone id; {fix}";
     }

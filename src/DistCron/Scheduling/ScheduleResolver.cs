@@ -25,7 +25,8 @@ internal static class ScheduleResolver
         // The job name matters only to H fields (a hash of the name) and to macros; the key leaves it out otherwise.
         // Keyed by name, a fleet with more jobs than the cache held resolved again, counted the cache (every lock) and
         // cleared it on most claims: a quarter of a busy node's CPU with 20,000 jobs (profiled).
-        var key = (schedule ?? string.Empty, timeZone ?? string.Empty, DependsOnName(schedule) ? jobName : string.Empty);
+        // A null zone is UTC and an empty one is refused: they must not share a key.
+        var key = (schedule ?? string.Empty, timeZone ?? TimeZoneIds.Utc, DependsOnName(schedule) ? jobName : string.Empty);
         if (Cache.TryGetValue(key, out var cached)) return cached;
         var resolved = ResolveUncached(schedule, timeZone, jobName);
         if (Cache.TryAdd(key, resolved) && Interlocked.Increment(ref _entries) > MaxCacheEntries)
@@ -59,11 +60,6 @@ internal static class ScheduleResolver
         return new ScheduleResolution(new JobSchedule(parsed.Expression!, zone, parsed.IncludeSeconds, parsed.ExpandedText), null);
     }
 
-    // Row values come from a database anyone may have edited: keep them printable and short in messages and logs.
-    internal static string Printable(string? value)
-    {
-        if (value is null) return "(null)";
-        var shown = value.Length > 100 ? value[..100] + "…" : value;
-        return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
-    }
+    // Row values come from a database anyone may have edited: the shared rule the analyzer uses too.
+    internal static string Printable(string? value) => PrintableText.Printable(value);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DistCron.Internal;
 
 namespace DistCron.Scheduling;
 
@@ -7,16 +8,19 @@ internal static class TimeZoneResolver
 {
     private static readonly ConcurrentDictionary<string, TimeZoneInfo?> Cache = new(StringComparer.Ordinal);
 
-    /// <summary>Null, empty or "UTC" (any case) is UTC.</summary>
+    /// <summary>
+    /// Null is UTC; an empty id, or one with a control or invisible character, is refused; otherwise the id is read by the rule the analyzer uses
+    /// (<see cref="TimeZoneIds.Normalize"/>: trimmed, "UTC" in any case), so build time and start-up agree.
+    /// </summary>
     public static bool TryResolve(string? id, out TimeZoneInfo zone)
     {
-        if (string.IsNullOrWhiteSpace(id) || string.Equals(id.Trim(), "UTC", StringComparison.OrdinalIgnoreCase))
-        {
-            zone = TimeZoneInfo.Utc;
-            return true;
-        }
+        zone = TimeZoneInfo.Utc;
+        if (id is null) return true;
+        if (TimeZoneIds.MalformedReason(id) is not null) return false;
+        var normalized = TimeZoneIds.Normalize(id);
+        if (normalized == TimeZoneIds.Utc) return true;
 
-        var found = Cache.GetOrAdd(id.Trim(), Find);
+        var found = Cache.GetOrAdd(normalized, Find);
         zone = found ?? TimeZoneInfo.Utc;
         return found is not null;
     }

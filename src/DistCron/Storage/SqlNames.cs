@@ -51,13 +51,9 @@ public static partial class SqlNames
         return ChannelPrefix + schema[..(MaxIdentifierBytes - ChannelPrefix.Length - 1 - hash.Length)] + "_" + hash;
     }
 
-    // Shows control and non-ASCII characters as escapes, so a hostile value cannot forge log lines.
-    private static string Printable(string? value)
-    {
-        if (value is null) return "(null)";
-        var shown = value.Length > 80 ? value[..80] + "…" : value;
-        return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
-    }
+    // Shows control and invisible characters as escapes (the rule every DistCron message uses), so a hostile value
+    // cannot forge log lines.
+    private static string Printable(string? value) => DistCron.Internal.PrintableText.Printable(value, 80);
 
     // \z, not $: $ also matches before a final "\n", and "distcron\n" would pass (LISTEN and pg_notify would then
     // disagree on the channel).

@@ -6,9 +6,9 @@ public class ScheduleResolverTests
 {
     [Theory]
     [InlineData(null)]
-    [InlineData("")]
     [InlineData("UTC")]
     [InlineData("utc")]
+    [InlineData(" Utc ")]
     public void Missing_or_utc_time_zone_resolves_to_utc(string? timeZone)
     {
         var result = ScheduleResolver.Resolve("0 * * * *", timeZone, "job");
@@ -28,6 +28,17 @@ public class ScheduleResolverTests
         var winter = new DateTimeOffset(2025, 1, 15, 0, 0, 0, TimeSpan.Zero);
         var expectedOffset = timeZone is "Europe/Paris" or "Romance Standard Time" ? TimeSpan.FromHours(1) : TimeSpan.FromHours(-5);
         Assert.Equal(expectedOffset, result.Schedule!.TimeZone.GetUtcOffset(winter));
+    }
+
+    // The analyzer refuses a blank TimeZone (DCRON0020) and start-up validation does: a stored row is read the same way.
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Blank_time_zone_is_refused(string timeZone)
+    {
+        var result = ScheduleResolver.Resolve("0 * * * *", timeZone, "job");
+        Assert.False(result.Success);
+        Assert.Contains("unknown time zone", result.Error);
     }
 
     [Fact]
