@@ -12,19 +12,6 @@ namespace DistCron.Engine;
 /// </summary>
 internal sealed class NodeLoop
 {
-    // Floor for the sleep after a round that claimed nothing although something looked due, so a stale due time
-    // (a row leased or claimed elsewhere a moment ago) cannot make the loop spin.
-    private static readonly TimeSpan IdleFloor = TimeSpan.FromMilliseconds(25);
-
-    // Waking a hair early (timers run on a coarse clock and may fire a few ms early; the clock estimate never leads the
-    // database) costs one more claim, not a busy loop.
-    private static readonly TimeSpan MinSleep = TimeSpan.FromMilliseconds(1);
-
-    // The longest a saturated loop resumes its claims before it claims from the start again (see ResumeAfter): the
-    // poll interval, the staleness an idle node accepts, but no more than this. A claim from the start costs the whole
-    // walk that resuming avoids (measured at 8 nodes: one a second per node was a third of the claims' time in PostgreSQL).
-    private static readonly TimeSpan MaxResumeFor = TimeSpan.FromSeconds(5);
-
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
@@ -34,6 +21,7 @@ internal sealed class NodeLoop
     private readonly HashSet<string> _foreign = new(StringComparer.Ordinal); // the app's jobs this node has no code for
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
+    private readonly ClaimPacer _pacer;
     private long _nextRegistration;
 
     // Runs holding a slot: from their start until the job method returns (or, when it never ran or was abandoned, until
@@ -45,16 +33,6 @@ internal sealed class NodeLoop
     // ConcurrentDictionary.Count takes every lock, and FreeSlots is read as each run returns and ends.
     private int _held;
 
-    // The last claim filled every free slot, so more jobs are probably due than this node can run: claim again only
-    // once every slot is free, or SaturatedClaimWait after a slot first freed (long jobs free slots one by one; a free
-    // slot must not idle behind them).
-    private bool _saturated; // written by the loop only
-    private long _freeSince; // written by the loop only
-
-    // Where the next claim may resume (ClaimRequest.After), and when the loop last claimed from the start; see ResumeAfter.
-    private ClaimCursor? _resume; // loop only
-    private long _fromStartAt; // loop only
-
     public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
     {
         _context = context;
@@ -62,6 +40,7 @@ internal sealed class NodeLoop
         _completions = new CompletionWriter(context);
         _runner = new JobRunner(context, _completions);
         _pruner = new HistoryPruner(context, context.Retention);
+        _pacer = new ClaimPacer(context.MaxConcurrentJobs, context.PollInterval, context.SaturatedClaimWait, context.ClaimAhead, context.Time.TimestampFrequency);
     }
 
     /// <summary>Jobs claimed by this node whose handling has not finished.</summary>
@@ -161,7 +140,7 @@ internal sealed class NodeLoop
         {
             _context.Health.LoopIteration();
             var wake = _wake.WaitTask;
-            var delay = _context.PollInterval;
+            TimeSpan delay;
             try
             {
                 await RegisterIfDueAsync(stopping).ConfigureAwait(false);
@@ -170,9 +149,13 @@ internal sealed class NodeLoop
                 var active = _active.Keys;
                 var claimable = _definitions.Count - active.Count(_definitions.ContainsKey);
                 var free = FreeSlots;
-                if (free > 0 && claimable > 0 && WorthClaiming(free, ref delay))
+                var wait = _pacer.WaitBeforeClaim(free, claimable, Volatile.Read(ref _held), _context.Time.GetTimestamp());
+                if (wait is { } notNow)
                 {
-                    Volatile.Write(ref _freeSince, 0);
+                    delay = notNow;
+                }
+                else
+                {
                     // Not cancelled by shutdown: a claim that committed but surfaced as "cancelled" would leave rows
                     // leased to a node that no longer runs them. Its runners release claims made after stopping.
                     using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
@@ -181,11 +164,11 @@ internal sealed class NodeLoop
                         ExcludedNames = ExcludedNames(active),
                         NodeLiveWindow = _context.NodeLiveWindow,
                         Ahead = _context.ClaimAhead,
-                        After = ResumeAfter(),
+                        After = _pacer.ResumeAfter(_context.Time.GetTimestamp()),
                     };
                     var sentAt = _context.Clock.RoundTripStarts();
                     var batch = await _context.Store.ClaimDueAsync(request, claimLimit.Token).ConfigureAwait(false);
-                    RememberPosition(request, batch);
+                    _pacer.Claimed(request.After, request.MaxJobs, batch.Claimed.Count, batch.Resume, _context.Time.GetTimestamp());
                     _context.Clock.Observe(batch.DatabaseNow, sentAt);
                     _context.Health.StoreSucceeded();
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
@@ -195,21 +178,10 @@ internal sealed class NodeLoop
                     if (batch.RegistrationNeeded) await RegisterAsync(stopping).ConfigureAwait(false);
                     else ScheduleRegistration();
 
-                    Volatile.Write(ref _saturated, batch.Claimed.Count >= free);
-                    if (batch.Claimed.Count >= request.MaxJobs)
-                    {
-                        // A full batch: more may be due right now, so claim again at once, unless it took every free
-                        // slot; the loop then sleeps until slots free (a round that found none was a wake-up per claim).
-                        if (FreeSlots > 0) continue;
-                    }
-                    else if (batch.EarliestDueAt is { } earliest)
-                    {
-                        // Wake in time to claim it ahead (ClaimAhead): its run then starts on the due instant.
-                        var claimableFrom = earliest - request.Ahead;
-                        delay = Min(delay, _context.Clock.Until(claimableFrom));
-                        if (claimableFrom > batch.DatabaseNow && delay < MinSleep) delay = MinSleep;
-                        else if (batch.Claimed.Count == 0 && claimableFrom <= batch.DatabaseNow && delay < IdleFloor) delay = IdleFloor;
-                    }
+                    _pacer.RunsStarted(batch.Claimed.Count, free);
+                    var sleep = _pacer.SleepAfterClaim(request.MaxJobs, batch.Claimed.Count, FreeSlots, batch.EarliestDueAt, batch.DatabaseNow, _context.Clock.UtcNow);
+                    if (sleep is not { } after) continue; // a full batch and slots still free: more may be due now
+                    delay = after;
                 }
             }
             catch (Exception) when (stopping.IsCancellationRequested)
@@ -227,39 +199,6 @@ internal sealed class NodeLoop
             _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
-    }
-
-    // Saturated (see _saturated): wait for freed slots, a signal or the deadline until every slot is free. Every claim
-    // costs a round trip and an index scan whatever its size, and with a backlog each freed slot would otherwise cost
-    // its own claim (measured: ~6 rows per claim with 16 slots, against 16 in the batched ceiling). Short runs free their
-    // slots within microseconds of each other once their methods return (a slot does not wait for the completion's round
-    // trip), so waiting for all of them costs nothing there; with half the slots, every claim took 8 rows, because the
-    // loop claimed again before the runs it had just started had returned (measured at 1 node: ~5,700–6,700 runs/s with
-    // half, ~8,700 with all). Long runs that free slots one by one are served by SaturatedClaimWait.
-    private bool WorthClaiming(int free, ref TimeSpan delay)
-    {
-        if (!_saturated || Volatile.Read(ref _held) == 0 || free >= _context.MaxConcurrentJobs) return true;
-        if (_freeSince == 0) Volatile.Write(ref _freeSince, _context.Time.GetTimestamp());
-        var left = _context.SaturatedClaimWait - _context.Time.GetElapsedTime(_freeSince);
-        if (left <= TimeSpan.Zero) return true;
-        delay = Min(delay, left);
-        return false;
-    }
-
-    // A claim from the start walks every index entry before the first claimable row: the rows leased across the fleet
-    // and the dead entries each completion leaves where its row was due, which only VACUUM removes. Under a backlog
-    // that grew to thousands of buffers a claim between autovacuums (8 nodes: 0.8 → 15 ms a claim within a minute).
-    // So while every claim comes back full, the next resumes after the last row the previous one took: every row
-    // before it was then leased or being claimed. A row can still go back behind that position (a lease that expired
-    // on a dead node, a released claim, a due time moved earlier); claiming from the start at least every poll interval
-    // (MaxResumeFor at most), and after any batch that was not full, bounds its wait.
-    private ClaimCursor? ResumeAfter() =>
-        _resume is not null && _context.Time.GetElapsedTime(_fromStartAt) < Min(_context.PollInterval, MaxResumeFor) ? _resume : null;
-
-    private void RememberPosition(ClaimRequest request, ClaimBatch batch)
-    {
-        if (request.After is null) _fromStartAt = _context.Time.GetTimestamp();
-        _resume = batch.Claimed.Count >= request.MaxJobs ? batch.Resume ?? request.After : null;
     }
 
     // Claims name what NOT to take rather than every job this node has code for: a list of 1,000 names made each claim
@@ -361,21 +300,11 @@ internal sealed class NodeLoop
         });
     }
 
-    // A freed slot wakes the loop only when the loop would act on it. Saturated (see WorthClaiming), it claims again once
-    // every slot is free, and the first freed slot starts the SaturatedClaimWait clock — the loop already sleeps until
-    // that deadline, so waking it for every slot in between was a loop round per run for nothing (and while no slot is
-    // free, a written completion that frees none is nothing to wake it for). Read off the loop thread: a stale read can
-    // only cause an extra wake-up, never a missing one (the loop re-arms the deadline whenever it runs).
-    private bool SlotFreeWorthWaking() =>
-        !Volatile.Read(ref _saturated) || (Interlocked.Read(ref _freeSince) == 0 ? FreeSlots > 0 : FreeSlots >= _context.MaxConcurrentJobs);
+    // Run threads ask the pacer's rules with this node's counters; see ClaimPacer.WakeOn.
+    private bool SlotFreeWorthWaking() => ClaimPacer.SlotFreeWorthWaking(_pacer.WakeOn, FreeSlots, _context.MaxConcurrentJobs);
 
-    // The end of a run's handling (its completion written, usually long after its slot was freed). An unsaturated loop
-    // may sleep on a timer that does not know the job is due again at once (a retry), so it is woken. A saturated one
-    // waits for slots: the end matters to it only when it freed a slot here, or ended a lease while the lease cap was
-    // what held the loop back (one lease fewer, LeasesLeft is still no more than SlotsNotRunning). Waking it for every
-    // written completion of a batch whose slots were freed already was a loop round per completion for nothing.
     private bool HandlingEndWorthWaking(bool slotFreedHere) =>
-        !Volatile.Read(ref _saturated) || ((slotFreedHere || LeasesLeft <= SlotsNotRunning) && SlotFreeWorthWaking());
+        ClaimPacer.HandlingEndWorthWaking(_pacer.WakeOn, slotFreedHere, SlotsNotRunning, LeasesLeft, _context.MaxConcurrentJobs);
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {
