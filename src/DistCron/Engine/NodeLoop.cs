@@ -8,7 +8,8 @@ namespace DistCron.Engine;
 /// <summary>
 /// One node's scheduling loop: start up (migrate, seed, register), then claim due jobs into free slots, hand each to a
 /// <see cref="JobRunner"/>, and sleep until the earliest due time, a store signal, a freed slot or the poll interval —
-/// whichever comes first. Store outages are retried with capped backoff; they never end the loop.
+/// whichever comes first. Store outages are retried with capped backoff; they never end the loop. When to claim, from
+/// where, and how long to sleep is <see cref="ClaimPacer"/>'s to decide; this class does the I/O.
 /// </summary>
 internal sealed class NodeLoop
 {
@@ -22,7 +23,7 @@ internal sealed class NodeLoop
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly ClaimPacer _pacer;
-    private long _nextRegistration;
+    private readonly NodeRegistration _registration;
 
     // Runs holding a slot: from their start until the job method returns (or, when it never ran or was abandoned, until
     // the run's handling ends). _active lasts longer, until the completion is written: the claim excludes those jobs,
@@ -40,6 +41,7 @@ internal sealed class NodeLoop
         _completions = new CompletionWriter(context);
         _runner = new JobRunner(context, _completions);
         _pruner = new HistoryPruner(context, context.Retention);
+        _registration = new NodeRegistration(context, _definitions.Keys);
         _pacer = new ClaimPacer(context.MaxConcurrentJobs, context.PollInterval, context.SaturatedClaimWait, context.ClaimAhead, context.Time.TimestampFrequency);
     }
 
@@ -71,7 +73,7 @@ internal sealed class NodeLoop
         _context.Health.StartedUp();
         Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
         using var stopSignals = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var signals = PumpSignalsAsync(stopSignals.Token);
+        var signals = StoreSignalPump.RunAsync(_context, _wake, stopSignals.Token);
         try
         {
             await LoopAsync(stopping, _hardStop.Token).ConfigureAwait(false);
@@ -83,7 +85,7 @@ internal sealed class NodeLoop
             await DrainAsync().ConfigureAwait(false);
             await _completions.DisposeAsync().ConfigureAwait(false); // every run has ended: nothing more to complete
             await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
-            await UnregisterAsync().ConfigureAwait(false);
+            await _registration.UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
         }
     }
@@ -102,7 +104,7 @@ internal sealed class NodeLoop
                 var now = await _context.Store.GetDatabaseTimeAsync(stopping).ConfigureAwait(false);
                 _context.Clock.Observe(now, sentAt);
                 await _context.Store.SeedAsync(_context.App, BuildSeed(now), stopping).ConfigureAwait(false);
-                await RegisterAsync(stopping).ConfigureAwait(false);
+                await _registration.RegisterAsync(stopping).ConfigureAwait(false);
                 _context.Health.StoreSucceeded();
                 if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
                 return true;
@@ -143,7 +145,7 @@ internal sealed class NodeLoop
             TimeSpan delay;
             try
             {
-                await RegisterIfDueAsync(stopping).ConfigureAwait(false);
+                await _registration.RegisterIfDueAsync(stopping).ConfigureAwait(false);
                 // One snapshot of the active names per round, for the count and the claim's exclusions:
                 // ConcurrentDictionary.Keys takes every lock and copies.
                 var active = _active.Keys;
@@ -175,8 +177,8 @@ internal sealed class NodeLoop
 
                     await StartVerifiedAsync(batch.Claimed, stopping, hardStop).ConfigureAwait(false);
                     // The claim kept this node's registration alive; a full one only when the fleet changed.
-                    if (batch.RegistrationNeeded) await RegisterAsync(stopping).ConfigureAwait(false);
-                    else ScheduleRegistration();
+                    if (batch.RegistrationNeeded) await _registration.RegisterAsync(stopping).ConfigureAwait(false);
+                    else _registration.KeptAlive();
 
                     _pacer.RunsStarted(batch.Claimed.Count, free);
                     var sleep = _pacer.SleepAfterClaim(request.MaxJobs, batch.Claimed.Count, FreeSlots, batch.EarliestDueAt, batch.DatabaseNow, _context.Clock.UtcNow);
@@ -195,14 +197,14 @@ internal sealed class NodeLoop
                 continue;
             }
 
-            delay = Min(delay, UntilRegistration());
+            delay = Min(delay, _registration.UntilDue());
             _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
     }
 
     // Claims name what NOT to take rather than every job this node has code for: a list of 1,000 names made each claim
-    // cost the database a plan over the array and a lookup per name (3-4 ms). Excluded: jobs this node is still
+    // cost the database a plan over the array and a lookup per name (docs/design.md). Excluded: jobs this node is still
     // running (or still waiting on after abandoning them), and jobs of the app it turned out to have no code for.
     private List<string> ExcludedNames(ICollection<string> active)
     {
@@ -316,69 +318,6 @@ internal sealed class NodeLoop
     }
 
     /// <summary>
-    /// Turns the store's signals (NOTIFY on PostgreSQL) into wake-ups of the loop, from one long-lived wait per node. A
-    /// wait started and cancelled around every sleep cost a timer, a linked token and an OperationCanceledException per
-    /// loop round (~10 % of a busy node's CPU, profiled). A store that cannot signal, or returns early without a
-    /// signal, is simply asked again after the poll interval: the loop still wakes on its own timer.
-    /// </summary>
-    private async Task PumpSignalsAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            var started = _context.Time.GetTimestamp();
-            bool signalled;
-            try
-            {
-                signalled = await _context.Store.WaitForSignalAsync(_context.App, _context.PollInterval, stop).ConfigureAwait(false);
-            }
-            catch (Exception) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                signalled = false; // a store outage: the loop's own claims report it
-            }
-
-            if (signalled)
-            {
-                _wake.Set();
-                continue;
-            }
-
-            var left = _context.PollInterval - _context.Time.GetElapsedTime(started);
-            if (left > TimeSpan.Zero)
-            {
-                await Task.Delay(left, _context.Time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
-
-    private async Task RegisterIfDueAsync(CancellationToken stopping)
-    {
-        if (UntilRegistration() > TimeSpan.Zero) return;
-        await RegisterAsync(stopping).ConfigureAwait(false);
-    }
-
-    private async Task RegisterAsync(CancellationToken stopping)
-    {
-        var node = new NodeInfo(_context.App, _context.NodeId, Environment.MachineName, Environment.ProcessId, _definitions.Keys.ToArray());
-        await _context.Store.RegisterNodeAsync(node, _context.NodeLiveWindow, stopping).ConfigureAwait(false);
-        ScheduleRegistration();
-    }
-
-    // A registration (or a claim, which refreshes the heartbeat once it is a sixth of the live window old) just kept
-    // the node alive. Claims stop while every slot is busy, so a standalone registration follows after this interval.
-    private void ScheduleRegistration() =>
-        Interlocked.Exchange(ref _nextRegistration, _context.Time.GetTimestamp() + (long)(_context.RegistrationInterval.TotalSeconds * _context.Time.TimestampFrequency));
-
-    private TimeSpan UntilRegistration()
-    {
-        var remaining = Interlocked.Read(ref _nextRegistration) - _context.Time.GetTimestamp();
-        return remaining <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)remaining / _context.Time.TimestampFrequency);
-    }
-
-    /// <summary>
     /// Graceful shutdown: claiming has stopped and unstarted claims release themselves; running jobs get
     /// <see cref="DistCronOptions.ShutdownTimeout"/> to finish with their tokens untouched, then their tokens are cancelled
     /// and they get <see cref="EngineContext.AbandonGrace"/> more to record or release their claims.
@@ -418,19 +357,6 @@ internal sealed class NodeLoop
         var first = await Task.WhenAny(task, timer).ConfigureAwait(false);
         cancel.Cancel();
         return first == task;
-    }
-
-    private async Task UnregisterAsync()
-    {
-        try
-        {
-            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5), _context.Time);
-            await _context.Store.UnregisterNodeAsync(_context.App, _context.NodeId, limit.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "unregister", ex.GetType().Name, EngineContext.Describe(ex), 0);
-        }
     }
 
     private async Task<bool> BackOffAsync(Backoff backoff, string operation, Exception ex, CancellationToken stopping)
