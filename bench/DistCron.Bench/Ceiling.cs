@@ -58,7 +58,7 @@ internal static partial class Ceiling
             ["after_due"] = "'-infinity'::timestamptz", ["after_name"] = "''::text",
         };
 
-        // As a saturated node claims (NodeLoop.ResumeAfter): after the last row its previous claim took, and from the
+        // As a saturated node claims (ClaimPacer.ResumeAfter): after the last row its previous claim took, and from the
         // start once every `restartEvery` claims of the client (the harness makes that every 5 s, as a node). pgbench
         // keeps a client's variables from one transaction to the next; n starts at 0 (-D n=0), so the first claim (n = 1)
         // is from the start, as the test `n % restartEvery = 1 % restartEvery` also holds when restartEvery is 1.
