@@ -194,6 +194,59 @@ public class DiagnosticTests
             "DCRON0013", """public static class C { public static int P { [DistributedCron("0 * * * *")] [|get|] => 1; } }""",
             "Method 'T.C.get_P' cannot be a job because it is an accessor; declare an ordinary method instead"
         },
+        // Issue 16: shapes whose generated code did not compile, or built and then failed or did nothing at run time.
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(int [|retries|]) { } }""",
+            "Parameter 'retries' of job method 'T.C.Job' has type 'int', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(string [|name|]) { } }""",
+            "Parameter 'name' of job method 'T.C.Job' has type 'string', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(DayOfWeek? [|day|]) { } }""",
+            "Parameter 'day' of job method 'T.C.Job' has type 'System.DayOfWeek?', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(params string[] [|names|]) { } }""",
+            "Parameter 'names' of job method 'T.C.Job' is a params parameter, which dependency injection cannot fill; take the service the values come from instead; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job((IServiceProvider, string) [|pair|]) { } }""",
+            "Parameter 'pair' of job method 'T.C.Job' has tuple type '(System.IServiceProvider, string)', which is not a service; take a service type, or give the parameter a default value; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(dynamic [|value|]) { } }""",
+            "Parameter 'value' of job method 'T.C.Job' has type dynamic, which dependency injection cannot resolve; declare the service's type; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0013", """public ref struct S { [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.S.Job' cannot be a job because it is an instance method of ref struct 'S', which generated code cannot create or hold across an await; make the method static or move it to a class"
+        },
+        {
+            "DCRON0013", """public struct S { [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.S.Job' cannot be a job because it is an instance method of struct 'S', which dependency injection cannot create for a run; make the method static or move it to a class"
+        },
+        {
+            "DCRON0013", """public readonly record struct S(int X) { [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.S.Job' cannot be a job because it is an instance method of struct 'S', which dependency injection cannot create for a run; make the method static or move it to a class"
+        },
+        {
+            "DCRON0013", """public sealed class C { private C() { } internal C(int x) { } [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.C.Job' cannot be a job because it is an instance method of class 'C', which has no public constructor, so dependency injection cannot create it for a run; add a public constructor or make the method static"
+        },
+        {
+            "DCRON0013", """public static class C { [Obsolete("use Other", true)] [DistributedCron("0 * * * *")] public static void [|Job|]() { } }""",
+            "Method 'T.C.Job' cannot be a job because it is [Obsolete] with error: true, so the generated registration cannot call it; remove [DistributedCron] from the obsolete method or make the obsolescence a warning"
+        },
+        {
+            "DCRON0013", """[Obsolete("gone", error: true)] public static class C { [DistributedCron("0 * * * *")] public static void [|Job|]() { } }""",
+            "Method 'T.C.Job' cannot be a job because it is declared in type 'C', which is [Obsolete] with error: true, so the generated registration cannot name it; move the job or make the obsolescence a warning"
+        },
+        {
+            "DCRON0016", """public static class C { [DistributedCron("0 * * * *")] [System.Diagnostics.Conditional("NIGHTLY")] public static void [|Job|]() { } }""",
+            "Job method 'T.C.Job' is [Conditional(\"NIGHTLY\")], so the generated call to it compiles away wherever NIGHTLY is not defined and the job would run without doing anything; remove [Conditional] from the job and call the conditional code from it instead"
+        },
         // DCRON0014: misfire value.
         {
             "DCRON0014", """public static class C { [DistributedCron("0 * * * *", Misfire = [|(MisfirePolicy)5|])] public static void Job() { } }""",
@@ -220,19 +273,28 @@ public class DiagnosticTests
         Assert.Equal(code.Span, diagnostic.Location.SourceSpan);
         Assert.Equal($"https://github.com/distcron/distcron/blob/main/docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri);
 
-        var generated = TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result);
+        // An error means no invoker, but never a silently missing job: the generated file still compiles and holds a
+        // refused definition that stops the host at start with this exact diagnostic, whatever the build reported.
+        var (result, output) = TestCompilation.Generate(compilation);
+        var generated = TestCompilation.GeneratedText(result);
+        Assert.NotNull(generated);
+        Assert.Empty(TestCompilation.CompilerProblems(output));
+        var refusal = StartUp.Refusal(StartUp.Definitions(output));
         if (diagnostic.Severity == DiagnosticSeverity.Error)
         {
-            Assert.Null(generated);
+            Assert.DoesNotContain("Invoke0(", generated);
+            var failure = Assert.Single(refusal!);
+            Assert.Contains($": {id}: {message}", failure);
         }
         else
         {
-            Assert.NotNull(generated);
+            Assert.Contains("Invoke0(", generated);
+            Assert.DoesNotContain(refusal ?? new List<string>(), f => f.Contains("DCRON", StringComparison.Ordinal));
         }
     }
 
     [Fact]
-    public async Task Duplicate_names_are_reported_on_every_declaration_and_none_is_generated()
+    public async Task Duplicate_names_are_reported_on_every_declaration_and_refused_at_start()
     {
         var compilation = TestCompilation.Create("Diag",
             Usings + """
@@ -259,7 +321,18 @@ public class DiagnosticTests
             },
             diagnostics.Select(d => $"{Path.GetFileName(Path.GetDirectoryName(d.Location.SourceTree!.FilePath))}/{Path.GetFileName(d.Location.SourceTree.FilePath)}: {d.Location.SourceTree.GetText().ToString(d.Location.SourceSpan)}: {d.GetMessage()}"));
 
-        Assert.Null(TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result));
+        // All four are generated (none silently left out), and the host refuses to start with the duplicates.
+        var (_, output) = TestCompilation.Generate(compilation);
+        Assert.Empty(TestCompilation.CompilerProblems(output));
+        var definitions = StartUp.Definitions(output);
+        Assert.Equal(new[] { "report", "report", "T.A.Unique", "T.A.Unique" }, definitions.Select(d => d.Name).OrderBy(n => n == "report" ? 0 : 1));
+        Assert.Equal(
+            new[]
+            {
+                "DistCron job name 'T.A.Unique' is used by 2 methods (T.A.Unique, T.C.Third); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
+                "DistCron job name 'report' is used by 2 methods (T.A.First, T.B.Second); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
+            },
+            StartUp.Refusal(definitions)!.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -277,13 +350,18 @@ public class DiagnosticTests
     public async Task Every_descriptor_is_tested_documented_and_tracked()
     {
         var analyzer = new DistCronAnalyzer();
-        var ids = analyzer.SupportedDiagnostics.Select(d => d.Id).ToList();
+        // The generator reports DCRON0017 itself (see LanguageVersionTests); its descriptor comes from a real report.
+        var generatorOnly = LanguageVersionTests.ReportedDiagnostic().Descriptor;
+        var descriptors = analyzer.SupportedDiagnostics.Append(generatorOnly).ToList();
+        var ids = descriptors.Select(d => d.Id).ToList();
         Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => $"DCRON{i:0000}"), ids.Order());
-        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").ToHashSet();
+        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").Append(generatorOnly.Id).ToHashSet();
         var root = RepositoryRoot();
         var unshipped = await File.ReadAllTextAsync(Path.Combine(root, "src", "DistCron.Generators", "AnalyzerReleases.Unshipped.md"));
-        foreach (var descriptor in analyzer.SupportedDiagnostics)
+        var index = await File.ReadAllTextAsync(Path.Combine(root, "docs", "diagnostics", "README.md"));
+        foreach (var descriptor in descriptors)
         {
+            Assert.Contains($"[{descriptor.Id}]({descriptor.Id}.md)", index);
             Assert.Contains(descriptor.Id, tested);
             var page = Path.Combine(root, "docs", "diagnostics", descriptor.Id + ".md");
             Assert.True(File.Exists(page), $"{page} is missing");

@@ -130,10 +130,10 @@ public class GeneratorSnapshotTests
                     public static void Broken() { }
                 }
             }
-            """, allowAnalyzerErrors: true, expectBroken: "Broken");
+            """, allowAnalyzerErrors: true, expectRefused: "Broken");
     }
 
-    private static void Verify(string assemblyName, string snapshot, string source, bool allowAnalyzerErrors = false, string? expectBroken = null)
+    private static void Verify(string assemblyName, string snapshot, string source, bool allowAnalyzerErrors = false, string? expectRefused = null)
     {
         var compilation = TestCompilation.Create(assemblyName, source);
         Assert.Empty(TestCompilation.CompilerProblems(compilation));
@@ -142,9 +142,12 @@ public class GeneratorSnapshotTests
         Assert.NotNull(text);
         Assert.Equal("DistCron.Jobs.g.cs", Path.GetFileName(result.Results.Single().GeneratedSources.Single().HintName));
         Assert.Empty(TestCompilation.CompilerProblems(output));
-        if (expectBroken != null)
+        if (expectRefused != null)
         {
-            Assert.DoesNotContain(expectBroken, text);
+            // An invalid job gets no invoker (no call to it), only a row the runtime refuses at start-up.
+            Assert.DoesNotContain("." + expectRefused + "(", text);
+            Assert.Contains("." + expectRefused + "\", \"", text);
+            Assert.Contains("Refused(", text);
         }
 
         if (!allowAnalyzerErrors)
