@@ -122,12 +122,15 @@ namespace DistCron.Generators
                 }
             }
 
-            var typeDisplay = method.ContainingType?.ToDisplayString(DisplayFormat);
+            // An extension block's type has an unspeakable name: show the static class the user wrote it in.
+            var shownType = method.ContainingType is { } containing && IsExtensionBlock(containing) ? containing.ContainingType : method.ContainingType;
+            var typeDisplay = shownType?.ToDisplayString(DisplayFormat);
             var methodDisplay = typeDisplay is null ? method.Name : typeDisplay + "." + method.Name;
             var nameIsExplicit = explicitName != null;
             var name = explicitName ?? methodDisplay;
+            // The default name of a method that cannot be a job at all is moot: DCRON0013 says why, alone.
             var nameError = JobOptionText.NameError(name);
-            if (nameError != null)
+            if (nameError != null && (nameIsExplicit || KindProblem(method) is null))
             {
                 var fix = nameIsExplicit
                     ? $"use at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
