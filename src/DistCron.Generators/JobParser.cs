@@ -674,7 +674,8 @@ namespace DistCron.Generators
 
             if (Underlying(type) is { } value)
             {
-                return new ParameterModel(ParameterKind.NullableValueService, value.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+                // Without nullable annotations: it goes into typeof(), where they are an error.
+                return new ParameterModel(ParameterKind.NullableValueService, EscapeContextualKeywords(value.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
             }
 
             return type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated

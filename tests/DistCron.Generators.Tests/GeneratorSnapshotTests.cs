@@ -133,6 +133,34 @@ public class GeneratorSnapshotTests
             """, allowAnalyzerErrors: true, expectRefused: "Broken");
     }
 
+    [Fact]
+    public void Parameter_sources_keywords_and_a_refused_job()
+    {
+        // Nullable type arguments kept, T? through GetService, defaults as declared, '@' before contextual keywords,
+        // and an invalid job as a refused row (no invoker).
+        Verify("App", "ParameterSources", """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using DistCron;
+
+            namespace App.@async;
+
+            public interface IClock { }
+
+            public struct Gauge { }
+
+            public static class Jobs
+            {
+                [DistributedCron("0 * * * *")]
+                public static Task @await(List<string?> names, IClock? clock, Gauge? gauge, int retries = 3, string label = "x", DayOfWeek day = DayOfWeek.Monday, IClock? fallback = null) => Task.CompletedTask;
+
+                [DistributedCron("0 * * * *")]
+                public static void NeedsRetries(int retries) { }
+            }
+            """, allowAnalyzerErrors: true, expectRefused: "NeedsRetries");
+    }
+
     private static void Verify(string assemblyName, string snapshot, string source, bool allowAnalyzerErrors = false, string? expectRefused = null)
     {
         var compilation = TestCompilation.Create(assemblyName, source);
