@@ -608,6 +608,15 @@ namespace DistCron.Generators
                 return $"has tuple type '{type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}', which is not a service; take a service type, or give the parameter a default value";
             }
 
+            // Legal in the user's code inside an [Obsolete] job, but CS0619 where the generated code names it.
+            for (var named = (Underlying(type) ?? type) as INamedTypeSymbol; named != null; named = named.ContainingType)
+            {
+                if (IsObsoleteError(named))
+                {
+                    return $"has type '{type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}', which is [Obsolete] with error: true, so the generated registration cannot name it; take a service type that is not obsolete";
+                }
+            }
+
             if (!IsSpecial(type) && IsValue(type) && !parameter.IsOptional)
             {
                 return $"has type '{type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>";

@@ -247,6 +247,10 @@ public class DiagnosticTests
             "DCRON0016", """public static class C { [DistributedCron("0 * * * *")] [System.Diagnostics.Conditional("NIGHTLY")] public static void [|Job|]() { } }""",
             "Job method 'T.C.Job' is [Conditional(\"NIGHTLY\")], so the generated call to it compiles away wherever NIGHTLY is not defined and the job would run without doing anything; remove [Conditional] from the job and call the conditional code from it instead"
         },
+        {
+            "DCRON0009", """[Obsolete("gone", true)] public sealed class OldStore { } public static class C { [Obsolete("use the new job")] [DistributedCron("0 * * * *")] public static void Job(OldStore [|store|]) { } }""",
+            "Parameter 'store' of job method 'T.C.Job' has type 'T.OldStore', which is [Obsolete] with error: true, so the generated registration cannot name it; take a service type that is not obsolete; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
         // DCRON0014: misfire value.
         {
             "DCRON0014", """public static class C { [DistributedCron("0 * * * *", Misfire = [|(MisfirePolicy)5|])] public static void Job() { } }""",
