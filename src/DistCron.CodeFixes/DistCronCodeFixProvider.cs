@@ -16,7 +16,7 @@ namespace DistCron.CodeFixes
 {
     /// <summary>
     /// Fixes for DistCron diagnostics that carry fix data in their Properties (keys in <see cref="FixProperties"/>):
-    /// a time zone's right spelling (DCRON0003) or UTC for an empty one (DCRON0020); a schedule without its year field
+    /// a time zone's right spelling (DCRON0003) or UTC for an empty one (DCRON0018); a schedule without its year field
     /// or with its seconds field dropped or moved to the front, or with '?' replaced by '*' (DCRON0001); day names for
     /// Quartz day-of-week numbers, in either numbering (DCRON0015); and a valid Name for a method whose default name
     /// is invalid (DCRON0012). The analyzer computed and checked every replacement with the shared rules.
@@ -27,7 +27,7 @@ namespace DistCron.CodeFixes
     {
         /// <inheritdoc/>
         public override ImmutableArray<string> FixableDiagnosticIds { get; } =
-            ImmutableArray.Create("DCRON0001", "DCRON0003", "DCRON0012", "DCRON0015", "DCRON0020");
+            ImmutableArray.Create("DCRON0001", "DCRON0003", "DCRON0012", "DCRON0015", "DCRON0018");
 
         /// <inheritdoc/>
         public override FixAllProvider? GetFixAllProvider() => null;

@@ -63,6 +63,13 @@ namespace DistCron.Generators
 
         private static void Analyze(IMethodSymbol method, INamedTypeSymbol attributeType, Action<Diagnostic> report, ConcurrentQueue<NamedJob>? names, CancellationToken cancellationToken)
         {
+            // A partial method is one job: its implementation part sees the definition's attributes too, so only the
+            // definition part is analyzed (as the generator sees only the part that carries the attribute).
+            if (method.PartialDefinitionPart != null)
+            {
+                return;
+            }
+
             foreach (var attribute in method.GetAttributes())
             {
                 if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeType))

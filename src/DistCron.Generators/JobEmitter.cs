@@ -104,9 +104,10 @@ namespace DistCron.Generators
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
 ");
-            for (var i = 0; i < model.Jobs.Count; i++)
+            // Invokers are numbered over the jobs that have one: a refused job has none.
+            for (int i = 0, invoker = 0; i < model.Jobs.Count; i++)
             {
-                AppendDefinition(code, model.Jobs[i], i);
+                AppendDefinition(code, model.Jobs[i], model.Jobs[i].BuildError is null ? invoker++ : -1);
             }
 
             code.Append(@"        });
@@ -118,7 +119,7 @@ namespace DistCron.Generators
 ");
             for (var i = 0; i < model.Jobs.Count; i++)
             {
-                AppendSeedRow(code, model.Jobs[i]);
+                if (model.Jobs[i].BuildError is null) AppendSeedRow(code, model.Jobs[i]);
             }
 
             code.Append(@"        });
@@ -147,9 +148,18 @@ namespace DistCron.Generators
         private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
             new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 ");
-            for (var i = 0; i < model.Jobs.Count; i++)
+            if (HasRefused(model))
             {
-                AppendInvoker(code, model.Jobs[i], i);
+                code.Append(@"
+        // A declared job with build errors: the runtime refuses to start with it, with the build's message.
+        private static global::DistCron.JobDefinition Refused(string name, string declaringType, string methodName, string buildError) =>
+            global::DistCron.JobDefinition.Refused(name, declaringType, methodName, buildError);
+");
+            }
+
+            for (int i = 0, invoker = 0; i < model.Jobs.Count; i++)
+            {
+                if (model.Jobs[i].BuildError is null) AppendInvoker(code, model.Jobs[i], invoker++);
             }
 
             code.Append(@"    }
@@ -220,6 +230,16 @@ namespace DistCron.Generators
 
         private static void AppendDefinition(StringBuilder code, JobModel job, int index)
         {
+            if (job.BuildError is { } buildError)
+            {
+                code.Append("            Refused(");
+                AppendLiteral(code, job.Name).Append(", ");
+                AppendLiteral(code, job.DeclaringTypeDisplay).Append(", ");
+                AppendLiteral(code, job.MethodName).Append(", ");
+                AppendLiteral(code, buildError).Append("),\n");
+                return;
+            }
+
             code.Append("            Job(");
             AppendLiteral(code, job.Name).Append(", ");
             AppendLiteral(code, job.Schedule).Append(", ").Append(job.IncludeSeconds ? "IncludeSeconds" : "Standard").Append(", ");
@@ -301,11 +321,24 @@ namespace DistCron.Generators
                     case ParameterKind.CancellationToken: code.Append("cancellationToken"); break;
                     case ParameterKind.JobContext: code.Append("context"); break;
                     case ParameterKind.ServiceProvider: code.Append("services"); break;
+                    case ParameterKind.OptionalService: code.Append(Services).Append(".GetService<").Append(parameter.TypeName).Append(">(services)"); break;
+                    case ParameterKind.NullableValueService: code.Append("(services.GetService(typeof(").Append(parameter.TypeName).Append(")) as ").Append(parameter.TypeName).Append("?)"); break;
+                    case ParameterKind.DefaultValue: code.Append(parameter.TypeName); break;
                     default: code.Append(Services).Append(".GetRequiredService<").Append(parameter.TypeName).Append(">(services)"); break;
                 }
             }
 
             return code.Append(')');
+        }
+
+        private static bool HasRefused(AssemblyJobsModel model)
+        {
+            foreach (var job in model.Jobs)
+            {
+                if (job.BuildError != null) return true;
+            }
+
+            return false;
         }
 
         private static string GeneratorVersion => typeof(JobEmitter).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
@@ -333,8 +366,9 @@ namespace DistCron.Generators
             return code.Append('"').Append(value).Append('"');
         }
 
+        // Contextual keywords too: a method named 'await' called from an async invoker is CS4003 unless written '@await'.
         private static string Identifier(string name) =>
-            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
         private static string Xml(string text) =>
             text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
 using System.Threading;
 using DistCron.Internal;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace DistCron.Generators
 {
@@ -103,7 +106,11 @@ namespace DistCron.Generators
 
         public bool NameIsExplicit { get; }
 
-        /// <summary>The job to generate, or null when any error was found: invalid usage gets no generated code.</summary>
+        /// <summary>
+        /// The job to generate, or null when the attribute could not be read (the compiler reports that). A job with
+        /// errors is still a model, a refused one (<see cref="JobModel.BuildError"/>): the runtime refuses it at start-up,
+        /// so a build that did not report the errors cannot silently lose the job.
+        /// </summary>
         public JobModel? Model { get; }
 
         public List<JobProblem> Problems { get; }
@@ -161,13 +168,16 @@ namespace DistCron.Generators
                 }
             }
 
-            var typeDisplay = method.ContainingType?.ToDisplayString(DisplayFormat);
+            // An extension block's type has an unspeakable name: show the static class the user wrote it in.
+            var shownType = method.ContainingType is { } containing && IsExtensionBlock(containing) ? containing.ContainingType : method.ContainingType;
+            var typeDisplay = shownType?.ToDisplayString(DisplayFormat);
             var defaultName = typeDisplay is null ? method.Name : typeDisplay + "." + method.Name;
             var methodDisplay = DisplayName(method, defaultName);
             var nameIsExplicit = explicitName != null;
             var name = explicitName ?? defaultName;
+            // The default name of a method that cannot be a job at all is moot: DCRON0013 says why, alone.
             var nameError = JobOptionText.NameError(name);
-            if (nameError != null)
+            if (nameError != null && (nameIsExplicit || KindProblem(method) is null))
             {
                 var fix = nameIsExplicit
                     ? $"use at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
@@ -211,12 +221,9 @@ namespace DistCron.Generators
             }
 
             var shape = ReadShape(method, methodDisplay, problems);
-            foreach (var problem in problems)
+            if (RefusalMessage(problems) is { } refusal)
             {
-                if (problem.Descriptor.DefaultSeverity == DiagnosticSeverity.Error)
-                {
-                    return new JobParseOutcome(name, nameIsExplicit, null, problems);
-                }
+                return new JobParseOutcome(name, nameIsExplicit, JobModel.Refused(name, typeDisplay ?? string.Empty, method.Name, refusal), problems);
             }
 
             var hash = StableHash.DefinitionWithDurations(name, schedule!, zone, misfire, timeout, retryDelay, maxRetries);
@@ -342,6 +349,21 @@ namespace DistCron.Generators
             return JobOptionText.NameError(name) == null ? name : null;
         }
 
+        // The errors exactly as the build reports them, ID first: what the runtime says when it refuses the job.
+        private static string? RefusalMessage(List<JobProblem> problems)
+        {
+            StringBuilder? message = null;
+            foreach (var problem in problems)
+            {
+                if (problem.Descriptor.DefaultSeverity != DiagnosticSeverity.Error) continue;
+                message = message is null ? new StringBuilder() : message.Append(". ");
+                message.Append(problem.Descriptor.Id).Append(": ")
+                    .Append(problem.ToDiagnostic(Location.None, null).GetMessage(CultureInfo.InvariantCulture));
+            }
+
+            return message?.ToString();
+        }
+
         private static TimeSpan? ReadDuration(string? text, string option, ProblemSite site, bool allowZero, string rangeFix, List<JobProblem> problems)
         {
             if (text == null) return null;
@@ -388,6 +410,12 @@ namespace DistCron.Generators
                 return null;
             }
 
+            var condition = ConditionalSymbol(method);
+            if (condition != null)
+            {
+                problems.Add(new JobProblem(DiagnosticDescriptors.ConditionalJobMethod, ProblemSite.Method, -1, display, condition));
+            }
+
             if (method.IsGenericMethod)
             {
                 problems.Add(new JobProblem(DiagnosticDescriptors.GenericJobMethod, ProblemSite.Method, -1, display, "is generic"));
@@ -422,13 +450,15 @@ namespace DistCron.Generators
                     continue;
                 }
 
-                var parameterType = parameter.Type;
-                var kind = IsType(parameterType, "CancellationToken", "Threading", "System") ? ParameterKind.CancellationToken
-                    : IsType(parameterType, "JobContext", "DistCron") ? ParameterKind.JobContext
-                    : IsType(parameterType, "IServiceProvider", "System") ? ParameterKind.ServiceProvider
-                    : ParameterKind.Service;
-                // Only a service needs its name in the generated code; the others are passed as they come.
-                parameters[i] = new ParameterModel(kind, kind == ParameterKind.Service ? parameterType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) : string.Empty);
+                var argument = ReadParameter(parameter);
+                if (argument is null)
+                {
+                    problems.Add(new JobProblem(DiagnosticDescriptors.UnsupportedParameter, ProblemSite.Parameter, i, parameter.Name, display,
+                        "has a default value that generated code cannot reproduce; remove the default or take a service instead"));
+                    continue;
+                }
+
+                parameters[i] = argument;
             }
 
             var returnKind = ReturnKind.Void;
@@ -474,8 +504,49 @@ namespace DistCron.Generators
                 }
             }
 
-            return new Shape(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat), disposal, returnKind, new EquatableArray<ParameterModel>(parameters));
+            return new Shape(TypeName(type), disposal, returnKind, new EquatableArray<ParameterModel>(parameters));
         }
+
+        /// <summary>
+        /// global::-qualified, with nullable annotations (a <c>List&lt;string?&gt;</c> parameter must be asked for as
+        /// such, or the call is CS8620 under nullable warnings), keywords escaped.
+        /// </summary>
+        private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
+            .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+        /// <summary>A type name for generated code; also escapes contextual keywords (a type named 'await').</summary>
+        public static string TypeName(ITypeSymbol type) => EscapeContextualKeywords(type.ToDisplayString(TypeFormat));
+
+        // SymbolDisplay escapes reserved keywords only. An identifier that is a contextual keyword ('await' in an async
+        // invoker, 'record', 'file') gets an '@' too: '@' always means the identifier. The alias in "global::" stays.
+        private static string EscapeContextualKeywords(string display)
+        {
+            var result = new StringBuilder(display.Length + 4);
+            var i = 0;
+            while (i < display.Length)
+            {
+                if (!IsIdentifierPart(display[i]))
+                {
+                    result.Append(display[i++]);
+                    continue;
+                }
+
+                var start = i;
+                while (i < display.Length && IsIdentifierPart(display[i])) i++;
+                var word = display.Substring(start, i - start);
+                var isAlias = i + 1 < display.Length && display[i] == ':' && display[i + 1] == ':';
+                if (!isAlias && word[0] != '@' && !char.IsDigit(word[0]) && SyntaxFacts.GetContextualKeywordKind(word) != SyntaxKind.None)
+                {
+                    result.Append('@');
+                }
+
+                result.Append(word);
+            }
+
+            return result.ToString();
+        }
+
+        private static bool IsIdentifierPart(char c) => char.IsLetterOrDigit(c) || c == '_' || c == '@';
 
         /// <summary>
         /// True for the non-generic type <paramref name="name"/> in the namespace given innermost first
@@ -521,6 +592,16 @@ namespace DistCron.Generators
             }
 
             var type = method.ContainingType;
+            if (type != null && IsExtensionBlock(type))
+            {
+                return "is a member of a C# 14 extension block (extension(...) { }), which generated code cannot call as an ordinary method; declare the job as a static method of a static class and call the extension member from it";
+            }
+
+            if (type != null && !type.CanBeReferencedByName)
+            {
+                return "is declared in a type that cannot be named in C# code; declare it in a named class";
+            }
+
             if (type?.TypeKind == TypeKind.Interface)
             {
                 return "is declared in an interface; put [DistributedCron] on a method of a class";
@@ -534,6 +615,71 @@ namespace DistCron.Generators
             if (!method.IsStatic && type != null && type.IsAbstract)
             {
                 return $"is an instance method of abstract class '{type.Name}', which cannot be created for a run; make the method static or move it to a concrete class";
+            }
+
+            if (!method.IsStatic && type?.TypeKind == TypeKind.Struct)
+            {
+                return type.IsRefLikeType
+                    ? $"is an instance method of ref struct '{type.Name}', which generated code cannot create or hold across an await; make the method static or move it to a class"
+                    : $"is an instance method of struct '{type.Name}', which dependency injection cannot create for a run; make the method static or move it to a class";
+            }
+
+            if (!method.IsStatic && type?.TypeKind == TypeKind.Class && !HasPublicConstructor(type))
+            {
+                return $"is an instance method of class '{type.Name}', which has no public constructor, so dependency injection cannot create it for a run; add a public constructor or make the method static";
+            }
+
+            for (ISymbol? symbol = method; symbol != null; symbol = symbol.ContainingType)
+            {
+                if (IsObsoleteError(symbol))
+                {
+                    return ReferenceEquals(symbol, method)
+                        ? "is [Obsolete] with error: true, so the generated registration cannot call it; remove [DistributedCron] from the obsolete method or make the obsolescence a warning"
+                        : $"is declared in type '{symbol.Name}', which is [Obsolete] with error: true, so the generated registration cannot name it; move the job or make the obsolescence a warning";
+                }
+            }
+
+            return null;
+        }
+
+        // C# 14 extension blocks are types of a kind Roslyn 4.8 does not know (TypeKind.Extension, 14, in later
+        // versions); the generator runs inside the user's newer compiler, so read the kind by name and by value.
+        private static bool IsExtensionBlock(INamedTypeSymbol type) =>
+            type.TypeKind.ToString() == "Extension" || (int)type.TypeKind == 14;
+
+        private static bool HasPublicConstructor(INamedTypeSymbol type)
+        {
+            foreach (var constructor in type.InstanceConstructors)
+            {
+                if (constructor.DeclaredAccessibility == Accessibility.Public) return true;
+            }
+
+            return false;
+        }
+
+        private static bool IsObsoleteError(ISymbol symbol)
+        {
+            foreach (var attribute in symbol.GetAttributes())
+            {
+                if (attribute.AttributeClass is { } attributeClass && IsType(attributeClass, "ObsoleteAttribute", "System")
+                    && attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[1].Value is true)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        // The symbol of [Conditional("X")] on the method, or null.
+        private static string? ConditionalSymbol(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass is { } attributeClass && IsType(attributeClass, "ConditionalAttribute", "Diagnostics", "System"))
+                {
+                    return attribute.ConstructorArguments.Length == 1 && attribute.ConstructorArguments[0].Value is string symbol ? symbol : string.Empty;
+                }
             }
 
             return null;
@@ -598,7 +744,126 @@ namespace DistCron.Generators
                 return $"has ref struct type '{parameter.Type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}', which cannot be resolved from dependency injection";
             }
 
+            if (parameter.IsParams)
+            {
+                return "is a params parameter, which dependency injection cannot fill; take the service the values come from instead";
+            }
+
+            var type = parameter.Type;
+            if (type.TypeKind == TypeKind.Dynamic)
+            {
+                return "has type dynamic, which dependency injection cannot resolve; declare the service's type";
+            }
+
+            if (type.IsTupleType || (Underlying(type) is { IsTupleType: true }))
+            {
+                return $"has tuple type '{type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}', which is not a service; take a service type, or give the parameter a default value";
+            }
+
+            // Legal in the user's code inside an [Obsolete] job, but CS0619 where the generated code names it.
+            for (var named = (Underlying(type) ?? type) as INamedTypeSymbol; named != null; named = named.ContainingType)
+            {
+                if (IsObsoleteError(named))
+                {
+                    return $"has type '{type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}', which is [Obsolete] with error: true, so the generated registration cannot name it; take a service type that is not obsolete";
+                }
+            }
+
+            if (!IsSpecial(type) && IsValue(type) && !parameter.IsOptional)
+            {
+                return $"has type '{type.ToDisplayString(SymbolDisplayFormat.CSharpErrorMessageFormat)}', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>";
+            }
+
             return null;
+        }
+
+        // CancellationToken, JobContext and IServiceProvider are passed by the runtime, not resolved.
+        private static bool IsSpecial(ITypeSymbol type) =>
+            IsType(type, "CancellationToken", "Threading", "System") || IsType(type, "JobContext", "DistCron") || IsType(type, "IServiceProvider", "System");
+
+        private static ITypeSymbol? Underlying(ITypeSymbol type) =>
+            type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : null;
+
+        // A primitive, string, enum or date (or a Nullable of one): data, which DI has no business supplying.
+        private static bool IsValue(ITypeSymbol type)
+        {
+            type = Underlying(type) ?? type;
+            if (type.TypeKind == TypeKind.Enum) return true;
+            switch (type.SpecialType)
+            {
+                case SpecialType.System_Boolean:
+                case SpecialType.System_Char:
+                case SpecialType.System_SByte:
+                case SpecialType.System_Byte:
+                case SpecialType.System_Int16:
+                case SpecialType.System_UInt16:
+                case SpecialType.System_Int32:
+                case SpecialType.System_UInt32:
+                case SpecialType.System_Int64:
+                case SpecialType.System_UInt64:
+                case SpecialType.System_Decimal:
+                case SpecialType.System_Single:
+                case SpecialType.System_Double:
+                case SpecialType.System_String:
+                case SpecialType.System_IntPtr:
+                case SpecialType.System_UIntPtr:
+                case SpecialType.System_DateTime:
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        // Where the argument comes from, or null for a default value that cannot be written back as C#.
+        private static ParameterModel? ReadParameter(IParameterSymbol parameter)
+        {
+            var type = parameter.Type;
+            if (IsType(type, "CancellationToken", "Threading", "System")) return new ParameterModel(ParameterKind.CancellationToken, string.Empty);
+            if (IsType(type, "JobContext", "DistCron")) return new ParameterModel(ParameterKind.JobContext, string.Empty);
+            if (IsType(type, "IServiceProvider", "System")) return new ParameterModel(ParameterKind.ServiceProvider, string.Empty);
+
+            if (parameter.IsOptional)
+            {
+                // A reference type other than string can only default to null: ask DI, and take null when it has none.
+                if (type.IsReferenceType && type.SpecialType != SpecialType.System_String)
+                {
+                    return new ParameterModel(ParameterKind.OptionalService, TypeName(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated)));
+                }
+
+                return DefaultExpression(parameter) is { } expression ? new ParameterModel(ParameterKind.DefaultValue, expression) : null;
+            }
+
+            if (Underlying(type) is { } value)
+            {
+                // Without nullable annotations: it goes into typeof(), where they are an error.
+                return new ParameterModel(ParameterKind.NullableValueService, EscapeContextualKeywords(value.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)));
+            }
+
+            return type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated
+                ? new ParameterModel(ParameterKind.OptionalService, TypeName(type.WithNullableAnnotation(NullableAnnotation.NotAnnotated)))
+                : new ParameterModel(ParameterKind.Service, TypeName(type));
+        }
+
+        // The declared default as a C# expression of the parameter's type: "(global::System.Int32)(3)".
+        private static string? DefaultExpression(IParameterSymbol parameter)
+        {
+            if (!parameter.HasExplicitDefaultValue || parameter.ExplicitDefaultValue is null) return "default";
+            var value = parameter.ExplicitDefaultValue;
+            string? literal = value switch
+            {
+                double d when double.IsNaN(d) => "global::System.Double.NaN",
+                double d when double.IsPositiveInfinity(d) => "global::System.Double.PositiveInfinity",
+                double d when double.IsNegativeInfinity(d) => "global::System.Double.NegativeInfinity",
+                float f when float.IsNaN(f) => "global::System.Single.NaN",
+                float f when float.IsPositiveInfinity(f) => "global::System.Single.PositiveInfinity",
+                float f when float.IsNegativeInfinity(f) => "global::System.Single.NegativeInfinity",
+                float f => f.ToString("R", CultureInfo.InvariantCulture) + "F",
+                double d => d.ToString("R", CultureInfo.InvariantCulture) + "D",
+                decimal m => m.ToString(CultureInfo.InvariantCulture) + "M",
+                bool or char or string or sbyte or byte or short or ushort or int or uint or long or ulong => SymbolDisplay.FormatPrimitive(value, quoteStrings: true, useHexadecimalNumbers: false),
+                _ => null,
+            };
+            return literal is null ? null : "(" + TypeName(parameter.Type) + ")(" + literal + ")";
         }
     }
 }

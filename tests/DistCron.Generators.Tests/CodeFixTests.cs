@@ -21,13 +21,13 @@ public class CodeFixTests
             """public static class C { [DistributedCron("0 * * * *", TimeZone = {|DCRON0003:"America/New York"|})] public static void Job() { } }""",
             0, """public static class C { [DistributedCron("0 * * * *", TimeZone = "America/New_York")] public static void Job() { } }"""
         },
-        // DCRON0020: UTC for an empty zone; the id without its invisible character when that is a known one.
+        // DCRON0018: UTC for an empty zone; the id without its invisible character when that is a known one.
         {
-            """public static class C { [DistributedCron("0 * * * *", TimeZone = {|DCRON0020:""|})] public static void Job() { } }""",
+            """public static class C { [DistributedCron("0 * * * *", TimeZone = {|DCRON0018:""|})] public static void Job() { } }""",
             0, """public static class C { [DistributedCron("0 * * * *", TimeZone = "UTC")] public static void Job() { } }"""
         },
         {
-            """public static class C { [DistributedCron("0 * * * *", TimeZone = {|DCRON0020:"Europe/Paris\u200b"|})] public static void Job() { } }""",
+            """public static class C { [DistributedCron("0 * * * *", TimeZone = {|DCRON0018:"Europe/Paris\u200b"|})] public static void Job() { } }""",
             0, """public static class C { [DistributedCron("0 * * * *", TimeZone = "Europe/Paris")] public static void Job() { } }"""
         },
         // DCRON0001: the year field dropped (Quartz's 7th field).

@@ -174,7 +174,7 @@ public class SharedRulesTests
     [Fact]
     public void Cronos_runs_a_schedule_with_both_day_fields_only_on_days_matching_both()
     {
-        // The fact DCRON0021 states: "0 0 1 * 1" fires on Mondays that are the 1st, not on every 1st and every Monday.
+        // The fact DCRON0019 states: "0 0 1 * 1" fires on Mondays that are the 1st, not on every 1st and every Monday.
         var expression = ScheduleText.Parse("0 0 1 * 1", "job").Expression!;
         var from = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         var next = expression.GetOccurrences(from, from.AddYears(1), TimeZoneInfo.Utc).ToList();

@@ -18,11 +18,11 @@ public class TimeZoneParityTests
         ("UTC", null), ("utc", null), ("Utc", null), (" UTC ", null), ("\tutc\n", null),
         ("Europe/Paris", null), (" Europe/Paris ", null), ("Europe/Paris\u00a0", null), ("America/Argentina/Buenos_Aires", null),
         ("US/Eastern", null), ("Etc/GMT+5", null), ("Etc/UTC", null), ("Romance Standard Time", null), (" Tokyo Standard Time ", null),
-        ("", "DCRON0020"), (" ", "DCRON0020"), ("\t\n", "DCRON0020"), ("\u00a0", "DCRON0020"), ("\u2028", "DCRON0020"),
+        ("", "DCRON0018"), (" ", "DCRON0018"), ("\t\n", "DCRON0018"), ("\u00a0", "DCRON0018"), ("\u2028", "DCRON0018"),
         ("europe/paris", null), (" EUROPE/PARIS ", null), ("etc/utc", null), ("romance standard time", null), ("us/eastern", null),
         ("America/New York", "DCRON0003"), ("america/new york", "DCRON0003"), ("Europe/Paris_", "DCRON0003"),
-        ("Mars/Olympus_Mons", "DCRON0003"), ("Europe/Paris\0", "DCRON0020"), ("Europe/\u2028Paris", "DCRON0020"),
-        ("Europe/Paris\u200b", "DCRON0020"), ("\u202eEurope/Paris", "DCRON0020"), ("Europe/Pa\u0007ris", "DCRON0020"), ("UTC+1", "DCRON0003"), ("U T C", "DCRON0003"), ("Europe\\Paris", "DCRON0003"),
+        ("Mars/Olympus_Mons", "DCRON0003"), ("Europe/Paris\0", "DCRON0018"), ("Europe/\u2028Paris", "DCRON0018"),
+        ("Europe/Paris\u200b", "DCRON0018"), ("\u202eEurope/Paris", "DCRON0018"), ("Europe/Pa\u0007ris", "DCRON0018"), ("UTC+1", "DCRON0003"), ("U T C", "DCRON0003"), ("Europe\\Paris", "DCRON0003"),
     };
 
     [Fact]

@@ -71,6 +71,13 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
             }
 
             var label = $"DistCron job '{ScheduleResolver.Printable(job.Name)}' ({job.DeclaringType}.{job.MethodName})";
+            if (job.BuildError is { } buildError)
+            {
+                // Reported by the build unless analyzers were off or the diagnostic suppressed: never run without it.
+                errors.Add($"{label} was not generated because its declaration is invalid: {buildError}. Fix the [DistributedCron] method; the build reports this unless analyzers are disabled or the diagnostic is suppressed.");
+                continue;
+            }
+
             ValidateJob(errors, job, label);
         }
     }
@@ -138,7 +145,7 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
         var shown = ScheduleResolver.Printable(id);
         if (TimeZoneIds.MalformedReason(id) is { } malformed)
         {
-            return $"time zone \"{shown}\" {malformed}, which no host accepts (DCRON0020); use \"UTC\", an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\"";
+            return $"time zone \"{shown}\" {malformed}, which no host accepts (DCRON0018); use \"UTC\", an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\"";
         }
 
         if (TimeZoneIds.IsKnown(TimeZoneIds.Normalize(id)))

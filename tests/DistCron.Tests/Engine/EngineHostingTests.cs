@@ -119,8 +119,8 @@ public sealed class EngineHostingTests : EngineTestBase
         Assert.Contains("DistCron job 'no-seconds-mismatch' (Raw.Type.Method): Format is IncludeSeconds but schedule \"* * * * *\" has no seconds field; use CronFormat.Standard.", message);
         // Time zones get the analyzer's suggestion (DCRON0003), from the same table of ids.
         Assert.Contains("DistCron job 'spaced-zone' (Raw.Type.Method): time zone \"America/New York\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids use '_' for a space.", message);
-        // Linux would open "Europe/Paris\0" as Europe/Paris (and PostgreSQL cannot store the NUL): refused, as by DCRON0020.
-        Assert.Contains("DistCron job 'nul-zone' (Raw.Type.Method): time zone \"Europe/Paris\\u0000\" contains the control or invisible character \\u0000, which no host accepts (DCRON0020)", message);
+        // Linux would open "Europe/Paris\0" as Europe/Paris (and PostgreSQL cannot store the NUL): refused, as by DCRON0018.
+        Assert.Contains("DistCron job 'nul-zone' (Raw.Type.Method): time zone \"Europe/Paris\\u0000\" contains the control or invisible character \\u0000, which no host accepts (DCRON0018)", message);
         Assert.Contains("DistCron job 'misfire' (Raw.Type.Method): Misfire value 7 is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip.", message);
     }
 

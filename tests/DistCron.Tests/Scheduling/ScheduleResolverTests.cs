@@ -30,7 +30,7 @@ public class ScheduleResolverTests
         Assert.Equal(expectedOffset, result.Schedule!.TimeZone.GetUtcOffset(winter));
     }
 
-    // The analyzer refuses a blank TimeZone (DCRON0020) and start-up validation does: a stored row is read the same way.
+    // The analyzer refuses a blank TimeZone (DCRON0018) and start-up validation does: a stored row is read the same way.
     [Theory]
     [InlineData("")]
     [InlineData("  ")]
