@@ -58,7 +58,7 @@ internal static class ScheduleResolver
         if (string.IsNullOrWhiteSpace(timeZone))
         {
             return new ScheduleResolution(null,
-                $"empty time zone '{Printable(timeZone)}': the job's row must name its zone, such as 'UTC' or 'Europe/Paris'; restart a node with the job's code to write it again");
+                "empty time zone: the job's row must name its zone, such as 'UTC' or 'Europe/Paris'; restart a node with the job's code to write it again");
         }
 
         if (!TimeZoneResolver.TryResolve(timeZone, out var zone))
@@ -74,7 +74,7 @@ internal static class ScheduleResolver
     internal static string Printable(string? value)
     {
         if (value is null) return "(null)";
-        var shown = value.Length > 100 ? value[..100] + "…" : value;
-        return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
+        var shown = string.Concat(value.Take(100).Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
+        return value.Length > 100 ? shown + "…" : shown; // the mark itself unescaped: it is ours, not the row's
     }
 }
