@@ -57,6 +57,18 @@ public class DurationBoundsTests
             $"RetryDelay ({OneTickMore}) must be zero or more and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); use null for the default", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void History_max_age_is_no_timer_but_stays_a_date_every_store_can_hold()
+    {
+        var options = new DistCronOptions().AddJobs([Definition(null, null)]);
+        options.HistoryRetention.MaxAge = TimeSpan.FromDays(36_500);
+        Assert.Empty(Errors(options));
+        options.HistoryRetention.MaxAge = TimeSpan.FromDays(36_500) + TimeSpan.FromTicks(1);
+        Assert.Equal(
+            $"DistCron HistoryRetention.MaxAge ({options.HistoryRetention.MaxAge}) must be positive and at most 36500 days, or null to keep runs regardless of age.",
+            Assert.Single(Errors(options)));
+    }
+
     [Theory]
     [InlineData("Europe")]
     [InlineData("America")]
