@@ -39,6 +39,37 @@ public abstract class RunnerFailureTests : EngineTestBase
     }
 
     [Fact]
+    public async Task A_failure_after_the_method_started_but_before_its_completion_is_errored_and_the_body_does_not_run_again()
+    {
+        // Event 14 is "abandoned", logged between the method's timeout and the completion. An exception there left the
+        // lease to expire with nothing written, and the body ran again every lease.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var starts = 0;
+        var victim = Job(_victim, "0 0 1 1 *", async (_, _) =>
+        {
+            Interlocked.Increment(ref starts);
+            await release.Task; // ignores its token on purpose
+        }, timeout: TimeSpan.FromMilliseconds(100));
+        await PreSeedAsync(victim, now => now);
+        await StartNodeAsync([victim, Healthy()], services: s => s.AddSingleton<ILoggerProvider>(
+            new ThrowingLoggerProvider(eventId: 14, _victim, "the log sink is full")));
+
+        try
+        {
+            var row = await ErroredAsync();
+            Assert.Contains("the log sink is full", row.Error);
+            Assert.Contains("the job method had been started", row.Error);
+            Assert.Equal(1, Volatile.Read(ref starts));
+            await HealthyKeepsRunningAsync();
+            Assert.Equal(1, Volatile.Read(ref starts));
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [Fact]
     public async Task A_logger_that_throws_after_the_method_ran_leaves_the_run_recorded_and_the_lease_released()
     {
         // Event 6 is "run succeeded", logged after the completion was written: the run is recorded, nothing is errored.
