@@ -88,6 +88,40 @@ public abstract class CorruptRowTests : EngineTestBase
         Assert.DoesNotContain(Logs.Entries, e => e.Message.Contains("run handling", StringComparison.Ordinal));
     }
 
+    // NULL is a value the schema allows and DistCron reads as meant, not damage: a NULL occurrence is the due time,
+    // a NULL due time is "never due again" (a schedule with no further occurrence).
+    [Fact]
+    public async Task Null_times_are_read_as_meant_and_nothing_is_errored_or_left_leased()
+    {
+        var occurrences = new ConcurrentQueue<DateTimeOffset>();
+        var noOccurrence = Job("no-occurrence", "0 0 1 1 *", (ctx, _) => { occurrences.Enqueue(ctx.ScheduledFor); return Task.CompletedTask; });
+        var neverRuns = 0;
+        var noDue = Job("no-due", "* * * * * *", (_, _) => { Interlocked.Increment(ref neverRuns); return Task.CompletedTask; });
+        var healthyRuns = 0;
+        var healthy = Job("healthy", "* * * * * *", (_, _) => { Interlocked.Increment(ref healthyRuns); return Task.CompletedTask; });
+        await PreSeedAsync(noOccurrence, now => now);
+        await PreSeedAsync(noDue, now => now);
+        await PreSeedAsync(healthy, now => now);
+        var due = (await RowAsync("no-occurrence")).NextDueAt;
+        await DamageAsync("no-occurrence", "occurrence_at = NULL");
+        await DamageAsync("no-due", "next_due_at = NULL, occurrence_at = NULL");
+
+        await StartNodeAsync([noOccurrence, noDue, healthy]);
+
+        await WaitUntilAsync(async () => (await HistoryAsync("no-occurrence")).Count == 1, "the row without an occurrence runs for its due time");
+        Assert.Equal(due, Assert.Single(occurrences));
+        await WaitUntilAsync(() => Volatile.Read(ref healthyRuns) >= 3, "the other job keeps running");
+        Assert.Equal(0, Volatile.Read(ref neverRuns));
+        foreach (var name in new[] { "no-occurrence", "no-due" })
+        {
+            var row = await RowAsync(name);
+            Assert.Null(row.Error);
+            Assert.Null(row.OwnerNode);
+        }
+
+        Assert.Null((await RowAsync("no-due")).NextDueAt);
+    }
+
     [Fact]
     public async Task A_restart_with_the_jobs_code_writes_the_damaged_row_again_and_it_runs()
     {
