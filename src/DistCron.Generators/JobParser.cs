@@ -206,9 +206,9 @@ namespace DistCron.Generators
             var zone = TimeZoneIds.MalformedReason(timeZone) == null ? TimeZoneIds.Normalize(timeZone ?? TimeZoneIds.Utc) : TimeZoneIds.Utc;
 
             var timeout = ReadDuration(timeoutText, "Timeout", ProblemSite.Timeout, allowZero: false,
-                "greater than zero; remove Timeout for no time limit, or write a positive duration such as \"00:05:00\"", problems);
+                "remove Timeout for no time limit, or write a positive duration such as \"00:05:00\"", problems);
             var retryDelay = ReadDuration(retryDelayText, "RetryDelay", ProblemSite.RetryDelay, allowZero: true,
-                "zero or more; write a duration such as \"00:00:10\"", problems);
+                "write a duration such as \"00:00:10\"", problems);
 
             if (maxRetries < 0)
             {
@@ -373,9 +373,11 @@ namespace DistCron.Generators
                 return null;
             }
 
-            if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero))
+            // The rule and its wording are shared with the start-up validation (JobOptionText).
+            if (!JobOptionText.DurationInRange(value, allowZero))
             {
-                problems.Add(new JobProblem(DiagnosticDescriptors.DurationOutOfRange, site, -1, option, text, rangeFix));
+                problems.Add(new JobProblem(DiagnosticDescriptors.DurationOutOfRange, site, -1, option, text,
+                    JobOptionText.DurationRange(allowZero) + "; " + rangeFix));
                 return null;
             }
 

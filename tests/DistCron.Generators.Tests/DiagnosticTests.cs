@@ -85,11 +85,24 @@ public class DiagnosticTests
         // DCRON0005: duration out of range.
         {
             "DCRON0005", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"00:00:00"|])] public static void Job() { } }""",
-            "Timeout \"00:00:00\" must be greater than zero; remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
+            "Timeout \"00:00:00\" must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
         },
         {
             "DCRON0005", """public static class C { [DistributedCron("0 * * * *", RetryDelay = [|"-00:00:05"|])] public static void Job() { } }""",
-            "RetryDelay \"-00:00:05\" must be zero or more; write a duration such as \"00:00:10\""
+            "RetryDelay \"-00:00:05\" must be zero or more and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); write a duration such as \"00:00:10\""
+        },
+        // One tick past the bound (a 50-day timeout made the run's timer throw after its claim).
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"24.00:00:00.0000001"|])] public static void Job() { } }""",
+            "Timeout \"24.00:00:00.0000001\" must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
+        },
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", RetryDelay = [|"24.00:00:00.0000001"|])] public static void Job() { } }""",
+            "RetryDelay \"24.00:00:00.0000001\" must be zero or more and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); write a duration such as \"00:00:10\""
+        },
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"50.00:00:00"|])] public static void Job() { } }""",
+            "Timeout \"50.00:00:00\" must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
         },
         // DCRON0006: negative MaxRetries.
         {
@@ -409,6 +422,19 @@ public class DiagnosticTests
             TestCompilation.ParseOptions, "/src/Other.g.cs");
         var compilation = TestCompilation.Create("Diag").AddSyntaxTrees(tree);
         Assert.Equal("DCRON0001", Assert.Single(await TestCompilation.AnalyzeAsync(compilation)).Id);
+    }
+
+    [Fact]
+    public async Task The_longest_legal_durations_pass_and_the_generated_job_carries_them()
+    {
+        // The bound is JobOptionText.MaxDuration, shared with the start-up validation; one tick more is DCRON0005 (Cases).
+        var compilation = TestCompilation.Create("Diag", Usings + """
+            public static class C { [DistributedCron("0 * * * *", Timeout = "24.00:00:00", RetryDelay = "24.00:00:00")] public static void Job() { } }
+            """);
+        Assert.Empty(await TestCompilation.AnalyzeAsync(compilation));
+        var generated = TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result);
+        Assert.NotNull(generated);
+        Assert.Contains(TimeSpan.FromDays(24).Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), generated);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ internal static class ScheduleResolver
 {
     // Bounded so a store whose rows keep changing cannot grow the cache without limit; clearing is cheap to recover from.
     private const int MaxCacheEntries = 50_000;
+    private const int MaxCachedKeyLength = 1_000;
     private static readonly ConcurrentDictionary<(string Schedule, string TimeZone, string Name), ScheduleResolution> Cache = new();
     private static int _entries; // ConcurrentDictionary.Count takes every lock: not on the claim path
 
@@ -29,7 +30,9 @@ internal static class ScheduleResolver
         var key = (schedule ?? string.Empty, timeZone ?? TimeZoneIds.Utc, DependsOnName(schedule) ? jobName : string.Empty);
         if (Cache.TryGetValue(key, out var cached)) return cached;
         var resolved = ResolveUncached(schedule, timeZone, jobName);
-        if (Cache.TryAdd(key, resolved) && Interlocked.Increment(ref _entries) > MaxCacheEntries)
+        // An entry holds its key's text: a corrupted row's 10 kB id must not be kept 50,000 times over.
+        if (key.Item1.Length + key.Item2.Length <= MaxCachedKeyLength && Cache.TryAdd(key, resolved)
+            && Interlocked.Increment(ref _entries) > MaxCacheEntries)
         {
             Cache.Clear();
             Volatile.Write(ref _entries, 0);
@@ -49,6 +52,14 @@ internal static class ScheduleResolver
             var reason = $"invalid schedule '{Printable(schedule)}': {parsed.Error}";
             if (parsed.Hint is not null) reason += $" ({parsed.Hint})";
             return new ScheduleResolution(null, reason);
+        }
+
+        // Every definition names its zone (the validator refuses an empty one, and the seed writes it): an empty id in a
+        // row is damage, not a request for UTC.
+        if (string.IsNullOrWhiteSpace(timeZone))
+        {
+            return new ScheduleResolution(null,
+                "empty time zone: the job's row must name its zone, such as 'UTC' or 'Europe/Paris'; restart a node with the job's code to write it again");
         }
 
         if (!TimeZoneResolver.TryResolve(timeZone, out var zone))

@@ -32,7 +32,7 @@ public sealed class EngineHostingTests : EngineTestBase
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         var message = string.Join("\n", error.Failures);
-        Assert.Contains("DistCron PollInterval (00:00:00) must be positive.", message);
+        Assert.Contains("DistCron PollInterval (00:00:00) must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers).", message);
         Assert.Contains("HeartbeatInterval (00:00:05) must be less than half of LeaseDuration (00:00:10)", message);
         Assert.Contains("The DistCron schema name 'Bad-Schema' is invalid", message);
         Assert.Contains("The DistCron application name 'has space' is invalid", message);

@@ -35,10 +35,18 @@ public sealed partial class SqliteJobStore
     }
 
     // COALESCE: a request already pending keeps its (earlier) time, so repeated triggers before a run give one run.
+    // Writes are serialized by the write lock, so a request written while the row is claimed came after that claim and
+    // must outlive its completion, which clears requests at or before claimed_at: in the claim's own millisecond it is
+    // stamped one millisecond after it (it was cleared, and the requested run never happened).
     /// <inheritdoc />
     public async Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
         (await JobWriteAsync(app, jobName,
-            $"UPDATE jobs SET trigger_requested_at = COALESCE(trigger_requested_at, {Now}), updated_at = {Now} WHERE app = $app AND name = $name;",
+            $"""
+            UPDATE jobs SET trigger_requested_at = COALESCE(trigger_requested_at,
+                    CASE WHEN owner_node IS NOT NULL AND claimed_at >= {Now} THEN claimed_at + 1 ELSE {Now} END),
+                updated_at = {Now}
+            WHERE app = $app AND name = $name;
+            """,
             cancellationToken).ConfigureAwait(false)).Exists;
 
     private async Task<(bool Exists, bool Changed, bool Paused)> JobWriteAsync(string app, string jobName, string update, CancellationToken cancellationToken, params (string, object?)[] extra)
