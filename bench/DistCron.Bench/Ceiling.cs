@@ -51,7 +51,7 @@ internal static partial class Ceiling
             // As a node's claims do: keep the (here absent) node registration alive and fingerprint the others.
             ["live_window"] = "interval '90 seconds'", ["ahead"] = "interval '100 milliseconds'",
             ["channel"] = $"'distcron_{schema}'", ["status"] = "0::smallint", ["started_at"] = "now()", ["duration_ms"] = "0::bigint",
-            ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["manual"] = "false",
+            ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["last_error"] = "NULL::text", ["manual"] = "false",
             ["next_due_at"] = "now()", ["next_occurrence_at"] = "now()", ["next_attempt"] = "1",
             // The claim's schedule revision, as a node sends it: the ceiling never re-seeds, so every row is at 0.
             ["schedule_rev"] = "0::bigint",

@@ -110,7 +110,7 @@ public sealed partial class PostgresJobStore
     // Whether the job exists, whether the statement changed it, and (when it returns a third column) that column.
     private async Task<(bool Exists, bool Changed, bool Extra)> JobWriteAsync(string sql, string app, string jobName, Action<NpgsqlCommand>? parameters, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentException.ThrowIfNullOrEmpty(jobName);
         await using var command = _dataSource.CreateCommand(Bind(sql));
         command.Parameters.AddWithValue("app", app);
@@ -125,7 +125,7 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
         await using var command = _dataSource.CreateCommand(Bind(QueryHistorySql));
@@ -160,7 +160,7 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (maxAge is { } age && age <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The history age limit must be positive, or null for none.");
         if (keepPerJob is < 1) throw new ArgumentOutOfRangeException(nameof(keepPerJob), keepPerJob, "The runs kept per job must be at least 1, or null for no limit.");
@@ -213,7 +213,7 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         await using var command = _dataSource.CreateCommand(Bind(ListNodesSql));
         command.Parameters.AddWithValue("app", app);
         var nodes = new List<NodeRow>();

@@ -156,7 +156,7 @@ public sealed partial class PostgresJobStore : IJobStore
                 occurrence_at = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN occurrence_at ELSE @next_occurrence_at END,
                 attempt = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN attempt ELSE @next_attempt END,
                 trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
-                last_status = @status, last_error = @error_message, last_node = @node,
+                last_status = @status, last_error = @last_error, last_node = @node,
                 last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
                 updated_at = now()
             WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
@@ -310,12 +310,6 @@ public sealed partial class PostgresJobStore : IJobStore
     // A deadlock victim is retried at once (a few times); a lock timeout after a pause, fewer times (see MigrateAsync).
     private const int MigrationAttemptsOnDeadlock = 5;
     private const int MigrationAttemptsOnLockTimeout = 3;
-
-    // ---- Limits applied defensively (callers truncate too) ----
-
-    /// <summary>Longest error message stored; longer messages are cut.</summary>
-    internal const int MaxErrorMessageLength = 4000;
-    private const int MaxErrorTypeLength = 500;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
@@ -507,7 +501,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentNullException.ThrowIfNull(jobs);
         if (jobs.Count == 0) return;
 
@@ -532,6 +526,7 @@ public sealed partial class PostgresJobStore : IJobStore
     public async Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
+        SqlNames.ValidateApp(node.App);
         if (liveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(liveWindow), liveWindow, "The live window must be positive.");
 
         await using var command = _dataSource.CreateCommand(_registerNodeSql);
@@ -550,6 +545,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         _seenNodes.TryRemove((app, nodeId), out _);
         await using var command = _dataSource.CreateCommand(_unregisterNodeSql);
         command.Parameters.AddWithValue("app", app);
@@ -565,7 +561,7 @@ public sealed partial class PostgresJobStore : IJobStore
     public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.App);
+        SqlNames.ValidateApp(request.App);
         ArgumentException.ThrowIfNullOrEmpty(request.NodeId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxJobs);
         if (request.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Lease, "The lease must be positive.");
@@ -694,8 +690,9 @@ public sealed partial class PostgresJobStore : IJobStore
         parameters.Set("attempt", completion.Attempt);
         parameters.Set("started_at", NpgsqlDbType.TimestampTz, Utc(completion.StartedAt) ?? (object)DBNull.Value);
         parameters.Set("duration_ms", (long)Math.Max(0, completion.Duration.TotalMilliseconds));
-        parameters.Set("error_type", NpgsqlDbType.Text, (object?)Cap(completion.ErrorType, MaxErrorTypeLength) ?? DBNull.Value);
-        parameters.Set("error_message", NpgsqlDbType.Text, (object?)Cap(completion.ErrorMessage, MaxErrorMessageLength) ?? DBNull.Value);
+        parameters.Set("error_type", NpgsqlDbType.Text, (object?)ErrorText.Type(completion.ErrorType) ?? DBNull.Value);
+        parameters.Set("error_message", NpgsqlDbType.Text, (object?)ErrorText.Message(completion.ErrorMessage) ?? DBNull.Value);
+        parameters.Set("last_error", NpgsqlDbType.Text, (object?)ErrorText.LastError(completion.ErrorType, completion.ErrorMessage) ?? DBNull.Value);
         parameters.Set("manual", completion.IsManualTrigger);
         parameters.Set("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
         parameters.Set("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
@@ -722,13 +719,14 @@ public sealed partial class PostgresJobStore : IJobStore
         SetClaim(p, claim);
         p.Set("schedule_rev", NpgsqlDbType.Bigint, (object?)scheduleRevision ?? DBNull.Value);
         p.Set("channel", _channel);
-        p.Set("reason", Cap(reason, MaxErrorMessageLength)!);
+        p.Set("reason", ErrorText.Message(reason)!);
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         await using var command = _dataSource.CreateCommand(_listJobsSql);
         command.Parameters.AddWithValue("app", app);
         var rows = new List<JobRow>();
@@ -771,7 +769,7 @@ public sealed partial class PostgresJobStore : IJobStore
 
     /// <inheritdoc />
     public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _listener.WaitAsync(app, timeout, cancellationToken);
+        _listener.WaitAsync(SqlNames.ValidateApp(app), timeout, cancellationToken);
 
     /// <summary>Closes the LISTEN connection. The data source belongs to the caller and stays open.</summary>
     public ValueTask DisposeAsync() => _listener.DisposeAsync();
@@ -789,41 +787,13 @@ public sealed partial class PostgresJobStore : IJobStore
     // Npgsql writes timestamptz only from UTC values (offset 0).
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
 
-    // Exception text is arbitrary: PostgreSQL rejects NUL in text, and Npgsql's strict UTF-8 encoder rejects a lone
-    // surrogate, either of which would make the completion itself fail (and the run be repeated). Both become U+FFFD,
-    // and the text is capped without cutting a surrogate pair in half.
-    private static string? Cap(string? value, int max)
-    {
-        if (value is null) return null;
-        if (value.Length > max) value = char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
-        if (!NeedsCleaning(value)) return value;
-        var chars = value.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            var pairStart = char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]);
-            if (pairStart) { i++; continue; }
-            if (chars[i] == '\0' || char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
-        }
-
-        return new string(chars);
-    }
-
-    private static bool NeedsCleaning(string value)
-    {
-        foreach (var c in value)
-        {
-            if (c == '\0' || char.IsSurrogate(c)) return true;
-        }
-
-        return false;
-    }
-
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
+    // Event ids 1001-1099: this store; 1101-1199: its LISTEN connection (see Diagnostics/Log.cs for every range).
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "DistCron migrated PostgreSQL schema {Schema} from version {From} to {To}.")]
     private static partial void LogMigrated(ILogger logger, string schema, int from, int to);
 

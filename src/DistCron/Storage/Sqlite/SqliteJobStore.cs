@@ -321,6 +321,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         _seenNodes.TryRemove((app, nodeId), out _);
         return WriteAsync(async (connection, transaction) =>
         {
@@ -519,8 +520,9 @@ public sealed partial class SqliteJobStore : IJobStore
             ("$attempt", completion.Attempt),
             ("$started", ToMs(completion.StartedAt)),
             ("$duration", ToMs(completion.Duration)),
-            ("$error_type", completion.ErrorType),
-            ("$error_message", completion.ErrorMessage),
+            ("$error_type", ErrorText.Type(completion.ErrorType)),
+            ("$error_message", ErrorText.Message(completion.ErrorMessage)),
+            ("$last_error", ErrorText.LastError(completion.ErrorType, completion.ErrorMessage)),
             ("$manual", completion.IsManualTrigger ? 1 : 0),
             ("$schedule_rev", completion.ScheduleRevision),
         ]).ToArray();
@@ -529,13 +531,13 @@ public sealed partial class SqliteJobStore : IJobStore
         // new definition or a resume raised the row's revision during the run, the outcome is recorded and the claim
         // cleared, but the row's own due time stands (see the PostgreSQL store's CompleteSql).
         var update = $"""
-            UPDATE jobs SET owner_node = NULL, lease_until = NULL,
+            UPDATE jobs SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
                 -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
                 next_due_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN next_due_at ELSE $next_due END,
                 occurrence_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN occurrence_at ELSE $next_occ END,
                 attempt = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN attempt ELSE $next_attempt END,
                 trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
-                last_status = $status, last_error = COALESCE($error_message, $error_type), last_node = $node,
+                last_status = $status, last_error = $last_error, last_node = $node,
                 last_started_at = $started, last_finished_at = {Now}, last_duration_ms = $duration, updated_at = {Now}
             WHERE app = $app AND name = $name AND owner_node = $node AND fence = $fence;
             """;
@@ -552,7 +554,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken)
     {
-        var released = await FencedUpdateAsync(claim, $"owner_node = NULL, lease_until = NULL, updated_at = {Now}", cancellationToken).ConfigureAwait(false);
+        var released = await FencedUpdateAsync(claim, $"owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}", cancellationToken).ConfigureAwait(false);
         if (released) Notify(claim.App);
         return released;
     }
@@ -564,8 +566,8 @@ public sealed partial class SqliteJobStore : IJobStore
         // Fenced like every write on a claim: a node that lost the row must not mark another node's claim. A row
         // re-seeded with a new definition since the claim read the bad one is only released.
         if (!await FencedUpdateAsync(claim,
-                $"error = CASE WHEN schedule_rev = COALESCE($schedule_rev, schedule_rev) THEN $reason ELSE error END, owner_node = NULL, lease_until = NULL, updated_at = {Now}",
-                cancellationToken, ("$reason", reason), ("$schedule_rev", scheduleRevision)).ConfigureAwait(false))
+                $"error = CASE WHEN schedule_rev = COALESCE($schedule_rev, schedule_rev) THEN $reason ELSE error END, owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}",
+                cancellationToken, ("$reason", ErrorText.Message(reason)), ("$schedule_rev", scheduleRevision)).ConfigureAwait(false))
         {
             LogLostClaim(_logger, "mark errored", claim.App, claim.JobName, claim.Fence);
         }
@@ -574,6 +576,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"SELECT {JobColumns} FROM jobs WHERE app = $app ORDER BY name;", ("$app", app));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -607,6 +610,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The wait must be zero or more, or Timeout.InfiniteTimeSpan.");
@@ -744,15 +748,16 @@ public sealed partial class SqliteJobStore : IJobStore
             Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "SQLite refused WAL journal mode (got '{Mode}'); readers and the writer will block each other.")]
+    // Event ids 2001-2099: this store (see Diagnostics/Log.cs for every range).
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "SQLite refused WAL journal mode (got '{Mode}'); readers and the writer will block each other.")]
     private static partial void LogNoWal(ILogger logger, string mode);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "The DistCron SQLite schema is at version {Found}, newer than this node's {Known}; continuing (migrations are additive).")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "The DistCron SQLite schema is at version {Found}, newer than this node's {Known}; continuing (migrations are additive).")]
     private static partial void LogNewerSchema(ILogger logger, int found, int known);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Claimed {Count} job(s) of {App} for node {Node}.")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Claimed {Count} job(s) of {App} for node {Node}.")]
     private static partial void LogClaimed(ILogger logger, int count, string app, string node);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Could not {Action} {App}/{Job}: fence {Fence} no longer owns the job (its lease expired and another node claimed it).")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Could not {Action} {App}/{Job}: fence {Fence} no longer owns the job (its lease expired and another node claimed it).")]
     private static partial void LogLostClaim(ILogger logger, string action, string app, string job, long fence);
 }
