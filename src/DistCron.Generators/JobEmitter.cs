@@ -147,6 +147,11 @@ namespace DistCron.Generators
 
         private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
             new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // The shorthands of the invokers that hand back the job method's own task.
+        private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
+
+        private static global::System.Threading.Tasks.ValueTask Faulted(global::System.Exception exception) => global::System.Threading.Tasks.ValueTask.FromException(exception);
 ");
             if (HasRefused(model))
             {
@@ -261,11 +266,14 @@ namespace DistCron.Generators
         }
 
         // An invoker is private, so a plain comment says which job it runs (an XML one would go into the
-        // documentation file). Without a try/finally it is one statement, written as an expression body.
+        // documentation file). Only an invoker that must await before it disposes the instance is async: a state
+        // machine per job made a 1,000-job library compile markedly slower (docs/benchmarks.md). The others hand the
+        // method's task back; their catch keeps the async contract that a failure, even one thrown before the
+        // method's first await or while resolving its arguments, comes back as a faulted task, not as a throw.
         private static void AppendInvoker(StringBuilder code, JobModel job, int index)
         {
-            var awaits = job.ReturnKind != ReturnKind.Void || job.Disposal == InstanceDisposal.DisposeAsync;
             var disposes = !job.IsStatic && job.Disposal != InstanceDisposal.None;
+            var awaits = disposes && (job.ReturnKind != ReturnKind.Void || job.Disposal == InstanceDisposal.DisposeAsync);
             code.Append("\n        // Runs job ");
             AppendLiteral(code, job.Name).Append(".\n")
                 .Append("        private static ").Append(awaits ? "async " : string.Empty)
@@ -274,7 +282,9 @@ namespace DistCron.Generators
 
             if (!disposes)
             {
-                code.Append(awaits ? " =>\n            await " : "\n        {\n            ");
+                var returnsTask = job.ReturnKind != ReturnKind.Void;
+                code.Append("\n        {\n            ")
+                    .Append(!returnsTask ? string.Empty : job.ReturnKind == ReturnKind.Task ? "try { return FromTask(" : "try { return ");
                 if (job.IsStatic)
                 {
                     code.Append(job.DeclaringTypeName);
@@ -284,7 +294,9 @@ namespace DistCron.Generators
                     code.Append(Activator).Append(".GetServiceOrCreateInstance<").Append(job.DeclaringTypeName).Append(">(services)\n                ");
                 }
 
-                AppendCall(code, job).Append(awaits ? ".ConfigureAwait(false);\n" : ";\n            return default;\n        }\n");
+                AppendCall(code, job).Append(
+                    !returnsTask ? ";\n            return default;\n        }\n"
+                    : (job.ReturnKind == ReturnKind.Task ? "); }\n" : "; }\n") + "            catch (global::System.Exception exception) { return Faulted(exception); }\n        }\n");
 
                 return;
             }

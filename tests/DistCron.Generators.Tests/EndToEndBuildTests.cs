@@ -136,7 +136,12 @@ public sealed class EndToEndBuildTests : IDisposable
         // A version no cache can hold, and a fresh packages folder: a stale package can never hide a problem.
         var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8];
         var feed = Path.Combine(_root, "feed");
-        var pack = DotNetCli.Run(_repository, "pack", "src/DistCron/DistCron.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+        // Every packable project in one pack (one build graph): the library and the CLI tool.
+        var packable = PackableProjects(_repository);
+        Assert.Equal(["src/DistCron.Cli/DistCron.Cli.csproj", "src/DistCron/DistCron.csproj"], packable);
+        File.WriteAllText(Path.Combine(_repository, "packages.slnx"),
+            "<Solution>\n" + string.Concat(packable.Select(p => $"  <Project Path=\"{p}\" />\n")) + "</Solution>\n");
+        var pack = DotNetCli.Run(_repository, "pack", "packages.slnx", "-c", "Release", "-o", feed, $"-p:Version={version}");
         Assert.True(pack.ExitCode == 0, pack.Output);
         var nupkg = Path.Combine(feed, $"DistCron.{version}.nupkg");
         using (var archive = System.IO.Compression.ZipFile.OpenRead(nupkg))
@@ -148,6 +153,9 @@ public sealed class EndToEndBuildTests : IDisposable
             Assert.Contains("lib/net8.0/DistCron.dll", entries);
             Assert.Contains("lib/net10.0/DistCron.dll", entries);
         }
+
+        AssertPackageMetadata(nupkg, "DistCron", version, "source-generator");
+        AssertPackageMetadata(Path.Combine(feed, $"DistCron.Cli.{version}.nupkg"), "DistCron.Cli", version, "cli");
 
         var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         Write("Consumer/nuget.config", $"""
@@ -346,6 +354,52 @@ public sealed class EndToEndBuildTests : IDisposable
     }
 
     private string BuildOutput { get; set; } = string.Empty;
+
+
+    // src projects that produce a package: IsPackable true, as the csproj says (the SDK's default is not relied on).
+    private static List<string> PackableProjects(string repository) =>
+        Directory.EnumerateFiles(Path.Combine(repository, "src"), "*.csproj", SearchOption.AllDirectories)
+            .Where(p => File.ReadAllText(p).Contains("<IsPackable>true</IsPackable>", StringComparison.Ordinal))
+            .Select(p => Path.GetRelativePath(repository, p).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+    // The nuspec inside the package, as NuGet reads it: license, readme (and the file itself), repository and
+    // project URL, which must be the repository the diagnostics' help links point into.
+    private static void AssertPackageMetadata(string nupkg, string id, string version, string tag)
+    {
+        using var archive = System.IO.Compression.ZipFile.OpenRead(nupkg);
+        var nuspecEntry = Assert.Single(archive.Entries, e => e.FullName == id + ".nuspec");
+        System.Xml.Linq.XElement metadata;
+        using (var stream = nuspecEntry.Open())
+        {
+            metadata = System.Xml.Linq.XDocument.Load(stream).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        }
+
+        string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+        System.Xml.Linq.XElement Element(string name) => Assert.Single(metadata.Elements(), e => e.Name.LocalName == name);
+
+        // https://github.com/distcron/distcron/blob/main/docs/diagnostics/DCRON0001.md → https://github.com/distcron/distcron
+        var helpLink = new DistCronAnalyzer().SupportedDiagnostics[0].HelpLinkUri;
+        var marker = helpLink.IndexOf("/blob/", StringComparison.Ordinal);
+        Assert.True(marker > 0, helpLink);
+        var repositoryUrl = helpLink[..marker];
+
+        Assert.Equal(id, Value("id"));
+        Assert.Equal(version, Value("version"));
+        Assert.Equal("DistCron contributors", Value("authors"));
+        Assert.False(string.IsNullOrWhiteSpace(Value("description")), "no description");
+        Assert.Contains(tag, (Value("tags") ?? string.Empty).Split(' '));
+        Assert.Equal("MIT", Value("license"));
+        Assert.Equal("expression", Element("license").Attribute("type")?.Value);
+        Assert.Equal(repositoryUrl, Value("projectUrl"));
+        Assert.Equal(repositoryUrl, Element("repository").Attribute("url")?.Value);
+        Assert.Equal("git", Element("repository").Attribute("type")?.Value);
+        Assert.Equal("README.md", Value("readme"));
+        var readme = Assert.Single(archive.Entries, e => e.FullName == "README.md");
+        using var reader = new StreamReader(readme.Open());
+        Assert.Equal(File.ReadAllText(Path.Combine(DiagnosticTests.RepositoryRoot(), "README.md")), reader.ReadToEnd());
+    }
 
     private string BuildAndRun(string project, params string[] buildArguments)
     {

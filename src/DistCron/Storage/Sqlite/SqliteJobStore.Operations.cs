@@ -1,4 +1,3 @@
-using System.Text.Json;
 
 namespace DistCron.Storage.Sqlite;
 
@@ -169,7 +168,7 @@ public sealed partial class SqliteJobStore
         {
             nodes.Add(new NodeRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
                 FromMs(reader.GetInt64(3)), FromMs(reader.GetInt64(4)),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? []));
+                SqliteJson.ReadNames(reader.GetString(5))));
         }
 
         return nodes;

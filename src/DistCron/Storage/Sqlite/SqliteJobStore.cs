@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -234,10 +233,7 @@ public sealed partial class SqliteJobStore : IJobStore
         if (jobs.Count == 0) return;
 
         // The whole batch travels as one JSON parameter: one statement, any batch size, no SQL built from values.
-        var batch = JsonSerializer.Serialize(jobs.Select(j => new object?[]
-        {
-            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(), j.DefinitionVersion,
-        }));
+        var batch = SqliteJson.SeedBatch(jobs);
 
         // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
         // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
@@ -280,7 +276,7 @@ public sealed partial class SqliteJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(node);
         SqlNames.ValidateApp(node.App);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(liveWindow, TimeSpan.Zero);
-        var names = JsonSerializer.Serialize(node.JobNames);
+        var names = SqliteJson.Names(node.JobNames);
 
         // The live names are a non-correlated subquery, which SQLite materialises once per statement.
         var liveNames = $"""
@@ -342,8 +338,8 @@ public sealed partial class SqliteJobStore : IJobStore
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
         ArgumentOutOfRangeException.ThrowIfLessThan(request.Ahead, TimeSpan.Zero);
-        var names = jobNames is null ? null : JsonSerializer.Serialize(jobNames);
-        var skip = JsonSerializer.Serialize(request.ExcludedNames ?? []);
+        var names = jobNames is null ? null : SqliteJson.Names(jobNames);
+        var skip = SqliteJson.Names(request.ExcludedNames ?? []);
         const string nameFilter = "($names IS NULL OR name IN (SELECT value FROM json_each($names))) AND name NOT IN (SELECT value FROM json_each($skip))";
 
         // Inside BEGIN IMMEDIATE no other writer (in any process) runs, so "select due rows, then update them" in
@@ -450,7 +446,7 @@ public sealed partial class SqliteJobStore : IJobStore
     {
         ArgumentNullException.ThrowIfNull(claims);
         if (claims.Count == 0) return [];
-        var batch = JsonSerializer.Serialize(claims.Select(c => new object[] { c.App, c.JobName, c.NodeId, c.Fence }));
+        var batch = SqliteJson.ClaimBatch(claims);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"""
             SELECT j.app, j.name, j.owner_node, j.fence
