@@ -58,13 +58,21 @@ namespace DistCron.Generated
         private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
             new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
+        // The shorthands of the invokers that hand back the job method's own task.
+        private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
+
+        private static global::System.Threading.Tasks.ValueTask Faulted(global::System.Exception exception) => global::System.Threading.Tasks.ValueTask.FromException(exception);
+
         // A declared job with build errors: the runtime refuses to start with it, with the build's message.
         private static global::DistCron.JobDefinition Refused(string name, string declaringType, string methodName, string buildError) =>
             global::DistCron.JobDefinition.Refused(name, declaringType, methodName, buildError);
 
         // Runs job "App.async.Jobs.await".
-        private static async global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken) =>
-            await global::App.@async.Jobs.@await(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::System.Collections.Generic.List<string?>>(services), global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::App.@async.IClock>(services), (services.GetService(typeof(global::App.@async.Gauge)) as global::App.@async.Gauge?), (int)(3), (string)("x"), (global::System.DayOfWeek)(1), global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::App.@async.IClock>(services)).ConfigureAwait(false);
+        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            try { return FromTask(global::App.@async.Jobs.@await(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::System.Collections.Generic.List<string?>>(services), global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::App.@async.IClock>(services), (services.GetService(typeof(global::App.@async.Gauge)) as global::App.@async.Gauge?), (int)(3), (string)("x"), (global::System.DayOfWeek)(1), global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetService<global::App.@async.IClock>(services))); }
+            catch (global::System.Exception exception) { return Faulted(exception); }
+        }
     }
 
     /// <summary>Registers the DistCron jobs of this assembly and of the assemblies it references when this assembly is loaded.</summary>
