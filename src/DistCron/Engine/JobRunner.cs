@@ -20,8 +20,6 @@ namespace DistCron.Engine;
 /// </remarks>
 internal sealed class JobRunner
 {
-    internal const int MaxErrorMessageLength = 2000;
-
     private readonly EngineContext _context;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DateTimeOffset, DueGate> _dueGates = new();
 
@@ -264,7 +262,7 @@ internal sealed class JobRunner
         };
 
         var completion = new Completion(claim.Token, status, claim.OccurrenceAt, claim.Attempt, startedAt, duration,
-            errorType, Truncate(errorMessage), next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger, claim.ScheduleRevision);
+            errorType, errorMessage, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger, claim.ScheduleRevision);
 
         activity?.SetTag("distcron.status", status.ToString());
         if (status != RunStatus.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, errorType);
@@ -469,7 +467,7 @@ internal sealed class JobRunner
             + (state.Invocation is null ? "; the job method did not run)" : "; the job method had been started)");
         try
         {
-            await MarkErroredAsync(claim, Truncate(reason)!, state).ConfigureAwait(false);
+            await MarkErroredAsync(claim, reason, state).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -506,7 +504,4 @@ internal sealed class JobRunner
         activity.SetTag("distcron.manual", claim.IsManualTrigger);
         return activity;
     }
-
-    internal static string? Truncate(string? message) =>
-        message is null || message.Length <= MaxErrorMessageLength ? message : message[..(MaxErrorMessageLength - 1)] + "…";
 }
