@@ -81,7 +81,7 @@ internal sealed class JobRunner
         Action? methodReturned, RunState state)
     {
         var name = claim.Token.JobName;
-        var problem = RowCheck.Problem(claim.OccurrenceAt, claim.DueAt, claim.Attempt) ?? DefinitionProblem(definition);
+        var problem = RowCheck.Problem(claim.OccurrenceAt, claim.DueAt, claim.Attempt, claim.Token.Fence) ?? DefinitionProblem(definition);
         if (problem is not null)
         {
             await MarkErroredAsync(claim, problem, state).ConfigureAwait(false);

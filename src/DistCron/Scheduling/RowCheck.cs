@@ -21,8 +21,16 @@ internal static class RowCheck
     public static readonly DateTimeOffset Latest = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Why a claimed row's values cannot be run, or null when they can.</summary>
-    public static string? Problem(DateTimeOffset occurrenceAt, DateTimeOffset dueAt, int attempt)
+    public static string? Problem(DateTimeOffset occurrenceAt, DateTimeOffset dueAt, int attempt, long fence = 0)
     {
+        // No claim can raise a fence past the largest bigint (the claim caps it there instead of overflowing, which
+        // failed the claim statement of every job of the app): the fencing of this row's writes is gone.
+        if (fence == long.MaxValue)
+        {
+            return $"corrupt row: fence is {fence.ToString(CultureInfo.InvariantCulture)}, expected a claim counter below the largest bigint; set it to 0 while no node runs the job; a node that starts with the job's code then clears the error";
+        }
+
+
         if (Implausible(occurrenceAt)) return Corrupt($"occurrence_at is {Show(occurrenceAt)}", "a time between " + Show(Earliest) + " and " + Show(Latest));
         if (Implausible(dueAt)) return Corrupt($"next_due_at is {Show(dueAt)}", "a time between " + Show(Earliest) + " and " + Show(Latest));
 

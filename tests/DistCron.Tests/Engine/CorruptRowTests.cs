@@ -44,6 +44,8 @@ public abstract class CorruptRowTests : EngineTestBase
         ["attempt is negative"] = new("attempt = -3", "attempt = -3", "corrupt row: attempt is -3, expected a count from 1"),
         ["attempt is zero"] = new("attempt = 0", "attempt = 0", "corrupt row: attempt is 0"),
         ["attempt is the largest int"] = new("attempt = 2147483647", "attempt = 2147483647", "corrupt row: attempt is 2147483647"),
+        ["fence is the largest bigint"] = new("fence = 9223372036854775807", "fence = 9223372036854775807", "corrupt row: fence is 9223372036854775807"),
+        ["fence is negative"] = new("fence = -5, attempt = -1", "fence = -5, attempt = -1", "corrupt row: attempt is -1"),
     };
 
     public static TheoryData<string> Cases => new(Damages.Keys);

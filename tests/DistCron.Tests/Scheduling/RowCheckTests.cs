@@ -40,6 +40,14 @@ public class RowCheckTests
     }
 
     [Fact]
+    public void A_fence_at_the_largest_bigint_is_corrupt_and_one_below_is_not()
+    {
+        Assert.Null(RowCheck.Problem(Now, Now, 1, long.MaxValue - 1));
+        Assert.Null(RowCheck.Problem(Now, Now, 1, -5));
+        Assert.StartsWith("corrupt row: fence is 9223372036854775807, expected a claim counter below the largest bigint", RowCheck.Problem(Now, Now, 1, long.MaxValue));
+    }
+
+    [Fact]
     public void Every_time_that_passes_leaves_room_for_the_arithmetic_after_the_run()
     {
         // A non-UTC zone: AfterRun converts the occurrence into the zone (Cronos), the hole A.9 named for -infinity.

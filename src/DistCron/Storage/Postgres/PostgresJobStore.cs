@@ -64,7 +64,8 @@ public sealed partial class PostgresJobStore : IJobStore
             LIMIT @max
         ), claimed AS (
             UPDATE {schema}.jobs j
-            SET owner_node = @node, fence = j.fence + 1, lease_until = now() + @lease, claimed_at = now()
+            -- LEAST: a fence edited up to the largest bigint must not make the whole claim overflow (the runner errors that row).
+            SET owner_node = @node, fence = LEAST(j.fence, 9223372036854775806) + 1, lease_until = now() + @lease, claimed_at = now()
             FROM candidates c
             WHERE j.app = c.app AND j.name = c.name
             RETURNING j.name, j.fence,

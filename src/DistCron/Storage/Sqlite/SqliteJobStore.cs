@@ -345,7 +345,7 @@ public sealed partial class SqliteJobStore : IJobStore
         // Inside BEGIN IMMEDIATE no other writer (in any process) runs, so "select due rows, then update them" in
         // one UPDATE … WHERE rowid IN (…) is atomic: two nodes can never claim the same row.
         var claimSql = $"""
-            UPDATE jobs SET owner_node = $node, fence = fence + 1, lease_until = {Now} + $lease,
+            UPDATE jobs SET owner_node = $node, fence = MIN(fence, 9223372036854775806) + 1, lease_until = {Now} + $lease,
                 claimed_at = {Now}, updated_at = {Now}
             WHERE rowid IN (
                 SELECT rowid FROM jobs
