@@ -26,8 +26,8 @@ internal static class ScheduleResolver
         // The job name matters only to H fields (a hash of the name) and to macros; the key leaves it out otherwise.
         // Keyed by name, a fleet with more jobs than the cache held resolved again, counted the cache (every lock) and
         // cleared it on most claims: a quarter of a busy node's CPU with 20,000 jobs (profiled).
-        // A null zone is UTC and an empty one is refused: they must not share a key.
-        var key = (schedule ?? string.Empty, timeZone ?? TimeZoneIds.Utc, DependsOnName(schedule) ? jobName : string.Empty);
+        // Null and empty zones are both refused (a row names its zone), and must share no key with a real id.
+        var key = (schedule ?? string.Empty, timeZone ?? "\0null", DependsOnName(schedule) ? jobName : string.Empty);
         if (Cache.TryGetValue(key, out var cached)) return cached;
         var resolved = ResolveUncached(schedule, timeZone, jobName);
         // An entry holds its key's text: a corrupted row's 10 kB id must not be kept 50,000 times over.
