@@ -32,7 +32,7 @@ public abstract partial class JobStoreConformance
         var occurrence = WholeSecond(now); // already due
         await store.SeedAsync(App, [Job("a", occurrence, "release-1", EverySecondSchedule)], Ct);
 
-        // The new release's node reads the clock half a second before the occurrence: its first due is the occurrence.
+        // The new release's node read the clock just before the occurrence: its first due is the occurrence.
         var stale = Release("a", "release-2", occurrence);
 
         // Before its seed lands, the old release runs that occurrence and records it.
@@ -67,7 +67,8 @@ public abstract partial class JobStoreConformance
             new ClaimRequest(App, "old-node", ["a"], 1, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, Ct)).Claimed);
         Assert.Equal(occurrence, claim.OccurrenceAt);
 
-        // Even a fresh clock read names the claimed occurrence: it is the schedule's next one after now.
+        // The start-up read named the claimed occurrence (any clock read before it is at or before it): the new
+        // definition must start after the occurrence in flight.
         await store.SeedAsync(App, [Release("a", "release-2", occurrence)], Ct);
 
         var row = await RowAsync(store, "a");
