@@ -84,6 +84,24 @@ public abstract partial class JobStoreConformance
     }
 
     [Fact]
+    public async Task A_redeploy_seed_during_a_manual_run_does_not_wait_for_the_old_schedules_next_occurrence()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        var nextYear = NextFirstOfJanuary(now);
+        await store.SeedAsync(App, [Job("a", nextYear, "release-1", Yearly)], Ct);
+        Assert.True(await store.TriggerAsync(App, "a", Ct));
+        var claim = Assert.Single((await store.ClaimDueAsync(App, "old-node", ["a"], 1, LongLease, Ct)).Claimed);
+        Assert.True(claim.IsManualTrigger); // the run in flight is the trigger, not the row's occurrence next January
+
+        await store.SeedAsync(App, [Release("a", "release-2", nextYear)], Ct);
+        var after = await NowAsync(store);
+
+        var row = await RowAsync(store, "a");
+        Assert.True(row.NextDueAt > now && row.NextDueAt <= WholeSecond(after).AddSeconds(1), $"{row.NextDueAt:O} is not the next second");
+    }
+
+    [Fact]
     public async Task A_redeploy_seed_computes_a_new_row_and_an_unclaimed_changed_row_from_the_database_clock()
     {
         var store = await NewStoreAsync();

@@ -237,9 +237,10 @@ public sealed partial class PostgresJobStore : IJobStore
         """;
 
     // The seed's first statement: lock the app's existing rows for these names in the one lock order (COLLATE "C"),
-    // then read the clock — clock_timestamp(), not now() (the transaction's start) — once the locks are held.
+    // then read the clock — clock_timestamp(), not now() (the transaction's start) — once the locks are held. The
+    // occurrence in flight: a claimed row's occurrence, unless the claim was a manual trigger (SeedJob.ScheduledClaimWindow).
     private const string SeedLockSql = """
-        SELECT name, CASE WHEN owner_node IS NOT NULL THEN occurrence_at END
+        SELECT name, CASE WHEN owner_node IS NOT NULL AND next_due_at <= claimed_at + @scheduled_window THEN occurrence_at END
         FROM {schema}.jobs WHERE app = @app AND name = ANY(@names)
         ORDER BY name COLLATE "C"
         FOR UPDATE;
@@ -557,6 +558,7 @@ public sealed partial class PostgresJobStore : IJobStore
                 {
                     lockCommand.Parameters.AddWithValue("app", app);
                     lockCommand.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
+                    lockCommand.Parameters.AddWithValue("scheduled_window", NpgsqlDbType.Interval, SeedJob.ScheduledClaimWindow);
                     await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {

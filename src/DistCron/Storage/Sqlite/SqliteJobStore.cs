@@ -278,7 +278,8 @@ public sealed partial class SqliteJobStore : IJobStore
         Notify(app);
     }
 
-    // The database time and, per seeded name, the occurrence a node is running (claimed rows only).
+    // The database time and, per seeded name, the occurrence a node is running: claimed rows, unless the claim was a
+    // manual trigger (SeedJob.ScheduledClaimWindow).
     private static async Task<(DateTimeOffset Now, Dictionary<string, DateTimeOffset> InFlight)> ReadSeedStateAsync(
         SqliteConnection connection, SqliteTransaction transaction, string app, string names, CancellationToken cancellationToken)
     {
@@ -286,8 +287,9 @@ public sealed partial class SqliteJobStore : IJobStore
         var inFlight = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         await using var command = Command(connection, transaction, """
             SELECT name, occurrence_at FROM jobs
-            WHERE app = $app AND owner_node IS NOT NULL AND occurrence_at IS NOT NULL AND name IN (SELECT value FROM json_each($names));
-            """, ("$app", app), ("$names", names));
+            WHERE app = $app AND owner_node IS NOT NULL AND occurrence_at IS NOT NULL AND next_due_at <= claimed_at + $window
+              AND name IN (SELECT value FROM json_each($names));
+            """, ("$app", app), ("$names", names), ("$window", ToMs(SeedJob.ScheduledClaimWindow)));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) inFlight[reader.GetString(0)] = FromMs(reader.GetInt64(1));
         return (now, inFlight);
