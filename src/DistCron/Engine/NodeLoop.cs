@@ -90,7 +90,8 @@ internal sealed class NodeLoop
         }
     }
 
-    // Migrate, read the database clock, seed every job's first due time in one batch, register. All idempotent, so
+    // Migrate, read the database clock, seed every job in one batch (the store computes new due times under its row
+    // locks), register. All idempotent, so
     // the whole sequence is simply retried while the store is unreachable. False: stopped before it succeeded.
     private async Task<bool> StartAsync(CancellationToken stopping)
     {
@@ -128,8 +129,14 @@ internal sealed class NodeLoop
         {
             // Definitions were validated at startup, so the schedule resolves.
             var schedule = ScheduleResolver.Resolve(definition.Schedule, definition.TimeZone, definition.Name).Schedule!;
+            // The store computes the due time under its row locks (FirstDueAfter): databaseNow is already stale when
+            // the write lands, and the old release may have run that occurrence meanwhile. NextDueAt stays the
+            // fallback for a store that places the given due time.
             seed.Add(new SeedJob(definition.Name, definition.Schedule, definition.TimeZone, definition.DefinitionHash,
-                RunRules.FirstDue(schedule, databaseNow).DueAt, _context.DeploymentVersion));
+                RunRules.FirstDue(schedule, databaseNow).DueAt, _context.DeploymentVersion)
+            {
+                FirstDueAfter = after => RunRules.FirstDue(schedule, after).DueAt,
+            });
         }
 
         return seed;

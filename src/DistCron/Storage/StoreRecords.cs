@@ -1,16 +1,52 @@
 namespace DistCron.Storage;
 
-/// <summary>A crontab row to upsert, with the first due time computed by the caller from the database clock.</summary>
+/// <summary>
+/// A crontab row to upsert. Its first due time is computed by the store inside the seed's transaction, from
+/// <see cref="FirstDueAfter"/> and the database clock read under the row locks; <see cref="NextDueAt"/> is only the
+/// fallback for callers that place a due time directly (tools, tests).
+/// </summary>
 /// <param name="Name">Job name.</param>
 /// <param name="Schedule">Schedule text.</param>
 /// <param name="TimeZone">Time zone id.</param>
 /// <param name="DefinitionHash">Stable definition hash.</param>
-/// <param name="NextDueAt">First due occurrence (also the occurrence), or null when the schedule never fires.</param>
+/// <param name="NextDueAt">
+/// First due occurrence (also the occurrence), or null when the schedule never fires. Used only when
+/// <see cref="FirstDueAfter"/> is null.
+/// </param>
 /// <param name="DefinitionVersion">
 /// The seeding node's <see cref="DistCronOptions.DeploymentVersion"/>: a row whose definition was written by a higher
 /// version is never overwritten by this seed. Null: unversioned (the definition hash alone decides).
 /// </param>
-public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt, long? DefinitionVersion = null);
+public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt, long? DefinitionVersion = null)
+{
+    /// <summary>
+    /// The schedule's first occurrence strictly after a time (null: never again). When set, the store computes a new
+    /// or changed row's due time with it inside the seed's write transaction, after the existing rows are locked:
+    /// the first occurrence after the database time read under those locks, or after the occurrence a node is running
+    /// (a claimed row) when that is later. A due time computed before the write (a node's start-up clock read) can
+    /// name an occurrence the old definition ran or is running meanwhile: it would run twice.
+    /// </summary>
+    public Func<DateTimeOffset, DateTimeOffset?>? FirstDueAfter { get; init; }
+
+    /// <summary>
+    /// The due time this seed writes to a new or changed row, given the database time read under the row's lock and
+    /// the occurrence in flight on that row (null: not claimed).
+    /// </summary>
+    /// <summary>
+    /// A claimed row runs its scheduled occurrence only when it was due within this much of the claim (the engine
+    /// claims at most 100 ms ahead); otherwise the claim is a manual trigger, whose run is not the row's occurrence,
+    /// and a new definition must not wait for the old schedule's next occurrence. Generous: misreading a trigger
+    /// claimed within it as scheduled delays the new schedule by at most this much.
+    /// </summary>
+    internal static readonly TimeSpan ScheduledClaimWindow = TimeSpan.FromMinutes(1);
+
+    internal DateTimeOffset? DueUnderLock(DateTimeOffset databaseNow, DateTimeOffset? inFlightOccurrence)
+    {
+        if (FirstDueAfter is not { } firstAfter) return NextDueAt;
+        var after = inFlightOccurrence is { } running && running > databaseNow ? running : databaseNow;
+        return firstAfter(after);
+    }
+}
 
 /// <summary>A live node.</summary>
 /// <param name="App">Application name.</param>

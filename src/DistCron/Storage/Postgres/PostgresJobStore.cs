@@ -228,9 +228,23 @@ public sealed partial class PostgresJobStore : IJobStore
             WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
               -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
               AND NOT coalesce(excluded.definition_version < j.definition_version, false)
-            RETURNING pg_notify(@channel, @app)
+              -- Only rows this transaction locked (and computed the due time for) before reading the clock: a row
+              -- another seed inserted since may already have been claimed; the seed retries with it locked.
+              AND j.name = ANY(@locked)
+            RETURNING j.name, pg_notify(@channel, @app)
         )
-        SELECT count(*) FROM seeded
+        SELECT name FROM seeded
+        """;
+
+    // The seed's first statement: lock the app's existing rows for these names in the one lock order (COLLATE "C"),
+    // then read the clock — clock_timestamp(), not now() (the transaction's start) — once the locks are held. The
+    // occurrence in flight: a claimed row's occurrence, unless the claim was a manual trigger (SeedJob.ScheduledClaimWindow).
+    private const string SeedLockSql = """
+        SELECT name, CASE WHEN owner_node IS NOT NULL AND next_due_at <= claimed_at + @scheduled_window THEN occurrence_at END
+        FROM {schema}.jobs WHERE app = @app AND name = ANY(@names)
+        ORDER BY name COLLATE "C"
+        FOR UPDATE;
+        SELECT clock_timestamp();
         """;
 
     // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
@@ -322,7 +336,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly PostgresSignalListener _listener;
     // The statements sent per occurrence (or per claim) are positional: see PositionalSql.
     private readonly PositionalSql _claimSql, _verifySql, _heartbeatSql, _completeSql, _releaseSql, _markErroredSql;
-    private readonly string _seedSql, _registerNodeSql, _unregisterNodeSql, _listJobsSql, _schemaVersionSql;
+    private readonly string _seedSql, _seedLockSql, _registerNodeSql, _unregisterNodeSql, _listJobsSql, _schemaVersionSql;
 
     /// <summary>Creates the store over a data source the caller owns (it is not disposed by the store).</summary>
     /// <param name="dataSource">The Npgsql data source (pooling, credentials and TLS are its concern).</param>
@@ -344,6 +358,7 @@ public sealed partial class PostgresJobStore : IJobStore
         _releaseSql = PositionalSql.Rewrite(Bind(ReleaseSql));
         _markErroredSql = PositionalSql.Rewrite(Bind(MarkErroredSql));
         _seedSql = Bind(SeedSql);
+        _seedLockSql = Bind(SeedLockSql);
         _registerNodeSql = Bind(RegisterNodeSql);
         _unregisterNodeSql = Bind(UnregisterNodeSql);
         _listJobsSql = Bind(ListJobsSql);
@@ -511,16 +526,77 @@ public sealed partial class PostgresJobStore : IJobStore
         if (duplicate is not null) throw new ArgumentException($"The seed batch contains the job name '{duplicate.Key}' more than once.", nameof(jobs));
 
         var sorted = jobs.OrderBy(j => j.Name, StringComparer.Ordinal).ToArray();
-        await using var command = _dataSource.CreateCommand(_seedSql);
-        command.Parameters.AddWithValue("app", app);
-        command.Parameters.AddWithValue("channel", _channel);
-        command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Name).ToArray());
-        command.Parameters.AddWithValue("schedules", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Schedule).ToArray());
-        command.Parameters.AddWithValue("time_zones", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.TimeZone).ToArray());
-        command.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.DefinitionHash).ToArray());
-        command.Parameters.AddWithValue("due_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, sorted.Select(j => Utc(j.NextDueAt)).ToArray());
-        command.Parameters.AddWithValue("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint, sorted.Select(j => j.DefinitionVersion).ToArray());
-        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        var names = sorted.Select(j => j.Name).ToArray();
+        // A name another seed inserts between this seed's lock and its upsert is skipped by the upsert; the next
+        // attempt finds the row and locks it. Rows are never inserted and deleted in a loop, so a few attempts do.
+        for (var attempt = 1; attempt <= MaxSeedAttempts; attempt++)
+        {
+            if (await TrySeedAsync(app, sorted, names, cancellationToken).ConfigureAwait(false)) return;
+        }
+
+        throw new InvalidOperationException(
+            $"Seeding the jobs of app '{app}' kept racing with rows inserted and removed concurrently ({MaxSeedAttempts} attempts); retry the start-up.");
+    }
+
+    private const int MaxSeedAttempts = 5;
+
+    // One transaction: lock the existing rows, read the clock under the locks, compute each due time (after the clock,
+    // and after the occurrence a node is running on a claimed row), upsert. Nothing can run an occurrence between the
+    // clock read and the write, so a new definition's due time never names an occurrence that already ran.
+    // False: some name's row appeared after the lock (another seed inserted it) and was not written.
+    private async Task<bool> TrySeedAsync(string app, SeedJob[] sorted, string[] names, CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var inFlight = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
+                DateTimeOffset now;
+                await using (var lockCommand = new NpgsqlCommand(_seedLockSql, connection, transaction))
+                {
+                    lockCommand.Parameters.AddWithValue("app", app);
+                    lockCommand.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
+                    lockCommand.Parameters.AddWithValue("scheduled_window", NpgsqlDbType.Interval, SeedJob.ScheduledClaimWindow);
+                    await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        inFlight[reader.GetString(0)] = NullableTime(reader, 1);
+                    }
+
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                    await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    now = reader.GetFieldValue<DateTimeOffset>(0);
+                }
+
+                var written = new HashSet<string>(StringComparer.Ordinal);
+                await using (var command = new NpgsqlCommand(_seedSql, connection, transaction))
+                {
+                    command.Parameters.AddWithValue("app", app);
+                    command.Parameters.AddWithValue("channel", _channel);
+                    command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
+                    command.Parameters.AddWithValue("schedules", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Schedule).ToArray());
+                    command.Parameters.AddWithValue("time_zones", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.TimeZone).ToArray());
+                    command.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.DefinitionHash).ToArray());
+                    command.Parameters.AddWithValue("due_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
+                        sorted.Select(j => Utc(j.DueUnderLock(now, inFlight.GetValueOrDefault(j.Name)))).ToArray());
+                    command.Parameters.AddWithValue("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint, sorted.Select(j => j.DefinitionVersion).ToArray());
+                    command.Parameters.AddWithValue("locked", NpgsqlDbType.Array | NpgsqlDbType.Text, inFlight.Keys.ToArray());
+                    await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) written.Add(reader.GetString(0));
+                }
+
+                if (names.Any(n => !inFlight.ContainsKey(n) && !written.Contains(n)))
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                    return false;
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }
     }
 
     /// <inheritdoc />

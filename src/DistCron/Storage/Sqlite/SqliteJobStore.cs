@@ -233,7 +233,7 @@ public sealed partial class SqliteJobStore : IJobStore
         if (jobs.Count == 0) return;
 
         // The whole batch travels as one JSON parameter: one statement, any batch size, no SQL built from values.
-        var batch = SqliteJson.SeedBatch(jobs);
+        var names = SqliteJson.Names(jobs.Select(j => j.Name));
 
         // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
         // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
@@ -264,10 +264,35 @@ public sealed partial class SqliteJobStore : IJobStore
             """;
         await WriteAsync(async (connection, transaction) =>
         {
+            // BEGIN IMMEDIATE made this the only writer: the clock and the rows read here cannot change before the
+            // upsert, so a due time computed from them never names an occurrence that ran or is running meanwhile.
+            var (now, inFlight) = await ReadSeedStateAsync(connection, transaction, app, names, cancellationToken).ConfigureAwait(false);
+            var batch = SqliteJson.SeedBatch(jobs.Select(j => j with
+            {
+                NextDueAt = j.DueUnderLock(now, inFlight.TryGetValue(j.Name, out var running) ? running : null),
+                FirstDueAfter = null,
+            }));
             await ExecuteAsync(connection, transaction, sql, cancellationToken, ("$app", app), ("$batch", batch)).ConfigureAwait(false);
             return 0;
         }, cancellationToken).ConfigureAwait(false);
         Notify(app);
+    }
+
+    // The database time and, per seeded name, the occurrence a node is running: claimed rows, unless the claim was a
+    // manual trigger (SeedJob.ScheduledClaimWindow).
+    private static async Task<(DateTimeOffset Now, Dictionary<string, DateTimeOffset> InFlight)> ReadSeedStateAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string app, string names, CancellationToken cancellationToken)
+    {
+        var now = FromMs((long)(await ScalarAsync(connection, transaction, $"SELECT {Now};", cancellationToken).ConfigureAwait(false))!);
+        var inFlight = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using var command = Command(connection, transaction, """
+            SELECT name, occurrence_at FROM jobs
+            WHERE app = $app AND owner_node IS NOT NULL AND occurrence_at IS NOT NULL AND next_due_at <= claimed_at + $window
+              AND name IN (SELECT value FROM json_each($names));
+            """, ("$app", app), ("$names", names), ("$window", ToMs(SeedJob.ScheduledClaimWindow)));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) inFlight[reader.GetString(0)] = FromMs(reader.GetInt64(1));
+        return (now, inFlight);
     }
 
     /// <inheritdoc />
