@@ -38,6 +38,16 @@ public sealed record ChaosOptions(
     /// <summary>How long an outage keeps PostgreSQL down (longer than the misfire threshold, so slots misfire).</summary>
     public TimeSpan OutageLength { get; init; } = TimeSpan.FromSeconds(6);
 
+    /// <summary>
+    /// Rolling deploys during the window (null: one a minute, at least 3). Each starts the next release on every slot
+    /// in turn (SIGTERM the old node, start one of the new release, wait until it is ready); releases alternate the
+    /// every-second jobs between every second and every 2 s, so each deploy changes their definition.
+    /// </summary>
+    public int? Redeploys { get; init; }
+
+    /// <summary>Seconds between two operator actions (pause, resume, trigger), drawn uniformly; null: no operator.</summary>
+    public (double Min, double Max)? OperatorEverySeconds { get; init; } = (0.8, 2.5);
+
     /// <summary>Progress lines (null: silent).</summary>
     public TextWriter? Log { get; init; }
 }
@@ -48,7 +58,9 @@ public sealed record ChaosOptions(
 /// and takes it down for longer than the misfire threshold, runs nodes whose application clocks are off by up to
 /// ±10 minutes, and freezes nodes (SIGSTOP) for longer than the lease before thawing them (SIGCONT) — then audits
 /// with <see cref="FleetAudit"/>. At least two nodes (one when the fleet has two) stay healthy at any time, so the
-/// fleet as a whole is always able to run every job.
+/// fleet as a whole is always able to run every job. Meanwhile rolling deploys switch the every-second jobs between
+/// two releases' schedules (<see cref="RollingDeploy"/>) and an operator pauses, resumes and triggers jobs through
+/// IDistCronClient (<see cref="ChaosOperator"/>), each recorded for the audit (rules 9-11).
 /// </summary>
 public static class ChaosRun
 {
@@ -65,7 +77,7 @@ public static class ChaosRun
             _ => options.MaxClockSkew * (random.NextDouble() * 2 - 1),
         }).ToArray();
         var fleetOptions = new FleetOptions(options.Store, app, options.Nodes, options.Jobs, options.Lease, options.Heartbeat,
-            options.Poll, options.MisfireThreshold, Path.Combine(options.WorkDirectory, "logs"), skews);
+            options.Poll, options.MisfireThreshold, Path.Combine(options.WorkDirectory, "logs"), skews) { Release = 1 };
 
         await using var fleet = new Fleet(fleetOptions);
         Say(options, $"starting {options.Nodes} nodes x {options.Jobs} jobs on {options.Store.Kind} (seed {options.Seed}, logs in {fleetOptions.LogDirectory}); " +
@@ -74,6 +86,11 @@ public static class ChaosRun
         var windowFrom = DateTimeOffset.UtcNow.AddSeconds(1);
         var windowTo = windowFrom + options.Duration;
         Say(options, $"all {fleet.JobNames.Count} jobs running; chaos for {options.Duration.TotalSeconds:0} s");
+        await using var client = options.Store.CreateClient(app);
+        var log = (string line) => Say(options, line);
+        var release = 1;
+        var deploys = PlanDeploys(options, windowFrom);
+        Task deploy = Task.CompletedTask;
 
         var minHealthy = Math.Max(1, Math.Min(2, options.Nodes - 1));
         var restarts = new List<(int Slot, DateTimeOffset At)>();
@@ -83,6 +100,11 @@ public static class ChaosRun
         var nextKill = windowFrom + Seconds(random, options.KillEverySeconds);
         var nextFreeze = windowFrom + Seconds(random, options.FreezeEverySeconds);
         var reportedCrashes = new HashSet<TestNodeProcess>();
+        using var operatorStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var operatorRun = options.OperatorEverySeconds is { } every
+            ? new ChaosOperator(client, fleet.JobNames, fleet.Events, new Random(random.Next()), every, log)
+                .RunAsync(() => outage.IsCompleted, operatorStop.Token)
+            : Task.CompletedTask;
 
         while (DateTimeOffset.UtcNow < windowTo)
         {
@@ -92,6 +114,7 @@ public static class ChaosRun
             foreach (var due in restarts.Where(r => r.At <= now).ToArray())
             {
                 restarts.Remove(due);
+                if (fleet[due.Slot] is not null) continue; // a rolling deploy filled it meanwhile
                 var node = fleet.StartSlot(due.Slot);
                 Say(options, $"restarted slot {due.Slot} as {node.NodeId}");
             }
@@ -120,7 +143,7 @@ public static class ChaosRun
                     var (slot, aimed) = random.Next(3) > 0
                         ? await FirstToStartARunAsync(fleet, candidates, random)
                         : (candidates[random.Next(candidates.Length)], false);
-                    var killed = fleet.Kill(slot);
+                    if (fleet.TryKill(slot) is not { } killed) continue; // a rolling deploy is stopping it
                     var restartIn = TimeSpan.FromSeconds(0.5 + random.NextDouble() * 2.5);
                     restarts.Add((slot, DateTimeOffset.UtcNow + restartIn));
                     Say(options, $"SIGKILL {killed.NodeId} {(aimed ? "mid-run" : "at a random point")} after {killed.RunLines} runs; restart in {restartIn.TotalSeconds:0.0} s");
@@ -136,10 +159,9 @@ public static class ChaosRun
                     nextFreeze = now + Seconds(random, options.FreezeEverySeconds);
                     // A zombie is only interesting when it wakes up inside a run.
                     var (slot, aimed) = await FirstToStartARunAsync(fleet, candidates, random);
-                    var node = fleet[slot]!;
                     var freezeFor = options.Lease + TimeSpan.FromSeconds(1.5 + random.NextDouble() * 2);
                     var frozenAt = DateTimeOffset.UtcNow;
-                    node.Freeze();
+                    if (fleet.TryFreeze(slot) is not { } node) continue; // a rolling deploy is stopping it
                     thaws.Add((slot, frozenAt + freezeFor, frozenAt));
                     Say(options, $"SIGSTOP {node.NodeId} {(aimed ? "mid-run " : string.Empty)}for {freezeFor.TotalSeconds:0.0} s (lease {options.Lease.TotalSeconds:0} s)");
                 }
@@ -153,13 +175,23 @@ public static class ChaosRun
                 outage = DatabaseDownAsync(fleet, options, immediateRestart, cancellationToken);
             }
 
+            if (deploy.IsCompleted && deploys.Count > 0 && deploys[0] <= now)
+            {
+                await deploy; // surfaces a harness failure
+                deploys.RemoveAt(0);
+                deploy = new RollingDeploy(fleet, client, ++release, log).RunAsync(cancellationToken);
+            }
+
             await Task.Delay(100, cancellationToken);
         }
 
         // Heal: the window is over; let everything catch up with every node healthy, then stop gracefully.
+        await operatorStop.CancelAsync();
+        await operatorRun; // resumes every job it left paused
+        await deploy;
         await outage;
         foreach (var (slot, _, frozenAt) in thaws) Thaw(fleet, slot, frozenAt, options);
-        foreach (var (slot, _) in restarts) fleet.StartSlot(slot);
+        foreach (var (slot, _) in restarts.Where(r => fleet[r.Slot] is null)) fleet.StartSlot(slot);
         var cooldown = options.Lease + options.Poll + TimeSpan.FromSeconds(4);
         Say(options, $"window closed; cooling down {cooldown.TotalSeconds:0} s, then SIGTERM to every node");
         await Task.Delay(cooldown, cancellationToken);
@@ -179,7 +211,11 @@ public static class ChaosRun
         var audit = await options.Store.ReadAuditAsync(options.App, cancellationToken);
         var completions = await options.Store.ReadCompletionsAsync(options.App, cancellationToken);
         var report = FleetAudit.Evaluate(new AuditInput(fleet.JobNames, windowFrom, windowTo, audit, completions, fleet.Events,
-            options.Lease, options.Poll, options.MisfireThreshold));
+            options.Lease, options.Poll, options.MisfireThreshold)
+        {
+            // The engine's claim-ahead (EngineContext.ClaimAhead) for these settings.
+            ClaimAhead = Min(TimeSpan.FromMilliseconds(100), Min(options.Poll / 4, options.Lease / 10)),
+        });
         var problems = fleet.Events.Problems;
         return problems.Count == 0 ? report : report with { Violations = [.. problems.Select(p => "NODE: " + p), .. report.Violations] };
     }
@@ -190,6 +226,15 @@ public static class ChaosRun
         options.Database is null
             ? []
             : [(windowFrom + options.Duration * 0.30, true), (windowFrom + options.Duration * 0.65, false)];
+
+    // Deploys spread over the window, a quarter of a spacing in, so the last one settles before the window ends.
+    private static List<DateTimeOffset> PlanDeploys(ChaosOptions options, DateTimeOffset windowFrom)
+    {
+        var count = options.Redeploys ?? Math.Max(3, (int)(options.Duration.TotalSeconds / 60));
+        return Enumerable.Range(0, count).Select(k => windowFrom + options.Duration * ((k + 0.25) / count)).ToList();
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a <= b ? a : b;
 
     private static async Task DatabaseDownAsync(Fleet fleet, ChaosOptions options, bool immediateRestart, CancellationToken cancellationToken)
     {
@@ -232,7 +277,8 @@ public static class ChaosRun
     // when none starts a run within two seconds.
     private static async Task<(int Slot, bool Aimed)> FirstToStartARunAsync(Fleet fleet, int[] candidates, Random random)
     {
-        var nextRuns = candidates.Select(s => fleet[s]!.NextRun).ToArray();
+        // A slot a rolling deploy emptied meanwhile never "starts a run".
+        var nextRuns = candidates.Select(s => fleet[s]?.NextRun ?? new TaskCompletionSource().Task).ToArray();
         try
         {
             var started = await Task.WhenAny(nextRuns).WaitAsync(TimeSpan.FromSeconds(2));

@@ -20,6 +20,9 @@ public abstract class FleetStore
     public abstract Task<IReadOnlyList<AuditRow>> ReadAuditAsync(string app, CancellationToken cancellationToken);
 
     public abstract Task<IReadOnlyList<CompletionRow>> ReadCompletionsAsync(string app, CancellationToken cancellationToken);
+
+    /// <summary>A DistCron client of the app, as an operator's tool would build it (dispose it).</summary>
+    public abstract DistCronClient CreateClient(string app);
 }
 
 /// <summary>A PostgreSQL database: DistCron's tables in <paramref name="schema"/>, the audit in <c>public</c>.</summary>
@@ -31,6 +34,8 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
     public override string Kind => "postgres";
 
     public override string NodeConnection => connectionString;
+
+    public override DistCronClient CreateClient(string app) => DistCronClient.ForPostgres(connectionString, schema, app);
 
     public override async Task CreateAuditTableAsync(CancellationToken cancellationToken)
     {
@@ -47,7 +52,7 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new AuditRow(reader.GetString(0), Utc(reader.GetDateTime(1)), reader.GetString(2), reader.GetInt64(3),
-                reader.GetInt32(4), Utc(reader.GetDateTime(5))));
+                reader.GetInt32(4), Utc(reader.GetDateTime(5)), reader.GetBoolean(6)));
         }
 
         return rows;
@@ -57,7 +62,7 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
     {
         // The schema name is the only identifier spliced into SQL; it is fixed by the harness, never user input.
         var sql = $"""
-            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at
+            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, manual
             FROM "{schema}".runs WHERE app = @app
             """;
         var rows = new List<CompletionRow>();
@@ -65,7 +70,7 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new CompletionRow(reader.GetString(0), Utc(reader.GetDateTime(1)), reader.GetInt32(2), reader.GetString(3),
-                reader.GetInt64(4), reader.GetInt16(5), reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)), Utc(reader.GetDateTime(7))));
+                reader.GetInt64(4), reader.GetInt16(5), reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)), Utc(reader.GetDateTime(7)), reader.GetBoolean(8)));
         }
 
         return rows;
@@ -90,6 +95,8 @@ public sealed class SqliteFleetStore(string path) : FleetStore
 
     public override string NodeConnection => path;
 
+    public override DistCronClient CreateClient(string app) => DistCronClient.ForSqlite(path, app);
+
     private string AuditConnection => AuditSql.SqliteConnectionString(path + ".audit");
 
     public override Task CreateAuditTableAsync(CancellationToken cancellationToken) =>
@@ -107,7 +114,7 @@ public sealed class SqliteFleetStore(string path) : FleetStore
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new AuditRow(reader.GetString(0), Ms(reader.GetInt64(1)), reader.GetString(2), reader.GetInt64(3),
-                reader.GetInt32(4), Ms(reader.GetInt64(5))));
+                reader.GetInt32(4), Ms(reader.GetInt64(5)), reader.GetInt64(6) != 0));
         }
 
         return rows;
@@ -120,7 +127,7 @@ public sealed class SqliteFleetStore(string path) : FleetStore
         await connection.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at
+            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, manual
             FROM runs WHERE app = @app
             """;
         command.Parameters.AddWithValue("@app", app);
@@ -128,7 +135,7 @@ public sealed class SqliteFleetStore(string path) : FleetStore
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new CompletionRow(reader.GetString(0), Ms(reader.GetInt64(1)), reader.GetInt32(2), reader.GetString(3),
-                reader.GetInt64(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : Ms(reader.GetInt64(6)), Ms(reader.GetInt64(7))));
+                reader.GetInt64(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : Ms(reader.GetInt64(6)), Ms(reader.GetInt64(7)), reader.GetInt64(8) != 0));
         }
 
         return rows;

@@ -40,7 +40,7 @@ try
     PostgresControl? database = null;
     if (arguments.Store == "postgres")
     {
-        server = await PostgresServer.StartAsync();
+        server = await PostgresServer.StartAsync(crashSafe: true); // the run restarts it in immediate mode
         store = new PostgresFleetStore(await server.CreateDatabaseAsync("chaos"));
         database = new PostgresControl(server.BinDirectory, Path.Combine(server.RootDirectory, "data"), Path.Combine(server.RootDirectory, "server.log"));
     }
