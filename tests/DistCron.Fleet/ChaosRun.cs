@@ -48,6 +48,12 @@ public sealed record ChaosOptions(
     /// <summary>Seconds between two operator actions (pause, resume, trigger), drawn uniformly; null: no operator.</summary>
     public (double Min, double Max)? OperatorEverySeconds { get; init; } = (0.8, 2.5);
 
+    /// <summary>
+    /// How long each run works, in milliseconds. Long enough that a rolling deploy's seed, a pause or a resume often
+    /// lands while the runs of that second are in flight (they all come due on the same instant).
+    /// </summary>
+    public (int Min, int Max) Work { get; init; } = (100, 800);
+
     /// <summary>Progress lines (null: silent).</summary>
     public TextWriter? Log { get; init; }
 }
@@ -77,7 +83,7 @@ public static class ChaosRun
             _ => options.MaxClockSkew * (random.NextDouble() * 2 - 1),
         }).ToArray();
         var fleetOptions = new FleetOptions(options.Store, app, options.Nodes, options.Jobs, options.Lease, options.Heartbeat,
-            options.Poll, options.MisfireThreshold, Path.Combine(options.WorkDirectory, "logs"), skews) { Release = 1 };
+            options.Poll, options.MisfireThreshold, Path.Combine(options.WorkDirectory, "logs"), skews) { Release = 1, Work = options.Work };
 
         await using var fleet = new Fleet(fleetOptions);
         Say(options, $"starting {options.Nodes} nodes x {options.Jobs} jobs on {options.Store.Kind} (seed {options.Seed}, logs in {fleetOptions.LogDirectory}); " +
@@ -133,10 +139,12 @@ public static class ChaosRun
             }
 
             // An action that finds too few healthy nodes is retried a second later, not skipped for a whole interval.
+            // While a rolling deploy replaces a node, one healthy node is enough: chaos goes on through deploys.
+            var keepHealthy = deploy.IsCompleted ? minHealthy : 1;
             if (now >= nextKill)
             {
                 nextKill = now + TimeSpan.FromSeconds(1);
-                if (HealthySlots(fleet, minHealthy) is { Length: > 0 } candidates)
+                if (HealthySlots(fleet, keepHealthy) is { Length: > 0 } candidates)
                 {
                     nextKill = now + Seconds(random, options.KillEverySeconds);
                     // Two kills in three are aimed at the middle of a run; the others land anywhere (claim, complete, idle).
@@ -154,7 +162,7 @@ public static class ChaosRun
             if (now >= nextFreeze && now + options.Lease + TimeSpan.FromSeconds(4) < windowTo)
             {
                 nextFreeze = now + TimeSpan.FromSeconds(1);
-                if (HealthySlots(fleet, minHealthy) is { Length: > 0 } candidates)
+                if (HealthySlots(fleet, keepHealthy) is { Length: > 0 } candidates)
                 {
                     nextFreeze = now + Seconds(random, options.FreezeEverySeconds);
                     // A zombie is only interesting when it wakes up inside a run.

@@ -30,6 +30,9 @@ public sealed record FleetOptions(
     /// release 1's schedules). <see cref="Fleet.SetRelease"/> changes it per slot for a rolling deploy.
     /// </summary>
     public int? Release { get; init; }
+
+    /// <summary>How long each run works, in milliseconds (--work-ms); null: the node's default (100-300).</summary>
+    public (int Min, int Max)? Work { get; init; }
 }
 
 /// <summary>
@@ -226,9 +229,13 @@ public sealed class Fleet : IAsyncDisposable
     {
         static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         IEnumerable<string> releaseArguments = release is { } r ? ["--release", r.ToString(CultureInfo.InvariantCulture)] : [];
+        IEnumerable<string> workArguments = _options.Work is { } work
+            ? ["--work-ms", string.Create(CultureInfo.InvariantCulture, $"{work.Min}-{work.Max}")]
+            : [];
         return
         [
             .. releaseArguments,
+            .. workArguments,
             "--store", _options.Store.Kind,
             "--connection", _options.Store.NodeConnection,
             "--app", _options.App,

@@ -138,6 +138,12 @@ public static partial class FleetAudit
             _switches.Any(s => s.FencesAtSeen.ContainsKey(row.Job) && s.From <= takeoverBound && s.SeenAt >= row.StartedAt)
             || (_pauses.TryGetValue(row.Job, out var pauses) && pauses.Any(p => p.PausedFrom <= takeoverBound && p.ResumedBy >= row.StartedAt));
 
+        /// <summary>For a violation's message: the definition switch of the job whose seed may have committed between two times.</summary>
+        public string DuringSwitch(string job, DateTimeOffset from, DateTimeOffset to) =>
+            _switches.FirstOrDefault(s => s.FencesAtSeen.ContainsKey(job) && s.From <= to && s.SeenAt >= from) is { } found
+                ? $" (release {found.Release}'s seed committed in {Format(found.From)}..{Format(found.SeenAt)}: a seed that re-schedules an occurrence already run)"
+                : string.Empty;
+
         public OperationCounts Check(DateTimeOffset windowFrom, DateTimeOffset windowTo, List<string> violations)
         {
             // Rule 9: no scheduled run of an occurrence the current definition does not have.

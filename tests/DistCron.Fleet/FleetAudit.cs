@@ -271,7 +271,8 @@ public static partial class FleetAudit
                 var what = $"{superseded.Job} @ {Format(superseded.OccurrenceAt)} fence {superseded.Fence} on {superseded.NodeId}";
                 if (completionsByClaim.ContainsKey((superseded.Job, superseded.Fence)))
                 {
-                    violations.Add($"RE-RUN AFTER COMPLETION: {what} completed, yet fence {claims[^1].Fence} on {claims[^1].NodeId} ran it again");
+                    violations.Add($"RE-RUN AFTER COMPLETION: {what} completed, yet fence {claims[^1].Fence} on {claims[^1].NodeId} ran it again" +
+                                   operations.DuringSwitch(superseded.Job, superseded.StartedAt, claims[^1].StartedAt));
                     continue;
                 }
 

@@ -8,8 +8,9 @@ namespace DistCron.Fleet;
 /// nodes' deployment version, so an old-release node restarted meanwhile (after a kill) never reverts the definition;
 /// and it alternates the every-second jobs' schedule (odd releases every second, even ones every 2 s: see the test
 /// node's EverySecondJobs), so the first new node's seed changes their definition while old nodes still run them.
-/// Records a <see cref="DefinitionSwitch"/>: when the first new process could have seeded, and when (database time)
-/// the harness saw every changed row carry the new schedule, with each row's fence then.
+/// Records a <see cref="DefinitionSwitch"/>: the database time just before the last read that still showed the old
+/// schedule (the seed committed after it), the database time just after the first read that showed the new one on
+/// every changed row (the seed committed before it), and each row's fence in that read.
 /// </summary>
 public sealed class RollingDeploy(Fleet fleet, DistCronClient client, int release, Action<string> log)
 {
@@ -17,6 +18,7 @@ public sealed class RollingDeploy(Fleet fleet, DistCronClient client, int releas
     private const string ChangedJobPrefix = "every-second-";
 
     private static readonly TimeSpan SwitchTimeout = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(5);
 
     public static string ScheduleOf(int release) => release % 2 == 1 ? "* * * * * *" : "*/2 * * * * *";
 
@@ -52,7 +54,9 @@ public sealed class RollingDeploy(Fleet fleet, DistCronClient client, int releas
             {
                 try
                 {
-                    await started.Ready.WaitAsync(TimeSpan.FromSeconds(90), cancellationToken);
+                    // A deployment tool waits for the new node's readiness, within limits: a slow start on a loaded
+                    // machine must not stretch one rollout over the whole window.
+                    await started.Ready.WaitAsync(ReadyWait, cancellationToken);
                 }
                 catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
                 {
@@ -73,6 +77,7 @@ public sealed class RollingDeploy(Fleet fleet, DistCronClient client, int releas
         {
             try
             {
+                var before = await client.GetDatabaseTimeAsync(cancellationToken);
                 // One statement, one snapshot: schedules and fences read together.
                 var changed = (await client.ListJobsAsync(cancellationToken)).Where(j => j.Name.StartsWith(ChangedJobPrefix, StringComparison.Ordinal)).ToList();
                 if (changed.Count > 0 && changed.All(j => j.Schedule == schedule))
@@ -80,9 +85,12 @@ public sealed class RollingDeploy(Fleet fleet, DistCronClient client, int releas
                     var seenAt = await client.GetDatabaseTimeAsync(cancellationToken);
                     fleet.Events.Switched(new DefinitionSwitch(release, PeriodSecondsOf(release), from, seenAt,
                         changed.ToDictionary(j => j.Name, j => j.Fence, StringComparer.Ordinal)));
-                    log(string.Create(CultureInfo.InvariantCulture, $"deploy: release {release}'s definition seen on every row ({(seenAt - from).TotalSeconds:0.00} s after the rollout began)"));
+                    log(string.Create(CultureInfo.InvariantCulture, $"deploy: release {release}'s definition seen on every row; its seed committed in a {(seenAt - from).TotalSeconds:0.000} s interval"));
                     return;
                 }
+
+                // This snapshot was taken after 'before' and did not show the seed: it committed later.
+                if (changed.All(j => j.Schedule != schedule) && before > from) from = before;
             }
             catch (Exception ex) when (ex is not OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
