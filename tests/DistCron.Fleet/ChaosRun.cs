@@ -39,7 +39,7 @@ public sealed record ChaosOptions(
     public TimeSpan OutageLength { get; init; } = TimeSpan.FromSeconds(6);
 
     /// <summary>
-    /// Rolling deploys during the window (null: one a minute, at least 3). Each starts the next release on every slot
+    /// Rolling deploys during the window (null: one a minute, at least 2). Each starts the next release on every slot
     /// in turn (SIGTERM the old node, start one of the new release, wait until it is ready); releases alternate the
     /// every-second jobs between every second and every 2 s, so each deploy changes their definition.
     /// </summary>
@@ -96,7 +96,7 @@ public static class ChaosRun
         var log = (string line) => Say(options, line);
         var release = 1;
         var deploys = PlanDeploys(options, windowFrom);
-        Task deploy = Task.CompletedTask;
+        RollingDeploy? deploy = null;
 
         var minHealthy = Math.Max(1, Math.Min(2, options.Nodes - 1));
         var restarts = new List<(int Slot, DateTimeOffset At)>();
@@ -140,7 +140,7 @@ public static class ChaosRun
 
             // An action that finds too few healthy nodes is retried a second later, not skipped for a whole interval.
             // While a rolling deploy replaces a node, one healthy node is enough: chaos goes on through deploys.
-            var keepHealthy = deploy.IsCompleted ? minHealthy : 1;
+            var keepHealthy = deploy is null ? minHealthy : 1;
             if (now >= nextKill)
             {
                 nextKill = now + TimeSpan.FromSeconds(1);
@@ -183,11 +183,18 @@ public static class ChaosRun
                 outage = DatabaseDownAsync(fleet, options, immediateRestart, cancellationToken);
             }
 
-            if (deploy.IsCompleted && deploys.Count > 0 && deploys[0] <= now)
+            deploy?.Step();
+            if (deploy is { Done: true })
             {
-                await deploy; // surfaces a harness failure
+                await deploy.Switch; // surfaces a harness failure
+                Say(options, $"rolling deploy of release {release} done");
+                deploy = null;
+            }
+
+            if (deploy is null && deploys.Count > 0 && deploys[0] <= now)
+            {
                 deploys.RemoveAt(0);
-                deploy = new RollingDeploy(fleet, client, ++release, log).RunAsync(cancellationToken);
+                deploy = new RollingDeploy(fleet, client, ++release, log, cancellationToken);
             }
 
             await Task.Delay(100, cancellationToken);
@@ -196,8 +203,19 @@ public static class ChaosRun
         // Heal: the window is over; let everything catch up with every node healthy, then stop gracefully.
         await operatorStop.CancelAsync();
         await operatorRun; // resumes every job it left paused
-        await deploy;
         await outage;
+        foreach (var (slot, _, frozenAt) in thaws) Thaw(fleet, slot, frozenAt, options);
+        thaws.Clear();
+        while (deploy is { Done: false })
+        {
+            // The rollout under way finishes (no more chaos now); dead slots restart with their release.
+            foreach (var (slot, _) in restarts.Where(r => fleet[r.Slot] is null)) fleet.StartSlot(slot);
+            restarts.Clear();
+            deploy.Step();
+            await Task.Delay(100, cancellationToken);
+        }
+
+        if (deploy is not null) await deploy.Switch;
         foreach (var (slot, _, frozenAt) in thaws) Thaw(fleet, slot, frozenAt, options);
         foreach (var (slot, _) in restarts.Where(r => fleet[r.Slot] is null)) fleet.StartSlot(slot);
         var cooldown = options.Lease + options.Poll + TimeSpan.FromSeconds(4);
@@ -235,11 +253,12 @@ public static class ChaosRun
             ? []
             : [(windowFrom + options.Duration * 0.30, true), (windowFrom + options.Duration * 0.65, false)];
 
-    // Deploys spread over the window, a quarter of a spacing in, so the last one settles before the window ends.
+    // Deploys spread over the window, early in each share of it: a rollout replaces one node at a time, each
+    // waiting for its successor to be ready, so it lasts several node start-ups.
     private static List<DateTimeOffset> PlanDeploys(ChaosOptions options, DateTimeOffset windowFrom)
     {
-        var count = options.Redeploys ?? Math.Max(3, (int)(options.Duration.TotalSeconds / 60));
-        return Enumerable.Range(0, count).Select(k => windowFrom + options.Duration * ((k + 0.25) / count)).ToList();
+        var count = options.Redeploys ?? Math.Max(2, (int)(options.Duration.TotalSeconds / 60));
+        return Enumerable.Range(0, count).Select(k => windowFrom + options.Duration * ((k + 0.1) / count)).ToList();
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a <= b ? a : b;

@@ -4,7 +4,8 @@ namespace DistCron.Fleet;
 
 /// <summary>
 /// One rolling deploy of the chaos run: every slot in turn is stopped gracefully (SIGTERM) and restarted with the next
-/// release, waiting for the new node to be ready before the next slot, as a deployment tool would. The release is the
+/// release, waiting for the new node to be ready before the next slot, as a deployment tool would (one node unavailable
+/// at a time, and never the last healthy one). The release is the
 /// nodes' deployment version, so an old-release node restarted meanwhile (after a kill) never reverts the definition;
 /// and it alternates the every-second jobs' schedule (odd releases every second, even ones every 2 s: see the test
 /// node's EverySecondJobs), so the first new node's seed changes their definition while old nodes still run them.
@@ -12,65 +13,86 @@ namespace DistCron.Fleet;
 /// schedule (the seed committed after it), the database time just after the first read that showed the new one on
 /// every changed row (the seed committed before it), and each row's fence in that read.
 /// </summary>
-public sealed class RollingDeploy(Fleet fleet, DistCronClient client, int release, Action<string> log)
+public sealed class RollingDeploy
 {
     // Must match the test node's EverySecondJobs (not referenced: the node is a separate program).
     private const string ChangedJobPrefix = "every-second-";
 
     private static readonly TimeSpan SwitchTimeout = TimeSpan.FromSeconds(120);
-    private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(5);
+    private readonly Fleet _fleet;
+    private readonly DistCronClient _client;
+    private readonly int _release;
+    private readonly Action<string> _log;
+    private int _next;
+    private int _stoppingSlot;
+    private Task<TestNodeProcess?>? _stopping;
+    private TestNodeProcess? _starting;
+
+    /// <summary>Begins the rollout of <paramref name="release"/>: no process of it exists yet.</summary>
+    public RollingDeploy(Fleet fleet, DistCronClient client, int release, Action<string> log, CancellationToken cancellationToken)
+    {
+        _fleet = fleet;
+        _client = client;
+        _release = release;
+        _log = log;
+        log($"rolling deploy of release {release} ({ScheduleOf(release)}) begins");
+        Switch = WatchSwitchAsync(DateTimeOffset.UtcNow, cancellationToken);
+    }
+
+    /// <summary>Completes once the switch was seen on the rows (and recorded) or reported as a problem.</summary>
+    public Task Switch { get; }
+
+    /// <summary>Every slot runs (or will restart with) the new release and the switch was recorded.</summary>
+    public bool Done => _next >= _fleet.Count && _stopping is null && _starting is null && Switch.IsCompleted;
 
     public static string ScheduleOf(int release) => release % 2 == 1 ? "* * * * * *" : "*/2 * * * * *";
 
     public static int PeriodSecondsOf(int release) => release % 2 == 1 ? 1 : 2;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Advances the rollout by at most one action. Called only from the chaos loop, which also decides kills and freezes,
+    /// so that the healthy node this checks for is still there when the stop begins: a node is stopped only when it is
+    /// ready and another healthy node remains; the next one only once its replacement is ready (or gone).
+    /// </summary>
+    public void Step()
     {
-        // Before the first slot gets the new release: no process of it (a deploy's or a kill's restart) exists yet.
-        var from = DateTimeOffset.UtcNow;
-        log($"rolling deploy of release {release} ({ScheduleOf(release)}) begins");
-        var watch = WatchSwitchAsync(from, cancellationToken);
-        for (var slot = 0; slot < fleet.Count; slot++)
+        if (_stopping is { } stopping)
         {
-            fleet.SetRelease(slot, release);
-            TestNodeProcess? started = null;
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (fleet[slot] is null) break; // dead: its pending restart starts the new release
-                var stopped = await fleet.StopSlotAsync(slot);
-                if (stopped is null)
-                {
-                    await Task.Delay(250, cancellationToken); // frozen (or just killed): wait for the thaw
-                    continue;
-                }
-
-                if (fleet[slot] is null) started = fleet.StartSlot(slot);
-                log($"deploy: {stopped.NodeId} stopped, {started?.NodeId ?? "(slot refilled)"} of release {release} started");
-                break;
-            }
-
-            if (started is not null)
-            {
-                try
-                {
-                    // A deployment tool waits for the new node's readiness, within limits: a slow start on a loaded
-                    // machine must not stretch one rollout over the whole window.
-                    await started.Ready.WaitAsync(ReadyWait, cancellationToken);
-                }
-                catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
-                {
-                    // Killed meanwhile (the chaos loop restarts it with the new release) or slow: the rollout goes on.
-                }
-            }
+            if (!stopping.IsCompleted) return;
+            _stopping = null;
+            var stopped = stopping.Result;
+            if (_fleet[_stoppingSlot] is null) _starting = _fleet.StartSlot(_stoppingSlot);
+            _log($"deploy: {stopped?.NodeId} stopped, {_starting?.NodeId ?? "(slot refilled)"} of release {_release} started");
+            _next++;
+            return;
         }
 
-        await watch;
-        log($"rolling deploy of release {release} done");
+        if (_starting is { } starting)
+        {
+            if (!starting.Ready.IsCompleted && !starting.HasExited) return;
+            _starting = null;
+        }
+
+        if (_next >= _fleet.Count) return;
+        _fleet.SetRelease(_next, _release); // a dead slot's pending restart starts the new release
+        var node = _fleet[_next];
+        if (node is null || node.HasExited)
+        {
+            _next++;
+            return;
+        }
+
+        if (node.IsFrozen || !node.Ready.IsCompletedSuccessfully) return; // never SIGTERM a frozen or starting node
+        var othersHealthy = Enumerable.Range(0, _fleet.Count)
+            .Count(s => s != _next && _fleet[s] is { HasExited: false, IsFrozen: false } other && other.Ready.IsCompletedSuccessfully);
+        if (othersHealthy == 0) return;
+        _stoppingSlot = _next;
+        _stopping = _fleet.StopSlotAsync(_next); // empties the slot before its first await
     }
 
     private async Task WatchSwitchAsync(DateTimeOffset from, CancellationToken cancellationToken)
     {
+        var (client, fleet, release, log) = (_client, _fleet, _release, _log);
         var schedule = ScheduleOf(release);
         var deadline = DateTimeOffset.UtcNow + SwitchTimeout;
         while (DateTimeOffset.UtcNow < deadline)
