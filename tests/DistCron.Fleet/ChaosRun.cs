@@ -291,12 +291,10 @@ public static class ChaosRun
         Say(options, $"SIGCONT {node.NodeId}");
     }
 
-    // Healthy nodes (running, ready, not frozen) that may be impaired: only while more than minHealthy are healthy.
+    // Healthy nodes (running jobs, not frozen) that may be impaired: only while more than minHealthy are healthy.
     private static int[] HealthySlots(Fleet fleet, int minHealthy)
     {
-        var healthy = Enumerable.Range(0, fleet.Count)
-            .Where(s => fleet[s] is { HasExited: false, IsFrozen: false } node && node.Ready.IsCompletedSuccessfully)
-            .ToArray();
+        var healthy = Enumerable.Range(0, fleet.Count).Where(s => fleet[s] is { IsHealthy: true }).ToArray();
         return healthy.Length > minHealthy ? healthy : [];
     }
 

@@ -13,14 +13,16 @@ namespace DistCron.Fleet;
 /// <list type="number">
 /// <item><description>(9) <b>Current definition</b>. After a switch settled, every occurrence of the new schedule is a
 /// slot (rule 1: run once, or coalesced; none silenced), and a scheduled run of an occurrence the new schedule does not
-/// have is an OLD-SCHEDULE RUN.</description></item>
+/// have is an OLD-SCHEDULE RUN. Before From the old schedule's slots are due, except the last ones before the switch
+/// when none of them (and nothing after them) was claimed yet: the seed replaced the row's due time with the new
+/// schedule's, which is the documented effect of a changed definition (counted as unsettled).</description></item>
 /// <item><description>(10) <b>Paused</b>. An occurrence that came due while the job was surely paused (after
 /// p1 + claim-ahead, before r0) is not a slot, and it must never run by schedule, neither during the pause nor after the
 /// resume (a resume restarts at the next occurrence after the database's now): else RAN WHILE PAUSED.</description></item>
 /// <item><description>(11) <b>Triggers</b>. A manual run's occurrence is its trigger's request time. Every acknowledged
 /// trigger [t0, t1] gets exactly one run: a manual run whose occurrence lies in [t0, t1] (or in an earlier pending
-/// trigger's, started after t0), or, on a job not paused, a scheduled run claimed after it (the engine lets a due run
-/// satisfy a pending trigger): else TRIGGER NOT RUN. Two manual occurrences inside one trigger are TRIGGER RAN TWICE;
+/// trigger's, started after t0), or a scheduled run claimed after it (the engine lets a due run satisfy a pending
+/// trigger, also once a paused job is resumed): else TRIGGER NOT RUN. Two manual occurrences inside one trigger are TRIGGER RAN TWICE;
 /// a manual run inside no trigger is a MANUAL RUN WITHOUT TRIGGER.</description></item>
 /// </list>
 /// </remarks>
@@ -129,6 +131,16 @@ public static partial class FleetAudit
             return new Definition(true, period);
         }
 
+        /// <summary>
+        /// True when <paramref name="slot"/> (no run, no excuse so far) is one of the job's last old-schedule occurrences
+        /// before a switch, none of which ran: still unclaimed when the seed replaced the row's due time.
+        /// </summary>
+        public bool DroppedBySwitch(string job, DateTimeOffset slot, IReadOnlyList<DateTimeOffset> ranOccurrences)
+        {
+            if (!_regimes.TryGetValue(job, out var regimes) || regimes.FirstOrDefault(r => r.From > slot) is not { } next) return false;
+            return !ranOccurrences.Any(o => o > slot && o < next.From);
+        }
+
         /// <summary>True when the job may have been paused at <paramref name="time"/> (from the pause call to the end of the resume call).</summary>
         public bool PausedAt(string job, DateTimeOffset time) =>
             _pauses.TryGetValue(job, out var pauses) && pauses.Any(p => time >= p.PausedFrom && time <= p.ResumedBy);
@@ -190,8 +202,8 @@ public static partial class FleetAudit
 
                 if (inside.Count > 0 || !trigger.Acknowledged) continue;
                 var coalesced = manual.Any(m => m.Job == trigger.Job && m.OccurrenceAt <= trigger.To + Rounding && m.StartedAt >= trigger.From);
-                var byScheduledRun = !PausedAt(trigger.Job, trigger.From) && !PausedAt(trigger.Job, trigger.To)
-                    && _input.Audit.Any(a => a.Job == trigger.Job && !a.Manual && a.StartedAt >= trigger.From);
+                // A scheduled run only happens while the job is not paused (e.g. after the resume of a paused job).
+                var byScheduledRun = _input.Audit.Any(a => a.Job == trigger.Job && !a.Manual && a.StartedAt >= trigger.From + _input.ClaimAhead);
                 if (coalesced || byScheduledRun) continue;
                 triggerFaults++;
                 violations.Add($"TRIGGER NOT RUN: {trigger.Job} triggered at {Format(trigger.From)}..{Format(trigger.To)} never ran");

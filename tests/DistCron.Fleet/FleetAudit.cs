@@ -193,6 +193,7 @@ public static partial class FleetAudit
             }
 
             var ranAt = auditByJob[job].Where(a => !a.Manual).Select(a => a.OccurrenceAt).ToHashSet();
+            var ranOccurrences = ranAt.Order().ToArray();
             var keys = occurrences.Keys.ToArray();
             var lostRun = new List<DateTimeOffset>();
             for (var slot = firstSlot; slot <= input.WindowTo; slot = slot.AddSeconds(1))
@@ -223,6 +224,12 @@ public static partial class FleetAudit
                 if (previous >= 0 && slot <= occurrences[keys[previous]] + ClockRounding)
                 {
                     coalesced++;
+                    continue;
+                }
+
+                if (operations.DroppedBySwitch(job, slot, ranOccurrences))
+                {
+                    unsettled++;
                     continue;
                 }
 

@@ -69,7 +69,7 @@ public sealed class RollingDeploy
 
         if (_starting is { } starting)
         {
-            if (!starting.Ready.IsCompleted && !starting.HasExited) return;
+            if (!starting.IsHealthy && !starting.HasExited) return; // ready and running jobs
             _starting = null;
         }
 
@@ -82,9 +82,8 @@ public sealed class RollingDeploy
             return;
         }
 
-        if (node.IsFrozen || !node.Ready.IsCompletedSuccessfully) return; // never SIGTERM a frozen or starting node
-        var othersHealthy = Enumerable.Range(0, _fleet.Count)
-            .Count(s => s != _next && _fleet[s] is { HasExited: false, IsFrozen: false } other && other.Ready.IsCompletedSuccessfully);
+        if (!node.IsHealthy) return; // never SIGTERM a frozen or starting node
+        var othersHealthy = Enumerable.Range(0, _fleet.Count).Count(s => s != _next && _fleet[s] is { IsHealthy: true });
         if (othersHealthy == 0) return;
         _stoppingSlot = _next;
         _stopping = _fleet.StopSlotAsync(_next); // empties the slot before its first await

@@ -237,6 +237,22 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void Old_schedule_slots_still_unclaimed_when_the_seed_replaced_the_due_time_are_dropped_not_lost()
+    {
+        // No node claimed 5 and 6 (late: the fleet was restarting) before the seed of 6.5..6.6 replaced the due time
+        // with the new schedule's (8). A gap followed by a run before the switch is still a loss.
+        var dropped = new History().RunEverySecond(0, 4).Switch(period: 2, from: 6.5, seenAt: 6.6, fence: 5).RunEvery(8, 8, step: 2);
+        var gap = new History().RunEverySecond(0, 3).RunEverySecond(5, 5).Switch(period: 2, from: 6.5, seenAt: 6.6, fence: 5).RunEvery(8, 8, step: 2);
+
+        var droppedReport = dropped.Evaluate(windowEnd: 8);
+        var gapReport = gap.Evaluate(windowEnd: 8);
+
+        Assert.True(droppedReport.Passed, droppedReport.Describe());
+        Assert.Equal(2, droppedReport.SlotsUnsettled);
+        Assert.Contains(gapReport.Violations, v => v.StartsWith("LOST: j has no run and no misfire excuse for 10:00:04.000", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_occurrence_that_came_due_while_paused_must_not_run_even_after_the_resume()
     {
         // Paused during 2.5..2.52, resumed during 6.5..6.52: 3..6 are not due. A completion that overwrote the resume
@@ -276,9 +292,11 @@ public sealed class FleetAuditTests
         History Paused(Func<History, History> whilePaused) =>
             whilePaused(new History().RunEverySecond(0, 2).Pause(2.5).Trigger(3.2)).Resume(6.5).RunEverySecond(7, 9);
         var correct = Paused(h => h.ManualRun(3.205, "a", startedAt: 3.25, finishedAt: 3.5));
-        var notRun = Paused(h => h);
+        var notRun = new History().RunEverySecond(0, 2).Pause(2.5).Trigger(3.2); // paused to the end: only a manual run could serve it
         var twice = Paused(h => h.ManualRun(3.205, "a", startedAt: 3.25, finishedAt: 3.5).ManualRun(3.207, "b", startedAt: 3.6, finishedAt: 3.8));
         var unasked = new History().RunEverySecond(0, 4).ManualRun(4.5, "a", startedAt: 4.55, finishedAt: 4.7).RunEverySecond(5, 9);
+        // Resumed before any node took the trigger: the next scheduled run satisfies it (one run).
+        var servedAfterResume = new History().RunEverySecond(0, 2).Pause(2.5).Trigger(6.4).Resume(6.45).RunEverySecond(7, 9);
 
         var correctReport = correct.Evaluate();
 
@@ -287,6 +305,7 @@ public sealed class FleetAuditTests
         Assert.Contains(notRun.Evaluate().Violations, v => v.StartsWith("TRIGGER NOT RUN: j", StringComparison.Ordinal));
         Assert.Contains(twice.Evaluate().Violations, v => v.StartsWith("TRIGGER RAN TWICE: j", StringComparison.Ordinal));
         Assert.Contains(unasked.Evaluate().Violations, v => v.StartsWith("MANUAL RUN WITHOUT TRIGGER: j", StringComparison.Ordinal));
+        Assert.True(servedAfterResume.Evaluate().Passed, servedAfterResume.Evaluate().Describe());
     }
 
     [Fact]
