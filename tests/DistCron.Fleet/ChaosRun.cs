@@ -52,7 +52,7 @@ public sealed record ChaosOptions(
     /// How long each run works, in milliseconds. Long enough that a rolling deploy's seed, a pause or a resume often
     /// lands while the runs of that second are in flight (they all come due on the same instant).
     /// </summary>
-    public (int Min, int Max) Work { get; init; } = (100, 800);
+    public (int Min, int Max) Work { get; init; } = (100, 950);
 
     /// <summary>Progress lines (null: silent).</summary>
     public TextWriter? Log { get; init; }
@@ -191,8 +191,10 @@ public static class ChaosRun
                 deploy = null;
             }
 
-            if (deploy is null && deploys.Count > 0 && deploys[0] <= now)
+            // On a slow machine a rollout can outlast its share of the window; the next release then takes over.
+            if ((deploy is null || deploy.Supersedable) && deploys.Count > 0 && deploys[0] <= now)
             {
+                if (deploy is not null) Say(options, $"release {release + 1} supersedes the rollout of release {release}");
                 deploys.RemoveAt(0);
                 deploy = new RollingDeploy(fleet, client, ++release, log, cancellationToken);
             }

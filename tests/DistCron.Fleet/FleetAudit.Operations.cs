@@ -15,7 +15,8 @@ namespace DistCron.Fleet;
 /// slot (rule 1: run once, or coalesced; none silenced), and a scheduled run of an occurrence the new schedule does not
 /// have is an OLD-SCHEDULE RUN. Before From the old schedule's slots are due, except the last ones before the switch
 /// when none of them (and nothing after them) was claimed yet: the seed replaced the row's due time with the new
-/// schedule's, which is the documented effect of a changed definition (counted as unsettled).</description></item>
+/// schedule's, which is the documented effect of a changed definition (counted as unsettled). Likewise the last
+/// unclaimed occurrences before a pause: the resume restarts at the next occurrence after it (counted as paused).</description></item>
 /// <item><description>(10) <b>Paused</b>. An occurrence that came due while the job was surely paused (after
 /// p1 + claim-ahead, before r0) is not a slot, and it must never run by schedule, neither during the pause nor after the
 /// resume (a resume restarts at the next occurrence after the database's now): else RAN WHILE PAUSED.</description></item>
@@ -132,13 +133,18 @@ public static partial class FleetAudit
         }
 
         /// <summary>
-        /// True when <paramref name="slot"/> (no run, no excuse so far) is one of the job's last old-schedule occurrences
-        /// before a switch, none of which ran: still unclaimed when the seed replaced the row's due time.
+        /// Whether <paramref name="slot"/> (no run, no excuse so far) is one of the job's last occurrences before a switch
+        /// or a pause, none of which ran: still unclaimed (the fleet was recovering) when the seed, or the resume that
+        /// ended the pause, replaced the row's due time. Null: no; else true for a switch, false for a pause.
         /// </summary>
-        public bool DroppedBySwitch(string job, DateTimeOffset slot, IReadOnlyList<DateTimeOffset> ranOccurrences)
+        public bool? DroppedByReplacement(string job, DateTimeOffset slot, IReadOnlyList<DateTimeOffset> ranOccurrences)
         {
-            if (!_regimes.TryGetValue(job, out var regimes) || regimes.FirstOrDefault(r => r.From > slot) is not { } next) return false;
-            return !ranOccurrences.Any(o => o > slot && o < next.From);
+            var nextSwitch = _regimes.TryGetValue(job, out var regimes) ? regimes.Where(r => r.From > slot).Select(r => (DateTimeOffset?)r.From).FirstOrDefault() : null;
+            var nextPause = _pauses.TryGetValue(job, out var pauses) ? pauses.Where(p => p.PausedFrom > slot).Select(p => (DateTimeOffset?)p.PausedFrom).Min() : null;
+            if (nextSwitch is null && nextPause is null) return null;
+            var bySwitch = nextPause is null || (nextSwitch is { } s && s <= nextPause);
+            var replacedAt = bySwitch ? nextSwitch!.Value : nextPause!.Value;
+            return ranOccurrences.Any(o => o > slot && o < replacedAt) ? null : bySwitch;
         }
 
         /// <summary>True when the job may have been paused at <paramref name="time"/> (from the pause call to the end of the resume call).</summary>

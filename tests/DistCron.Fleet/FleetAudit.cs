@@ -227,9 +227,10 @@ public static partial class FleetAudit
                     continue;
                 }
 
-                if (operations.DroppedBySwitch(job, slot, ranOccurrences))
+                if (operations.DroppedByReplacement(job, slot, ranOccurrences) is { } bySwitch)
                 {
-                    unsettled++;
+                    if (bySwitch) unsettled++;
+                    else pausedSlots++;
                     continue;
                 }
 

@@ -45,6 +45,12 @@ public sealed class RollingDeploy
     /// <summary>Every slot runs (or will restart with) the new release and the switch was recorded.</summary>
     public bool Done => _next >= _fleet.Count && _stopping is null && _starting is null && Switch.IsCompleted;
 
+    /// <summary>
+    /// The switch was recorded and no node is being stopped or started by this rollout: a newer release may take over
+    /// the remaining slots (a release rolled out while the previous rollout is still under way).
+    /// </summary>
+    public bool Supersedable => Switch.IsCompleted && _stopping is null && _starting is null;
+
     public static string ScheduleOf(int release) => release % 2 == 1 ? "* * * * * *" : "*/2 * * * * *";
 
     public static int PeriodSecondsOf(int release) => release % 2 == 1 ? 1 : 2;

@@ -253,6 +253,21 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void Occurrences_still_unclaimed_when_a_pause_came_are_dropped_by_its_resume_not_lost()
+    {
+        // 5 and 6 were due but unclaimed (the fleet recovering) when the pause came at 6.5; the resume at 8.5 restarts
+        // at 9. A run of 6 would have shown 5 lost.
+        var dropped = new History().RunEverySecond(0, 4).Pause(6.5).Resume(8.5).RunEverySecond(9, 9);
+        var gap = new History().RunEverySecond(0, 4).Run(6, "a", startedAt: 6.05, finishedAt: 6.3).Pause(6.5).Resume(8.5).RunEverySecond(9, 9);
+
+        var droppedReport = dropped.Evaluate();
+
+        Assert.True(droppedReport.Passed, droppedReport.Describe());
+        Assert.Equal(4, droppedReport.SlotsPaused); // 5 and 6 dropped, 7 and 8 paused
+        Assert.Contains(gap.Evaluate().Violations, v => v.StartsWith("LOST: j has no run and no misfire excuse for 10:00:05.000", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_occurrence_that_came_due_while_paused_must_not_run_even_after_the_resume()
     {
         // Paused during 2.5..2.52, resumed during 6.5..6.52: 3..6 are not due. A completion that overwrote the resume
