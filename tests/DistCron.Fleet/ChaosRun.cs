@@ -60,10 +60,11 @@ public sealed record ChaosOptions(
 
 /// <summary>
 /// The chaos run (issue 6): a fleet of node processes with many every-second jobs, while the harness SIGKILLs random
-/// nodes (mostly mid-run, since every run works 100-300 ms) and restarts them, restarts PostgreSQL (immediate mode)
+/// nodes (mostly mid-run, since every run works 100-950 ms) and restarts them, restarts PostgreSQL (immediate mode)
 /// and takes it down for longer than the misfire threshold, runs nodes whose application clocks are off by up to
 /// ±10 minutes, and freezes nodes (SIGSTOP) for longer than the lease before thawing them (SIGCONT) — then audits
-/// with <see cref="FleetAudit"/>. At least two nodes (one when the fleet has two) stay healthy at any time, so the
+/// with <see cref="FleetAudit"/>. At least two nodes (one when the fleet has two, or during a rollout) stay healthy
+/// (running jobs) at any time, so the
 /// fleet as a whole is always able to run every job. Meanwhile rolling deploys switch the every-second jobs between
 /// two releases' schedules (<see cref="RollingDeploy"/>) and an operator pauses, resumes and triggers jobs through
 /// IDistCronClient (<see cref="ChaosOperator"/>), each recorded for the audit (rules 9-11).
@@ -255,12 +256,12 @@ public static class ChaosRun
             ? []
             : [(windowFrom + options.Duration * 0.30, true), (windowFrom + options.Duration * 0.65, false)];
 
-    // Deploys spread over the window, early in each share of it: a rollout replaces one node at a time, each
-    // waiting for its successor to be ready, so it lasts several node start-ups.
+    // Deploys spread over the window, 30 % into each share of it: the first kill and the first freeze come before the
+    // first rollout, which leaves fewer healthy nodes to impair for as long as its new nodes take to start.
     private static List<DateTimeOffset> PlanDeploys(ChaosOptions options, DateTimeOffset windowFrom)
     {
         var count = options.Redeploys ?? Math.Max(2, (int)(options.Duration.TotalSeconds / 60));
-        return Enumerable.Range(0, count).Select(k => windowFrom + options.Duration * ((k + 0.1) / count)).ToList();
+        return Enumerable.Range(0, count).Select(k => windowFrom + options.Duration * ((k + 0.3) / count)).ToList();
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a <= b ? a : b;
