@@ -51,12 +51,14 @@ internal static partial class Ceiling
             // As a node's claims do: keep the (here absent) node registration alive and fingerprint the others.
             ["live_window"] = "interval '90 seconds'", ["ahead"] = "interval '100 milliseconds'",
             ["channel"] = $"'distcron_{schema}'", ["status"] = "0::smallint", ["started_at"] = "now()", ["duration_ms"] = "0::bigint",
-            ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["manual"] = "false",
+            ["error_type"] = "NULL::text", ["error_message"] = "NULL::text", ["last_error"] = "NULL::text", ["manual"] = "false",
             ["next_due_at"] = "now()", ["next_occurrence_at"] = "now()", ["next_attempt"] = "1",
+            // The claim's schedule revision, as a node sends it: the ceiling never re-seeds, so every row is at 0.
+            ["schedule_rev"] = "0::bigint",
             ["after_due"] = "'-infinity'::timestamptz", ["after_name"] = "''::text",
         };
 
-        // As a saturated node claims (NodeLoop.ResumeAfter): after the last row its previous claim took, and from the
+        // As a saturated node claims (ClaimPacer.ResumeAfter): after the last row its previous claim took, and from the
         // start once every `restartEvery` claims of the client (the harness makes that every 5 s, as a node). pgbench
         // keeps a client's variables from one transaction to the next; n starts at 0 (-D n=0), so the first claim (n = 1)
         // is from the start, as the test `n % restartEvery = 1 % restartEvery` also holds when restartEvery is 1.

@@ -312,7 +312,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
 
             // Warm-up as long as the nodes get, so the table has aged as much (dead row versions, index entries) when
             // the window starts; its rate sets how often a client claims from the start: once every 5 s, as a saturated
-            // node with the default poll interval does (NodeLoop.ResumeAfter).
+            // node with the default poll interval does (ClaimPacer.ResumeAfter).
             var warm = await Pgbench(o.Warmup, restartEvery: 32);
             var restartEvery = Math.Max(1, (int)Math.Round(5 * Tps(warm.Output) / clients));
             var runsBefore = await RunsCount(cs);

@@ -115,7 +115,7 @@ internal static class Breakdown
     }
 
     // CLOCK_THREAD_CPUTIME_ID (Linux): the calling thread's CPU time.
-    private static double ThreadCpuMilliseconds()
+    internal static double ThreadCpuMilliseconds()
     {
         if (!OperatingSystem.IsLinux()) return double.NaN;
         clock_gettime(3, out var time);

@@ -7,6 +7,8 @@ using DistCron.Generators.Benchmarks;
 //   --quick: no statistics, but it reports the process's CPU time per operation besides wall time, which stays
 //   meaningful on a machine shared with other work (wall time there measures the neighbours too).
 //   --breakdown: the full run taken apart (see Breakdown.cs); --breakdown --dump FILE only writes the generated file.
+//   --compile [--generated FILE]: what compiling the generated file costs (see CompileTime.cs); FILE: compare a file
+//   an older emitter wrote (--breakdown --dump FILE on that commit).
 //   --loop N: N full runs and nothing else, to attach a profiler (dotnet-trace collect -- <this> --loop 300).
 if (args.Contains("--loop"))
 {
@@ -14,6 +16,15 @@ if (args.Contains("--loop"))
     benchmarks.Setup();
     var count = int.Parse(args[Array.IndexOf(args, "--loop") + 1], System.Globalization.CultureInfo.InvariantCulture);
     for (var i = 0; i < count; i++) benchmarks.FullRun();
+    return;
+}
+
+if (args.Contains("--compile"))
+{
+    var benchmarks = new GeneratorBenchmarks();
+    benchmarks.Setup();
+    var generated = Array.IndexOf(args, "--generated");
+    CompileTime.Run(benchmarks, generated >= 0 ? args[generated + 1] : null);
     return;
 }
 

@@ -76,7 +76,7 @@ internal static class Commands
                 var job = args.Positional.Count switch
                 {
                     0 => null,
-                    1 => args.Positional[0],
+                    1 => NotAConnectionString(args.Positional[0]),
                     _ => throw new UsageException("'history' takes at most one job name."),
                 };
                 var query = new HistoryQuery(Limit: Int(args, "limit", 20, 1, HistoryQuery.MaxLimit), BeforeId: Long(args, "before"), Status: Status(args));
@@ -129,7 +129,7 @@ internal static class Commands
             }
 
             default:
-                throw new UsageException($"Unknown command '{args.Command}'.");
+                throw new UsageException($"Unknown command '{Secrets.Shown(args.Command!)}'.");
         }
     }
 
@@ -143,8 +143,16 @@ internal static class Commands
         {
             var path = args.Get("sqlite") ?? connection
                 ?? throw new UsageException($"No SQLite file: pass --sqlite PATH (or --store sqlite with --connection PATH or {ConnectionVariable}).");
-            // Never create a database by looking at it: a typo must not leave an empty file behind.
-            if (!File.Exists(path)) throw new StoreUnreachableException($"The SQLite file '{path}' does not exist.");
+            // Never create a database by looking at it: a typo must not leave an empty file behind. A path that came
+            // from --connection or DISTCRON_CONNECTION is not echoed: it may well be a PostgreSQL connection string.
+            if (!File.Exists(path))
+            {
+                throw new StoreUnreachableException(args.Has("sqlite")
+                    ? $"The SQLite file '{path}' does not exist."
+                    : $"The SQLite file named by {(args.Has("connection") ? "--connection" : ConnectionVariable)} does not exist " +
+                      "(its text is not shown: with --store sqlite it must be a file path, not a connection string).");
+            }
+
             return DistCronClient.ForSqlite(path, app);
         }
 
@@ -156,7 +164,7 @@ internal static class Commands
     {
         var store = args.Get("store");
         if (store is null) return args.Has("sqlite") ? "sqlite" : "postgres";
-        if (store is not ("postgres" or "sqlite")) throw new UsageException($"Unknown store '{store}': use postgres or sqlite.");
+        if (store is not ("postgres" or "sqlite")) throw new UsageException($"Unknown store '{Secrets.Shown(store)}': use postgres or sqlite.");
         if (store == "postgres" && args.Has("sqlite")) throw new UsageException("--sqlite cannot be combined with --store postgres.");
         return store;
     }
@@ -205,15 +213,19 @@ internal static class Commands
 
     private static void ExpectPositional(CliArguments args, int count)
     {
-        if (args.Positional.Count != count) throw new UsageException($"'{args.Command}' takes no argument (got '{args.Positional[count]}').");
+        if (args.Positional.Count != count) throw new UsageException($"'{args.Command}' takes no argument (got '{Secrets.Shown(args.Positional[count])}').");
     }
 
     private static string JobName(CliArguments args) => args.Positional.Count switch
     {
-        1 => args.Positional[0],
+        1 => NotAConnectionString(args.Positional[0]),
         0 => throw new UsageException($"'{args.Command}' needs a job name: distcron {args.Command} <job>."),
         _ => throw new UsageException($"'{args.Command}' takes one job name."),
     };
+
+    // A connection string typed where a job name goes (--connection forgotten) must not be echoed by "no job named …".
+    private static string NotAConnectionString(string jobName) =>
+        Secrets.Shown(jobName) == jobName ? jobName : throw new UsageException("The job name looks like a connection string (it is not shown); pass the connection with --connection.");
 
     private static int Int(CliArguments args, string option, int fallback, int min, int max)
     {
@@ -221,7 +233,7 @@ internal static class Commands
         if (text is null) return fallback;
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
-            throw new UsageException($"--{option} must be a whole number from {min} to {max} (got '{text}').");
+            throw new UsageException($"--{option} must be a whole number from {min} to {max} (got '{Secrets.Shown(text)}').");
         }
 
         return value;
@@ -233,7 +245,7 @@ internal static class Commands
         if (text is null) return null;
         if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 1)
         {
-            throw new UsageException($"--{option} must be a run id (a positive whole number), got '{text}'.");
+            throw new UsageException($"--{option} must be a run id (a positive whole number), got '{Secrets.Shown(text)}'.");
         }
 
         return value;
@@ -248,7 +260,7 @@ internal static class Commands
             if (string.Equals(status.ToString(), text, StringComparison.OrdinalIgnoreCase)) return status;
         }
 
-        throw new UsageException($"--status must be succeeded, failed, timedout or skipped (got '{text}').");
+        throw new UsageException($"--status must be succeeded, failed, timedout or skipped (got '{Secrets.Shown(text)}').");
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -3,7 +3,9 @@ using System.Net.Sockets;
 using System.Reflection;
 using DistCron.Cli;
 
-// Entry point: parse, run one command, map failures to exit codes. Messages never contain the connection string.
+// Entry point: parse, run one command, map failures to exit codes. Messages never contain the connection string:
+// they are written without it, and every message printed on failure is also redacted (Secrets) as a last defence.
+var secrets = Secrets.Collect(args, Environment.GetEnvironmentVariable(Commands.ConnectionVariable));
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -68,9 +70,14 @@ catch (ArgumentException ex)
     var suffix = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
     return Fail(ExitCodes.Usage, suffix > 0 ? message[..suffix] : message);
 }
-
-static int Fail(int code, string message)
+catch (Exception ex)
 {
-    Console.Error.WriteLine("distcron: " + message);
+    // Anything else would reach the runtime's unhandled-exception printer, with a message nobody vetted.
+    return Fail(ExitCodes.Error, $"Unexpected {ex.GetType().Name}: {Commands.Describe(ex)}");
+}
+
+int Fail(int code, string message)
+{
+    Console.Error.WriteLine("distcron: " + Secrets.Redact(message, secrets));
     return code;
 }

@@ -80,15 +80,43 @@ namespace DistCron.Generators
 
         public static readonly DiagnosticDescriptor QuartzDayOfWeek = Create(
             "DCRON0015", "Quartz-style day-of-week numbers",
-            "Schedule \"{0}\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday; write day names such as MON-FRI to say which days you mean",
+            "Schedule \"{0}\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday{1}; write day names such as MON-FRI to say which days you mean",
             ScheduleCategory, DiagnosticSeverity.Warning);
 
+        // DCRON0018-0019: time zone and day rules.
+        public static readonly DiagnosticDescriptor MalformedTimeZone = Create(
+            "DCRON0018", "Empty or malformed time zone id",
+            "Time zone \"{0}\" {1}, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\"",
+            ScheduleCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor DayOfMonthAndDayOfWeek = Create(
+            "DCRON0019", "Day-of-month and day-of-week both restricted",
+            "Schedule \"{0}\" restricts both day-of-month ({1}) and day-of-week ({2}): DistCron, like Cronos, runs it only on days that match both, where classic crontab runs it on days that match either; to run on days that match either, declare two jobs, \"{3}\" and \"{4}\"; to run only on days that match both, keep it and suppress DCRON0019 (for the n-th weekday of a month, day-of-week DAY#n with day-of-month * says it without ambiguity)",
+            ScheduleCategory, DiagnosticSeverity.Warning);
+
+        public static readonly DiagnosticDescriptor ConditionalJobMethod = Create(
+            "DCRON0016", "Conditional job method",
+            "Job method '{0}' is [Conditional(\"{1}\")], so the generated call to it compiles away wherever {1} is not defined and the job would run without doing anything; remove [Conditional] from the job and call the conditional code from it instead",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        // Reported by the generator, not the analyzer (so it survives builds without analyzers), once per assembly with
+        // no location, and not configurable: silencing it would leave every job of the assembly unregistered.
+        public static readonly DiagnosticDescriptor LanguageVersionTooLow = Create(
+            "DCRON0017", "C# 9 or later required",
+            "This project compiles with C# {0}, but the registration DistCron generates for its {1} [DistributedCron] job(s) ({2}) needs C# 9 or later (a module initializer), so none of them is registered; set <LangVersion> to 9.0 or later, or remove it to use the SDK's default",
+            UsageCategory, DiagnosticSeverity.Error, WellKnownDiagnosticTags.NotConfigurable);
+
+        /// <summary>The diagnostics the analyzer reports.</summary>
         public static readonly DiagnosticDescriptor[] All =
         {
             InvalidCronExpression, ScheduleNeverFires, UnknownTimeZone, InvalidDuration, DurationOutOfRange,
             NegativeMaxRetries, GenericJobMethod, JobMethodNotAccessible, UnsupportedParameter, UnsupportedReturnType,
             DuplicateJobName, InvalidJobName, MethodCannotBeJob, InvalidMisfirePolicy, QuartzDayOfWeek,
+            ConditionalJobMethod, MalformedTimeZone, DayOfMonthAndDayOfWeek,
         };
+
+        /// <summary>The diagnostics the generator reports itself.</summary>
+        public static readonly DiagnosticDescriptor[] ReportedByGenerator = { LanguageVersionTooLow };
 
         /// <summary>Documentation page of a diagnostic; every ID has one in docs/diagnostics.</summary>
         public static string HelpLink(string id) => "https://github.com/distcron/distcron/blob/main/docs/diagnostics/" + id + ".md";

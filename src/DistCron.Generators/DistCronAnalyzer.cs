@@ -63,6 +63,13 @@ namespace DistCron.Generators
 
         private static void Analyze(IMethodSymbol method, INamedTypeSymbol attributeType, Action<Diagnostic> report, ConcurrentQueue<NamedJob>? names, CancellationToken cancellationToken)
         {
+            // A partial method is one job: its implementation part sees the definition's attributes too, so only the
+            // definition part is analyzed (as the generator sees only the part that carries the attribute).
+            if (method.PartialDefinitionPart != null)
+            {
+                return;
+            }
+
             foreach (var attribute in method.GetAttributes())
             {
                 if (!SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeType))
@@ -74,7 +81,7 @@ namespace DistCron.Generators
                 var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
                 foreach (var problem in outcome.Problems)
                 {
-                    report(Diagnostic.Create(problem.Descriptor, LocationOf(problem.Site, problem.ParameterIndex, method, syntax), problem.Arguments));
+                    report(problem.ToDiagnostic(LocationOf(problem.Site, problem.ParameterIndex, method, syntax), syntax?.GetLocation()));
                 }
 
                 if (names != null && outcome.Name != null && JobNameIsValid(outcome))
@@ -101,7 +108,7 @@ namespace DistCron.Generators
                 var methods = string.Join(", ", jobs.Select(j => j.Method));
                 foreach (var job in jobs)
                 {
-                    report(Diagnostic.Create(DiagnosticDescriptors.DuplicateJobName, job.Location, job.Name, jobs.Count, methods));
+                    report(new JobProblem(DiagnosticDescriptors.DuplicateJobName, ProblemSite.Name, -1, job.Name, jobs.Count, methods).ToDiagnostic(job.Location, null));
                 }
             }
         }

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace DistCron.Generators
 {
@@ -11,8 +11,9 @@ namespace DistCron.Generators
     /// Emits, per assembly, one file with the definitions of its <c>[DistributedCron]</c> methods (direct invokers,
     /// no reflection), their crontab seed rows and a module initializer that registers them together with the jobs
     /// of every referenced assembly that has some (so a job library is found even when the app never touches one of
-    /// its types). Invalid usages get no code: <see cref="DistCronAnalyzer"/> reports them, so the user sees one
-    /// clear error, not a cascade.
+    /// its types). An invalid usage gets no invoker (<see cref="DistCronAnalyzer"/> reports it, so the user sees one
+    /// clear error, not a cascade) but a refused definition carrying that error: the runtime will not start with it,
+    /// so a build without analyzers, or with the diagnostic suppressed, can never lose a declared job silently.
     /// </summary>
     [Generator(LanguageNames.CSharp)]
     public sealed class DistCronGenerator : IIncrementalGenerator
@@ -39,7 +40,9 @@ namespace DistCron.Generators
             var jobs = context.SyntaxProvider
                 .ForAttributeWithMetadataName(
                     JobParser.AttributeMetadataName,
-                    static (node, _) => node is MethodDeclarationSyntax,
+                    // Every method-like node (local functions, lambdas, accessors too): each declared job either
+                    // runs or is refused at start-up, none is dropped.
+                    static (_, _) => true,
                     static (syntax, cancellationToken) => syntax.TargetSymbol is IMethodSymbol method && syntax.Attributes.Length == 1
                         ? JobParser.Parse(method, syntax.Attributes[0], includeWarnings: false, cancellationToken).Model
                         : null)
@@ -61,8 +64,24 @@ namespace DistCron.Generators
                 .Select(static (input, _) => Combine(input.Left.Right, input.Left.Left, input.Right))
                 .WithTrackingName(Steps.Assembly);
 
-            context.RegisterSourceOutput(assembly, static (output, model) =>
+            // The module initializer needs C# 9; below, the generated file would be a cascade of CS errors.
+            var languageVersion = context.ParseOptionsProvider
+                .Select(static (options, _) => options is CSharpParseOptions csharp ? (int)csharp.LanguageVersion : int.MaxValue);
+
+            context.RegisterSourceOutput(assembly.Combine(languageVersion), static (output, input) =>
             {
+                var (model, languageVersion) = input;
+                if (languageVersion < (int)LanguageVersion.CSharp9)
+                {
+                    if (model.Jobs.Count > 0)
+                    {
+                        output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.LanguageVersionTooLow, Location.None,
+                            ((LanguageVersion)languageVersion).ToDisplayString(), model.Jobs.Count, JobList(model.Jobs)));
+                    }
+
+                    return;
+                }
+
                 if (model.Jobs.Count > 0 || model.ReferencedJobClasses.Count > 0)
                 {
                     output.AddSource(JobEmitter.HintName, JobEmitter.Emit(model));
@@ -70,26 +89,32 @@ namespace DistCron.Generators
             });
         }
 
-        // Sorted by name so the file does not depend on file order; duplicated names are left out entirely
-        // (DCRON0011 reports every one of them) because the runtime would refuse them anyway.
+        private static string JobList(EquatableArray<JobModel> jobs)
+        {
+            const int Shown = 3;
+            var names = new List<string>();
+            for (var i = 0; i < jobs.Count && i < Shown; i++) names.Add("\"" + jobs[i].Name + "\"");
+            return string.Join(", ", names) + (jobs.Count > Shown ? $" and {jobs.Count - Shown} more" : string.Empty);
+        }
+
+        // Sorted by name (then declaring type and method) so the file does not depend on file order. Duplicated names
+        // are all kept: DCRON0011 reports them at build time, and the runtime refuses to start with them.
         private static AssemblyJobsModel Combine(string assemblyName, ImmutableArray<JobModel?> jobs, EquatableArray<string> referencedJobClasses)
         {
-            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            var all = new List<JobModel>(jobs.Length);
             foreach (var job in jobs)
             {
-                if (job is null) continue;
-                counts.TryGetValue(job.Name, out var count);
-                counts[job.Name] = count + 1;
+                if (job is not null) all.Add(job);
             }
 
-            var unique = new List<JobModel>(jobs.Length);
-            foreach (var job in jobs)
+            all.Sort(static (a, b) =>
             {
-                if (job is not null && counts[job.Name] == 1) unique.Add(job);
-            }
-
-            unique.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-            return new AssemblyJobsModel(assemblyName, new EquatableArray<JobModel>(unique.ToArray()), referencedJobClasses);
+                var byName = string.CompareOrdinal(a.Name, b.Name);
+                if (byName != 0) return byName;
+                var byType = string.CompareOrdinal(a.DeclaringTypeDisplay, b.DeclaringTypeDisplay);
+                return byType != 0 ? byType : string.CompareOrdinal(a.MethodName, b.MethodName);
+            });
+            return new AssemblyJobsModel(assemblyName, new EquatableArray<JobModel>(all.ToArray()), referencedJobClasses);
         }
 
         // The referenced assemblies marked [assembly: DistCronJobAssembly(typeof(X))] by this generator, as the fully

@@ -104,9 +104,10 @@ namespace DistCron.Generators
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
 ");
-            for (var i = 0; i < model.Jobs.Count; i++)
+            // Invokers are numbered over the jobs that have one: a refused job has none.
+            for (int i = 0, invoker = 0; i < model.Jobs.Count; i++)
             {
-                AppendDefinition(code, model.Jobs[i], i);
+                AppendDefinition(code, model.Jobs[i], model.Jobs[i].BuildError is null ? invoker++ : -1);
             }
 
             code.Append(@"        });
@@ -118,7 +119,7 @@ namespace DistCron.Generators
 ");
             for (var i = 0; i < model.Jobs.Count; i++)
             {
-                AppendSeedRow(code, model.Jobs[i]);
+                if (model.Jobs[i].BuildError is null) AppendSeedRow(code, model.Jobs[i]);
             }
 
             code.Append(@"        });
@@ -146,10 +147,24 @@ namespace DistCron.Generators
 
         private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
             new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // The shorthands of the invokers that hand back the job method's own task.
+        private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
+
+        private static global::System.Threading.Tasks.ValueTask Faulted(global::System.Exception exception) => global::System.Threading.Tasks.ValueTask.FromException(exception);
 ");
-            for (var i = 0; i < model.Jobs.Count; i++)
+            if (HasRefused(model))
             {
-                AppendInvoker(code, model.Jobs[i], i);
+                code.Append(@"
+        // A declared job with build errors: the runtime refuses to start with it, with the build's message.
+        private static global::DistCron.JobDefinition Refused(string name, string declaringType, string methodName, string buildError) =>
+            global::DistCron.JobDefinition.Refused(name, declaringType, methodName, buildError);
+");
+            }
+
+            for (int i = 0, invoker = 0; i < model.Jobs.Count; i++)
+            {
+                if (model.Jobs[i].BuildError is null) AppendInvoker(code, model.Jobs[i], invoker++);
             }
 
             code.Append(@"    }
@@ -220,6 +235,16 @@ namespace DistCron.Generators
 
         private static void AppendDefinition(StringBuilder code, JobModel job, int index)
         {
+            if (job.BuildError is { } buildError)
+            {
+                code.Append("            Refused(");
+                AppendLiteral(code, job.Name).Append(", ");
+                AppendLiteral(code, job.DeclaringTypeDisplay).Append(", ");
+                AppendLiteral(code, job.MethodName).Append(", ");
+                AppendLiteral(code, buildError).Append("),\n");
+                return;
+            }
+
             code.Append("            Job(");
             AppendLiteral(code, job.Name).Append(", ");
             AppendLiteral(code, job.Schedule).Append(", ").Append(job.IncludeSeconds ? "IncludeSeconds" : "Standard").Append(", ");
@@ -241,11 +266,14 @@ namespace DistCron.Generators
         }
 
         // An invoker is private, so a plain comment says which job it runs (an XML one would go into the
-        // documentation file). Without a try/finally it is one statement, written as an expression body.
+        // documentation file). Only an invoker that must await before it disposes the instance is async: a state
+        // machine per job made a 1,000-job library compile markedly slower (docs/benchmarks.md). The others hand the
+        // method's task back; their catch keeps the async contract that a failure, even one thrown before the
+        // method's first await or while resolving its arguments, comes back as a faulted task, not as a throw.
         private static void AppendInvoker(StringBuilder code, JobModel job, int index)
         {
-            var awaits = job.ReturnKind != ReturnKind.Void || job.Disposal == InstanceDisposal.DisposeAsync;
             var disposes = !job.IsStatic && job.Disposal != InstanceDisposal.None;
+            var awaits = disposes && (job.ReturnKind != ReturnKind.Void || job.Disposal == InstanceDisposal.DisposeAsync);
             code.Append("\n        // Runs job ");
             AppendLiteral(code, job.Name).Append(".\n")
                 .Append("        private static ").Append(awaits ? "async " : string.Empty)
@@ -254,7 +282,9 @@ namespace DistCron.Generators
 
             if (!disposes)
             {
-                code.Append(awaits ? " =>\n            await " : "\n        {\n            ");
+                var returnsTask = job.ReturnKind != ReturnKind.Void;
+                code.Append("\n        {\n            ")
+                    .Append(!returnsTask ? string.Empty : job.ReturnKind == ReturnKind.Task ? "try { return FromTask(" : "try { return ");
                 if (job.IsStatic)
                 {
                     code.Append(job.DeclaringTypeName);
@@ -264,7 +294,9 @@ namespace DistCron.Generators
                     code.Append(Activator).Append(".GetServiceOrCreateInstance<").Append(job.DeclaringTypeName).Append(">(services)\n                ");
                 }
 
-                AppendCall(code, job).Append(awaits ? ".ConfigureAwait(false);\n" : ";\n            return default;\n        }\n");
+                AppendCall(code, job).Append(
+                    !returnsTask ? ";\n            return default;\n        }\n"
+                    : (job.ReturnKind == ReturnKind.Task ? "); }\n" : "; }\n") + "            catch (global::System.Exception exception) { return Faulted(exception); }\n        }\n");
 
                 return;
             }
@@ -301,11 +333,24 @@ namespace DistCron.Generators
                     case ParameterKind.CancellationToken: code.Append("cancellationToken"); break;
                     case ParameterKind.JobContext: code.Append("context"); break;
                     case ParameterKind.ServiceProvider: code.Append("services"); break;
+                    case ParameterKind.OptionalService: code.Append(Services).Append(".GetService<").Append(parameter.TypeName).Append(">(services)"); break;
+                    case ParameterKind.NullableValueService: code.Append("(services.GetService(typeof(").Append(parameter.TypeName).Append(")) as ").Append(parameter.TypeName).Append("?)"); break;
+                    case ParameterKind.DefaultValue: code.Append(parameter.TypeName); break;
                     default: code.Append(Services).Append(".GetRequiredService<").Append(parameter.TypeName).Append(">(services)"); break;
                 }
             }
 
             return code.Append(')');
+        }
+
+        private static bool HasRefused(AssemblyJobsModel model)
+        {
+            foreach (var job in model.Jobs)
+            {
+                if (job.BuildError != null) return true;
+            }
+
+            return false;
         }
 
         private static string GeneratorVersion => typeof(JobEmitter).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
@@ -333,8 +378,9 @@ namespace DistCron.Generators
             return code.Append('"').Append(value).Append('"');
         }
 
+        // Contextual keywords too: a method named 'await' called from an async invoker is CS4003 unless written '@await'.
         private static string Identifier(string name) =>
-            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || SyntaxFacts.GetContextualKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
 
         private static string Xml(string text) =>
             text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");

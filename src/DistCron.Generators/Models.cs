@@ -17,7 +17,18 @@ namespace DistCron.Generators
         CancellationToken,
         JobContext,
         ServiceProvider,
+
+        /// <summary>Required from DI: <c>GetRequiredService&lt;T&gt;</c>.</summary>
         Service,
+
+        /// <summary>A nullable reference type or an optional parameter defaulting to null: <c>GetService&lt;T&gt;</c>.</summary>
+        OptionalService,
+
+        /// <summary>A <c>Nullable&lt;T&gt;</c> of a struct service: the boxed service, or null.</summary>
+        NullableValueService,
+
+        /// <summary>An optional parameter of a value type or string: its default value, as declared.</summary>
+        DefaultValue,
     }
 
     /// <summary>How an instance created for one run (not resolved from DI) is disposed.</summary>
@@ -29,9 +40,14 @@ namespace DistCron.Generators
         DisposeAsync,
     }
 
+    /// <param name="Kind">Where the argument comes from.</param>
+    /// <param name="TypeName">
+    /// For the service kinds, the type asked of DI (fully qualified, nullable annotations kept, no top-level '?');
+    /// for <see cref="ParameterKind.DefaultValue"/>, the C# expression of the default; otherwise empty.
+    /// </param>
     internal sealed record ParameterModel(ParameterKind Kind, string TypeName);
 
-    /// <summary>One valid job, everything the emitter needs and nothing else.</summary>
+    /// <summary>One job, everything the emitter needs and nothing else; <see cref="BuildError"/> is set when it is invalid.</summary>
     internal sealed record JobModel(
         string Name,
         string Schedule,
@@ -48,7 +64,18 @@ namespace DistCron.Generators
         bool IsStatic,
         InstanceDisposal Disposal,
         ReturnKind ReturnKind,
-        EquatableArray<ParameterModel> Parameters);
+        EquatableArray<ParameterModel> Parameters,
+        string? BuildError = null)
+    {
+        /// <summary>
+        /// A declared job with errors: the generator emits it as a definition the runtime refuses at start-up with
+        /// <paramref name="buildError"/>, so that no build switch (analyzers off, the diagnostic suppressed) can make a
+        /// declared job silently disappear.
+        /// </summary>
+        public static JobModel Refused(string name, string declaringTypeDisplay, string methodName, string buildError) =>
+            new(name, string.Empty, false, string.Empty, 0, null, null, 0, string.Empty, string.Empty, declaringTypeDisplay, methodName,
+                true, InstanceDisposal.None, ReturnKind.Void, default, buildError);
+    }
 
     /// <summary>
     /// All valid jobs of one assembly and the generated job classes of the assemblies it references (fully

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -41,8 +42,17 @@ public static class DistCronJobRegistry
     // references and the assemblies the app's deps.json says depend on DistCron (the compiler drops references the
     // code never uses, deps.json keeps them), and run their module initializers. Reflection is limited to loading
     // assemblies; jobs are still invoked by generated direct calls.
+    //
+    // Native AOT: the generated module initializers are the whole mechanism. The compiler links every assembly into
+    // one image and runs their module initializers at start-up, there is no assembly to load later, and
+    // GetReferencedAssemblies throws PlatformNotSupportedException, so the walk is not attempted. Trimmed (not AOT)
+    // apps keep the walk: the trimmer keeps each job assembly the generated registration calls into, and a reference
+    // it removed only fails to load (TryLoad: nothing to register from it).
+    [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode",
+        Justification = "A fallback that only loads assemblies and runs their module initializers; a reference removed by trimming fails to load and is skipped. Generated registrations, which the trimmer sees, find the jobs.")]
     private static void LoadReferencedJobAssemblies()
     {
+        if (!RuntimeFeature.IsDynamicCodeSupported) return;
         var entry = Assembly.GetEntryAssembly();
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var pending = new Stack<Assembly>();
@@ -144,6 +154,8 @@ public static class DistCronJobRegistry
         return names;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode",
+        Justification = "Reads the references an assembly was compiled against; one removed by trimming is simply not found.")]
     private static bool ReferencesDistCron(Assembly assembly) =>
         assembly.GetReferencedAssemblies().Any(r => string.Equals(r.Name, "DistCron", StringComparison.Ordinal));
 

@@ -25,17 +25,17 @@ public sealed class DistCronOptions
     /// <summary>Application name: several applications can share one database and never see each other's jobs. Default <c>default</c>.</summary>
     public string App { get; set; } = "default";
 
-    /// <summary>Longest sleep between two claim rounds when nothing is due sooner and no change is signalled. Default 5 s.</summary>
+    /// <summary>Longest sleep between two claim rounds when nothing is due sooner and no change is signalled. Default 5 s; at most 24 days.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long a claim stays valid without a heartbeat; a crashed node's jobs are re-run after it. Default 30 s.</summary>
+    /// <summary>How long a claim stays valid without a heartbeat; a crashed node's jobs are re-run after it. Default 30 s; at most 24 days.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How often a running job's lease is extended. Must be less than half of <see cref="LeaseDuration"/>. Default 10 s.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// How long shutdown waits for running jobs before cancelling their tokens. Default 30 s. Keep the host's
+    /// How long shutdown waits for running jobs before cancelling their tokens. Default 30 s; at most 24 days. Keep the host's
     /// <c>HostOptions.ShutdownTimeout</c> above this value plus a few seconds, or the host stops waiting first.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -46,7 +46,7 @@ public sealed class DistCronOptions
     /// </summary>
     public int MaxConcurrentJobs { get; set; } = 16;
 
-    /// <summary>A row claimed more than this after it became due has misfired and follows its job's <see cref="MisfirePolicy"/>. Default 1 minute.</summary>
+    /// <summary>A row claimed more than this after it became due has misfired and follows its job's <see cref="MisfirePolicy"/>. Default 1 minute; at most 24 days.</summary>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>

@@ -41,6 +41,34 @@ public sealed class JobDefinition
         Invoker = invoker ?? throw new ArgumentNullException(nameof(invoker));
     }
 
+    private JobDefinition(string name, string declaringType, string methodName, string buildError)
+        : this(name, string.Empty, CronFormat.Standard, "UTC", MisfirePolicy.RunOnce, null, null, 0, string.Empty, declaringType, methodName, RefusedInvoker)
+    {
+        BuildError = buildError;
+    }
+
+    /// <summary>
+    /// A declared job the source generator could not build, with the error the build reported for it. Generated code
+    /// emits one for every invalid <see cref="DistributedCronAttribute"/> method instead of leaving the job out, so a
+    /// build that ran without analyzers, or with the diagnostic suppressed, still cannot start with the job silently
+    /// missing: start-up validation refuses it with <paramref name="buildError"/>.
+    /// </summary>
+    /// <param name="name">The job's name as declared (may itself be the invalid part).</param>
+    /// <param name="declaringType">Fully qualified name of the declaring type.</param>
+    /// <param name="methodName">The method's name.</param>
+    /// <param name="buildError">The diagnostics the build reported, ID first ("DCRON0001: Schedule ...").</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static JobDefinition Refused(string name, string declaringType, string methodName, string buildError) =>
+        new(name, declaringType, methodName, buildError ?? throw new ArgumentNullException(nameof(buildError)));
+
+    /// <summary>For a definition made by <see cref="Refused"/>: why the job could not be built; otherwise null.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public string? BuildError { get; }
+
+    // Never called: start-up validation refuses the definition before any run.
+    private static ValueTask RefusedInvoker(IServiceProvider services, JobContext context, CancellationToken cancellationToken) =>
+        ValueTask.FromException(new InvalidOperationException($"DistCron job '{context.JobName}' was not built and cannot run."));
+
     /// <summary>The job's unique name.</summary>
     public string Name { get; }
     /// <summary>The schedule text as written in the attribute.</summary>

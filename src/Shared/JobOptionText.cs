@@ -63,6 +63,26 @@ namespace DistCron.Internal
             return true;
         }
 
+        /// <summary>
+        /// Longest duration any setting or attribute option accepts. Every duration ends up in a .NET timer
+        /// (CancellationTokenSource, Task.Delay, WaitAsync), some after the engine added a margin or doubled it; a
+        /// timer longer than 4,294,967,294 ms (49.7 days), or 2,147,483,647 ms (24.8 days) for the Int32 overloads,
+        /// throws when it is created, which at run time is after a claim was taken. 24 days leaves room for both.
+        /// </summary>
+        public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(24);
+
+        /// <summary>True when <paramref name="value"/> is a legal duration: positive (or zero when allowed), at most <see cref="MaxDuration"/>.</summary>
+        public static bool DurationInRange(TimeSpan value, bool allowZero) =>
+            value <= MaxDuration && (allowZero ? value >= TimeSpan.Zero : value > TimeSpan.Zero);
+
+        /// <summary>
+        /// The rule <see cref="DurationInRange"/> checks, worded to follow "must be": the analyzer (DCRON0005) and the
+        /// start-up validation both say it in these words.
+        /// </summary>
+        public static string DurationRange(bool allowZero) =>
+            (allowZero ? "zero or more" : "greater than zero") + " and at most " + Canonical(MaxDuration)
+            + " (24 days: longer waits overflow .NET timers)";
+
         /// <summary>Canonical text of a duration for hashing: the invariant "c" format ("00:05:00").</summary>
         public static string? Canonical(TimeSpan? value) =>
             value?.ToString("c", CultureInfo.InvariantCulture);

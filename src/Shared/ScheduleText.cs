@@ -68,7 +68,7 @@ namespace DistCron.Internal
                 return ParseMacro(text);
             }
 
-            var fields = text.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+            var fields = Fields(text);
             if (fields.Length == 7)
             {
                 return ScheduleParseResult.Fail(
@@ -113,18 +113,117 @@ namespace DistCron.Internal
             expression.GetNextOccurrence(new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc), TimeZoneInfo.Utc) == null;
 
         /// <summary>
-        /// True for a valid six-field schedule written the Quartz way ('?' for day-of-month) with numeric days of
-        /// week: Quartz counts 1 = Sunday, DistCron (like Unix cron) 0 or 7 = Sunday, 1 = Monday, so the job would
-        /// silently run one day later than meant.
+        /// True for a schedule written the Quartz way ('?' for day-of-month, with or without the seconds field) whose
+        /// day-of-week has day numbers: Quartz counts 1 = Sunday, DistCron (like Unix cron) 0 or 7 = Sunday, 1 =
+        /// Monday, so the job would silently run one day later than meant. Unix cron has no '?', so no plain Unix
+        /// schedule is flagged; numbers that are only steps ("*/2") or H ranges count no day and are not flagged.
         /// </summary>
         public static bool LooksLikeQuartzDayOfWeek(string? schedule)
         {
-            if (schedule == null) return false;
-            var fields = schedule.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length != 6 || fields[3] != "?") return false;
-            foreach (var c in fields[5])
+            var fields = Fields(schedule);
+            if (fields.Length != 5 && fields.Length != 6) return false;
+            var dayOfMonth = fields[fields.Length - 3];
+            return dayOfMonth == "?" && HasDayNumber(fields[fields.Length - 1]);
+        }
+
+        /// <summary>
+        /// A day-of-week field with its day numbers written as names (SUN-SAT), read the Quartz way (1 = SUN ... 7 =
+        /// SAT) or the DistCron way (0 or 7 = SUN, 1 = MON ... 6 = SAT); steps, L and #n are kept. Null when a number
+        /// has no day in that numbering.
+        /// </summary>
+        public static string? DayOfWeekAsNames(string field, bool quartzNumbering)
+        {
+            var builder = new StringBuilder(field.Length + 8);
+            var i = 0;
+            while (i < field.Length)
             {
-                if (c >= '0' && c <= '9') return true;
+                var c = field[i];
+                if (c == '/' || c == '#')
+                {
+                    // A step or an occurrence number: copied as it is, it names no day.
+                    builder.Append(c);
+                    i++;
+                    while (i < field.Length && char.IsDigit(field[i])) builder.Append(field[i++]);
+                    continue;
+                }
+
+                if (c >= '0' && c <= '9')
+                {
+                    var start = i;
+                    while (i < field.Length && field[i] >= '0' && field[i] <= '9') i++;
+                    var number = int.Parse(field.Substring(start, i - start), System.Globalization.CultureInfo.InvariantCulture);
+                    var index = quartzNumbering ? number - 1 : number % 7;
+                    if (number < (quartzNumbering ? 1 : 0) || number > 7) return null;
+                    builder.Append(DayNames[index]);
+                    continue;
+                }
+
+                builder.Append(c);
+                i++;
+            }
+
+            return builder.ToString();
+        }
+
+        /// <summary>
+        /// True when a valid schedule restricts both day-of-month and day-of-week, each to fewer than all days (the
+        /// test is semantic: "1-7" in day-of-week restricts nothing). Cronos then runs on days matching BOTH fields,
+        /// where classic crontab runs on days matching EITHER. Gives the two fields as written.
+        /// </summary>
+        public static bool RestrictsBothDays(ScheduleParseResult parsed, out string dayOfMonth, out string dayOfWeek)
+        {
+            dayOfMonth = dayOfWeek = string.Empty;
+            if (!parsed.Success || parsed.ExpandedText.Length == 0 || parsed.ExpandedText[0] == '@') return false;
+            var fields = Fields(parsed.ExpandedText);
+            if (fields.Length != 5 && fields.Length != 6) return false;
+            int domIndex = fields.Length - 3, dowIndex = fields.Length - 1;
+            if (IsEveryDay(fields[domIndex]) || IsEveryDay(fields[dowIndex])) return false;
+            var format = parsed.IncludeSeconds ? Cronos.CronFormat.IncludeSeconds : Cronos.CronFormat.Standard;
+            if (!Restricts(fields, domIndex, format, parsed.Expression!) || !Restricts(fields, dowIndex, format, parsed.Expression!)) return false;
+            dayOfMonth = fields[domIndex];
+            dayOfWeek = fields[dowIndex];
+            return true;
+        }
+
+        /// <summary>The schedule's fields as DistCron splits them (spaces and tabs).</summary>
+        public static string[] Fields(string? schedule) =>
+            schedule == null ? Array.Empty<string>() : schedule.Split(FieldSeparators, StringSplitOptions.RemoveEmptyEntries);
+
+        private static readonly char[] FieldSeparators = { ' ', '\t' };
+
+        private static readonly string[] DayNames = { "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT" };
+
+        private static bool IsEveryDay(string field) => field == "*" || field == "?";
+
+        // Replacing the field with '*' gives another expression exactly when the field excluded some day.
+        private static bool Restricts(string[] fields, int index, Cronos.CronFormat format, CronExpression expression)
+        {
+            var copy = (string[])fields.Clone();
+            copy[index] = "*";
+            try
+            {
+                return !CronExpression.Parse(string.Join(" ", copy), format).Equals(expression);
+            }
+            catch (CronFormatException)
+            {
+                return true;
+            }
+        }
+
+        // A digit that stands for a day: not one of a step ("*/2"), of an occurrence ("#3") or of an H range.
+        private static bool HasDayNumber(string field)
+        {
+            var inHashRange = false;
+            for (var i = 0; i < field.Length; i++)
+            {
+                var c = field[i];
+                if (c == '(') inHashRange = true;
+                else if (c == ')') inHashRange = false;
+                else if (c == '/' || c == '#')
+                {
+                    while (i + 1 < field.Length && char.IsDigit(field[i + 1])) i++;
+                }
+                else if (c >= '0' && c <= '9' && !inHashRange) return true;
             }
 
             return false;

@@ -230,7 +230,19 @@ public static class ChaosRun
         }
 
         await fleet.StopAllAsync();
-        return await AuditAsync(fleet, windowFrom, windowTo, cancellationToken);
+        var report = await AuditAsync(fleet, windowFrom, windowTo, cancellationToken);
+        return await WithDurabilityCheckAsync(options, report, cancellationToken);
+    }
+
+    // A run that restarts the server is audited only on a server that keeps every commit through a crash: otherwise
+    // the audit's lost/phantom verdicts would be the server's doing. Checked when the audit starts; the problem is
+    // printed and fails the run.
+    private static async Task<AuditReport> WithDurabilityCheckAsync(ChaosOptions options, AuditReport report, CancellationToken cancellationToken)
+    {
+        if (options.Database is null) return report;
+        var problems = await options.Store.ReadDurabilityProblemsAsync(cancellationToken);
+        foreach (var problem in problems) Say(options, "SERVER NOT CRASH-SAFE: " + problem);
+        return problems.Count == 0 ? report : report with { Violations = [.. problems.Select(p => "SERVER: " + p), .. report.Violations] };
     }
 
     /// <summary>Reads the audit table and the runs history and applies <see cref="FleetAudit"/>, adding harness problems.</summary>

@@ -23,6 +23,13 @@ public abstract class FleetStore
 
     /// <summary>A DistCron client of the app, as an operator's tool would build it (dispose it).</summary>
     public abstract DistCronClient CreateClient(string app);
+
+    /// <summary>
+    /// Server settings under which a commit can vanish when the server crashes: a run that crashes the server would
+    /// then report runs as lost or phantom that did happen. Empty when every commit is durable.
+    /// </summary>
+    public virtual Task<IReadOnlyList<string>> ReadDurabilityProblemsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>([]);
 }
 
 /// <summary>A PostgreSQL database: DistCron's tables in <paramref name="schema"/>, the audit in <c>public</c>.</summary>
@@ -74,6 +81,28 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
         }
 
         return rows;
+    }
+
+    // fsync and full_page_writes off lose commits only when the OS crashes too; synchronous_commit = off loses the
+    // last commits at any server crash, and is what made the chaos tool report PHANTOM COMPLETION for runs that ran.
+    public override async Task<IReadOnlyList<string>> ReadDurabilityProblemsAsync(CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        await using var connection = new NpgsqlConnection(_harnessConnection);
+        await connection.OpenAsync(cancellationToken);
+        foreach (var setting in new[] { "fsync", "synchronous_commit", "full_page_writes" })
+        {
+            await using var command = new NpgsqlCommand($"SHOW {setting}", connection);
+            var value = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
+            if (value == "off")
+            {
+                problems.Add($"PostgreSQL runs with {setting} = off: commits can be lost when the server crashes, and this run " +
+                             "crashes it, so lost or phantom runs in this audit may be the server's, not DistCron's. " +
+                             "Use a crash-safe server (PostgresServer.StartAsync(crashSafe: true)).");
+            }
+        }
+
+        return problems;
     }
 
     private async Task<DbDataReader> QueryAsync(string sql, string app, CancellationToken cancellationToken)

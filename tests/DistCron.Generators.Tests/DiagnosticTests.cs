@@ -71,7 +71,7 @@ public class DiagnosticTests
         },
         {
             "DCRON0003", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"america/new york"|])] public static void Job() { } }""",
-            "Time zone \"america/new york\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids are case-sensitive on Linux"
+            "Time zone \"america/new york\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids use '_' for a space"
         },
         // DCRON0004: duration text.
         {
@@ -85,11 +85,24 @@ public class DiagnosticTests
         // DCRON0005: duration out of range.
         {
             "DCRON0005", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"00:00:00"|])] public static void Job() { } }""",
-            "Timeout \"00:00:00\" must be greater than zero; remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
+            "Timeout \"00:00:00\" must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
         },
         {
             "DCRON0005", """public static class C { [DistributedCron("0 * * * *", RetryDelay = [|"-00:00:05"|])] public static void Job() { } }""",
-            "RetryDelay \"-00:00:05\" must be zero or more; write a duration such as \"00:00:10\""
+            "RetryDelay \"-00:00:05\" must be zero or more and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); write a duration such as \"00:00:10\""
+        },
+        // One tick past the bound (a 50-day timeout made the run's timer throw after its claim).
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"24.00:00:00.0000001"|])] public static void Job() { } }""",
+            "Timeout \"24.00:00:00.0000001\" must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
+        },
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", RetryDelay = [|"24.00:00:00.0000001"|])] public static void Job() { } }""",
+            "RetryDelay \"24.00:00:00.0000001\" must be zero or more and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); write a duration such as \"00:00:10\""
+        },
+        {
+            "DCRON0005", """public static class C { [DistributedCron("0 * * * *", Timeout = [|"50.00:00:00"|])] public static void Job() { } }""",
+            "Timeout \"50.00:00:00\" must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers); remove Timeout for no time limit, or write a positive duration such as \"00:05:00\""
         },
         // DCRON0006: negative MaxRetries.
         {
@@ -192,7 +205,64 @@ public class DiagnosticTests
         },
         {
             "DCRON0013", """public static class C { public static int P { [DistributedCron("0 * * * *")] [|get|] => 1; } }""",
-            "Method 'T.C.get_P' cannot be a job because it is an accessor; declare an ordinary method instead"
+            "Method 'T.C.P.get' cannot be a job because it is an accessor; declare an ordinary method instead"
+        },
+        // Issue 16: shapes whose generated code did not compile, or built and then failed or did nothing at run time.
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(int [|retries|]) { } }""",
+            "Parameter 'retries' of job method 'T.C.Job' has type 'int', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(string [|name|]) { } }""",
+            "Parameter 'name' of job method 'T.C.Job' has type 'string', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(DayOfWeek? [|day|]) { } }""",
+            "Parameter 'day' of job method 'T.C.Job' has type 'System.DayOfWeek?', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(params string[] [|names|]) { } }""",
+            "Parameter 'names' of job method 'T.C.Job' is a params parameter, which dependency injection cannot fill; take the service the values come from instead; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job((IServiceProvider, string) [|pair|]) { } }""",
+            "Parameter 'pair' of job method 'T.C.Job' has tuple type '(System.IServiceProvider, string)', which is not a service; take a service type, or give the parameter a default value; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(dynamic [|value|]) { } }""",
+            "Parameter 'value' of job method 'T.C.Job' has type dynamic, which dependency injection cannot resolve; declare the service's type; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
+        },
+        {
+            "DCRON0013", """public ref struct S { [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.S.Job' cannot be a job because it is an instance method of ref struct 'S', which generated code cannot create or hold across an await; make the method static or move it to a class"
+        },
+        {
+            "DCRON0013", """public struct S { [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.S.Job' cannot be a job because it is an instance method of struct 'S', which dependency injection cannot create for a run; make the method static or move it to a class"
+        },
+        {
+            "DCRON0013", """public readonly record struct S(int X) { [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.S.Job' cannot be a job because it is an instance method of struct 'S', which dependency injection cannot create for a run; make the method static or move it to a class"
+        },
+        {
+            "DCRON0013", """public sealed class C { private C() { } internal C(int x) { } [DistributedCron("0 * * * *")] public void [|Job|]() { } }""",
+            "Method 'T.C.Job' cannot be a job because it is an instance method of class 'C', which has no public constructor, so dependency injection cannot create it for a run; add a public constructor or make the method static"
+        },
+        {
+            "DCRON0013", """public static class C { [Obsolete("use Other", true)] [DistributedCron("0 * * * *")] public static void [|Job|]() { } }""",
+            "Method 'T.C.Job' cannot be a job because it is [Obsolete] with error: true, so the generated registration cannot call it; remove [DistributedCron] from the obsolete method or make the obsolescence a warning"
+        },
+        {
+            "DCRON0013", """[Obsolete("gone", error: true)] public static class C { [DistributedCron("0 * * * *")] public static void [|Job|]() { } }""",
+            "Method 'T.C.Job' cannot be a job because it is declared in type 'C', which is [Obsolete] with error: true, so the generated registration cannot name it; move the job or make the obsolescence a warning"
+        },
+        {
+            "DCRON0016", """public static class C { [DistributedCron("0 * * * *")] [System.Diagnostics.Conditional("NIGHTLY")] public static void [|Job|]() { } }""",
+            "Job method 'T.C.Job' is [Conditional(\"NIGHTLY\")], so the generated call to it compiles away wherever NIGHTLY is not defined and the job would run without doing anything; remove [Conditional] from the job and call the conditional code from it instead"
+        },
+        {
+            "DCRON0009", """[Obsolete("gone", true)] public sealed class OldStore { } public static class C { [Obsolete("use the new job")] [DistributedCron("0 * * * *")] public static void Job(OldStore [|store|]) { } }""",
+            "Parameter 'store' of job method 'T.C.Job' has type 'T.OldStore', which is [Obsolete] with error: true, so the generated registration cannot name it; take a service type that is not obsolete; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
         },
         // DCRON0014: misfire value.
         {
@@ -202,7 +272,68 @@ public class DiagnosticTests
         // DCRON0015: Quartz day-of-week numbering.
         {
             "DCRON0015", """public static class C { [DistributedCron([|"0 0 12 ? * 2-6"|])] public static void Job() { } }""",
-            "Schedule \"0 0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday; write day names such as MON-FRI to say which days you mean"
+            "Schedule \"0 0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2-6 is TUE-SAT; in Quartz it is MON-FRI); write day names such as MON-FRI to say which days you mean"
+        },
+        // Issue 16: Quartz numbering without the seconds field.
+        {
+            "DCRON0015", """public static class C { [DistributedCron([|"0 12 ? * 2-6"|])] public static void Job() { } }""",
+            "Schedule \"0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2-6 is TUE-SAT; in Quartz it is MON-FRI); write day names such as MON-FRI to say which days you mean"
+        },
+        {
+            "DCRON0015", """public static class C { [DistributedCron([|"0 9 ? * 2#1"|])] public static void Job() { } }""",
+            "Schedule \"0 9 ? * 2#1\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2#1 is TUE#1; in Quartz it is MON#1); write day names such as MON-FRI to say which days you mean"
+        },
+        // DCRON0018: an empty or malformed time zone, which the runtime refuses at start-up on every host.
+        {
+            "DCRON0018", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|""|])] public static void Job() { } }""",
+            "Time zone \"\" is empty, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        {
+            "DCRON0018", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|" \t"|])] public static void Job() { } }""",
+            "Time zone \" \\u0009\" is empty, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        // DCRON0019: day-of-month and day-of-week both restricted (Cronos ANDs them, classic crontab ORs them).
+        {
+            "DCRON0019", """public static class C { [DistributedCron([|"0 0 1 * 1"|])] public static void Job() { } }""",
+            "Schedule \"0 0 1 * 1\" restricts both day-of-month (1) and day-of-week (1): DistCron, like Cronos, runs it only on days that match both, where classic crontab runs it on days that match either; to run on days that match either, declare two jobs, \"0 0 1 * *\" and \"0 0 * * 1\"; to run only on days that match both, keep it and suppress DCRON0019 (for the n-th weekday of a month, day-of-week DAY#n with day-of-month * says it without ambiguity)"
+        },
+        {
+            "DCRON0019", """public static class C { [DistributedCron([|"30 0 9 1-7 * MON"|])] public static void Job() { } }""",
+            "Schedule \"30 0 9 1-7 * MON\" restricts both day-of-month (1-7) and day-of-week (MON): DistCron, like Cronos, runs it only on days that match both, where classic crontab runs it on days that match either; to run on days that match either, declare two jobs, \"30 0 9 1-7 * *\" and \"30 0 9 * * MON\"; to run only on days that match both, keep it and suppress DCRON0019 (for the n-th weekday of a month, day-of-week DAY#n with day-of-month * says it without ambiguity)"
+        },
+        // Issue 16: user text in messages is escaped (MSBuild shows a message's first line only).
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0 0 * *\n*"|])] public static void Job() { } }""",
+            "Schedule \"0 0 * *\\u000a*\" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found 4; write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly"
+        },
+        {
+            "DCRON0001", """public static class C { [DistributedCron([|"0\u00a00 * * *"|])] public static void Job() { } }""",
+            "Schedule \"0\\u00a00 * * *\" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found 4; write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly"
+        },
+        {
+            "DCRON0018", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"Europe/Paris\0"|])] public static void Job() { } }""",
+            "Time zone \"Europe/Paris\\u0000\" contains the control or invisible character \\u0000, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        {
+            "DCRON0018", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"Europe/\u2028Paris"|])] public static void Job() { } }""",
+            "Time zone \"Europe/\\u2028Paris\" contains the control or invisible character \\u2028, and the runtime refuses it at start-up on every host; omit TimeZone (or write \"UTC\") for UTC, or write an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\""
+        },
+        {
+            "DCRON0003", """public static class C { [DistributedCron("0 * * * *", TimeZone = [|"Eur\u043epe/Paris"|])] public static void Job() { } }""",
+            "Time zone \"Eur\\u043epe/Paris\" is not a known IANA or Windows time zone id; use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or omit TimeZone for UTC"
+        },
+        {
+            "DCRON0012", """public static class C { [DistributedCron("0 * * * *", Name = [|"report\u200b"|])] public static void Job() { } }""",
+            "Job name \"report\\u200b\" is invalid: the job name contains '\\u200b' at position 7; only A-Z, a-z, 0-9, '.', '_', ':' and '-' are allowed; use at most 200 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
+        },
+        // Issue 16: the names a user wrote, not metadata names.
+        {
+            "DCRON0013", """public static class C { public static Action A = [|[DistributedCron("0 * * * *")] () => { }|]; }""",
+            "Method 'lambda expression at File0.cs(3,50)' cannot be a job because it is a lambda; declare it as a method of a class"
+        },
+        {
+            "DCRON0013", """public class C { [DistributedCron("0 * * * *")] public static C operator [|+|](C a, C b) => a; }""",
+            "Method 'T.C.operator +' cannot be a job because it is not an ordinary method; declare an ordinary method instead"
         },
     };
 
@@ -220,19 +351,28 @@ public class DiagnosticTests
         Assert.Equal(code.Span, diagnostic.Location.SourceSpan);
         Assert.Equal($"https://github.com/distcron/distcron/blob/main/docs/diagnostics/{id}.md", diagnostic.Descriptor.HelpLinkUri);
 
-        var generated = TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result);
+        // An error means no invoker, but never a silently missing job: the generated file still compiles and holds a
+        // refused definition that stops the host at start with this exact diagnostic, whatever the build reported.
+        var (result, output) = TestCompilation.Generate(compilation);
+        var generated = TestCompilation.GeneratedText(result);
+        Assert.NotNull(generated);
+        Assert.Empty(TestCompilation.CompilerProblems(output));
+        var refusal = StartUp.Refusal(StartUp.Definitions(output));
         if (diagnostic.Severity == DiagnosticSeverity.Error)
         {
-            Assert.Null(generated);
+            Assert.DoesNotContain("Invoke0(", generated);
+            var failure = Assert.Single(refusal!);
+            Assert.Contains($": {id}: {message}", failure);
         }
         else
         {
-            Assert.NotNull(generated);
+            Assert.Contains("Invoke0(", generated);
+            Assert.DoesNotContain(refusal ?? new List<string>(), f => f.Contains("DCRON", StringComparison.Ordinal));
         }
     }
 
     [Fact]
-    public async Task Duplicate_names_are_reported_on_every_declaration_and_none_is_generated()
+    public async Task Duplicate_names_are_reported_on_every_declaration_and_refused_at_start()
     {
         var compilation = TestCompilation.Create("Diag",
             Usings + """
@@ -259,7 +399,18 @@ public class DiagnosticTests
             },
             diagnostics.Select(d => $"{Path.GetFileName(Path.GetDirectoryName(d.Location.SourceTree!.FilePath))}/{Path.GetFileName(d.Location.SourceTree.FilePath)}: {d.Location.SourceTree.GetText().ToString(d.Location.SourceSpan)}: {d.GetMessage()}"));
 
-        Assert.Null(TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result));
+        // All four are generated (none silently left out), and the host refuses to start with the duplicates.
+        var (_, output) = TestCompilation.Generate(compilation);
+        Assert.Empty(TestCompilation.CompilerProblems(output));
+        var definitions = StartUp.Definitions(output);
+        Assert.Equal(new[] { "report", "report", "T.A.Unique", "T.A.Unique" }, definitions.Select(d => d.Name).OrderBy(n => n == "report" ? 0 : 1));
+        Assert.Equal(
+            new[]
+            {
+                "DistCron job name 'T.A.Unique' is used by 2 methods (T.A.Unique, T.C.Third); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
+                "DistCron job name 'report' is used by 2 methods (T.A.First, T.B.Second); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
+            },
+            StartUp.Refusal(definitions)!.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -274,16 +425,34 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public async Task The_longest_legal_durations_pass_and_the_generated_job_carries_them()
+    {
+        // The bound is JobOptionText.MaxDuration, shared with the start-up validation; one tick more is DCRON0005 (Cases).
+        var compilation = TestCompilation.Create("Diag", Usings + """
+            public static class C { [DistributedCron("0 * * * *", Timeout = "24.00:00:00", RetryDelay = "24.00:00:00")] public static void Job() { } }
+            """);
+        Assert.Empty(await TestCompilation.AnalyzeAsync(compilation));
+        var generated = TestCompilation.GeneratedText(TestCompilation.Generate(compilation).Result);
+        Assert.NotNull(generated);
+        Assert.Contains(TimeSpan.FromDays(24).Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), generated);
+    }
+
+    [Fact]
     public async Task Every_descriptor_is_tested_documented_and_tracked()
     {
         var analyzer = new DistCronAnalyzer();
-        var ids = analyzer.SupportedDiagnostics.Select(d => d.Id).ToList();
+        // The generator reports DCRON0017 itself (see LanguageVersionTests); its descriptor comes from a real report.
+        var generatorOnly = LanguageVersionTests.ReportedDiagnostic().Descriptor;
+        var descriptors = analyzer.SupportedDiagnostics.Append(generatorOnly).ToList();
+        var ids = descriptors.Select(d => d.Id).ToList();
         Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => $"DCRON{i:0000}"), ids.Order());
-        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").ToHashSet();
+        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").Append(generatorOnly.Id).ToHashSet();
         var root = RepositoryRoot();
         var unshipped = await File.ReadAllTextAsync(Path.Combine(root, "src", "DistCron.Generators", "AnalyzerReleases.Unshipped.md"));
-        foreach (var descriptor in analyzer.SupportedDiagnostics)
+        var index = await File.ReadAllTextAsync(Path.Combine(root, "docs", "diagnostics", "README.md"));
+        foreach (var descriptor in descriptors)
         {
+            Assert.Contains($"[{descriptor.Id}]({descriptor.Id}.md)", index);
             Assert.Contains(descriptor.Id, tested);
             var page = Path.Combine(root, "docs", "diagnostics", descriptor.Id + ".md");
             Assert.True(File.Exists(page), $"{page} is missing");

@@ -143,6 +143,55 @@ public class GeneratedCodeBehaviourTests
             log);
     }
 
+    // Invokers that hand back the method's own task (not async, no state machine) still fail the async way: an
+    // exception thrown before the method's first await, or while resolving the instance or an argument, comes back as
+    // a faulted task, as it did when every such invoker was an async method.
+    private const string ThrowingSource = """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using DistCron;
+
+        namespace Behaviour;
+
+        public static class Log
+        {
+            public static readonly List<string> Lines = new();
+        }
+
+        public sealed class Missing { }
+
+        public static class Throwing
+        {
+            [DistributedCron("@hourly", Name = "a.task-throws-before-await")] public static Task TaskAsync() => throw new InvalidOperationException("a");
+            [DistributedCron("@hourly", Name = "b.valuetask-throws-before-await")] public static ValueTask ValueTaskAsync() => throw new InvalidOperationException("b");
+            [DistributedCron("@hourly", Name = "c.missing-service")] public static Task NeedsAsync(Missing missing) => Task.CompletedTask;
+        }
+
+        public sealed class Unconstructible
+        {
+            public Unconstructible(Missing missing) { }
+            [DistributedCron("@hourly", Name = "d.missing-constructor-argument")] public ValueTask RunAsync() => default;
+        }
+        """;
+
+    [Fact]
+    public async Task A_task_invoker_returns_a_faulted_task_instead_of_throwing()
+    {
+        var (definitions, _) = Load("Behaviour.Throwing", ThrowingSource);
+        await using var provider = new ServiceCollection().BuildServiceProvider();
+        var failures = new List<string>();
+        foreach (var definition in definitions)
+        {
+            var task = definition.Invoker(provider, new JobContext(definition.Name, DateTimeOffset.UnixEpoch, "node-1", 1, 1), CancellationToken.None);
+            Assert.True(task.IsFaulted, definition.Name);
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => await task);
+            failures.Add(definition.Name + ": " + error.Message.Split(' ')[0]);
+        }
+
+        Assert.Equal(new[] { "a.task-throws-before-await: a", "b.valuetask-throws-before-await: b", "c.missing-service: No", "d.missing-constructor-argument: Unable" }, failures);
+    }
+
     [Fact]
     public void Definitions_carry_every_option_and_a_build_time_hash_equal_to_the_runtime_one()
     {

@@ -130,10 +130,38 @@ public class GeneratorSnapshotTests
                     public static void Broken() { }
                 }
             }
-            """, allowAnalyzerErrors: true, expectBroken: "Broken");
+            """, allowAnalyzerErrors: true, expectRefused: "Broken");
     }
 
-    private static void Verify(string assemblyName, string snapshot, string source, bool allowAnalyzerErrors = false, string? expectBroken = null)
+    [Fact]
+    public void Parameter_sources_keywords_and_a_refused_job()
+    {
+        // Nullable type arguments kept, T? through GetService, defaults as declared, '@' before contextual keywords,
+        // and an invalid job as a refused row (no invoker).
+        Verify("App", "ParameterSources", """
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using DistCron;
+
+            namespace App.@async;
+
+            public interface IClock { }
+
+            public struct Gauge { }
+
+            public static class Jobs
+            {
+                [DistributedCron("0 * * * *")]
+                public static Task @await(List<string?> names, IClock? clock, Gauge? gauge, int retries = 3, string label = "x", DayOfWeek day = DayOfWeek.Monday, IClock? fallback = null) => Task.CompletedTask;
+
+                [DistributedCron("0 * * * *")]
+                public static void NeedsRetries(int retries) { }
+            }
+            """, allowAnalyzerErrors: true, expectRefused: "NeedsRetries");
+    }
+
+    private static void Verify(string assemblyName, string snapshot, string source, bool allowAnalyzerErrors = false, string? expectRefused = null)
     {
         var compilation = TestCompilation.Create(assemblyName, source);
         Assert.Empty(TestCompilation.CompilerProblems(compilation));
@@ -142,9 +170,12 @@ public class GeneratorSnapshotTests
         Assert.NotNull(text);
         Assert.Equal("DistCron.Jobs.g.cs", Path.GetFileName(result.Results.Single().GeneratedSources.Single().HintName));
         Assert.Empty(TestCompilation.CompilerProblems(output));
-        if (expectBroken != null)
+        if (expectRefused != null)
         {
-            Assert.DoesNotContain(expectBroken, text);
+            // An invalid job gets no invoker (no call to it), only a row the runtime refuses at start-up.
+            Assert.DoesNotContain("." + expectRefused + "(", text);
+            Assert.Contains("." + expectRefused + "\", \"", text);
+            Assert.Contains("Refused(", text);
         }
 
         if (!allowAnalyzerErrors)

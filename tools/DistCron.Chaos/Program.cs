@@ -40,7 +40,10 @@ try
     PostgresControl? database = null;
     if (arguments.Store == "postgres")
     {
-        server = await PostgresServer.StartAsync(crashSafe: true); // the run restarts it in immediate mode
+        // Crash-safe: the run restarts PostgreSQL in immediate mode, and a server that acknowledges commits before they
+        // are on disk (synchronous_commit = off) loses the last ones, which the audit then reports as lost or phantom
+        // runs that did happen. The audit fails when the server is not crash-safe.
+        server = await PostgresServer.StartAsync(crashSafe: true);
         store = new PostgresFleetStore(await server.CreateDatabaseAsync("chaos"));
         database = new PostgresControl(server.BinDirectory, Path.Combine(server.RootDirectory, "data"), Path.Combine(server.RootDirectory, "server.log"));
     }

@@ -12,6 +12,9 @@ namespace DistCron;
 /// </summary>
 public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
 {
+    // A resume that keeps losing to seeds of new definitions (see ResumeAsync) gives up after this many reads.
+    private const int MaxResumeAttempts = 5;
+
     private readonly IJobStore _store;
     private readonly IAsyncDisposable? _owned;
 
@@ -118,21 +121,36 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
     /// <inheritdoc />
     public async Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default)
     {
-        var job = await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
-        if (!job.Paused) return job.NextDueAt;
-
-        // The same rules as a node's seed: the first occurrence strictly after the database's now. A row whose
-        // schedule does not resolve keeps its due time; the engine marks it errored when it claims it.
-        var resolved = ScheduleResolver.Resolve(job.Schedule, job.TimeZone, job.Name);
-        DateTimeOffset? next = null;
-        if (resolved.Success)
+        // The due time is computed from the row as read, and written only while the row's schedule revision is still
+        // the one read: a seed of a new definition in between makes the write miss, and the loop computes again from
+        // the new schedule. (Written unconditionally, it put the old schedule's due time on the new definition.) A
+        // seed changes a row once per deploy, so a second miss in a row means a deploy storm: give up with a message.
+        for (var attempt = 1; ; attempt++)
         {
-            var now = await _store.GetDatabaseTimeAsync(cancellationToken).ConfigureAwait(false);
-            next = RunRules.FirstDue(resolved.Schedule!, now).DueAt;
-        }
+            var job = await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
+            if (!job.Paused) return job.NextDueAt;
 
-        if (!await _store.ResumeAsync(App, jobName, next, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
-        return next ?? job.NextDueAt;
+            // The same rules as a node's seed: the first occurrence strictly after the database's now. A row whose
+            // schedule does not resolve keeps its due time; the engine marks it errored when it claims it.
+            var resolved = ScheduleResolver.Resolve(job.Schedule, job.TimeZone, job.Name);
+            DateTimeOffset? next = null;
+            if (resolved.Success)
+            {
+                var now = await _store.GetDatabaseTimeAsync(cancellationToken).ConfigureAwait(false);
+                next = RunRules.FirstDue(resolved.Schedule!, now).DueAt;
+            }
+
+            switch (await _store.ResumeAsync(App, jobName, next, job.ScheduleRevision, cancellationToken).ConfigureAwait(false))
+            {
+                case ResumeOutcome.NotFound: throw new DistCronJobNotFoundException(App, jobName);
+                case ResumeOutcome.Resumed: return next ?? job.NextDueAt;
+                case ResumeOutcome.RevisionChanged when attempt >= MaxResumeAttempts:
+                    throw new InvalidOperationException(
+                        $"DistCron job '{jobName}' was not resumed: its definition changed {attempt} times while the resume was computed " +
+                        "(a deployment in progress). It is still paused; resume it again once the deployment has settled.");
+                default: continue; // NotPaused (resumed by someone else meanwhile) or RevisionChanged: read the row again
+            }
+        }
     }
 
     /// <inheritdoc />

@@ -37,8 +37,11 @@ public interface IDistCronClient
 
     /// <summary>
     /// Resumes a paused job at its next occurrence after the database's now (occurrences missed while paused are not
-    /// run). Returns the job's next due time. A job that is not paused is left as is. Throws
-    /// <see cref="DistCronJobNotFoundException"/> for an unknown job.
+    /// run, not even by a run that was in progress across the pause and completes later). The due time is computed from
+    /// the schedule the row holds when it is resumed: a deploy that changes the definition meanwhile makes it read the
+    /// row again. Returns the job's next due time. A job that is not paused is left as is. Throws
+    /// <see cref="DistCronJobNotFoundException"/> for an unknown job, and <see cref="InvalidOperationException"/> (the
+    /// job stays paused) when its definition kept changing through several attempts.
     /// </summary>
     Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default);
 

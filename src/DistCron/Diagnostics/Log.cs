@@ -2,7 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace DistCron.Diagnostics;
 
-/// <summary>Every log line DistCron writes, source-generated, with stable event ids. No message carries connection details.</summary>
+/// <summary>The engine's log lines, source-generated, with stable event ids. No message carries connection details.</summary>
+/// <remarks>
+/// Event ids are unique across the assembly, so a filter or an alert on an id means one message: 1-39 the engine (here),
+/// 40-49 operations (Log.Operations.cs), 1001-1199 the PostgreSQL store, 2001-2099 the SQLite store.
+/// </remarks>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "DistCron node {NodeId} started for app '{App}' with {JobCount} job(s) on the {StoreKind} store")]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistCron.Diagnostics;
+using DistCron.Internal;
 using DistCron.Scheduling;
 using DistCron.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,8 +20,6 @@ namespace DistCron.Engine;
 /// </remarks>
 internal sealed class JobRunner
 {
-    internal const int MaxErrorMessageLength = 2000;
-
     private readonly EngineContext _context;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<DateTimeOffset, DueGate> _dueGates = new();
 
@@ -39,14 +38,60 @@ internal sealed class JobRunner
     /// <param name="methodReturned">Called once the job method has returned, before its completion is written: the run no
     /// longer occupies a slot (<see cref="DistCronOptions.MaxConcurrentJobs"/> counts running methods). Not called when
     /// the method never ran or was abandoned; the caller frees the slot when this task ends.</param>
+    /// <remarks>
+    /// Never throws. Whatever throws between the claim and its completion (a corrupt row, DistCron itself, or a logger,
+    /// ActivityListener or MeterListener of the application's that DistCron called) ends in a claim marked errored, with
+    /// the exception in the reason, and the lease keeper stopped: an exception that escaped left the lease held until it
+    /// expired, and the row was claimed and failed again every lease, forever (and the job method ran every time when
+    /// the failure came after it). Errored, the job waits for a node to re-seed it (a restart or deploy) and says why.
+    /// </remarks>
     public async Task RunAsync(ClaimedJob claim, JobDefinition definition, CancellationToken stopping, CancellationToken hardStop,
         Action? methodReturned = null)
     {
+        var state = new RunState();
+        try
+        {
+            await HandleAsync(claim, definition, stopping, hardStop, methodReturned, state).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!state.Settled)
+        {
+            await FailAsync(claim, ex, state).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Thrown after the claim was settled (completed, released, errored or lost), by a logger or listener called
+            // afterwards: nothing is left to write.
+        }
+
+        if (state.Invocation is { IsCompleted: false } running)
+        {
+            // Abandoned or interrupted but still running: hold the slot until it really ends; its outcome is ignored.
+            try
+            {
+                await running.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Ignored by design: the run was already recorded, released, errored or lost.
+            }
+        }
+    }
+
+    private async Task HandleAsync(ClaimedJob claim, JobDefinition definition, CancellationToken stopping, CancellationToken hardStop,
+        Action? methodReturned, RunState state)
+    {
         var name = claim.Token.JobName;
+        var problem = RowCheck.Problem(claim.OccurrenceAt, claim.DueAt, claim.Attempt, claim.Token.Fence) ?? DefinitionProblem(definition);
+        if (problem is not null)
+        {
+            await MarkErroredAsync(claim, problem, state).ConfigureAwait(false);
+            return;
+        }
+
         var resolved = ScheduleResolver.Resolve(claim.Schedule, claim.TimeZone, name);
         if (!resolved.Success)
         {
-            await MarkErroredAsync(claim, resolved.Error!).ConfigureAwait(false);
+            await MarkErroredAsync(claim, resolved.Error!, state).ConfigureAwait(false);
             return;
         }
 
@@ -56,116 +101,137 @@ internal sealed class JobRunner
 
         if (!decision.Run)
         {
-            await SkipAsync(claim, schedule).ConfigureAwait(false);
+            await SkipAsync(claim, schedule, state).ConfigureAwait(false);
             return;
         }
 
         if (stopping.IsCancellationRequested)
         {
-            await ReleaseAsync(claim).ConfigureAwait(false);
+            await ReleaseAsync(claim, state).ConfigureAwait(false);
             return;
         }
 
         if (decision.Misfired) Log.MisfireCatchUp(_context.Logger, name, claim.OccurrenceAt, claim.DueAt);
-        await ExecuteAsync(claim, definition, schedule, decision, hardStop, methodReturned).ConfigureAwait(false);
+        await ExecuteAsync(claim, definition, schedule, decision, hardStop, methodReturned, state).ConfigureAwait(false);
+    }
+
+    // Definitions are validated at start-up (DistCronOptionsValidator); this is the runner's own guard for the one
+    // value that reaches a timer only after the claim: a timeout past the timer limit threw after the lease keeper started.
+    private static string? DefinitionProblem(JobDefinition definition)
+    {
+        if (definition.Timeout is { } timeout && !JobOptionText.DurationInRange(timeout, allowZero: false))
+        {
+            return $"the job's Timeout ({timeout}) must be {JobOptionText.DurationRange(allowZero: false)}";
+        }
+
+        if (definition.RetryDelay is { } delay && !JobOptionText.DurationInRange(delay, allowZero: true))
+        {
+            return $"the job's RetryDelay ({delay}) must be {JobOptionText.DurationRange(allowZero: true)}";
+        }
+
+        return null;
     }
 
     private async Task ExecuteAsync(ClaimedJob claim, JobDefinition definition, JobSchedule schedule, ClaimDecision decision,
-        CancellationToken hardStop, Action? methodReturned)
+        CancellationToken hardStop, Action? methodReturned, RunState state)
     {
         var name = claim.Token.JobName;
         using var run = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
         using var keeperStop = new CancellationTokenSource();
         var keeper = new LeaseKeeper(_context, claim.Token, claim.LeaseUntil, run);
         var keeperTask = keeper.RunAsync(keeperStop.Token);
-        // Everything above is set up before the due instant of a job claimed ahead, so little remains between the
-        // instant and the method's entry.
-        var (due, gate) = await WaitUntilDueAsync(claim, hardStop).ConfigureAwait(false);
-        if (!due)
+        var keeperStopped = false;
+        async Task StopKeeperAsync()
         {
+            if (keeperStopped) return;
+            keeperStopped = true;
             keeperStop.Cancel();
-            await keeperTask.ConfigureAwait(false);
-            await ReleaseAsync(claim).ConfigureAwait(false);
-            return;
+            await keeperTask.ConfigureAwait(false); // LeaseKeeper.RunAsync never throws
         }
 
-        using var timeout = definition.Timeout is { } limit ? new CancellationTokenSource(limit, _context.Time) : null;
-        using var onTimeout = timeout?.Token.Register(static state => ((CancellationTokenSource)state!).Cancel(), run);
-        using var activity = StartActivity(claim);
-        var startedAt = _context.Clock.UtcNow;
-        _context.Metrics.StartLag(name, startedAt - claim.DueAt);
-        Log.RunStarted(_context.Logger, name, claim.OccurrenceAt, claim.Attempt);
-        var context = new JobContext(name, claim.OccurrenceAt, _context.NodeId, claim.Attempt, claim.Token.Fence, claim.IsManualTrigger);
-        var started = _context.Time.GetTimestamp();
-        // Off this flow when the method may have to be abandoned (a timeout: a synchronous method that ignores its token
-        // must not hold this runner), or when it was released by a due gate (the gate's waiters resume one after another
-        // on the timer's thread: a synchronous method there would hold back the others' start). Otherwise this runner is
-        // already a work item of its own (NodeLoop.Start), and a second one per run cost a thread wake-up (profiled).
-        // InvokeAsync is an async method either way, so AsyncLocal changes the job makes (Activity.Current…) stay in it.
-        var invocation = definition.Timeout is null && gate is null
-            ? InvokeAsync(definition, context, gate, run.Token)
-            : Task.Run(() => InvokeAsync(definition, context, gate, run.Token));
-
-        Exception? error = null;
-        var abandoned = false;
         try
         {
-            if (definition.Timeout is { } max)
+            // Everything above is set up before the due instant of a job claimed ahead, so little remains between the
+            // instant and the method's entry.
+            var (due, gate) = await WaitUntilDueAsync(claim, hardStop).ConfigureAwait(false);
+            if (!due)
             {
-                await invocation.WaitAsync(max + _context.AbandonGrace, _context.Time).ConfigureAwait(false);
+                await StopKeeperAsync().ConfigureAwait(false);
+                await ReleaseAsync(claim, state).ConfigureAwait(false);
+                return;
+            }
+
+            using var timeout = definition.Timeout is { } limit ? new CancellationTokenSource(limit, _context.Time) : null;
+            using var onTimeout = timeout?.Token.Register(static state => ((CancellationTokenSource)state!).Cancel(), run);
+            using var activity = StartActivity(claim);
+            var startedAt = _context.Clock.UtcNow;
+            _context.Metrics.StartLag(name, startedAt - claim.DueAt);
+            Log.RunStarted(_context.Logger, name, claim.OccurrenceAt, claim.Attempt);
+            var context = new JobContext(name, claim.OccurrenceAt, _context.NodeId, claim.Attempt, claim.Token.Fence, claim.IsManualTrigger);
+            var started = _context.Time.GetTimestamp();
+            // Off this flow when the method may have to be abandoned (a timeout: a synchronous method that ignores its token
+            // must not hold this runner), or when it was released by a due gate (the gate's waiters resume one after another
+            // on the timer's thread: a synchronous method there would hold back the others' start). Otherwise this runner is
+            // already a work item of its own (NodeLoop.Start), and a second one per run cost a thread wake-up (profiled).
+            // InvokeAsync is an async method either way, so AsyncLocal changes the job makes (Activity.Current…) stay in it.
+            var invocation = definition.Timeout is null && gate is null
+                ? InvokeAsync(definition, context, gate, run.Token)
+                : Task.Run(() => InvokeAsync(definition, context, gate, run.Token));
+            state.Invocation = invocation;
+
+            Exception? error = null;
+            var abandoned = false;
+            try
+            {
+                if (definition.Timeout is { } max)
+                {
+                    await invocation.WaitAsync(max + _context.AbandonGrace, _context.Time).ConfigureAwait(false);
+                }
+                else
+                {
+                    await invocation.ConfigureAwait(false);
+                }
+            }
+            catch (TimeoutException) when (!invocation.IsCompleted)
+            {
+                abandoned = true;
+            }
+            catch (Exception ex)
+            {
+                error = ex;
+            }
+
+            var duration = _context.Time.GetElapsedTime(started);
+            // The slot is free once the method has returned: the completion's round trip, and the wait for its batch, are
+            // the engine's business, not a running job. Holding the slot through them made a node's throughput its slots
+            // divided by claim + verify + completion round trips (measured: 16 slots, ~3 ms each, ~5,000 runs/s).
+            if (invocation.IsCompleted) methodReturned?.Invoke();
+            if (gate is not null) await gate.EveryoneEnteredAsync(_context.Time).ConfigureAwait(false);
+            await StopKeeperAsync().ConfigureAwait(false);
+
+            if (keeper.Lost)
+            {
+                state.Settled = true;
+                LostClaim(name, claim.Token.Fence, "while running", activity);
+            }
+            else if (hardStop.IsCancellationRequested && (abandoned || error is OperationCanceledException))
+            {
+                Log.RunInterrupted(_context.Logger, name);
+                activity?.SetTag("distcron.status", "interrupted");
+                await ReleaseAsync(claim, state).ConfigureAwait(false);
             }
             else
             {
-                await invocation.ConfigureAwait(false);
+                var timedOut = timeout?.IsCancellationRequested == true && (abandoned || error is not null);
+                var status = error is null && !abandoned ? RunStatus.Succeeded : timedOut ? RunStatus.TimedOut : RunStatus.Failed;
+                if (abandoned) Log.RunAbandoned(_context.Logger, name, (long)_context.AbandonGrace.TotalMilliseconds);
+                await CompleteRunAsync(claim, definition, schedule, decision, status, error, startedAt, duration, activity, state).ConfigureAwait(false);
             }
         }
-        catch (TimeoutException) when (!invocation.IsCompleted)
+        finally
         {
-            abandoned = true;
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-        }
-
-        var duration = _context.Time.GetElapsedTime(started);
-        // The slot is free once the method has returned: the completion's round trip, and the wait for its batch, are
-        // the engine's business, not a running job. Holding the slot through them made a node's throughput its slots
-        // divided by claim + verify + completion round trips (measured: 16 slots, ~3 ms each, ~5,000 runs/s).
-        if (invocation.IsCompleted) methodReturned?.Invoke();
-        if (gate is not null) await gate.EveryoneEnteredAsync(_context.Time).ConfigureAwait(false);
-        keeperStop.Cancel();
-        await keeperTask.ConfigureAwait(false);
-
-        if (keeper.Lost)
-        {
-            LostClaim(name, claim.Token.Fence, "while running", activity);
-        }
-        else if (hardStop.IsCancellationRequested && (abandoned || error is OperationCanceledException))
-        {
-            Log.RunInterrupted(_context.Logger, name);
-            activity?.SetTag("distcron.status", "interrupted");
-            await ReleaseAsync(claim).ConfigureAwait(false);
-        }
-        else
-        {
-            var timedOut = timeout?.IsCancellationRequested == true && (abandoned || error is not null);
-            var status = error is null && !abandoned ? RunStatus.Succeeded : timedOut ? RunStatus.TimedOut : RunStatus.Failed;
-            if (abandoned) Log.RunAbandoned(_context.Logger, name, (long)_context.AbandonGrace.TotalMilliseconds);
-            await CompleteRunAsync(claim, definition, schedule, decision, status, error, startedAt, duration, activity).ConfigureAwait(false);
-        }
-
-        if (!invocation.IsCompleted)
-        {
-            // Abandoned or interrupted but still running: hold the slot until it really ends; its outcome is ignored.
-            try
-            {
-                await invocation.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Ignored by design: the run was already recorded, released or lost.
-            }
+            // Whatever threw above (a timer, a listener, a logger), the lease is never kept alive past the handling.
+            await StopKeeperAsync().ConfigureAwait(false);
         }
     }
 
@@ -181,7 +247,7 @@ internal sealed class JobRunner
     }
 
     private async Task CompleteRunAsync(ClaimedJob claim, JobDefinition definition, JobSchedule schedule, ClaimDecision decision,
-        RunStatus status, Exception? error, DateTimeOffset startedAt, TimeSpan duration, Activity? activity)
+        RunStatus status, Exception? error, DateTimeOffset startedAt, TimeSpan duration, Activity? activity, RunState state)
     {
         var name = claim.Token.JobName;
         var next = RunRules.AfterRun(schedule, definition.Misfire, decision, claim.OccurrenceAt, claim.Attempt,
@@ -196,12 +262,13 @@ internal sealed class JobRunner
         };
 
         var completion = new Completion(claim.Token, status, claim.OccurrenceAt, claim.Attempt, startedAt, duration,
-            errorType, Truncate(errorMessage), next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger);
+            errorType, errorMessage, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger, claim.ScheduleRevision);
 
         activity?.SetTag("distcron.status", status.ToString());
         if (status != RunStatus.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, errorType);
 
         var recorded = await CompleteWithRetryAsync(completion).ConfigureAwait(false);
+        state.Settled = true;
         if (recorded == false)
         {
             LostClaim(name, claim.Token.Fence, "at completion", activity);
@@ -219,12 +286,13 @@ internal sealed class JobRunner
         }
     }
 
-    private async Task SkipAsync(ClaimedJob claim, JobSchedule schedule)
+    private async Task SkipAsync(ClaimedJob claim, JobSchedule schedule, RunState state)
     {
         var next = RunRules.AfterSkip(schedule, _context.Clock.UtcNow);
         var completion = new Completion(claim.Token, RunStatus.Skipped, claim.OccurrenceAt, claim.Attempt, null, TimeSpan.Zero,
-            null, null, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger);
+            null, null, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger, claim.ScheduleRevision);
         var recorded = await CompleteWithRetryAsync(completion).ConfigureAwait(false);
+        state.Settled = true;
         if (recorded == false)
         {
             LostClaim(claim.Token.JobName, claim.Token.Fence, "at skip", null);
@@ -353,33 +421,68 @@ internal sealed class JobRunner
         }
     }
 
-    private async Task ReleaseAsync(ClaimedJob claim)
+    private async Task ReleaseAsync(ClaimedJob claim, RunState state)
     {
         try
         {
             using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
             await _context.Store.ReleaseAsync(claim.Token, limit.Token).ConfigureAwait(false);
+            state.Settled = true;
             Log.Released(_context.Logger, claim.Token.JobName, claim.Token.Fence);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (!state.Settled)
         {
             // The lease expires on its own; the occurrence is claimed again after it.
+            state.Settled = true;
             Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "release", ex.GetType().Name, EngineContext.Describe(ex), 0);
         }
     }
 
-    private async Task MarkErroredAsync(ClaimedJob claim, string reason)
+    // The store is written first and logged after: a logger that throws must not keep the row from being marked.
+    private async Task MarkErroredAsync(ClaimedJob claim, string reason, RunState state)
     {
-        Log.RowErrored(_context.Logger, claim.Token.JobName, reason);
+        Exception? failure = null;
         try
         {
             using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
-            await _context.Store.MarkErroredAsync(claim.Token, reason, limit.Token).ConfigureAwait(false);
+            await _context.Store.MarkErroredAsync(claim.Token, reason, claim.ScheduleRevision, limit.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "mark errored", ex.GetType().Name, EngineContext.Describe(ex), 0);
+            failure = ex; // the lease expires on its own and the row is claimed (and found bad) again
         }
+
+        state.Settled = true;
+        Log.RowErrored(_context.Logger, claim.Token.JobName, reason);
+        if (failure is not null)
+        {
+            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "mark errored", failure.GetType().Name, EngineContext.Describe(failure), 0);
+        }
+    }
+
+    // The last resort of RunAsync: an exception between claim and completion, the lease keeper already stopped.
+    private async Task FailAsync(ClaimedJob claim, Exception ex, RunState state)
+    {
+        var reason = $"the run could not be handled: {ex.GetType().FullName}: {ex.Message} (thrown outside the job method, by DistCron or by a logger, ActivityListener or MeterListener it called"
+            + (state.Invocation is null ? "; the job method did not run)" : "; the job method had been started)");
+        try
+        {
+            await MarkErroredAsync(claim, reason, state).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Only a logger can throw here, after the row was written (or the store failed): nothing else to do.
+        }
+    }
+
+    /// <summary>What RunAsync must know when something throws: whether the claim was settled, and the method's task.</summary>
+    private sealed class RunState
+    {
+        /// <summary>True once the claim was completed, released, marked errored or found lost (or the store gave up).</summary>
+        public bool Settled { get; set; }
+
+        /// <summary>The job method's task, once it was started.</summary>
+        public Task? Invocation { get; set; }
     }
 
     private void LostClaim(string name, long fence, string stage, Activity? activity)
@@ -401,7 +504,4 @@ internal sealed class JobRunner
         activity.SetTag("distcron.manual", claim.IsManualTrigger);
         return activity;
     }
-
-    internal static string? Truncate(string? message) =>
-        message is null || message.Length <= MaxErrorMessageLength ? message : message[..(MaxErrorMessageLength - 1)] + "…";
 }

@@ -29,7 +29,26 @@ internal sealed class LeaseKeeper
     /// <summary>True once the claim is known or presumed lost; the run's token was cancelled.</summary>
     public bool Lost => _lost;
 
+    /// <summary>Keeps the lease until <paramref name="stop"/>; never throws.</summary>
     public async Task RunAsync(CancellationToken stop)
+    {
+        try
+        {
+            await KeepAsync(stop).ConfigureAwait(false);
+        }
+        catch (Exception) when (!stop.IsCancellationRequested)
+        {
+            // Only a logger of the application's can throw here. A keeper that stopped renewing lets the lease run out
+            // while the job still runs, so the claim is given up now, as for any heartbeat the store did not answer.
+            MarkLost();
+        }
+        catch (Exception)
+        {
+            // The run already ended.
+        }
+    }
+
+    private async Task KeepAsync(CancellationToken stop)
     {
         var delay = _context.HeartbeatInterval;
         while (true)
@@ -100,15 +119,10 @@ internal sealed class LeaseKeeper
     {
         var call = CancellationTokenSource.CreateLinkedTokenSource(stop);
         call.CancelAfter(left);
-        Task<bool> heartbeat;
-        try
-        {
-            heartbeat = _context.Store.HeartbeatAsync(_claim, _context.LeaseDuration, call.Token);
-        }
-        catch (Exception ex)
-        {
-            heartbeat = Task.FromException<bool>(ex);
-        }
+        // Started off this flow: a store may block before its first await (Microsoft.Data.Sqlite runs its "async" calls
+        // synchronously, and BEGIN IMMEDIATE waits up to the 30 s busy timeout for another process's write lock). Called
+        // inline, the deadline wait below only began once that wait was over, long after the lease had ended.
+        var heartbeat = Task.Run(() => _context.Store.HeartbeatAsync(_claim, _context.LeaseDuration, call.Token), CancellationToken.None);
 
         _ = heartbeat.ContinueWith(static (task, state) =>
         {

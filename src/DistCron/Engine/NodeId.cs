@@ -47,6 +47,7 @@ internal static partial class NodeId
         return builder.ToString().Trim('-');
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]+$", RegexOptions.CultureInvariant)]
+    // \z, not $: $ also matches before a final "\n".
+    [GeneratedRegex(@"\A[A-Za-z0-9._:-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex Allowed();
 }

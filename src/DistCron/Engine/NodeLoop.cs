@@ -8,23 +8,11 @@ namespace DistCron.Engine;
 /// <summary>
 /// One node's scheduling loop: start up (migrate, seed, register), then claim due jobs into free slots, hand each to a
 /// <see cref="JobRunner"/>, and sleep until the earliest due time, a store signal, a freed slot or the poll interval —
-/// whichever comes first. Store outages are retried with capped backoff; they never end the loop.
+/// whichever comes first. Store outages are retried with capped backoff; they never end the loop. When to claim, from
+/// where, and how long to sleep is <see cref="ClaimPacer"/>'s to decide; this class does the I/O.
 /// </summary>
 internal sealed class NodeLoop
 {
-    // Floor for the sleep after a round that claimed nothing although something looked due, so a stale due time
-    // (a row leased or claimed elsewhere a moment ago) cannot make the loop spin.
-    private static readonly TimeSpan IdleFloor = TimeSpan.FromMilliseconds(25);
-
-    // Waking a hair early (timers run on a coarse clock and may fire a few ms early; the clock estimate never leads the
-    // database) costs one more claim, not a busy loop.
-    private static readonly TimeSpan MinSleep = TimeSpan.FromMilliseconds(1);
-
-    // The longest a saturated loop resumes its claims before it claims from the start again (see ResumeAfter): the
-    // poll interval, the staleness an idle node accepts, but no more than this. A claim from the start costs the whole
-    // walk that resuming avoids (measured at 8 nodes: one a second per node was a third of the claims' time in PostgreSQL).
-    private static readonly TimeSpan MaxResumeFor = TimeSpan.FromSeconds(5);
-
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
@@ -34,7 +22,8 @@ internal sealed class NodeLoop
     private readonly HashSet<string> _foreign = new(StringComparer.Ordinal); // the app's jobs this node has no code for
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
-    private long _nextRegistration;
+    private readonly ClaimPacer _pacer;
+    private readonly NodeRegistration _registration;
 
     // Runs holding a slot: from their start until the job method returns (or, when it never ran or was abandoned, until
     // the run's handling ends). _active lasts longer, until the completion is written: the claim excludes those jobs,
@@ -45,16 +34,6 @@ internal sealed class NodeLoop
     // ConcurrentDictionary.Count takes every lock, and FreeSlots is read as each run returns and ends.
     private int _held;
 
-    // The last claim filled every free slot, so more jobs are probably due than this node can run: claim again only
-    // once every slot is free, or SaturatedClaimWait after a slot first freed (long jobs free slots one by one; a free
-    // slot must not idle behind them).
-    private bool _saturated; // written by the loop only
-    private long _freeSince; // written by the loop only
-
-    // Where the next claim may resume (ClaimRequest.After), and when the loop last claimed from the start; see ResumeAfter.
-    private ClaimCursor? _resume; // loop only
-    private long _fromStartAt; // loop only
-
     public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
     {
         _context = context;
@@ -62,6 +41,8 @@ internal sealed class NodeLoop
         _completions = new CompletionWriter(context);
         _runner = new JobRunner(context, _completions);
         _pruner = new HistoryPruner(context, context.Retention);
+        _registration = new NodeRegistration(context, _definitions.Keys);
+        _pacer = new ClaimPacer(context.MaxConcurrentJobs, context.PollInterval, context.SaturatedClaimWait, context.ClaimAhead, context.Time.TimestampFrequency);
     }
 
     /// <summary>Jobs claimed by this node whose handling has not finished.</summary>
@@ -92,7 +73,7 @@ internal sealed class NodeLoop
         _context.Health.StartedUp();
         Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
         using var stopSignals = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var signals = PumpSignalsAsync(stopSignals.Token);
+        var signals = StoreSignalPump.RunAsync(_context, _wake, stopSignals.Token);
         try
         {
             await LoopAsync(stopping, _hardStop.Token).ConfigureAwait(false);
@@ -104,7 +85,7 @@ internal sealed class NodeLoop
             await DrainAsync().ConfigureAwait(false);
             await _completions.DisposeAsync().ConfigureAwait(false); // every run has ended: nothing more to complete
             await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
-            await UnregisterAsync().ConfigureAwait(false);
+            await _registration.UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
         }
     }
@@ -123,7 +104,7 @@ internal sealed class NodeLoop
                 var now = await _context.Store.GetDatabaseTimeAsync(stopping).ConfigureAwait(false);
                 _context.Clock.Observe(now, sentAt);
                 await _context.Store.SeedAsync(_context.App, BuildSeed(now), stopping).ConfigureAwait(false);
-                await RegisterAsync(stopping).ConfigureAwait(false);
+                await _registration.RegisterAsync(stopping).ConfigureAwait(false);
                 _context.Health.StoreSucceeded();
                 if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
                 return true;
@@ -161,18 +142,22 @@ internal sealed class NodeLoop
         {
             _context.Health.LoopIteration();
             var wake = _wake.WaitTask;
-            var delay = _context.PollInterval;
+            TimeSpan delay;
             try
             {
-                await RegisterIfDueAsync(stopping).ConfigureAwait(false);
+                await _registration.RegisterIfDueAsync(stopping).ConfigureAwait(false);
                 // One snapshot of the active names per round, for the count and the claim's exclusions:
                 // ConcurrentDictionary.Keys takes every lock and copies.
                 var active = _active.Keys;
                 var claimable = _definitions.Count - active.Count(_definitions.ContainsKey);
                 var free = FreeSlots;
-                if (free > 0 && claimable > 0 && WorthClaiming(free, ref delay))
+                var wait = _pacer.WaitBeforeClaim(free, claimable, Volatile.Read(ref _held), _context.Time.GetTimestamp());
+                if (wait is { } notNow)
                 {
-                    Volatile.Write(ref _freeSince, 0);
+                    delay = notNow;
+                }
+                else
+                {
                     // Not cancelled by shutdown: a claim that committed but surfaced as "cancelled" would leave rows
                     // leased to a node that no longer runs them. Its runners release claims made after stopping.
                     using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
@@ -181,35 +166,24 @@ internal sealed class NodeLoop
                         ExcludedNames = ExcludedNames(active),
                         NodeLiveWindow = _context.NodeLiveWindow,
                         Ahead = _context.ClaimAhead,
-                        After = ResumeAfter(),
+                        After = _pacer.ResumeAfter(_context.Time.GetTimestamp()),
                     };
                     var sentAt = _context.Clock.RoundTripStarts();
                     var batch = await _context.Store.ClaimDueAsync(request, claimLimit.Token).ConfigureAwait(false);
-                    RememberPosition(request, batch);
+                    _pacer.Claimed(request.After, request.MaxJobs, batch.Claimed.Count, batch.Resume, _context.Time.GetTimestamp());
                     _context.Clock.Observe(batch.DatabaseNow, sentAt);
                     _context.Health.StoreSucceeded();
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
 
                     await StartVerifiedAsync(batch.Claimed, stopping, hardStop).ConfigureAwait(false);
                     // The claim kept this node's registration alive; a full one only when the fleet changed.
-                    if (batch.RegistrationNeeded) await RegisterAsync(stopping).ConfigureAwait(false);
-                    else ScheduleRegistration();
+                    if (batch.RegistrationNeeded) await _registration.RegisterAsync(stopping).ConfigureAwait(false);
+                    else _registration.KeptAlive();
 
-                    Volatile.Write(ref _saturated, batch.Claimed.Count >= free);
-                    if (batch.Claimed.Count >= request.MaxJobs)
-                    {
-                        // A full batch: more may be due right now, so claim again at once, unless it took every free
-                        // slot; the loop then sleeps until slots free (a round that found none was a wake-up per claim).
-                        if (FreeSlots > 0) continue;
-                    }
-                    else if (batch.EarliestDueAt is { } earliest)
-                    {
-                        // Wake in time to claim it ahead (ClaimAhead): its run then starts on the due instant.
-                        var claimableFrom = earliest - request.Ahead;
-                        delay = Min(delay, _context.Clock.Until(claimableFrom));
-                        if (claimableFrom > batch.DatabaseNow && delay < MinSleep) delay = MinSleep;
-                        else if (batch.Claimed.Count == 0 && claimableFrom <= batch.DatabaseNow && delay < IdleFloor) delay = IdleFloor;
-                    }
+                    _pacer.RunsStarted(batch.Claimed.Count, free);
+                    var sleep = _pacer.SleepAfterClaim(request.MaxJobs, batch.Claimed.Count, FreeSlots, batch.EarliestDueAt, batch.DatabaseNow, _context.Clock.UtcNow);
+                    if (sleep is not { } after) continue; // a full batch and slots still free: more may be due now
+                    delay = after;
                 }
             }
             catch (Exception) when (stopping.IsCancellationRequested)
@@ -223,47 +197,14 @@ internal sealed class NodeLoop
                 continue;
             }
 
-            delay = Min(delay, UntilRegistration());
+            delay = Min(delay, _registration.UntilDue());
             _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
     }
 
-    // Saturated (see _saturated): wait for freed slots, a signal or the deadline until every slot is free. Every claim
-    // costs a round trip and an index scan whatever its size, and with a backlog each freed slot would otherwise cost
-    // its own claim (measured: ~6 rows per claim with 16 slots, against 16 in the batched ceiling). Short runs free their
-    // slots within microseconds of each other once their methods return (a slot does not wait for the completion's round
-    // trip), so waiting for all of them costs nothing there; with half the slots, every claim took 8 rows, because the
-    // loop claimed again before the runs it had just started had returned (measured at 1 node: ~5,700–6,700 runs/s with
-    // half, ~8,700 with all). Long runs that free slots one by one are served by SaturatedClaimWait.
-    private bool WorthClaiming(int free, ref TimeSpan delay)
-    {
-        if (!_saturated || Volatile.Read(ref _held) == 0 || free >= _context.MaxConcurrentJobs) return true;
-        if (_freeSince == 0) Volatile.Write(ref _freeSince, _context.Time.GetTimestamp());
-        var left = _context.SaturatedClaimWait - _context.Time.GetElapsedTime(_freeSince);
-        if (left <= TimeSpan.Zero) return true;
-        delay = Min(delay, left);
-        return false;
-    }
-
-    // A claim from the start walks every index entry before the first claimable row: the rows leased across the fleet
-    // and the dead entries each completion leaves where its row was due, which only VACUUM removes. Under a backlog
-    // that grew to thousands of buffers a claim between autovacuums (8 nodes: 0.8 → 15 ms a claim within a minute).
-    // So while every claim comes back full, the next resumes after the last row the previous one took: every row
-    // before it was then leased or being claimed. A row can still go back behind that position (a lease that expired
-    // on a dead node, a released claim, a due time moved earlier); claiming from the start at least every poll interval
-    // (MaxResumeFor at most), and after any batch that was not full, bounds its wait.
-    private ClaimCursor? ResumeAfter() =>
-        _resume is not null && _context.Time.GetElapsedTime(_fromStartAt) < Min(_context.PollInterval, MaxResumeFor) ? _resume : null;
-
-    private void RememberPosition(ClaimRequest request, ClaimBatch batch)
-    {
-        if (request.After is null) _fromStartAt = _context.Time.GetTimestamp();
-        _resume = batch.Claimed.Count >= request.MaxJobs ? batch.Resume ?? request.After : null;
-    }
-
     // Claims name what NOT to take rather than every job this node has code for: a list of 1,000 names made each claim
-    // cost the database a plan over the array and a lookup per name (3-4 ms). Excluded: jobs this node is still
+    // cost the database a plan over the array and a lookup per name (docs/design.md). Excluded: jobs this node is still
     // running (or still waiting on after abandoning them), and jobs of the app it turned out to have no code for.
     private List<string> ExcludedNames(ICollection<string> active)
     {
@@ -361,21 +302,11 @@ internal sealed class NodeLoop
         });
     }
 
-    // A freed slot wakes the loop only when the loop would act on it. Saturated (see WorthClaiming), it claims again once
-    // every slot is free, and the first freed slot starts the SaturatedClaimWait clock — the loop already sleeps until
-    // that deadline, so waking it for every slot in between was a loop round per run for nothing (and while no slot is
-    // free, a written completion that frees none is nothing to wake it for). Read off the loop thread: a stale read can
-    // only cause an extra wake-up, never a missing one (the loop re-arms the deadline whenever it runs).
-    private bool SlotFreeWorthWaking() =>
-        !Volatile.Read(ref _saturated) || (Interlocked.Read(ref _freeSince) == 0 ? FreeSlots > 0 : FreeSlots >= _context.MaxConcurrentJobs);
+    // Run threads ask the pacer's rules with this node's counters; see ClaimPacer.WakeOn.
+    private bool SlotFreeWorthWaking() => ClaimPacer.SlotFreeWorthWaking(_pacer.WakeOn, FreeSlots, _context.MaxConcurrentJobs);
 
-    // The end of a run's handling (its completion written, usually long after its slot was freed). An unsaturated loop
-    // may sleep on a timer that does not know the job is due again at once (a retry), so it is woken. A saturated one
-    // waits for slots: the end matters to it only when it freed a slot here, or ended a lease while the lease cap was
-    // what held the loop back (one lease fewer, LeasesLeft is still no more than SlotsNotRunning). Waking it for every
-    // written completion of a batch whose slots were freed already was a loop round per completion for nothing.
     private bool HandlingEndWorthWaking(bool slotFreedHere) =>
-        !Volatile.Read(ref _saturated) || ((slotFreedHere || LeasesLeft <= SlotsNotRunning) && SlotFreeWorthWaking());
+        ClaimPacer.HandlingEndWorthWaking(_pacer.WakeOn, slotFreedHere, SlotsNotRunning, LeasesLeft, _context.MaxConcurrentJobs);
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {
@@ -384,69 +315,6 @@ internal sealed class NodeLoop
         var timer = Task.Delay(delay, _context.Time, cancel.Token);
         await Task.WhenAny(timer, wake).ConfigureAwait(false);
         cancel.Cancel(); // stops the timer; a cancelled Task.Delay nobody awaits throws nothing
-    }
-
-    /// <summary>
-    /// Turns the store's signals (NOTIFY on PostgreSQL) into wake-ups of the loop, from one long-lived wait per node. A
-    /// wait started and cancelled around every sleep cost a timer, a linked token and an OperationCanceledException per
-    /// loop round (~10 % of a busy node's CPU, profiled). A store that cannot signal, or returns early without a
-    /// signal, is simply asked again after the poll interval: the loop still wakes on its own timer.
-    /// </summary>
-    private async Task PumpSignalsAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            var started = _context.Time.GetTimestamp();
-            bool signalled;
-            try
-            {
-                signalled = await _context.Store.WaitForSignalAsync(_context.App, _context.PollInterval, stop).ConfigureAwait(false);
-            }
-            catch (Exception) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception)
-            {
-                signalled = false; // a store outage: the loop's own claims report it
-            }
-
-            if (signalled)
-            {
-                _wake.Set();
-                continue;
-            }
-
-            var left = _context.PollInterval - _context.Time.GetElapsedTime(started);
-            if (left > TimeSpan.Zero)
-            {
-                await Task.Delay(left, _context.Time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-        }
-    }
-
-    private async Task RegisterIfDueAsync(CancellationToken stopping)
-    {
-        if (UntilRegistration() > TimeSpan.Zero) return;
-        await RegisterAsync(stopping).ConfigureAwait(false);
-    }
-
-    private async Task RegisterAsync(CancellationToken stopping)
-    {
-        var node = new NodeInfo(_context.App, _context.NodeId, Environment.MachineName, Environment.ProcessId, _definitions.Keys.ToArray());
-        await _context.Store.RegisterNodeAsync(node, _context.NodeLiveWindow, stopping).ConfigureAwait(false);
-        ScheduleRegistration();
-    }
-
-    // A registration (or a claim, which refreshes the heartbeat once it is a sixth of the live window old) just kept
-    // the node alive. Claims stop while every slot is busy, so a standalone registration follows after this interval.
-    private void ScheduleRegistration() =>
-        Interlocked.Exchange(ref _nextRegistration, _context.Time.GetTimestamp() + (long)(_context.RegistrationInterval.TotalSeconds * _context.Time.TimestampFrequency));
-
-    private TimeSpan UntilRegistration()
-    {
-        var remaining = Interlocked.Read(ref _nextRegistration) - _context.Time.GetTimestamp();
-        return remaining <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds((double)remaining / _context.Time.TimestampFrequency);
     }
 
     /// <summary>
@@ -489,19 +357,6 @@ internal sealed class NodeLoop
         var first = await Task.WhenAny(task, timer).ConfigureAwait(false);
         cancel.Cancel();
         return first == task;
-    }
-
-    private async Task UnregisterAsync()
-    {
-        try
-        {
-            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5), _context.Time);
-            await _context.Store.UnregisterNodeAsync(_context.App, _context.NodeId, limit.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "unregister", ex.GetType().Name, EngineContext.Describe(ex), 0);
-        }
     }
 
     private async Task<bool> BackOffAsync(Backoff backoff, string operation, Exception ex, CancellationToken stopping)

@@ -12,14 +12,16 @@ namespace DistCron.Hosting;
 /// </summary>
 internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOptions>
 {
+    private static readonly TimeSpan MaxHistoryAge = TimeSpan.FromDays(36_500);
+
     public ValidateOptionsResult Validate(string? name, DistCronOptions options)
     {
         var errors = new List<string>();
-        Positive(errors, nameof(options.PollInterval), options.PollInterval);
-        Positive(errors, nameof(options.LeaseDuration), options.LeaseDuration);
-        Positive(errors, nameof(options.HeartbeatInterval), options.HeartbeatInterval);
-        Positive(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout);
-        Positive(errors, nameof(options.MisfireThreshold), options.MisfireThreshold);
+        Duration(errors, nameof(options.PollInterval), options.PollInterval);
+        Duration(errors, nameof(options.LeaseDuration), options.LeaseDuration);
+        Duration(errors, nameof(options.HeartbeatInterval), options.HeartbeatInterval);
+        Duration(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout);
+        Duration(errors, nameof(options.MisfireThreshold), options.MisfireThreshold);
         if (options.HeartbeatInterval > TimeSpan.Zero && options.LeaseDuration > TimeSpan.Zero
             && options.HeartbeatInterval >= options.LeaseDuration / 2)
         {
@@ -71,15 +73,27 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
             }
 
             var label = $"DistCron job '{ScheduleResolver.Printable(job.Name)}' ({job.DeclaringType}.{job.MethodName})";
+            if (job.BuildError is { } buildError)
+            {
+                // Reported by the build unless analyzers were off or the diagnostic suppressed: never run without it.
+                errors.Add($"{label} was not generated because its declaration is invalid: {buildError}. Fix the [DistributedCron] method; the build reports this unless analyzers are disabled or the diagnostic is suppressed.");
+                continue;
+            }
+
             ValidateJob(errors, job, label);
         }
     }
 
     private static void ValidateRetention(List<string> errors, HistoryRetention retention)
     {
-        if (retention.MaxAge is { } age && age <= TimeSpan.Zero) errors.Add($"DistCron HistoryRetention.MaxAge ({age}) must be positive, or null to keep runs regardless of age.");
+        // Not a timer: an age compared in SQL. Bounded only so "now - MaxAge" stays a date every store can hold.
+        if (retention.MaxAge is { } age && (age <= TimeSpan.Zero || age > MaxHistoryAge))
+        {
+            errors.Add($"DistCron HistoryRetention.MaxAge ({age}) must be positive and at most {MaxHistoryAge.Days} days, or null to keep runs regardless of age.");
+        }
+
         if (retention.MaxRunsPerJob is < 1) errors.Add($"DistCron HistoryRetention.MaxRunsPerJob ({retention.MaxRunsPerJob}) must be at least 1, or null to keep any number.");
-        Positive(errors, "HistoryRetention.Interval", retention.Interval);
+        Duration(errors, "HistoryRetention.Interval", retention.Interval);
         if (retention.BatchSize is < 1 or > 100_000) errors.Add($"DistCron HistoryRetention.BatchSize ({retention.BatchSize}) must be between 1 and 100000.");
     }
 
@@ -116,15 +130,15 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
             errors.Add($"{label}: {TimeZoneError(job.TimeZone)}.");
         }
 
-        if (job.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        if (job.Timeout is { } timeout && !JobOptionText.DurationInRange(timeout, allowZero: false))
         {
-            errors.Add($"{label}: Timeout ({timeout}) must be greater than zero; use null for no time limit, or a positive duration such as 00:05:00.");
+            errors.Add($"{label}: Timeout ({timeout}) must be {JobOptionText.DurationRange(allowZero: false)}; use null for no time limit, or a positive duration such as 00:05:00.");
         }
 
         // Zero is allowed, as in the attribute: it means the default delay (RunRules.DefaultRetryDelay).
-        if (job.RetryDelay is { } delay && delay < TimeSpan.Zero)
+        if (job.RetryDelay is { } delay && !JobOptionText.DurationInRange(delay, allowZero: true))
         {
-            errors.Add($"{label}: RetryDelay ({delay}) must be zero or more; use null for the default (10 s), or a duration such as 00:00:10.");
+            errors.Add($"{label}: RetryDelay ({delay}) must be {JobOptionText.DurationRange(allowZero: true)}; use null for the default (10 s), or a duration such as 00:00:10.");
         }
 
         if (job.MaxRetries < 0) errors.Add($"{label}: MaxRetries is {job.MaxRetries}, but it cannot be negative; use 0 for no retries or a positive count.");
@@ -136,20 +150,30 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
     private static string TimeZoneError(string id)
     {
         var shown = ScheduleResolver.Printable(id);
-        if (TimeZoneIds.IsKnown(id.Trim()))
+        if (TimeZoneIds.MalformedReason(id) is { } malformed)
+        {
+            return $"time zone \"{shown}\" {malformed}, which no host accepts (DCRON0018); use \"UTC\", an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\"";
+        }
+
+        if (TimeZoneIds.IsKnown(TimeZoneIds.Normalize(id)))
         {
             return $"time zone \"{shown}\" is a known id but is not installed on this host; install the time zone database (tzdata, or ICU for Windows ids) or use another id";
         }
 
         var fix = TimeZoneIds.SuggestionFor(id) is { } suggestion
-            ? $"did you mean \"{suggestion}\"? Ids are case-sensitive on Linux"
+            ? $"did you mean \"{suggestion}\"? Ids use '_' for a space"
             : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or \"UTC\"";
         return $"time zone \"{shown}\" is not a known IANA or Windows time zone id; {fix}";
     }
 
-    private static void Positive(List<string> errors, string setting, TimeSpan value)
+    // Every option duration reaches a timer (some doubled or tripled by the engine), so it has the attribute's bound
+    // and wording (JobOptionText): a LeaseDuration past the timer limit made every loop round throw.
+    private static void Duration(List<string> errors, string setting, TimeSpan value)
     {
-        if (value <= TimeSpan.Zero) errors.Add($"DistCron {setting} ({value}) must be positive.");
+        if (!JobOptionText.DurationInRange(value, allowZero: false))
+        {
+            errors.Add($"DistCron {setting} ({value}) must be {JobOptionText.DurationRange(allowZero: false)}.");
+        }
     }
 
     private static void Catch(List<string> errors, Action validate)

@@ -17,6 +17,7 @@ internal static class ScheduleResolver
 {
     // Bounded so a store whose rows keep changing cannot grow the cache without limit; clearing is cheap to recover from.
     private const int MaxCacheEntries = 50_000;
+    private const int MaxCachedKeyLength = 1_000;
     private static readonly ConcurrentDictionary<(string Schedule, string TimeZone, string Name), ScheduleResolution> Cache = new();
     private static int _entries; // ConcurrentDictionary.Count takes every lock: not on the claim path
 
@@ -25,10 +26,13 @@ internal static class ScheduleResolver
         // The job name matters only to H fields (a hash of the name) and to macros; the key leaves it out otherwise.
         // Keyed by name, a fleet with more jobs than the cache held resolved again, counted the cache (every lock) and
         // cleared it on most claims: a quarter of a busy node's CPU with 20,000 jobs (profiled).
-        var key = (schedule ?? string.Empty, timeZone ?? string.Empty, DependsOnName(schedule) ? jobName : string.Empty);
+        // A null zone is UTC and an empty one is refused: they must not share a key.
+        var key = (schedule ?? string.Empty, timeZone ?? TimeZoneIds.Utc, DependsOnName(schedule) ? jobName : string.Empty);
         if (Cache.TryGetValue(key, out var cached)) return cached;
         var resolved = ResolveUncached(schedule, timeZone, jobName);
-        if (Cache.TryAdd(key, resolved) && Interlocked.Increment(ref _entries) > MaxCacheEntries)
+        // An entry holds its key's text: a corrupted row's 10 kB id must not be kept 50,000 times over.
+        if (key.Item1.Length + key.Item2.Length <= MaxCachedKeyLength && Cache.TryAdd(key, resolved)
+            && Interlocked.Increment(ref _entries) > MaxCacheEntries)
         {
             Cache.Clear();
             Volatile.Write(ref _entries, 0);
@@ -50,6 +54,14 @@ internal static class ScheduleResolver
             return new ScheduleResolution(null, reason);
         }
 
+        // Every definition names its zone (the validator refuses an empty one, and the seed writes it): an empty id in a
+        // row is damage, not a request for UTC.
+        if (string.IsNullOrWhiteSpace(timeZone))
+        {
+            return new ScheduleResolution(null,
+                "empty time zone: the job's row must name its zone, such as 'UTC' or 'Europe/Paris'; restart a node with the job's code to write it again");
+        }
+
         if (!TimeZoneResolver.TryResolve(timeZone, out var zone))
         {
             return new ScheduleResolution(null,
@@ -59,11 +71,6 @@ internal static class ScheduleResolver
         return new ScheduleResolution(new JobSchedule(parsed.Expression!, zone, parsed.IncludeSeconds, parsed.ExpandedText), null);
     }
 
-    // Row values come from a database anyone may have edited: keep them printable and short in messages and logs.
-    internal static string Printable(string? value)
-    {
-        if (value is null) return "(null)";
-        var shown = value.Length > 100 ? value[..100] + "…" : value;
-        return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
-    }
+    // Row values come from a database anyone may have edited: the shared rule the analyzer uses too.
+    internal static string Printable(string? value) => PrintableText.Printable(value);
 }

@@ -71,8 +71,13 @@ public interface IJobStore : IAsyncDisposable
     /// <summary>Gives a claim back unrun (shutdown before start): clears owner and lease when the fence matches, leaving the due time as is.</summary>
     Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken);
 
-    /// <summary>Marks a job errored (bad schedule or time zone in its row) with a reason; it is no longer claimed until re-seeded with a valid definition.</summary>
-    Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks a job errored (bad schedule or time zone in its row) with a reason; it is no longer claimed until re-seeded
+    /// with a valid definition. Fenced like every write on a claim. When <paramref name="scheduleRevision"/> is given and
+    /// the row's revision differs (a new definition was seeded after the claim read the bad one), the row is not marked:
+    /// the claim is only released, so the new definition is claimed at its own due time.
+    /// </summary>
+    Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken);
 
     /// <summary>Lists this app's jobs (for clients, tests and tools).</summary>
     Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken);
@@ -88,11 +93,15 @@ public interface IJobStore : IAsyncDisposable
 
     /// <summary>
     /// Resumes a paused job. When <paramref name="nextDueAt"/> is given (the caller computes the next occurrence after
-    /// the database's now), the job's due time, occurrence and attempt restart there; when null, the stored due time is
-    /// kept (if it passed while paused, the row is claimed at once and follows its misfire policy). A job that is not
-    /// paused is left untouched. Signals the change. Returns false when the job does not exist.
+    /// the database's now, from the schedule of the row it read), the job's due time, occurrence and attempt restart
+    /// there and its schedule revision is raised, so a run in flight completes without overwriting them; when null, the
+    /// stored due time is kept (if it passed while paused, the row is claimed at once and follows its misfire policy).
+    /// When <paramref name="expectedRevision"/> is given, the resume applies only while the row's
+    /// <see cref="JobRow.ScheduleRevision"/> still equals it (<see cref="ResumeOutcome.RevisionChanged"/> otherwise: a
+    /// new definition was seeded since the row was read, and the due time must be computed again). A job that is not
+    /// paused is left untouched. Signals the change.
     /// </summary>
-    Task<bool> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken cancellationToken);
+    Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken);
 
     /// <summary>
     /// Requests one extra run now ("trigger now"): sets <c>trigger_requested_at = now()</c> unless a request is already

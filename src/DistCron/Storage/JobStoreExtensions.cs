@@ -19,6 +19,25 @@ public static class JobStoreExtensions
         return (await store.CompleteAsync([completion], cancellationToken).ConfigureAwait(false))[0];
     }
 
+    /// <summary>
+    /// Resumes a paused job whatever its schedule revision (see
+    /// <see cref="IJobStore.ResumeAsync(string, string, DateTimeOffset?, long?, CancellationToken)"/>): false when the job does
+    /// not exist. A <paramref name="nextDueAt"/> computed from a schedule read earlier may belong to a definition replaced
+    /// since; <see cref="DistCronClient.ResumeAsync"/> passes the revision it read instead.
+    /// </summary>
+    public static async Task<bool> ResumeAsync(this IJobStore store, string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return await store.ResumeAsync(app, jobName, nextDueAt, null, cancellationToken).ConfigureAwait(false) != ResumeOutcome.NotFound;
+    }
+
+    /// <summary>Marks a claimed job errored whatever its schedule revision (see <see cref="IJobStore.MarkErroredAsync(ClaimToken, string, long?, CancellationToken)"/>).</summary>
+    public static Task MarkErroredAsync(this IJobStore store, ClaimToken claim, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.MarkErroredAsync(claim, reason, null, cancellationToken);
+    }
+
     /// <summary>True while the claim is still ours: owner and fence match and the lease is live (database time).</summary>
     public static async Task<bool> VerifyAsync(this IJobStore store, ClaimToken claim, CancellationToken cancellationToken)
     {

@@ -34,17 +34,32 @@ public static partial class SqlNames
         return app;
     }
 
-    // Shows control and non-ASCII characters as escapes, so a hostile value cannot forge log lines.
-    private static string Printable(string? value)
+    /// <summary>PostgreSQL's identifier limit in bytes (NAMEDATALEN - 1): LISTEN truncates longer names, pg_notify rejects them.</summary>
+    internal const int MaxIdentifierBytes = 63;
+    private const string ChannelPrefix = "distcron_";
+
+    /// <summary>
+    /// The NOTIFY channel of a (validated) schema: <c>distcron_{schema}</c> when that fits PostgreSQL's 63-byte
+    /// identifier limit, else the schema's first characters, '_' and 8 hex digits of its SHA-256. Every node derives
+    /// the same name from the same schema, and two long schemas sharing a prefix still get different channels.
+    /// </summary>
+    internal static string NotifyChannel(string schema)
     {
-        if (value is null) return "(null)";
-        var shown = value.Length > 80 ? value[..80] + "…" : value;
-        return string.Concat(shown.Select(c => c is >= ' ' and <= '~' ? c.ToString() : $"\\u{(int)c:x4}"));
+        ValidateSchema(schema);
+        if (ChannelPrefix.Length + schema.Length <= MaxIdentifierBytes) return ChannelPrefix + schema;
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(schema)))[..8].ToLowerInvariant();
+        return ChannelPrefix + schema[..(MaxIdentifierBytes - ChannelPrefix.Length - 1 - hash.Length)] + "_" + hash;
     }
 
-    [GeneratedRegex("^[a-z_][a-z0-9_]*$", RegexOptions.CultureInvariant)]
+    // Shows control and invisible characters as escapes (the rule every DistCron message uses), so a hostile value
+    // cannot forge log lines.
+    private static string Printable(string? value) => DistCron.Internal.PrintableText.Printable(value, 80);
+
+    // \z, not $: $ also matches before a final "\n", and "distcron\n" would pass (LISTEN and pg_notify would then
+    // disagree on the channel).
+    [GeneratedRegex(@"\A[a-z_][a-z0-9_]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex SchemaPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9._:-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex AppPattern();
 }

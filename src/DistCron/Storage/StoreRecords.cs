@@ -37,6 +37,10 @@ public readonly record struct ClaimToken(string App, string JobName, string Node
 /// <param name="TimeZone">The row's time zone id (as stored).</param>
 /// <param name="DefinitionHash">The row's definition hash.</param>
 /// <param name="IsManualTrigger">True when the claim is for a "trigger now" request.</param>
+/// <param name="ScheduleRevision">
+/// The row's schedule revision when it was claimed (see <see cref="JobRow.ScheduleRevision"/>): the completion carries
+/// it back (<see cref="Completion.ScheduleRevision"/>) so that a redeploy or a resume during the run wins over it.
+/// </param>
 public sealed record ClaimedJob(
     ClaimToken Token,
     DateTimeOffset OccurrenceAt,
@@ -46,7 +50,8 @@ public sealed record ClaimedJob(
     string Schedule,
     string TimeZone,
     string DefinitionHash,
-    bool IsManualTrigger = false);
+    bool IsManualTrigger = false,
+    long ScheduleRevision = 0);
 
 /// <summary>What one claim round asks for.</summary>
 /// <param name="App">Application name.</param>
@@ -139,6 +144,14 @@ public enum RunStatus
 /// <param name="NextOccurrenceAt">The occurrence the next due time belongs to.</param>
 /// <param name="NextAttempt">Attempt number of the next due run.</param>
 /// <param name="IsManualTrigger">Whether this run was a manual trigger.</param>
+/// <param name="ScheduleRevision">
+/// The <see cref="ClaimedJob.ScheduleRevision"/> the run was claimed under. When the row's revision differs at
+/// completion (a new definition was seeded, or the job was resumed with a new due time, while the run was in flight),
+/// the outcome is still recorded and the claim cleared, but <paramref name="NextDueAt"/>,
+/// <paramref name="NextOccurrenceAt"/> and <paramref name="NextAttempt"/> are ignored: they were computed from a
+/// schedule state that no longer exists, and the row's own state stands. Null: written whatever the row's revision
+/// (for callers that do not track it; the engine always passes the claim's).
+/// </param>
 public sealed record Completion(
     ClaimToken Claim,
     RunStatus Status,
@@ -151,7 +164,8 @@ public sealed record Completion(
     DateTimeOffset? NextDueAt,
     DateTimeOffset? NextOccurrenceAt,
     int NextAttempt,
-    bool IsManualTrigger = false);
+    bool IsManualTrigger = false,
+    long? ScheduleRevision = null);
 
 /// <summary>A job as stored.</summary>
 public sealed record JobRow(
@@ -171,7 +185,31 @@ public sealed record JobRow(
     RunStatus? LastStatus,
     string? LastError,
     string? LastNode,
-    DateTimeOffset? LastFinishedAt);
+    DateTimeOffset? LastFinishedAt)
+{
+    /// <summary>
+    /// Raised by every write that restarts the row's schedule state: a seed of a new definition, and a resume with a
+    /// new due time. Never lowered. A completion or a conditional resume computed from an older revision does not
+    /// overwrite the newer state.
+    /// </summary>
+    public long ScheduleRevision { get; init; }
+}
+
+/// <summary>What <see cref="IJobStore.ResumeAsync(string, string, DateTimeOffset?, long?, CancellationToken)"/> did.</summary>
+public enum ResumeOutcome
+{
+    /// <summary>No such job.</summary>
+    NotFound = 0,
+    /// <summary>The job was not paused: nothing changed.</summary>
+    NotPaused = 1,
+    /// <summary>The job was paused and is now resumed.</summary>
+    Resumed = 2,
+    /// <summary>
+    /// The job is paused but its schedule revision is no longer the one expected (a new definition was seeded since
+    /// the caller read it): nothing changed; read the row again and compute the due time from its new schedule.
+    /// </summary>
+    RevisionChanged = 3,
+}
 
 /// <summary>One history row.</summary>
 public sealed record RunRecord(

@@ -59,6 +59,11 @@ namespace DistCron.Generated
         private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
             new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
+        // The shorthands of the invokers that hand back the job method's own task.
+        private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
+
+        private static global::System.Threading.Tasks.ValueTask Faulted(global::System.Exception exception) => global::System.Threading.Tasks.ValueTask.FromException(exception);
+
         // Runs job "App.Reports.Nightly".
         private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
         {
@@ -67,8 +72,11 @@ namespace DistCron.Generated
         }
 
         // Runs job "reports:morning".
-        private static async global::System.Threading.Tasks.ValueTask Invoke1(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken) =>
-            await global::App.Reports.MorningAsync().ConfigureAwait(false);
+        private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            try { return FromTask(global::App.Reports.MorningAsync()); }
+            catch (global::System.Exception exception) { return Faulted(exception); }
+        }
     }
 
     /// <summary>Registers the DistCron jobs of this assembly and of the assemblies it references when this assembly is loaded.</summary>

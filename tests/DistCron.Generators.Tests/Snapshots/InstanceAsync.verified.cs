@@ -57,10 +57,18 @@ namespace DistCron.Generated
         private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
             new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
+        // The shorthands of the invokers that hand back the job method's own task.
+        private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
+
+        private static global::System.Threading.Tasks.ValueTask Faulted(global::System.Exception exception) => global::System.Threading.Tasks.ValueTask.FromException(exception);
+
         // Runs job "billing.close-month".
-        private static async global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken) =>
-            await global::Microsoft.Extensions.DependencyInjection.ActivatorUtilities.GetServiceOrCreateInstance<global::App.Billing.InvoiceJobs>(services)
-                .CloseMonthAsync(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::App.Billing.IInvoiceStore>(services), cancellationToken, context).ConfigureAwait(false);
+        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)
+        {
+            try { return FromTask(global::Microsoft.Extensions.DependencyInjection.ActivatorUtilities.GetServiceOrCreateInstance<global::App.Billing.InvoiceJobs>(services)
+                .CloseMonthAsync(global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<global::App.Billing.IInvoiceStore>(services), cancellationToken, context)); }
+            catch (global::System.Exception exception) { return Faulted(exception); }
+        }
     }
 
     /// <summary>Registers the DistCron jobs of this assembly and of the assemblies it references when this assembly is loaded.</summary>

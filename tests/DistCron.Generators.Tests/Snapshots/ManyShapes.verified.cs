@@ -24,6 +24,7 @@ namespace DistCron.Generated
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
             Job("GlobalJobs.Tick", "@daily", Standard, "UTC", RunOnce, null, null, 0, "39106c661caebeec", "GlobalJobs", "Tick", Invoke0),
+            Refused("namespace.Other.Broken", "namespace.Other", "Broken", "DCRON0001: Schedule \"not a cron\" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found 3; write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly"),
             Job("namespace.Other.Fast", "@every_second", IncludeSeconds, "UTC", RunOnce, null, null, 0, "cfa89f19a3f4221f", "namespace.Other", "Fast", Invoke1),
             Job("namespace.class.event", "0 * * * *", Standard, "UTC", RunOnce, null, null, 0, "657045d994622660", "namespace.class", "event", Invoke2),
             Job("nested:return", "15 * * * *", Standard, "UTC", RunOnce, null, null, 0, "79ff2790e24e6dd5", "namespace.class.Inner", "return", Invoke3),
@@ -62,6 +63,15 @@ namespace DistCron.Generated
 
         private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
             new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
+
+        // The shorthands of the invokers that hand back the job method's own task.
+        private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
+
+        private static global::System.Threading.Tasks.ValueTask Faulted(global::System.Exception exception) => global::System.Threading.Tasks.ValueTask.FromException(exception);
+
+        // A declared job with build errors: the runtime refuses to start with it, with the build's message.
+        private static global::DistCron.JobDefinition Refused(string name, string declaringType, string methodName, string buildError) =>
+            global::DistCron.JobDefinition.Refused(name, declaringType, methodName, buildError);
 
         // Runs job "GlobalJobs.Tick".
         private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.IServiceProvider services, global::DistCron.JobContext context, global::System.Threading.CancellationToken cancellationToken)

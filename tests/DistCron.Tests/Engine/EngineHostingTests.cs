@@ -32,7 +32,7 @@ public sealed class EngineHostingTests : EngineTestBase
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         var message = string.Join("\n", error.Failures);
-        Assert.Contains("DistCron PollInterval (00:00:00) must be positive.", message);
+        Assert.Contains("DistCron PollInterval (00:00:00) must be greater than zero and at most 24.00:00:00 (24 days: longer waits overflow .NET timers).", message);
         Assert.Contains("HeartbeatInterval (00:00:05) must be less than half of LeaseDuration (00:00:10)", message);
         Assert.Contains("The DistCron schema name 'Bad-Schema' is invalid", message);
         Assert.Contains("The DistCron application name 'has space' is invalid", message);
@@ -105,6 +105,7 @@ public sealed class EngineHostingTests : EngineTestBase
             Raw("seconds-mismatch", "*/10 * * * * *", CronFormat.Standard),
             Raw("no-seconds-mismatch", "* * * * *", CronFormat.IncludeSeconds),
             Raw("spaced-zone", "* * * * *", timeZone: "America/New York"),
+            Raw("nul-zone", "* * * * *", timeZone: "Europe/Paris\0"),
             Raw("misfire", "* * * * *", misfire: (MisfirePolicy)7),
         ]));
 
@@ -117,7 +118,9 @@ public sealed class EngineHostingTests : EngineTestBase
         Assert.Contains("DistCron job 'seconds-mismatch' (Raw.Type.Method): Format is Standard but schedule \"*/10 * * * * *\" has a seconds field; use CronFormat.IncludeSeconds.", message);
         Assert.Contains("DistCron job 'no-seconds-mismatch' (Raw.Type.Method): Format is IncludeSeconds but schedule \"* * * * *\" has no seconds field; use CronFormat.Standard.", message);
         // Time zones get the analyzer's suggestion (DCRON0003), from the same table of ids.
-        Assert.Contains("DistCron job 'spaced-zone' (Raw.Type.Method): time zone \"America/New York\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids are case-sensitive on Linux.", message);
+        Assert.Contains("DistCron job 'spaced-zone' (Raw.Type.Method): time zone \"America/New York\" is not a known IANA or Windows time zone id; did you mean \"America/New_York\"? Ids use '_' for a space.", message);
+        // Linux would open "Europe/Paris\0" as Europe/Paris (and PostgreSQL cannot store the NUL): refused, as by DCRON0018.
+        Assert.Contains("DistCron job 'nul-zone' (Raw.Type.Method): time zone \"Europe/Paris\\u0000\" contains the control or invisible character \\u0000, which no host accepts (DCRON0018)", message);
         Assert.Contains("DistCron job 'misfire' (Raw.Type.Method): Misfire value 7 is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip.", message);
     }
 

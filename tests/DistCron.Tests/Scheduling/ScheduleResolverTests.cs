@@ -6,14 +6,73 @@ public class ScheduleResolverTests
 {
     [Theory]
     [InlineData(null)]
-    [InlineData("")]
     [InlineData("UTC")]
     [InlineData("utc")]
+    [InlineData(" Utc ")]
     public void Missing_or_utc_time_zone_resolves_to_utc(string? timeZone)
     {
         var result = ScheduleResolver.Resolve("0 * * * *", timeZone, "job");
         Assert.True(result.Success, result.Error);
         Assert.Equal(TimeZoneInfo.Utc, result.Schedule!.TimeZone);
+    }
+
+    // Every definition names its zone and the seed writes it: a row without one was damaged, and running it as UTC
+    // would silently move the job's hours.
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void A_missing_time_zone_is_an_error_not_utc(string? timeZone)
+    {
+        var result = ScheduleResolver.Resolve("0 * * * *", timeZone, "job");
+        Assert.False(result.Success);
+        Assert.StartsWith("empty time zone: the job's row must name its zone, such as 'UTC' or 'Europe/Paris'", result.Error);
+    }
+
+    // Ids naming zoneinfo directories made .NET throw SecurityException / UnauthorizedAccessException, a 10 kB id
+    // PathTooLongException: the exception escaped the runner and the claim hung. Each is now an unknown zone.
+    [Theory]
+    [InlineData("Europe")]
+    [InlineData("America")]
+    [InlineData("Etc")]
+    [InlineData("US")]
+    [InlineData("Europe/")]
+    [InlineData("/")]
+    [InlineData(".")]
+    [InlineData("..")]
+    [InlineData("../../../etc/passwd")]
+    [InlineData("/usr/share/zoneinfo/Europe/Paris")]
+    [InlineData("Europe\u0000Paris")]
+    public void Ids_that_are_paths_or_directories_are_unknown_zones_not_exceptions(string raw)
+    {
+        var id = System.Text.RegularExpressions.Regex.Unescape(raw);
+        Assert.False(TimeZoneResolver.TryResolve(id, out var zone));
+        Assert.Equal(TimeZoneInfo.Utc, zone);
+        var result = ScheduleResolver.Resolve("0 * * * *", id, "job");
+        Assert.False(result.Success);
+        Assert.StartsWith("unknown time zone '", result.Error);
+    }
+
+    [Fact]
+    public void A_10_kB_id_is_an_unknown_zone_shown_short()
+    {
+        var id = new string('Z', 10_240);
+        Assert.False(TimeZoneResolver.TryResolve(id, out _));
+        var result = ScheduleResolver.Resolve("0 * * * *", id, "job");
+        Assert.Equal("unknown time zone '" + new string('Z', 100) + "…': use an IANA id such as 'Europe/Paris', a Windows id such as 'Romance Standard Time', or 'UTC'", result.Error);
+    }
+
+    [Fact]
+    public void The_zone_cache_stays_bounded_however_many_distinct_ids_rows_hold()
+    {
+        for (var i = 0; i < TimeZoneResolver.MaxCacheEntries * 3; i++)
+        {
+            TimeZoneResolver.TryResolve("No/Such_Zone_" + i, out _);
+            Assert.True(TimeZoneResolver.CachedCount <= TimeZoneResolver.MaxCacheEntries + 50); // + what parallel tests add between an increment and the clear
+        }
+
+        Assert.True(TimeZoneResolver.TryResolve("Europe/Paris", out var paris));
+        Assert.NotEqual(TimeZoneInfo.Utc, paris);
     }
 
     [Theory]
@@ -28,6 +87,17 @@ public class ScheduleResolverTests
         var winter = new DateTimeOffset(2025, 1, 15, 0, 0, 0, TimeSpan.Zero);
         var expectedOffset = timeZone is "Europe/Paris" or "Romance Standard Time" ? TimeSpan.FromHours(1) : TimeSpan.FromHours(-5);
         Assert.Equal(expectedOffset, result.Schedule!.TimeZone.GetUtcOffset(winter));
+    }
+
+    // The analyzer refuses a blank TimeZone (DCRON0018) and start-up validation does: a stored row is read the same way.
+    [Theory]
+    [InlineData("")]
+    [InlineData("  ")]
+    public void Blank_time_zone_is_refused(string timeZone)
+    {
+        var result = ScheduleResolver.Resolve("0 * * * *", timeZone, "job");
+        Assert.False(result.Success);
+        Assert.Contains("unknown time zone", result.Error);
     }
 
     [Fact]

@@ -76,7 +76,8 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
         int nextAttempt = 1, DateTimeOffset? nextOccurrence = null, string? errorType = null, string? errorMessage = null) =>
         new(claim.Token, status, claim.OccurrenceAt, claim.Attempt, claim.DueAt, TimeSpan.FromMilliseconds(1234),
             errorType, errorMessage, nextDue.HasValue ? Ms(nextDue.Value) : null,
-            (nextOccurrence ?? nextDue).HasValue ? Ms((nextOccurrence ?? nextDue)!.Value) : null, nextAttempt);
+            (nextOccurrence ?? nextDue).HasValue ? Ms((nextOccurrence ?? nextDue)!.Value) : null, nextAttempt,
+            ScheduleRevision: claim.ScheduleRevision);
 
     /// <summary>Polls <paramref name="condition"/> until true or fails after a generous deadline.</summary>
     protected static async Task EventuallyAsync(Func<Task<bool>> condition, string what)

@@ -466,39 +466,6 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_overlong_error_message_is_capped_by_the_store()
-    {
-        var (_, store) = await FreshAsync("cap");
-        var now = await store.GetDatabaseTimeAsync(Ct);
-        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
-        var claim = Assert.Single((await store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct)).Claimed);
-
-        Assert.True(await store.CompleteAsync(new Completion(claim.Token, RunStatus.Failed, claim.OccurrenceAt, 1, now,
-            TimeSpan.FromSeconds(1), "E", new string('x', 100_000), now.AddHours(1), now.AddHours(1), 1), Ct));
-
-        Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.GetHistoryAsync(App, "a", 1, Ct)).ErrorMessage!.Length);
-        Assert.Equal(PostgresJobStore.MaxErrorMessageLength, Assert.Single(await store.ListJobsAsync(App, Ct)).LastError!.Length);
-    }
-
-    [Fact]
-    public async Task Error_text_with_nul_and_lone_surrogates_is_stored_instead_of_failing_the_completion()
-    {
-        var (_, store) = await FreshAsync("nul");
-        var now = await store.GetDatabaseTimeAsync(Ct);
-        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1))], Ct);
-        var claims = (await store.ClaimDueAsync(App, "n1", ["a", "b"], 2, LongLease, Ct)).Claimed;
-
-        Assert.True(await store.CompleteAsync(new Completion(claims.Single(c => c.Token.JobName == "a").Token, RunStatus.Failed,
-            now.AddSeconds(-1), 1, now, TimeSpan.FromSeconds(1), "Bad\0Type", "a\0b\uD800c \uD83D\uDE00", now.AddHours(1), now.AddHours(1), 1), Ct));
-        await store.MarkErroredAsync(claims.Single(c => c.Token.JobName == "b").Token, "zone\0\uDC00", Ct);
-
-        var run = Assert.Single(await store.GetHistoryAsync(App, "a", 1, Ct));
-        Assert.Equal("Bad\uFFFDType", run.ErrorType);
-        Assert.Equal("a\uFFFDb\uFFFDc \uD83D\uDE00", run.ErrorMessage); // a valid pair (an emoji) is kept
-        Assert.Equal("zone\uFFFD\uFFFD", (await store.ListJobsAsync(App, Ct)).Single(j => j.Name == "b").Error);
-    }
-
-    [Fact]
     public async Task A_steady_re_registration_skips_the_orphan_recompute_until_the_live_node_set_changes()
     {
         var (connectionString, store) = await FreshAsync("register-gate");

@@ -33,6 +33,16 @@ public sealed class PostgresJobStoreTests : JobStoreConformance
         return store;
     }
 
+    protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
+    {
+        await using var connection = new NpgsqlConnection(_connectionStrings[store]);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT claimed_at IS NOT NULL FROM distcron.jobs WHERE app = @app AND name = @name", connection);
+        command.Parameters.AddWithValue("app", App);
+        command.Parameters.AddWithValue("name", jobName);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
     protected override async Task DropDatabasesAsync()
     {
         // The databases go with the cluster at the end of the run; only the pools are closed here.

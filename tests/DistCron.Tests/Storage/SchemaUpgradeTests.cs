@@ -39,7 +39,7 @@ public sealed class SchemaUpgradeTests
     }
 
     [Fact]
-    public async Task A_version_1_sqlite_file_gets_only_migration_2()
+    public async Task A_version_1_sqlite_file_gets_only_migrations_2_and_3()
     {
         var path = SqliteJobStoreTests.NewDatabasePath();
         try
@@ -55,7 +55,7 @@ public sealed class SchemaUpgradeTests
             {
                 await connection.OpenAsync();
                 await using var downgrade = connection.CreateCommand();
-                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; DROP INDEX jobs_due; UPDATE schema_version SET version = 1;";
+                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; ALTER TABLE jobs DROP COLUMN schedule_rev; DROP INDEX jobs_due; UPDATE schema_version SET version = 1;";
                 await downgrade.ExecuteNonQueryAsync();
             }
 
@@ -74,7 +74,7 @@ public sealed class SchemaUpgradeTests
                 check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due');";
                 await using var reader = await check.ExecuteReaderAsync();
                 Assert.True(await reader.ReadAsync());
-                Assert.Equal(2L, reader.GetInt64(0));
+                Assert.Equal(3L, reader.GetInt64(0));
                 Assert.Equal(0L, reader.GetInt64(1)); // migration 1 did not run again
             }
         }
@@ -121,6 +121,8 @@ public sealed class SchemaUpgradeTests
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_due_idx') IS NULL"), "migration 3 replaced the old due index");
         Assert.True(await ScalarAsync<bool>(dataSource,
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'fresh_schema' AND table_name = 'jobs' AND column_name = 'definition_version')"));
+        Assert.True(await ScalarAsync<bool>(dataSource,
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'fresh_schema' AND table_name = 'jobs' AND column_name = 'schedule_rev')"));
     }
 
     [Fact]
@@ -147,7 +149,7 @@ public sealed class SchemaUpgradeTests
     public async Task An_upgrade_under_claim_and_complete_traffic_finishes_without_a_deadlock()
     {
         var names = Enumerable.Range(0, 20).Select(i => $"job{i:D2}").ToArray();
-        await using var dataSource = await Version1DatabaseAsync("traffic", names);
+        await using var dataSource = await Version1DatabaseAsync("traffic", names, keepScheduleRevision: true);
         var logs = new TestLogs();
         await using var traffic = new PostgresJobStore(dataSource);
         using var stop = new CancellationTokenSource();
@@ -241,7 +243,9 @@ public sealed class SchemaUpgradeTests
     }
 
     // A database at version 1 holding the seeded jobs (due a minute ago), without the history index (see above).
-    private static async Task<NpgsqlDataSource> Version1DatabaseAsync(string hint, string[]? names = null)
+    // keepScheduleRevision: the column of migration 4 stays, for traffic that runs this build's claims before the
+    // upgrade (they read it; migration 4 adds it only if missing).
+    private static async Task<NpgsqlDataSource> Version1DatabaseAsync(string hint, string[]? names = null, bool keepScheduleRevision = false)
     {
         var server = await PostgresServer.SharedAsync();
         var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync(hint));
@@ -254,6 +258,8 @@ public sealed class SchemaUpgradeTests
         }
 
         await DowngradeToVersion1Async(dataSource);
+        // Not in DowngradeToVersion1Async: the traffic test downgrades under claims, which read this column.
+        if (!keepScheduleRevision) await ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev");
         await ExecuteAsync(dataSource, "DROP INDEX IF EXISTS distcron.runs_job_idx"); // a migration-1 object: must not come back
         return dataSource;
     }
@@ -267,10 +273,14 @@ public sealed class SchemaUpgradeTests
 
     private static async Task AssertUpgradedAsync(IJobStore store)
     {
-        Assert.Equal("h1", Assert.Single(await store.ListJobsAsync(App, Ct)).DefinitionHash);
+        var before = Assert.Single(await store.ListJobsAsync(App, Ct));
+        Assert.Equal("h1", before.DefinitionHash);
+        Assert.Equal(0, before.ScheduleRevision); // the column's default on the rows that existed before it
         await store.SeedAsync(App, [new SeedJob("kept", "0 * * * *", "UTC", "h2", null, DefinitionVersion: 5)], Ct);
         await store.SeedAsync(App, [new SeedJob("kept", "0 * * * *", "UTC", "h1", null, DefinitionVersion: 4)], Ct);
-        Assert.Equal("h2", Assert.Single(await store.ListJobsAsync(App, Ct)).DefinitionHash);
+        var after = Assert.Single(await store.ListJobsAsync(App, Ct));
+        Assert.Equal("h2", after.DefinitionHash);
+        Assert.Equal(1, after.ScheduleRevision); // raised by the new definition only
     }
 
     private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)

@@ -31,6 +31,17 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
         return store;
     }
 
+    protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_paths[store]}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT claimed_at IS NOT NULL FROM jobs WHERE app = $app AND name = $name;";
+        command.Parameters.AddWithValue("$app", App);
+        command.Parameters.AddWithValue("$name", jobName);
+        return (long)(await command.ExecuteScalarAsync())! != 0;
+    }
+
     protected override Task DropDatabasesAsync()
     {
         foreach (var file in _files) DeleteDatabase(file);
@@ -59,7 +70,7 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
         await using var connection = new SqliteConnection($"Data Source={path}");
         await connection.OpenAsync();
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode;"));
-        Assert.Equal(2L, Scalar(connection, "SELECT version FROM schema_version;"));
+        Assert.Equal(3L, Scalar(connection, "SELECT version FROM schema_version;"));
         // RETURNING needs 3.35, ->> 3.38: the bundled library must be at least that.
         Assert.True(Version.Parse((string)Scalar(connection, "SELECT sqlite_version();")!) >= new Version(3, 38));
     }

@@ -16,17 +16,23 @@ public sealed partial class PostgresJobStore
         SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM paused)
         """;
 
+    // A new due time restarts the schedule state, so it raises the revision: a run in flight (claimed before the pause)
+    // then completes without overwriting it. @expected_rev (when given) makes the resume apply only to the schedule the
+    // caller computed the due time from. The row read in the last column is the statement's snapshot, taken before
+    // the update: it tells "not paused" from "revision changed" when nothing was updated.
     private const string ResumeSql = """
         WITH resumed AS (
             UPDATE {schema}.jobs
             SET paused = false, updated_at = now(),
                 next_due_at = CASE WHEN @has_due THEN @due_at ELSE next_due_at END,
                 occurrence_at = CASE WHEN @has_due THEN @due_at ELSE occurrence_at END,
-                attempt = CASE WHEN @has_due THEN 1 ELSE attempt END
-            WHERE app = @app AND name = @name AND paused
+                attempt = CASE WHEN @has_due THEN 1 ELSE attempt END,
+                schedule_rev = schedule_rev + CASE WHEN @has_due THEN 1 ELSE 0 END
+            WHERE app = @app AND name = @name AND paused AND schedule_rev = coalesce(@expected_rev, schedule_rev)
             RETURNING pg_notify(@channel, @app)
         )
-        SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM resumed)
+        SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM resumed),
+               coalesce((SELECT paused FROM {schema}.jobs WHERE app = @app AND name = @name), false)
         """;
 
     // coalesce: a request already pending keeps its (earlier) time, so repeated triggers before a run give one run.
@@ -79,24 +85,32 @@ public sealed partial class PostgresJobStore
         """;
 
     /// <inheritdoc />
-    public Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        JobWriteAsync(PauseSql, app, jobName, null, cancellationToken);
+    public async Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(PauseSql, app, jobName, null, cancellationToken).ConfigureAwait(false)).Exists;
 
     /// <inheritdoc />
-    public Task<bool> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken cancellationToken) =>
-        JobWriteAsync(ResumeSql, app, jobName, command =>
+    public async Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        var (exists, changed, paused) = await JobWriteAsync(ResumeSql, app, jobName, command =>
         {
             command.Parameters.AddWithValue("has_due", nextDueAt.HasValue);
             command.Parameters.AddWithValue("due_at", NpgsqlDbType.TimestampTz, Utc(nextDueAt) ?? (object)DBNull.Value);
-        }, cancellationToken);
+            command.Parameters.AddWithValue("expected_rev", NpgsqlDbType.Bigint, (object?)expectedRevision ?? DBNull.Value);
+        }, cancellationToken).ConfigureAwait(false);
+        return !exists ? ResumeOutcome.NotFound
+            : changed ? ResumeOutcome.Resumed
+            : paused ? ResumeOutcome.RevisionChanged
+            : ResumeOutcome.NotPaused;
+    }
 
     /// <inheritdoc />
-    public Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        JobWriteAsync(TriggerSql, app, jobName, null, cancellationToken);
+    public async Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(TriggerSql, app, jobName, null, cancellationToken).ConfigureAwait(false)).Exists;
 
-    private async Task<bool> JobWriteAsync(string sql, string app, string jobName, Action<NpgsqlCommand>? parameters, CancellationToken cancellationToken)
+    // Whether the job exists, whether the statement changed it, and (when it returns a third column) that column.
+    private async Task<(bool Exists, bool Changed, bool Extra)> JobWriteAsync(string sql, string app, string jobName, Action<NpgsqlCommand>? parameters, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentException.ThrowIfNullOrEmpty(jobName);
         await using var command = _dataSource.CreateCommand(Bind(sql));
         command.Parameters.AddWithValue("app", app);
@@ -105,13 +119,13 @@ public sealed partial class PostgresJobStore
         parameters?.Invoke(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return reader.GetBoolean(0);
+        return (reader.GetBoolean(0), reader.GetInt64(1) > 0, reader.FieldCount > 2 && reader.GetBoolean(2));
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
         await using var command = _dataSource.CreateCommand(Bind(QueryHistorySql));
@@ -146,7 +160,7 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (maxAge is { } age && age <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The history age limit must be positive, or null for none.");
         if (keepPerJob is < 1) throw new ArgumentOutOfRangeException(nameof(keepPerJob), keepPerJob, "The runs kept per job must be at least 1, or null for no limit.");
@@ -199,7 +213,7 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         await using var command = _dataSource.CreateCommand(Bind(ListNodesSql));
         command.Parameters.AddWithValue("app", app);
         var nodes = new List<NodeRow>();

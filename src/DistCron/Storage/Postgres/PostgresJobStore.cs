@@ -64,14 +64,15 @@ public sealed partial class PostgresJobStore : IJobStore
             LIMIT @max
         ), claimed AS (
             UPDATE {schema}.jobs j
-            SET owner_node = @node, fence = j.fence + 1, lease_until = now() + @lease, claimed_at = now()
+            -- LEAST: a fence edited up to the largest bigint must not make the whole claim overflow (the runner errors that row).
+            SET owner_node = @node, fence = LEAST(j.fence, 9223372036854775806) + 1, lease_until = now() + @lease, claimed_at = now()
             FROM candidates c
             WHERE j.app = c.app AND j.name = c.name
             RETURNING j.name, j.fence,
                       CASE WHEN c.manual THEN j.trigger_requested_at ELSE coalesce(j.occurrence_at, j.next_due_at) END AS occurrence_at,
                       CASE WHEN c.manual THEN 1 ELSE j.attempt END AS attempt,
                       CASE WHEN c.manual THEN j.trigger_requested_at ELSE j.next_due_at END AS next_due_at,
-                      j.lease_until, j.schedule, j.time_zone, j.definition_hash, c.manual
+                      j.lease_until, j.schedule, j.time_zone, j.definition_hash, c.manual, j.schedule_rev
         ), earliest AS (
             -- Rows already due but not claimed here: claimable right now when nobody holds them (skipped as locked, or
             -- beyond @max; the snapshot still shows this statement's claims as unclaimed, hence NOT IN claimed), else
@@ -116,7 +117,7 @@ public sealed partial class PostgresJobStore : IJobStore
         -- a node that anchored its clock estimate on it lagged the database by the whole claim (10 ms for 100 rows),
         -- so jobs claimed ahead started that late. The decisions above all use now().
         SELECT clock_timestamp(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,
-               c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual, r.next_due_at, r.name
+               c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual, r.next_due_at, r.name, c.schedule_rev
         FROM (SELECT CASE WHEN (SELECT count(*) FROM claimed) >= @max THEN now()
                           ELSE (SELECT min(due_at) FROM earliest) END AS due_at) e
              CROSS JOIN (SELECT
@@ -143,16 +144,20 @@ public sealed partial class PostgresJobStore : IJobStore
         """;
 
     // One round trip: the history row is inserted only when the fenced update matched (a lost claim writes nothing).
+    // The schedule fields were computed by the node from the schedule state it claimed (@schedule_rev). When the row's
+    // revision moved on during the run (a new definition seeded, a resume with a new due time), they belong to a state
+    // that no longer exists: the outcome is recorded and the claim cleared, the row's own due time stands. (The fence
+    // already proves the claim is current; the revision proves the schedule state is.)
     private const string CompleteSql = """
         WITH done AS (
             UPDATE {schema}.jobs
             SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
                 -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
-                next_due_at = CASE WHEN @manual THEN next_due_at ELSE @next_due_at END,
-                occurrence_at = CASE WHEN @manual THEN occurrence_at ELSE @next_occurrence_at END,
-                attempt = CASE WHEN @manual THEN attempt ELSE @next_attempt END,
+                next_due_at = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN next_due_at ELSE @next_due_at END,
+                occurrence_at = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN occurrence_at ELSE @next_occurrence_at END,
+                attempt = CASE WHEN @manual OR schedule_rev <> coalesce(@schedule_rev, schedule_rev) THEN attempt ELSE @next_attempt END,
                 trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
-                last_status = @status, last_error = @error_message, last_node = @node,
+                last_status = @status, last_error = @last_error, last_node = @node,
                 last_started_at = @started_at, last_finished_at = now(), last_duration_ms = @duration_ms,
                 updated_at = now()
             WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
@@ -182,28 +187,43 @@ public sealed partial class PostgresJobStore : IJobStore
         SELECT count(*) FROM released
         """;
 
+    // A row re-seeded with a new definition since the claim read the bad one is not marked: the claim is released and
+    // the new definition runs at its own due time.
     private const string MarkErroredSql = """
         WITH errored AS (
             UPDATE {schema}.jobs
-            SET error = @reason, owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = now()
+            SET error = CASE WHEN schedule_rev = coalesce(@schedule_rev, schedule_rev) THEN @reason ELSE error END,
+                owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = now()
             WHERE app = @app AND name = @name AND owner_node = @node AND fence = @fence
             RETURNING pg_notify(@channel, @app)
         )
         SELECT count(*) FROM errored
         """;
 
-    // Sorted by name so concurrent seeds lock rows in the same order (no deadlock). An unchanged row (same hash,
-    // not orphaned, no error) is not touched at all: its due time survives restarts.
+    // Rows are locked in byte order of their names (COLLATE "C"), the order every statement that waits for several
+    // job rows uses (the completion batch sorts ordinally, and job names are ASCII): in the database's collation
+    // (ICU en-US sorts "a" before "B", bytes the other way round) a seed and a completion batch deadlocked (40P01).
+    // An unchanged row (same hash, not orphaned, no error) is not touched at all: its due time survives restarts. An
+    // orphaned row with an unchanged definition only stops being orphaned: its due time and attempt are the
+    // occurrence (a catch-up, a pending retry) it missed while no node had its code.
     private const string SeedSql = """
         WITH seeded AS (
             INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
             SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version
             FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions)
                  AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version)
-            ORDER BY s.name
+            ORDER BY s.name COLLATE "C"
             ON CONFLICT (app, name) DO UPDATE
             SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
-                next_due_at = excluded.next_due_at, occurrence_at = excluded.next_due_at, attempt = 1,
+                next_due_at = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                                   THEN excluded.next_due_at ELSE j.next_due_at END,
+                occurrence_at = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                                     THEN excluded.next_due_at ELSE j.occurrence_at END,
+                attempt = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                               THEN 1 ELSE j.attempt END,
+                -- Whenever the seed restarts the schedule state, a run in flight completes without overwriting it.
+                schedule_rev = j.schedule_rev + CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
+                                                     THEN 1 ELSE 0 END,
                 error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version
             WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
               -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
@@ -215,7 +235,8 @@ public sealed partial class PostgresJobStore : IJobStore
 
     // Upserts this node, then flips 'orphaned' on exactly the rows whose state changes: orphaned rows some live node
     // has code for, and non-orphaned rows none has. The CTE snapshot does not see this node's own upsert, hence
-    // the UNION with @names. Rows are locked in name order, like the seed, so concurrent nodes cannot deadlock.
+    // the UNION with @names. Rows are locked in byte order of their names (COLLATE "C"), like the seed and the
+    // completion batch: in the database's collation the order differs, and concurrent completions deadlocked.
     // The flags depend only on the live nodes' job names, so they are recomputed only when that input may have
     // changed since this node last looked: its first registration (@seen is null), its own names changed or it was
     // itself out of the live window, or the set of other live nodes differs from the fingerprint @seen this node got
@@ -260,7 +281,7 @@ public sealed partial class PostgresJobStore : IJobStore
             SELECT j.name FROM {schema}.jobs j
             WHERE (SELECT recompute FROM needed)
               AND j.app = @app AND j.orphaned = (j.name IN (SELECT name FROM live))
-            ORDER BY j.name
+            ORDER BY j.name COLLATE "C"
             FOR UPDATE
         ), flipped AS (
             UPDATE {schema}.jobs j
@@ -276,7 +297,7 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private const string ListJobsSql = """
         SELECT name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence,
-               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at
+               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev
         FROM {schema}.jobs WHERE app = @app ORDER BY name
         """;
 
@@ -290,12 +311,6 @@ public sealed partial class PostgresJobStore : IJobStore
     // A deadlock victim is retried at once (a few times); a lock timeout after a pause, fewer times (see MigrateAsync).
     private const int MigrationAttemptsOnDeadlock = 5;
     private const int MigrationAttemptsOnLockTimeout = 3;
-
-    // ---- Limits applied defensively (callers truncate too) ----
-
-    /// <summary>Longest error message stored; longer messages are cut.</summary>
-    internal const int MaxErrorMessageLength = 4000;
-    private const int MaxErrorTypeLength = 500;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
@@ -318,7 +333,7 @@ public sealed partial class PostgresJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(dataSource);
         _schema = SqlNames.ValidateSchema(schema);
         _dataSource = dataSource;
-        _channel = "distcron_" + _schema;
+        _channel = SqlNames.NotifyChannel(_schema);
         _logger = logger ?? NullLogger.Instance;
         _listener = new PostgresSignalListener(dataSource, _channel, _logger);
 
@@ -487,7 +502,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(app);
+        SqlNames.ValidateApp(app);
         ArgumentNullException.ThrowIfNull(jobs);
         if (jobs.Count == 0) return;
 
@@ -512,6 +527,7 @@ public sealed partial class PostgresJobStore : IJobStore
     public async Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(node);
+        SqlNames.ValidateApp(node.App);
         if (liveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(liveWindow), liveWindow, "The live window must be positive.");
 
         await using var command = _dataSource.CreateCommand(_registerNodeSql);
@@ -530,6 +546,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         _seenNodes.TryRemove((app, nodeId), out _);
         await using var command = _dataSource.CreateCommand(_unregisterNodeSql);
         command.Parameters.AddWithValue("app", app);
@@ -545,7 +562,7 @@ public sealed partial class PostgresJobStore : IJobStore
     public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ArgumentException.ThrowIfNullOrEmpty(request.App);
+        SqlNames.ValidateApp(request.App);
         ArgumentException.ThrowIfNullOrEmpty(request.NodeId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxJobs);
         if (request.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Lease, "The lease must be positive.");
@@ -595,7 +612,8 @@ public sealed partial class PostgresJobStore : IJobStore
                 Schedule: reader.GetString(10),
                 TimeZone: reader.GetString(11),
                 DefinitionHash: reader.GetString(12),
-                IsManualTrigger: reader.GetBoolean(13)));
+                IsManualTrigger: reader.GetBoolean(13),
+                ScheduleRevision: reader.GetInt64(16)));
         }
 
         return new ClaimBatch(claimed, databaseNow, earliest, registrationNeeded) { Resume = resume };
@@ -673,12 +691,14 @@ public sealed partial class PostgresJobStore : IJobStore
         parameters.Set("attempt", completion.Attempt);
         parameters.Set("started_at", NpgsqlDbType.TimestampTz, Utc(completion.StartedAt) ?? (object)DBNull.Value);
         parameters.Set("duration_ms", (long)Math.Max(0, completion.Duration.TotalMilliseconds));
-        parameters.Set("error_type", NpgsqlDbType.Text, (object?)Cap(completion.ErrorType, MaxErrorTypeLength) ?? DBNull.Value);
-        parameters.Set("error_message", NpgsqlDbType.Text, (object?)Cap(completion.ErrorMessage, MaxErrorMessageLength) ?? DBNull.Value);
+        parameters.Set("error_type", NpgsqlDbType.Text, (object?)ErrorText.Type(completion.ErrorType) ?? DBNull.Value);
+        parameters.Set("error_message", NpgsqlDbType.Text, (object?)ErrorText.Message(completion.ErrorMessage) ?? DBNull.Value);
+        parameters.Set("last_error", NpgsqlDbType.Text, (object?)ErrorText.LastError(completion.ErrorType, completion.ErrorMessage) ?? DBNull.Value);
         parameters.Set("manual", completion.IsManualTrigger);
         parameters.Set("next_due_at", NpgsqlDbType.TimestampTz, Utc(completion.NextDueAt) ?? (object)DBNull.Value);
         parameters.Set("next_occurrence_at", NpgsqlDbType.TimestampTz, Utc(completion.NextOccurrenceAt ?? completion.NextDueAt) ?? (object)DBNull.Value);
         parameters.Set("next_attempt", completion.NextAttempt);
+        parameters.Set("schedule_rev", NpgsqlDbType.Bigint, (object?)completion.ScheduleRevision ?? DBNull.Value);
     }
 
     /// <inheritdoc />
@@ -692,20 +712,22 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken)
+    public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
         await using var command = _dataSource.CreateCommand(_markErroredSql.Text);
         var p = _markErroredSql.Bind(command.Parameters);
         SetClaim(p, claim);
+        p.Set("schedule_rev", NpgsqlDbType.Bigint, (object?)scheduleRevision ?? DBNull.Value);
         p.Set("channel", _channel);
-        p.Set("reason", Cap(reason, MaxErrorMessageLength)!);
+        p.Set("reason", ErrorText.Message(reason)!);
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         await using var command = _dataSource.CreateCommand(_listJobsSql);
         command.Parameters.AddWithValue("app", app);
         var rows = new List<JobRow>();
@@ -729,7 +751,10 @@ public sealed partial class PostgresJobStore : IJobStore
                 LastStatus: reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt16(13),
                 LastError: NullableString(reader, 14),
                 LastNode: NullableString(reader, 15),
-                LastFinishedAt: NullableTime(reader, 16)));
+                LastFinishedAt: NullableTime(reader, 16))
+            {
+                ScheduleRevision = reader.GetInt64(17),
+            });
         }
 
         return rows;
@@ -745,7 +770,7 @@ public sealed partial class PostgresJobStore : IJobStore
 
     /// <inheritdoc />
     public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _listener.WaitAsync(app, timeout, cancellationToken);
+        _listener.WaitAsync(SqlNames.ValidateApp(app), timeout, cancellationToken);
 
     /// <summary>Closes the LISTEN connection. The data source belongs to the caller and stays open.</summary>
     public ValueTask DisposeAsync() => _listener.DisposeAsync();
@@ -763,41 +788,13 @@ public sealed partial class PostgresJobStore : IJobStore
     // Npgsql writes timestamptz only from UTC values (offset 0).
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
 
-    // Exception text is arbitrary: PostgreSQL rejects NUL in text, and Npgsql's strict UTF-8 encoder rejects a lone
-    // surrogate, either of which would make the completion itself fail (and the run be repeated). Both become U+FFFD,
-    // and the text is capped without cutting a surrogate pair in half.
-    private static string? Cap(string? value, int max)
-    {
-        if (value is null) return null;
-        if (value.Length > max) value = char.IsHighSurrogate(value[max - 1]) ? value[..(max - 1)] : value[..max];
-        if (!NeedsCleaning(value)) return value;
-        var chars = value.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            var pairStart = char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]);
-            if (pairStart) { i++; continue; }
-            if (chars[i] == '\0' || char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
-        }
-
-        return new string(chars);
-    }
-
-    private static bool NeedsCleaning(string value)
-    {
-        foreach (var c in value)
-        {
-            if (c == '\0' || char.IsSurrogate(c)) return true;
-        }
-
-        return false;
-    }
-
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
+    // Event ids 1001-1099: this store; 1101-1199: its LISTEN connection (see Diagnostics/Log.cs for every range).
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "DistCron migrated PostgreSQL schema {Schema} from version {From} to {To}.")]
     private static partial void LogMigrated(ILogger logger, string schema, int from, int to);
 

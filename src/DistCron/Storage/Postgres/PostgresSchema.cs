@@ -9,7 +9,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 3;
+    public const int LatestVersion = 4;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -97,13 +97,21 @@ internal static class PostgresSchema
         DROP INDEX IF EXISTS {schema}.jobs_due_idx;
         """;
 
+    // The row's schedule revision: raised by every write that restarts the row's schedule state (a seed of a new
+    // definition, a resume with a new due time). A claim returns it and its completion carries it back: a completion
+    // whose revision is no longer the row's records its outcome but leaves next_due_at, occurrence_at and attempt to
+    // the newer state (see CompleteSql). NOT NULL DEFAULT 0 is a catalog-only change (no table rewrite).
+    private const string Migration4 = """
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS schedule_rev bigint NOT NULL DEFAULT 0;
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1, Migration2, Migration3];
+    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4];
 
     /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
     public static int MigrationCount => Migrations.Length;

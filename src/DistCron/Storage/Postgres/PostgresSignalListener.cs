@@ -109,7 +109,8 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
                 await using (connection.ConfigureAwait(false))
                 {
                     connection.Notification += OnNotification;
-                    // The channel is "distcron_" + a validated schema name: safe to splice, and LISTEN takes no parameters.
+                    // The channel is built from a validated schema name (SqlNames.NotifyChannel): [a-z0-9_] only, at most 63
+                    // bytes, so it is safe to splice and LISTEN does not truncate it. LISTEN takes no parameters.
                     await using (var listen = new NpgsqlCommand($"LISTEN {_channel}", connection))
                     {
                         await listen.ExecuteNonQueryAsync(stop).ConfigureAwait(false);

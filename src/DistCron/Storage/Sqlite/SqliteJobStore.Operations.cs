@@ -1,47 +1,66 @@
-using System.Text.Json;
 
 namespace DistCron.Storage.Sqlite;
 
 /// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
 public sealed partial class SqliteJobStore
 {
-    private const string JobExistsSql = "SELECT EXISTS (SELECT 1 FROM jobs WHERE app = $app AND name = $name);";
+    // After the update, in the same transaction: whether the job exists and is (still) paused.
+    private const string JobPausedSql = "SELECT paused <> 0 FROM jobs WHERE app = $app AND name = $name;";
 
     /// <inheritdoc />
-    public Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        JobWriteAsync(app, jobName, $"UPDATE jobs SET paused = 1, updated_at = {Now} WHERE app = $app AND name = $name AND paused = 0;",
-            cancellationToken);
+    public async Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(app, jobName, $"UPDATE jobs SET paused = 1, updated_at = {Now} WHERE app = $app AND name = $name AND paused = 0;",
+            cancellationToken).ConfigureAwait(false)).Exists;
 
+    // A new due time restarts the schedule state, so it raises the revision: a run in flight (claimed before the pause)
+    // then completes without overwriting it. $expected_rev (when given) makes the resume apply only to the schedule the
+    // caller computed the due time from.
     /// <inheritdoc />
-    public Task<bool> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken cancellationToken) =>
-        JobWriteAsync(app, jobName, $"""
+    public async Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        var (exists, changed, paused) = await JobWriteAsync(app, jobName, $"""
             UPDATE jobs SET paused = 0, updated_at = {Now},
                 next_due_at = CASE WHEN $has_due THEN $due_at ELSE next_due_at END,
                 occurrence_at = CASE WHEN $has_due THEN $due_at ELSE occurrence_at END,
-                attempt = CASE WHEN $has_due THEN 1 ELSE attempt END
-            WHERE app = $app AND name = $name AND paused <> 0;
-            """, cancellationToken, ("$has_due", nextDueAt.HasValue ? 1 : 0), ("$due_at", ToMs(nextDueAt)));
+                attempt = CASE WHEN $has_due THEN 1 ELSE attempt END,
+                schedule_rev = schedule_rev + $has_due
+            WHERE app = $app AND name = $name AND paused <> 0 AND schedule_rev = COALESCE($expected_rev, schedule_rev);
+            """, cancellationToken, ("$has_due", nextDueAt.HasValue ? 1 : 0), ("$due_at", ToMs(nextDueAt)), ("$expected_rev", expectedRevision))
+            .ConfigureAwait(false);
+        return !exists ? ResumeOutcome.NotFound
+            : changed ? ResumeOutcome.Resumed
+            : paused ? ResumeOutcome.RevisionChanged
+            : ResumeOutcome.NotPaused;
+    }
 
     // COALESCE: a request already pending keeps its (earlier) time, so repeated triggers before a run give one run.
+    // Writes are serialized by the write lock, so a request written while the row is claimed came after that claim and
+    // must outlive its completion, which clears requests at or before claimed_at: in the claim's own millisecond it is
+    // stamped one millisecond after it (it was cleared, and the requested run never happened).
     /// <inheritdoc />
-    public Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        JobWriteAsync(app, jobName,
-            $"UPDATE jobs SET trigger_requested_at = COALESCE(trigger_requested_at, {Now}), updated_at = {Now} WHERE app = $app AND name = $name;",
-            cancellationToken);
+    public async Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(app, jobName,
+            $"""
+            UPDATE jobs SET trigger_requested_at = COALESCE(trigger_requested_at,
+                    CASE WHEN owner_node IS NOT NULL AND claimed_at >= {Now} THEN claimed_at + 1 ELSE {Now} END),
+                updated_at = {Now}
+            WHERE app = $app AND name = $name;
+            """,
+            cancellationToken).ConfigureAwait(false)).Exists;
 
-    private async Task<bool> JobWriteAsync(string app, string jobName, string update, CancellationToken cancellationToken, params (string, object?)[] extra)
+    private async Task<(bool Exists, bool Changed, bool Paused)> JobWriteAsync(string app, string jobName, string update, CancellationToken cancellationToken, params (string, object?)[] extra)
     {
         SqlNames.ValidateApp(app);
         ArgumentException.ThrowIfNullOrEmpty(jobName);
         (string, object?)[] parameters = [("$app", app), ("$name", jobName), .. extra];
-        var (exists, changed) = await WriteAsync(async (connection, transaction) =>
+        var (exists, changed, paused) = await WriteAsync(async (connection, transaction) =>
         {
             var rows = await ExecuteAsync(connection, transaction, update, cancellationToken, parameters).ConfigureAwait(false);
-            var found = (long)(await ScalarAsync(connection, transaction, JobExistsSql, cancellationToken, parameters).ConfigureAwait(false))! != 0;
-            return (found, rows > 0);
+            var state = await ScalarAsync(connection, transaction, JobPausedSql, cancellationToken, parameters).ConfigureAwait(false);
+            return (state is not null, rows > 0, state is long flag && flag != 0);
         }, cancellationToken).ConfigureAwait(false);
         if (changed) Notify(app);
-        return exists;
+        return (exists, changed, paused);
     }
 
     /// <inheritdoc />
@@ -149,7 +168,7 @@ public sealed partial class SqliteJobStore
         {
             nodes.Add(new NodeRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
                 FromMs(reader.GetInt64(3)), FromMs(reader.GetInt64(4)),
-                JsonSerializer.Deserialize<string[]>(reader.GetString(5)) ?? []));
+                SqliteJson.ReadNames(reader.GetString(5))));
         }
 
         return nodes;

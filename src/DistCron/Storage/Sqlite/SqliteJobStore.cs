@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -34,7 +33,7 @@ namespace DistCron.Storage.Sqlite;
 public sealed partial class SqliteJobStore : IJobStore
 {
     /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
-    private const int CurrentVersion = 2;
+    private const int CurrentVersion = 3;
 
     /// <summary>Rows of nodes silent for this long are deleted: crashed nodes never unregister.</summary>
     private const long ForgetNodesAfterMs = 24 * 60 * 60 * 1000;
@@ -44,7 +43,7 @@ public sealed partial class SqliteJobStore : IJobStore
 
     private const string JobColumns =
         "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, lease_until, " +
-        "paused, orphaned, error, last_status, last_error, last_node, last_finished_at";
+        "paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev";
 
     private static readonly string SchemaSql = $"""
         CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -73,6 +72,7 @@ public sealed partial class SqliteJobStore : IJobStore
             last_duration_ms INTEGER NULL,
             trigger_requested_at INTEGER NULL, -- pending "trigger now" request (TriggerAsync)
             definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
+            schedule_rev INTEGER NOT NULL DEFAULT 0, -- raised when a seed or resume restarts the schedule state (migration 3)
             created_at INTEGER NOT NULL DEFAULT ({Now}),
             updated_at INTEGER NOT NULL DEFAULT ({Now}),
             PRIMARY KEY (app, name)
@@ -191,16 +191,23 @@ public sealed partial class SqliteJobStore : IJobStore
         }
         else if (version < CurrentVersion)
         {
-            // Only what the file lacks: a new file gets the whole current schema (the column included), a version-1
-            // file only migration 2. The write lock covers the whole file, so re-running the rest would be harmless
-            // here, but the rule stays the same as PostgreSQL's (where it is not): applied migrations never run again.
+            // Only what the file lacks: a new file gets the whole current schema (the columns included), a version-1
+            // file migrations 2 and 3, a version-2 file migration 3. The write lock covers the whole file, so re-running
+            // the rest would be harmless here, but the rule stays the same as PostgreSQL's (where it is not): applied
+            // migrations never run again.
             if (version < 1)
             {
                 await ExecuteAsync(connection, transaction, SchemaSql, cancellationToken).ConfigureAwait(false);
             }
-            else if (version == 1)
+            else
             {
-                await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
+                if (version == 1)
+                {
+                    await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
+                }
+
+                // Migration 3: the schedule revision a completion carries back (see CompleteOneAsync).
+                await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;", cancellationToken).ConfigureAwait(false);
             }
 
             await ExecuteAsync(connection, transaction,
@@ -226,13 +233,11 @@ public sealed partial class SqliteJobStore : IJobStore
         if (jobs.Count == 0) return;
 
         // The whole batch travels as one JSON parameter: one statement, any batch size, no SQL built from values.
-        var batch = JsonSerializer.Serialize(jobs.Select(j => new object?[]
-        {
-            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(), j.DefinitionVersion,
-        }));
+        var batch = SqliteJson.SeedBatch(jobs);
 
         // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
-        // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time.
+        // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
+        // with an unchanged definition only stops being orphaned: it keeps the occurrence and attempt it missed.
         var sql = $"""
             INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
             SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5
@@ -241,9 +246,14 @@ public sealed partial class SqliteJobStore : IJobStore
                 schedule = excluded.schedule,
                 time_zone = excluded.time_zone,
                 definition_hash = excluded.definition_hash,
-                next_due_at = excluded.next_due_at,
-                occurrence_at = excluded.next_due_at,
-                attempt = 1,
+                next_due_at = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
+                                   THEN excluded.next_due_at ELSE jobs.next_due_at END,
+                occurrence_at = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
+                                     THEN excluded.next_due_at ELSE jobs.occurrence_at END,
+                attempt = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
+                               THEN 1 ELSE jobs.attempt END,
+                -- Whenever the seed restarts the schedule state, a run in flight completes without overwriting it.
+                schedule_rev = jobs.schedule_rev + (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL),
                 error = NULL,
                 orphaned = 0,
                 updated_at = {Now},
@@ -266,7 +276,7 @@ public sealed partial class SqliteJobStore : IJobStore
         ArgumentNullException.ThrowIfNull(node);
         SqlNames.ValidateApp(node.App);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(liveWindow, TimeSpan.Zero);
-        var names = JsonSerializer.Serialize(node.JobNames);
+        var names = SqliteJson.Names(node.JobNames);
 
         // The live names are a non-correlated subquery, which SQLite materialises once per statement.
         var liveNames = $"""
@@ -307,6 +317,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         _seenNodes.TryRemove((app, nodeId), out _);
         return WriteAsync(async (connection, transaction) =>
         {
@@ -327,14 +338,14 @@ public sealed partial class SqliteJobStore : IJobStore
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
         if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
         ArgumentOutOfRangeException.ThrowIfLessThan(request.Ahead, TimeSpan.Zero);
-        var names = jobNames is null ? null : JsonSerializer.Serialize(jobNames);
-        var skip = JsonSerializer.Serialize(request.ExcludedNames ?? []);
+        var names = jobNames is null ? null : SqliteJson.Names(jobNames);
+        var skip = SqliteJson.Names(request.ExcludedNames ?? []);
         const string nameFilter = "($names IS NULL OR name IN (SELECT value FROM json_each($names))) AND name NOT IN (SELECT value FROM json_each($skip))";
 
         // Inside BEGIN IMMEDIATE no other writer (in any process) runs, so "select due rows, then update them" in
         // one UPDATE … WHERE rowid IN (…) is atomic: two nodes can never claim the same row.
         var claimSql = $"""
-            UPDATE jobs SET owner_node = $node, fence = fence + 1, lease_until = {Now} + $lease,
+            UPDATE jobs SET owner_node = $node, fence = MIN(fence, 9223372036854775806) + 1, lease_until = {Now} + $lease,
                 claimed_at = {Now}, updated_at = {Now}
             WHERE rowid IN (
                 SELECT rowid FROM jobs
@@ -345,7 +356,7 @@ public sealed partial class SqliteJobStore : IJobStore
                 ORDER BY next_due_at, name
                 LIMIT $max)
             RETURNING name, fence, occurrence_at, attempt, next_due_at, lease_until, schedule, time_zone, definition_hash,
-                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead) AS manual;
+                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead) AS manual, schedule_rev;
             """;
 
         // The earliest moment any of this node's other jobs can become claimable: a row leased by another node
@@ -388,7 +399,8 @@ public sealed partial class SqliteJobStore : IJobStore
                         reader.GetString(6),
                         reader.GetString(7),
                         reader.GetString(8),
-                        manual));
+                        manual,
+                        reader.GetInt64(11)));
                 }
             }
 
@@ -434,7 +446,7 @@ public sealed partial class SqliteJobStore : IJobStore
     {
         ArgumentNullException.ThrowIfNull(claims);
         if (claims.Count == 0) return [];
-        var batch = JsonSerializer.Serialize(claims.Select(c => new object[] { c.App, c.JobName, c.NodeId, c.Fence }));
+        var batch = SqliteJson.ClaimBatch(claims);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"""
             SELECT j.app, j.name, j.owner_node, j.fence
@@ -504,19 +516,24 @@ public sealed partial class SqliteJobStore : IJobStore
             ("$attempt", completion.Attempt),
             ("$started", ToMs(completion.StartedAt)),
             ("$duration", ToMs(completion.Duration)),
-            ("$error_type", completion.ErrorType),
-            ("$error_message", completion.ErrorMessage),
+            ("$error_type", ErrorText.Type(completion.ErrorType)),
+            ("$error_message", ErrorText.Message(completion.ErrorMessage)),
+            ("$last_error", ErrorText.LastError(completion.ErrorType, completion.ErrorMessage)),
             ("$manual", completion.IsManualTrigger ? 1 : 0),
+            ("$schedule_rev", completion.ScheduleRevision),
         ]).ToArray();
 
+        // The schedule fields belong to the schedule state the run was claimed under ($schedule_rev): when a seed of a
+        // new definition or a resume raised the row's revision during the run, the outcome is recorded and the claim
+        // cleared, but the row's own due time stands (see the PostgreSQL store's CompleteSql).
         var update = $"""
-            UPDATE jobs SET owner_node = NULL, lease_until = NULL,
+            UPDATE jobs SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
                 -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
-                next_due_at = CASE WHEN $manual THEN next_due_at ELSE $next_due END,
-                occurrence_at = CASE WHEN $manual THEN occurrence_at ELSE $next_occ END,
-                attempt = CASE WHEN $manual THEN attempt ELSE $next_attempt END,
+                next_due_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN next_due_at ELSE $next_due END,
+                occurrence_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN occurrence_at ELSE $next_occ END,
+                attempt = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN attempt ELSE $next_attempt END,
                 trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
-                last_status = $status, last_error = COALESCE($error_message, $error_type), last_node = $node,
+                last_status = $status, last_error = $last_error, last_node = $node,
                 last_started_at = $started, last_finished_at = {Now}, last_duration_ms = $duration, updated_at = {Now}
             WHERE app = $app AND name = $name AND owner_node = $node AND fence = $fence;
             """;
@@ -533,18 +550,20 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken)
     {
-        var released = await FencedUpdateAsync(claim, $"owner_node = NULL, lease_until = NULL, updated_at = {Now}", cancellationToken).ConfigureAwait(false);
+        var released = await FencedUpdateAsync(claim, $"owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}", cancellationToken).ConfigureAwait(false);
         if (released) Notify(claim.App);
         return released;
     }
 
     /// <inheritdoc />
-    public async Task MarkErroredAsync(ClaimToken claim, string reason, CancellationToken cancellationToken)
+    public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        // Fenced like every write on a claim: a node that lost the row must not mark another node's claim.
-        if (!await FencedUpdateAsync(claim, $"error = $reason, owner_node = NULL, lease_until = NULL, updated_at = {Now}",
-                cancellationToken, ("$reason", reason)).ConfigureAwait(false))
+        // Fenced like every write on a claim: a node that lost the row must not mark another node's claim. A row
+        // re-seeded with a new definition since the claim read the bad one is only released.
+        if (!await FencedUpdateAsync(claim,
+                $"error = CASE WHEN schedule_rev = COALESCE($schedule_rev, schedule_rev) THEN $reason ELSE error END, owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}",
+                cancellationToken, ("$reason", ErrorText.Message(reason)), ("$schedule_rev", scheduleRevision)).ConfigureAwait(false))
         {
             LogLostClaim(_logger, "mark errored", claim.App, claim.JobName, claim.Fence);
         }
@@ -553,6 +572,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"SELECT {JobColumns} FROM jobs WHERE app = $app ORDER BY name;", ("$app", app));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -566,7 +586,10 @@ public sealed partial class SqliteJobStore : IJobStore
                 reader.GetInt64(10) != 0, reader.GetInt64(11) != 0, reader.IsDBNull(12) ? null : reader.GetString(12),
                 reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt32(13),
                 reader.IsDBNull(14) ? null : reader.GetString(14), reader.IsDBNull(15) ? null : reader.GetString(15),
-                NullableTime(reader, 16)));
+                NullableTime(reader, 16))
+            {
+                ScheduleRevision = reader.GetInt64(17),
+            });
         }
 
         return rows;
@@ -583,6 +606,7 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        SqlNames.ValidateApp(app);
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The wait must be zero or more, or Timeout.InfiniteTimeSpan.");
@@ -720,15 +744,16 @@ public sealed partial class SqliteJobStore : IJobStore
             Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "SQLite refused WAL journal mode (got '{Mode}'); readers and the writer will block each other.")]
+    // Event ids 2001-2099: this store (see Diagnostics/Log.cs for every range).
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "SQLite refused WAL journal mode (got '{Mode}'); readers and the writer will block each other.")]
     private static partial void LogNoWal(ILogger logger, string mode);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "The DistCron SQLite schema is at version {Found}, newer than this node's {Known}; continuing (migrations are additive).")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "The DistCron SQLite schema is at version {Found}, newer than this node's {Known}; continuing (migrations are additive).")]
     private static partial void LogNewerSchema(ILogger logger, int found, int known);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Claimed {Count} job(s) of {App} for node {Node}.")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Debug, Message = "Claimed {Count} job(s) of {App} for node {Node}.")]
     private static partial void LogClaimed(ILogger logger, int count, string app, string node);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "Could not {Action} {App}/{Job}: fence {Fence} no longer owns the job (its lease expired and another node claimed it).")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Debug, Message = "Could not {Action} {App}/{Job}: fence {Fence} no longer owns the job (its lease expired and another node claimed it).")]
     private static partial void LogLostClaim(ILogger logger, string action, string app, string job, long fence);
 }
