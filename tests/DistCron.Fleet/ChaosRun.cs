@@ -38,17 +38,36 @@ public sealed record ChaosOptions(
     /// <summary>How long an outage keeps PostgreSQL down (longer than the misfire threshold, so slots misfire).</summary>
     public TimeSpan OutageLength { get; init; } = TimeSpan.FromSeconds(6);
 
+    /// <summary>
+    /// Rolling deploys during the window (null: one a minute, at least 2). Each starts the next release on every slot
+    /// in turn (SIGTERM the old node, start one of the new release, wait until it is ready); releases alternate the
+    /// every-second jobs between every second and every 2 s, so each deploy changes their definition.
+    /// </summary>
+    public int? Redeploys { get; init; }
+
+    /// <summary>Seconds between two operator actions (pause, resume, trigger), drawn uniformly; null: no operator.</summary>
+    public (double Min, double Max)? OperatorEverySeconds { get; init; } = (0.8, 2.5);
+
+    /// <summary>
+    /// How long each run works, in milliseconds. Long enough that a rolling deploy's seed, a pause or a resume often
+    /// lands while the runs of that second are in flight (they all come due on the same instant).
+    /// </summary>
+    public (int Min, int Max) Work { get; init; } = (100, 950);
+
     /// <summary>Progress lines (null: silent).</summary>
     public TextWriter? Log { get; init; }
 }
 
 /// <summary>
 /// The chaos run (issue 6): a fleet of node processes with many every-second jobs, while the harness SIGKILLs random
-/// nodes (mostly mid-run, since every run works 100-300 ms) and restarts them, restarts PostgreSQL (immediate mode)
+/// nodes (mostly mid-run, since every run works 100-950 ms) and restarts them, restarts PostgreSQL (immediate mode)
 /// and takes it down for longer than the misfire threshold, runs nodes whose application clocks are off by up to
 /// ±10 minutes, and freezes nodes (SIGSTOP) for longer than the lease before thawing them (SIGCONT) — then audits
-/// with <see cref="FleetAudit"/>. At least two nodes (one when the fleet has two) stay healthy at any time, so the
-/// fleet as a whole is always able to run every job.
+/// with <see cref="FleetAudit"/>. At least two nodes (one when the fleet has two, or during a rollout) stay healthy
+/// (running jobs) at any time, so the
+/// fleet as a whole is always able to run every job. Meanwhile rolling deploys switch the every-second jobs between
+/// two releases' schedules (<see cref="RollingDeploy"/>) and an operator pauses, resumes and triggers jobs through
+/// IDistCronClient (<see cref="ChaosOperator"/>), each recorded for the audit (rules 9-11).
 /// </summary>
 public static class ChaosRun
 {
@@ -65,7 +84,7 @@ public static class ChaosRun
             _ => options.MaxClockSkew * (random.NextDouble() * 2 - 1),
         }).ToArray();
         var fleetOptions = new FleetOptions(options.Store, app, options.Nodes, options.Jobs, options.Lease, options.Heartbeat,
-            options.Poll, options.MisfireThreshold, Path.Combine(options.WorkDirectory, "logs"), skews);
+            options.Poll, options.MisfireThreshold, Path.Combine(options.WorkDirectory, "logs"), skews) { Release = 1, Work = options.Work };
 
         await using var fleet = new Fleet(fleetOptions);
         Say(options, $"starting {options.Nodes} nodes x {options.Jobs} jobs on {options.Store.Kind} (seed {options.Seed}, logs in {fleetOptions.LogDirectory}); " +
@@ -74,6 +93,11 @@ public static class ChaosRun
         var windowFrom = DateTimeOffset.UtcNow.AddSeconds(1);
         var windowTo = windowFrom + options.Duration;
         Say(options, $"all {fleet.JobNames.Count} jobs running; chaos for {options.Duration.TotalSeconds:0} s");
+        await using var client = options.Store.CreateClient(app);
+        var log = (string line) => Say(options, line);
+        var release = 1;
+        var deploys = PlanDeploys(options, windowFrom);
+        RollingDeploy? deploy = null;
 
         var minHealthy = Math.Max(1, Math.Min(2, options.Nodes - 1));
         var restarts = new List<(int Slot, DateTimeOffset At)>();
@@ -83,6 +107,11 @@ public static class ChaosRun
         var nextKill = windowFrom + Seconds(random, options.KillEverySeconds);
         var nextFreeze = windowFrom + Seconds(random, options.FreezeEverySeconds);
         var reportedCrashes = new HashSet<TestNodeProcess>();
+        using var operatorStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var operatorRun = options.OperatorEverySeconds is { } every
+            ? new ChaosOperator(client, fleet.JobNames, fleet.Events, new Random(random.Next()), every, log)
+                .RunAsync(() => outage.IsCompleted, operatorStop.Token)
+            : Task.CompletedTask;
 
         while (DateTimeOffset.UtcNow < windowTo)
         {
@@ -92,6 +121,7 @@ public static class ChaosRun
             foreach (var due in restarts.Where(r => r.At <= now).ToArray())
             {
                 restarts.Remove(due);
+                if (fleet[due.Slot] is not null) continue; // a rolling deploy filled it meanwhile
                 var node = fleet.StartSlot(due.Slot);
                 Say(options, $"restarted slot {due.Slot} as {node.NodeId}");
             }
@@ -110,17 +140,19 @@ public static class ChaosRun
             }
 
             // An action that finds too few healthy nodes is retried a second later, not skipped for a whole interval.
+            // While a rolling deploy replaces a node, one healthy node is enough: chaos goes on through deploys.
+            var keepHealthy = deploy is null ? minHealthy : 1;
             if (now >= nextKill)
             {
                 nextKill = now + TimeSpan.FromSeconds(1);
-                if (HealthySlots(fleet, minHealthy) is { Length: > 0 } candidates)
+                if (HealthySlots(fleet, keepHealthy) is { Length: > 0 } candidates)
                 {
                     nextKill = now + Seconds(random, options.KillEverySeconds);
                     // Two kills in three are aimed at the middle of a run; the others land anywhere (claim, complete, idle).
                     var (slot, aimed) = random.Next(3) > 0
                         ? await FirstToStartARunAsync(fleet, candidates, random)
                         : (candidates[random.Next(candidates.Length)], false);
-                    var killed = fleet.Kill(slot);
+                    if (fleet.TryKill(slot) is not { } killed) continue; // a rolling deploy is stopping it
                     var restartIn = TimeSpan.FromSeconds(0.5 + random.NextDouble() * 2.5);
                     restarts.Add((slot, DateTimeOffset.UtcNow + restartIn));
                     Say(options, $"SIGKILL {killed.NodeId} {(aimed ? "mid-run" : "at a random point")} after {killed.RunLines} runs; restart in {restartIn.TotalSeconds:0.0} s");
@@ -131,15 +163,14 @@ public static class ChaosRun
             if (now >= nextFreeze && now + options.Lease + TimeSpan.FromSeconds(4) < windowTo)
             {
                 nextFreeze = now + TimeSpan.FromSeconds(1);
-                if (HealthySlots(fleet, minHealthy) is { Length: > 0 } candidates)
+                if (HealthySlots(fleet, keepHealthy) is { Length: > 0 } candidates)
                 {
                     nextFreeze = now + Seconds(random, options.FreezeEverySeconds);
                     // A zombie is only interesting when it wakes up inside a run.
                     var (slot, aimed) = await FirstToStartARunAsync(fleet, candidates, random);
-                    var node = fleet[slot]!;
                     var freezeFor = options.Lease + TimeSpan.FromSeconds(1.5 + random.NextDouble() * 2);
                     var frozenAt = DateTimeOffset.UtcNow;
-                    node.Freeze();
+                    if (fleet.TryFreeze(slot) is not { } node) continue; // a rolling deploy is stopping it
                     thaws.Add((slot, frozenAt + freezeFor, frozenAt));
                     Say(options, $"SIGSTOP {node.NodeId} {(aimed ? "mid-run " : string.Empty)}for {freezeFor.TotalSeconds:0.0} s (lease {options.Lease.TotalSeconds:0} s)");
                 }
@@ -153,13 +184,43 @@ public static class ChaosRun
                 outage = DatabaseDownAsync(fleet, options, immediateRestart, cancellationToken);
             }
 
+            deploy?.Step();
+            if (deploy is { Done: true })
+            {
+                await deploy.Switch; // surfaces a harness failure
+                Say(options, $"rolling deploy of release {release} done");
+                deploy = null;
+            }
+
+            // On a slow machine a rollout can outlast its share of the window; the next release then takes over.
+            if ((deploy is null || deploy.Supersedable) && deploys.Count > 0 && deploys[0] <= now)
+            {
+                if (deploy is not null) Say(options, $"release {release + 1} supersedes the rollout of release {release}");
+                deploys.RemoveAt(0);
+                deploy = new RollingDeploy(fleet, client, ++release, log, cancellationToken);
+            }
+
             await Task.Delay(100, cancellationToken);
         }
 
         // Heal: the window is over; let everything catch up with every node healthy, then stop gracefully.
+        await operatorStop.CancelAsync();
+        await operatorRun; // resumes every job it left paused
         await outage;
         foreach (var (slot, _, frozenAt) in thaws) Thaw(fleet, slot, frozenAt, options);
-        foreach (var (slot, _) in restarts) fleet.StartSlot(slot);
+        thaws.Clear();
+        while (deploy is { Done: false })
+        {
+            // The rollout under way finishes (no more chaos now); dead slots restart with their release.
+            foreach (var (slot, _) in restarts.Where(r => fleet[r.Slot] is null)) fleet.StartSlot(slot);
+            restarts.Clear();
+            deploy.Step();
+            await Task.Delay(100, cancellationToken);
+        }
+
+        if (deploy is not null) await deploy.Switch;
+        foreach (var (slot, _, frozenAt) in thaws) Thaw(fleet, slot, frozenAt, options);
+        foreach (var (slot, _) in restarts.Where(r => fleet[r.Slot] is null)) fleet.StartSlot(slot);
         var cooldown = options.Lease + options.Poll + TimeSpan.FromSeconds(4);
         Say(options, $"window closed; cooling down {cooldown.TotalSeconds:0} s, then SIGTERM to every node");
         await Task.Delay(cooldown, cancellationToken);
@@ -191,7 +252,11 @@ public static class ChaosRun
         var audit = await options.Store.ReadAuditAsync(options.App, cancellationToken);
         var completions = await options.Store.ReadCompletionsAsync(options.App, cancellationToken);
         var report = FleetAudit.Evaluate(new AuditInput(fleet.JobNames, windowFrom, windowTo, audit, completions, fleet.Events,
-            options.Lease, options.Poll, options.MisfireThreshold));
+            options.Lease, options.Poll, options.MisfireThreshold)
+        {
+            // The engine's claim-ahead (EngineContext.ClaimAhead) for these settings.
+            ClaimAhead = Min(TimeSpan.FromMilliseconds(100), Min(options.Poll / 4, options.Lease / 10)),
+        });
         var problems = fleet.Events.Problems;
         return problems.Count == 0 ? report : report with { Violations = [.. problems.Select(p => "NODE: " + p), .. report.Violations] };
     }
@@ -202,6 +267,16 @@ public static class ChaosRun
         options.Database is null
             ? []
             : [(windowFrom + options.Duration * 0.30, true), (windowFrom + options.Duration * 0.65, false)];
+
+    // Deploys spread over the window, 30 % into each share of it: the first kill and the first freeze come before the
+    // first rollout, which leaves fewer healthy nodes to impair for as long as its new nodes take to start.
+    private static List<DateTimeOffset> PlanDeploys(ChaosOptions options, DateTimeOffset windowFrom)
+    {
+        var count = options.Redeploys ?? Math.Max(2, (int)(options.Duration.TotalSeconds / 60));
+        return Enumerable.Range(0, count).Select(k => windowFrom + options.Duration * ((k + 0.3) / count)).ToList();
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a <= b ? a : b;
 
     private static async Task DatabaseDownAsync(Fleet fleet, ChaosOptions options, bool immediateRestart, CancellationToken cancellationToken)
     {
@@ -231,12 +306,10 @@ public static class ChaosRun
         Say(options, $"SIGCONT {node.NodeId}");
     }
 
-    // Healthy nodes (running, ready, not frozen) that may be impaired: only while more than minHealthy are healthy.
+    // Healthy nodes (running jobs, not frozen) that may be impaired: only while more than minHealthy are healthy.
     private static int[] HealthySlots(Fleet fleet, int minHealthy)
     {
-        var healthy = Enumerable.Range(0, fleet.Count)
-            .Where(s => fleet[s] is { HasExited: false, IsFrozen: false } node && node.Ready.IsCompletedSuccessfully)
-            .ToArray();
+        var healthy = Enumerable.Range(0, fleet.Count).Where(s => fleet[s] is { IsHealthy: true }).ToArray();
         return healthy.Length > minHealthy ? healthy : [];
     }
 
@@ -244,7 +317,8 @@ public static class ChaosRun
     // when none starts a run within two seconds.
     private static async Task<(int Slot, bool Aimed)> FirstToStartARunAsync(Fleet fleet, int[] candidates, Random random)
     {
-        var nextRuns = candidates.Select(s => fleet[s]!.NextRun).ToArray();
+        // A slot a rolling deploy emptied meanwhile never "starts a run".
+        var nextRuns = candidates.Select(s => fleet[s]?.NextRun ?? new TaskCompletionSource().Task).ToArray();
         try
         {
             var started = await Task.WhenAny(nextRuns).WaitAsync(TimeSpan.FromSeconds(2));

@@ -23,7 +23,17 @@ public sealed record FleetOptions(
     TimeSpan Poll,
     TimeSpan MisfireThreshold,
     string LogDirectory,
-    IReadOnlyList<TimeSpan>? ClockSkews = null);
+    IReadOnlyList<TimeSpan>? ClockSkews = null)
+{
+    /// <summary>
+    /// The release every node starts with (--release, the deployment version); null: none (no deployment version,
+    /// release 1's schedules). <see cref="Fleet.SetRelease"/> changes it per slot for a rolling deploy.
+    /// </summary>
+    public int? Release { get; init; }
+
+    /// <summary>How long each run works, in milliseconds (--work-ms); null: the node's default (100-300).</summary>
+    public (int Min, int Max)? Work { get; init; }
+}
 
 /// <summary>
 /// A set of node slots, each running one DistCron.TestNode process at a time. A killed slot restarts as a NEW node
@@ -35,6 +45,7 @@ public sealed class Fleet : IAsyncDisposable
     private readonly FleetOptions _options;
     private readonly TestNodeProcess?[] _slots;
     private readonly int[] _incarnations;
+    private readonly int?[] _releases;
     private readonly List<TestNodeProcess> _all = [];
     private readonly object _gate = new();
 
@@ -43,6 +54,7 @@ public sealed class Fleet : IAsyncDisposable
         _options = options;
         _slots = new TestNodeProcess?[options.Nodes];
         _incarnations = new int[options.Nodes];
+        _releases = Enumerable.Repeat(options.Release, options.Nodes).ToArray();
     }
 
     public FleetEvents Events { get; } = new();
@@ -97,6 +109,41 @@ public sealed class Fleet : IAsyncDisposable
         }
     }
 
+    /// <summary>The release the slot's next process starts with.</summary>
+    public int? ReleaseOf(int slot)
+    {
+        lock (_gate) return _releases[slot];
+    }
+
+    /// <summary>Sets the release the slot's next process starts with (a rolling deploy; a running process is left as is).</summary>
+    public void SetRelease(int slot, int release)
+    {
+        lock (_gate) _releases[slot] = release;
+    }
+
+    /// <summary>
+    /// Empties the slot (so no kill or freeze picks it any more) and stops its process gracefully (SIGTERM), as a
+    /// rolling deploy does; a node that hangs is killed and reported. Returns the stopped process, or null when the
+    /// slot was empty or its process frozen (left alone: the caller retries later).
+    /// </summary>
+    public async Task<TestNodeProcess?> StopSlotAsync(int slot)
+    {
+        TestNodeProcess? node;
+        lock (_gate)
+        {
+            node = _slots[slot];
+            if (node is null || node.IsFrozen) return null;
+            _slots[slot] = null;
+        }
+
+        if (!await node.StopAsync(TimeSpan.FromSeconds(30)))
+        {
+            Events.Problem($"node {node.NodeId} did not stop gracefully on SIGTERM within 30 s (exit code {node.ExitCode}); see {node.LogPath}");
+        }
+
+        return node;
+    }
+
     /// <summary>Starts a new process in an empty slot (after a kill or a crash).</summary>
     public TestNodeProcess StartSlot(int slot)
     {
@@ -105,7 +152,7 @@ public sealed class Fleet : IAsyncDisposable
             if (_slots[slot] is { HasExited: false }) throw new InvalidOperationException($"slot {slot} is still running");
             var nodeId = string.Create(CultureInfo.InvariantCulture, $"n{slot}.{_incarnations[slot]++}");
             var skew = _options.ClockSkews is { } skews && slot < skews.Count ? skews[slot] : TimeSpan.Zero;
-            var node = TestNodeProcess.Start(nodeId, Arguments(nodeId, skew), _options.LogDirectory);
+            var node = TestNodeProcess.Start(nodeId, Arguments(nodeId, skew, _releases[slot]), _options.LogDirectory);
             _slots[slot] = node;
             _all.Add(node);
             return node;
@@ -126,6 +173,31 @@ public sealed class Fleet : IAsyncDisposable
         node.Kill();
         Events.Killed(node.NodeId, at);
         return node;
+    }
+
+    /// <summary>Like <see cref="Kill"/>, but null when the slot was emptied meanwhile (a rolling deploy stopping it).</summary>
+    public TestNodeProcess? TryKill(int slot)
+    {
+        lock (_gate)
+        {
+            if (_slots[slot] is null) return null;
+        }
+
+        return Kill(slot);
+    }
+
+    /// <summary>
+    /// SIGSTOPs the slot's process unless the slot was emptied meanwhile (a rolling deploy stopping it): under the
+    /// slot lock, so a node being stopped is never frozen halfway through its shutdown.
+    /// </summary>
+    public TestNodeProcess? TryFreeze(int slot)
+    {
+        lock (_gate)
+        {
+            var node = _slots[slot];
+            node?.Freeze();
+            return node;
+        }
     }
 
     /// <summary>Nodes that exited although the harness neither killed nor stopped them.</summary>
@@ -153,11 +225,17 @@ public sealed class Fleet : IAsyncDisposable
         foreach (var node in AllProcesses) await node.DisposeAsync();
     }
 
-    private IEnumerable<string> Arguments(string nodeId, TimeSpan skew)
+    private IEnumerable<string> Arguments(string nodeId, TimeSpan skew, int? release)
     {
         static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        IEnumerable<string> releaseArguments = release is { } r ? ["--release", r.ToString(CultureInfo.InvariantCulture)] : [];
+        IEnumerable<string> workArguments = _options.Work is { } work
+            ? ["--work-ms", string.Create(CultureInfo.InvariantCulture, $"{work.Min}-{work.Max}")]
+            : [];
         return
         [
+            .. releaseArguments,
+            .. workArguments,
             "--store", _options.Store.Kind,
             "--connection", _options.Store.NodeConnection,
             "--app", _options.App,

@@ -21,7 +21,11 @@ public sealed record AuditInput(
     FleetEvents Events,
     TimeSpan Lease,
     TimeSpan Poll,
-    TimeSpan MisfireThreshold);
+    TimeSpan MisfireThreshold)
+{
+    /// <summary>How far ahead of its due time a node claims a run (the engine's ClaimAhead: at most 100 ms).</summary>
+    public TimeSpan ClaimAhead { get; init; } = TimeSpan.FromMilliseconds(100);
+}
 
 /// <summary>The audit's figures and every violation found.</summary>
 public sealed record AuditReport(
@@ -47,12 +51,41 @@ public sealed record AuditReport(
 {
     public bool Passed => Violations.Count == 0;
 
+    /// <summary>Definition switches (rolling deploys that changed the schedule).</summary>
+    public int Deploys { get; init; }
+
+    /// <summary>Seconds of a job not audited because a definition switch had not settled yet.</summary>
+    public int SlotsUnsettled { get; init; }
+
+    /// <summary>Occurrences not due because the job was paused.</summary>
+    public int SlotsPaused { get; init; }
+
+    public int Pauses { get; init; }
+
+    public int Resumes { get; init; }
+
+    public int Triggers { get; init; }
+
+    /// <summary>Manual runs (distinct trigger occurrences that started).</summary>
+    public int ManualRuns { get; init; }
+
+    /// <summary>Runs of an occurrence the current definition does not have, after its switch settled.</summary>
+    public int OldScheduleRuns { get; init; }
+
+    /// <summary>Scheduled runs of an occurrence that came due while the job was paused.</summary>
+    public int RanWhilePaused { get; init; }
+
+    /// <summary>Triggers with no run, with two runs, and manual runs no trigger asked for.</summary>
+    public int TriggerFaults { get; init; }
+
     /// <summary>The one-line summary the chaos tool prints and the tests log.</summary>
     public string Summary => string.Create(CultureInfo.InvariantCulture,
         $"runs={RunsStarted} completions={Completions} kills={Kills} restarts={DatabaseRestarts} freezes={Freezes} " +
         $"duplicates-started={DuplicatesStarted} (after-kill={DuplicatesAfterKill} after-freeze={DuplicatesAfterFreeze} after-outage={DuplicatesAfterOutage}) " +
         $"duplicates-completed={DuplicatesCompleted} lost={Lost} slots={Slots} ran={SlotsRan} coalesced={SlotsCoalesced} " +
-        $"incomplete={IncompleteRuns} (kill={IncompleteAfterKill} freeze={IncompleteAfterFreeze} outage={IncompleteAfterOutage}) violations={Violations.Count}");
+        $"incomplete={IncompleteRuns} (kill={IncompleteAfterKill} freeze={IncompleteAfterFreeze} outage={IncompleteAfterOutage}) " +
+        $"deploys={Deploys} unsettled={SlotsUnsettled} pauses={Pauses} resumes={Resumes} paused-slots={SlotsPaused} triggers={Triggers} manual-runs={ManualRuns} " +
+        $"old-schedule={OldScheduleRuns} ran-while-paused={RanWhilePaused} trigger-faults={TriggerFaults} violations={Violations.Count}");
 
     /// <summary>The summary plus the first violations, for an assertion message.</summary>
     public string Describe(int maxViolations = 30) =>
@@ -99,11 +132,14 @@ public sealed record AuditReport(
 /// run per missed second. So among the occurrences that came due while the database was surely down (a second inside
 /// the outage) and more than threshold + 1 s before it came back, at most one may run per job.</item>
 /// </list>
+/// <para>Rolling deploys and the operator (rules 9-11: see <see cref="FleetAudit"/>'s other part, FleetAudit.Operations.cs)
+/// change which seconds are slots: a slot is a second the job's CURRENT definition has, outside any unsettled switch
+/// and any pause; manual runs are no slot's run.</para>
 /// <para>Database times (audit <c>started_at</c>, <c>runs.finished_at</c>) come from the one database server, so
 /// they are comparable; harness event times come from the same machine's clock. Node clocks (possibly skewed on
 /// purpose) are never used.</para>
 /// </remarks>
-public static class FleetAudit
+public static partial class FleetAudit
 {
     /// <summary>Allowance for a loaded machine between "the lease lapsed" and "another node's poll claimed it".</summary>
     public static readonly TimeSpan Slack = TimeSpan.FromSeconds(2);
@@ -128,9 +164,10 @@ public static class FleetAudit
         var auditByClaim = input.Audit
             .GroupBy(a => (a.Job, a.Fence))
             .ToDictionary(g => g.Key, g => g.First());
+        var operations = Operations.Build(input, completionsByClaim);
 
         // Rules 1 and 2: lost slots, unfinished occurrences.
-        int slots = 0, ran = 0, coalesced = 0, lost = 0, unfinishedCount = 0;
+        int slots = 0, ran = 0, coalesced = 0, lost = 0, unfinishedCount = 0, unsettled = 0, pausedSlots = 0;
         var auditByJob = input.Audit.ToLookup(a => a.Job, StringComparer.Ordinal);
         var completionsByJob = input.Completions.ToLookup(c => c.Job, StringComparer.Ordinal);
         var firstSlot = CeilingToSecond(input.WindowFrom);
@@ -138,14 +175,16 @@ public static class FleetAudit
         {
             // occurrence -> busyEnd. A completed occurrence ends exactly at its (latest) completion; only an occurrence
             // that no claim ever completed falls back to the bound of when its claims could be taken over.
+            // Manual runs leave the schedule alone: a completed one collapses nothing. One that never completed held
+            // the row until its lease could lapse, like any interrupted run.
             var occurrences = new SortedDictionary<DateTimeOffset, DateTimeOffset>();
-            foreach (var completion in completionsByJob[job])
+            foreach (var completion in completionsByJob[job].Where(c => !c.Manual))
             {
                 occurrences[completion.OccurrenceAt] = Max(
                     occurrences.GetValueOrDefault(completion.OccurrenceAt, DateTimeOffset.MinValue), completion.FinishedAt);
             }
 
-            var completedOccurrences = occurrences.Keys.ToHashSet();
+            var completedOccurrences = completionsByJob[job].Select(c => c.OccurrenceAt).ToHashSet();
             foreach (var row in auditByJob[job].Where(r => !completedOccurrences.Contains(r.OccurrenceAt)))
             {
                 occurrences[row.OccurrenceAt] = Max(
@@ -153,11 +192,26 @@ public static class FleetAudit
                     TakeoverBound(row, kills, freezes, outages, input.Lease, input.Poll));
             }
 
-            var ranAt = auditByJob[job].Select(a => a.OccurrenceAt).ToHashSet();
+            var ranAt = auditByJob[job].Where(a => !a.Manual).Select(a => a.OccurrenceAt).ToHashSet();
+            var ranOccurrences = ranAt.Order().ToArray();
             var keys = occurrences.Keys.ToArray();
             var lostRun = new List<DateTimeOffset>();
             for (var slot = firstSlot; slot <= input.WindowTo; slot = slot.AddSeconds(1))
             {
+                var definition = operations.DefinitionAt(job, slot);
+                if (!definition.Settled)
+                {
+                    unsettled++;
+                    continue;
+                }
+
+                if (!Matches(slot, definition.PeriodSeconds)) continue;
+                if (operations.PausedAt(job, slot))
+                {
+                    pausedSlots++;
+                    continue;
+                }
+
                 slots++;
                 if (ranAt.Contains(slot))
                 {
@@ -170,6 +224,13 @@ public static class FleetAudit
                 if (previous >= 0 && slot <= occurrences[keys[previous]] + ClockRounding)
                 {
                     coalesced++;
+                    continue;
+                }
+
+                if (operations.DroppedByReplacement(job, slot, ranOccurrences) is { } bySwitch)
+                {
+                    if (bySwitch) unsettled++;
+                    else pausedSlots++;
                     continue;
                 }
 
@@ -192,6 +253,9 @@ public static class FleetAudit
 
             foreach (var unfinished in auditByJob[job]
                          .Where(r => r.OccurrenceAt >= firstSlot && r.OccurrenceAt <= input.WindowTo && !completedOccurrences.Contains(r.OccurrenceAt))
+                         // A manual run is judged by the trigger rule; a seed or a resume replaces the row's occurrence,
+                         // so an interrupted one is legitimately dropped when either came before it could be re-run.
+                         .Where(r => !r.Manual && !operations.ReplacedBeforeTakeover(r, TakeoverBound(r, kills, freezes, outages, input.Lease, input.Poll)))
                          .GroupBy(r => r.OccurrenceAt))
             {
                 unfinishedCount++;
@@ -215,7 +279,8 @@ public static class FleetAudit
                 var what = $"{superseded.Job} @ {Format(superseded.OccurrenceAt)} fence {superseded.Fence} on {superseded.NodeId}";
                 if (completionsByClaim.ContainsKey((superseded.Job, superseded.Fence)))
                 {
-                    violations.Add($"RE-RUN AFTER COMPLETION: {what} completed, yet fence {claims[^1].Fence} on {claims[^1].NodeId} ran it again");
+                    violations.Add($"RE-RUN AFTER COMPLETION: {what} completed, yet fence {claims[^1].Fence} on {claims[^1].NodeId} ran it again" +
+                                   operations.DuringSwitch(superseded.Job, superseded.StartedAt, claims[^1].StartedAt));
                     continue;
                 }
 
@@ -289,7 +354,7 @@ public static class FleetAudit
             var surelyDownFrom = outage.From + TimeSpan.FromSeconds(1);
             var surelyDownTo = outage.To - input.MisfireThreshold - TimeSpan.FromSeconds(1);
             foreach (var job in input.Audit
-                         .Where(a => a.OccurrenceAt >= surelyDownFrom && a.OccurrenceAt <= surelyDownTo)
+                         .Where(a => !a.Manual && a.OccurrenceAt >= surelyDownFrom && a.OccurrenceAt <= surelyDownTo)
                          .GroupBy(a => a.Job)
                          .Where(g => g.Select(a => a.OccurrenceAt).Distinct().Count() > 1))
             {
@@ -303,15 +368,37 @@ public static class FleetAudit
         var incomplete = input.Audit.Where(a => !completionsByClaim.ContainsKey((a.Job, a.Fence)))
             .Select(a => Interruption(a, kills, freezes, outages, input.Lease))
             .ToList();
+
+        // Rules 9-11: definition switches, pauses, triggers.
+        var counts = operations.Check(firstSlot, input.WindowTo, violations);
         return new AuditReport(
             slots, ran, coalesced, lost + unfinishedCount, input.Audit.Count, input.Completions.Count,
             duplicatesStarted, afterKill, afterFreeze, afterOutage, duplicatesCompleted,
             incomplete.Count, incomplete.Count(c => c == "kill"), incomplete.Count(c => c == "freeze"), incomplete.Count(c => c == "outage"),
-            kills.Count, freezes.Count, outages.Count, violations);
+            kills.Count, freezes.Count, outages.Count, violations)
+        {
+            Deploys = operations.Switches,
+            SlotsUnsettled = unsettled,
+            SlotsPaused = pausedSlots,
+            Pauses = operations.Count(OperatorActionKind.Pause),
+            Resumes = operations.Count(OperatorActionKind.Resume),
+            Triggers = operations.Count(OperatorActionKind.Trigger),
+            ManualRuns = counts.ManualRuns,
+            OldScheduleRuns = counts.OldScheduleRuns,
+            RanWhilePaused = counts.RanWhilePaused,
+            TriggerFaults = counts.TriggerFaults,
+        };
     }
 
     // When another node could have taken over a claim that never completed: the lease ran on from the last
     // heartbeat, which at the latest was when the node died or froze, or when the database came back.
+    internal static DateTimeOffset TakeoverBound(AuditRow row, AuditInput input) =>
+        TakeoverBound(row, input.Events.Kills, input.Events.Freezes, input.Events.Outages, input.Lease, input.Poll);
+
+    // Whether a whole-second occurrence belongs to a schedule "every PeriodSeconds seconds" (unix seconds divisible).
+    private static bool Matches(DateTimeOffset occurrence, int periodSeconds) =>
+        occurrence.UtcTicks % TimeSpan.TicksPerSecond == 0 && occurrence.ToUnixTimeSeconds() % periodSeconds == 0;
+
     private static DateTimeOffset TakeoverBound(
         AuditRow row,
         IReadOnlyDictionary<string, DateTimeOffset> kills,
@@ -364,9 +451,9 @@ public static class FleetAudit
         return floor == time ? floor : floor.AddSeconds(1);
     }
 
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
+    internal static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
 
-    private static string Format(DateTimeOffset time) =>
+    internal static string Format(DateTimeOffset time) =>
         time.UtcDateTime.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
     private static IEnumerable<(DateTimeOffset First, string Text)> Ranges(List<DateTimeOffset> seconds)

@@ -21,6 +21,9 @@ public abstract class FleetStore
 
     public abstract Task<IReadOnlyList<CompletionRow>> ReadCompletionsAsync(string app, CancellationToken cancellationToken);
 
+    /// <summary>A DistCron client of the app, as an operator's tool would build it (dispose it).</summary>
+    public abstract DistCronClient CreateClient(string app);
+
     /// <summary>
     /// Server settings under which a commit can vanish when the server crashes: a run that crashes the server would
     /// then report runs as lost or phantom that did happen. Empty when every commit is durable.
@@ -39,6 +42,8 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
 
     public override string NodeConnection => connectionString;
 
+    public override DistCronClient CreateClient(string app) => DistCronClient.ForPostgres(connectionString, schema, app);
+
     public override async Task CreateAuditTableAsync(CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(_harnessConnection);
@@ -54,7 +59,7 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new AuditRow(reader.GetString(0), Utc(reader.GetDateTime(1)), reader.GetString(2), reader.GetInt64(3),
-                reader.GetInt32(4), Utc(reader.GetDateTime(5))));
+                reader.GetInt32(4), Utc(reader.GetDateTime(5)), reader.GetBoolean(6)));
         }
 
         return rows;
@@ -64,7 +69,7 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
     {
         // The schema name is the only identifier spliced into SQL; it is fixed by the harness, never user input.
         var sql = $"""
-            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at
+            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, manual
             FROM "{schema}".runs WHERE app = @app
             """;
         var rows = new List<CompletionRow>();
@@ -72,7 +77,7 @@ public sealed class PostgresFleetStore(string connectionString, string schema = 
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new CompletionRow(reader.GetString(0), Utc(reader.GetDateTime(1)), reader.GetInt32(2), reader.GetString(3),
-                reader.GetInt64(4), reader.GetInt16(5), reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)), Utc(reader.GetDateTime(7))));
+                reader.GetInt64(4), reader.GetInt16(5), reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)), Utc(reader.GetDateTime(7)), reader.GetBoolean(8)));
         }
 
         return rows;
@@ -119,6 +124,8 @@ public sealed class SqliteFleetStore(string path) : FleetStore
 
     public override string NodeConnection => path;
 
+    public override DistCronClient CreateClient(string app) => DistCronClient.ForSqlite(path, app);
+
     private string AuditConnection => AuditSql.SqliteConnectionString(path + ".audit");
 
     public override Task CreateAuditTableAsync(CancellationToken cancellationToken) =>
@@ -136,7 +143,7 @@ public sealed class SqliteFleetStore(string path) : FleetStore
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new AuditRow(reader.GetString(0), Ms(reader.GetInt64(1)), reader.GetString(2), reader.GetInt64(3),
-                reader.GetInt32(4), Ms(reader.GetInt64(5))));
+                reader.GetInt32(4), Ms(reader.GetInt64(5)), reader.GetInt64(6) != 0));
         }
 
         return rows;
@@ -149,7 +156,7 @@ public sealed class SqliteFleetStore(string path) : FleetStore
         await connection.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at
+            SELECT job_name, occurrence_at, attempt, node_id, fence, status, started_at, finished_at, manual
             FROM runs WHERE app = @app
             """;
         command.Parameters.AddWithValue("@app", app);
@@ -157,7 +164,7 @@ public sealed class SqliteFleetStore(string path) : FleetStore
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new CompletionRow(reader.GetString(0), Ms(reader.GetInt64(1)), reader.GetInt32(2), reader.GetString(3),
-                reader.GetInt64(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : Ms(reader.GetInt64(6)), Ms(reader.GetInt64(7))));
+                reader.GetInt64(4), reader.GetInt32(5), reader.IsDBNull(6) ? null : Ms(reader.GetInt64(6)), Ms(reader.GetInt64(7)), reader.GetInt64(8) != 0));
         }
 
         return rows;

@@ -56,6 +56,12 @@ public sealed class TestNodeProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Running jobs: not exited or frozen, and it ran at least one. "Ready" alone is not enough: the host is ready
+    /// before the engine's start-up (migrate, seed, register) is through, which a database outage can stretch.
+    /// </summary>
+    public bool IsHealthy => !HasExited && !IsFrozen && Ready.IsCompletedSuccessfully && RunLines > 0;
+
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>Where its output goes.</summary>

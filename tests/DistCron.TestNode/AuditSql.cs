@@ -9,6 +9,7 @@ namespace DistCron.TestNode;
 /// Shared with the harness (linked into DistCron.Fleet), which creates it before starting nodes and reads it back.
 /// </summary>
 /// <remarks>
+/// <c>manual</c> says the run was a manual trigger's (its occurrence is then the trigger's request time).
 /// One row per (job, occurrence, fence): the fence identifies the claim, so a retried insert after a lost
 /// acknowledgement (database restarted right after commit) is a no-op instead of a phantom duplicate run.
 /// <c>started_at</c> is the DATABASE clock, comparable with <c>runs.finished_at</c>; on SQLite it is unix milliseconds
@@ -25,18 +26,19 @@ public static class AuditSql
             node_id text NOT NULL,
             fence bigint NOT NULL,
             attempt int NOT NULL,
+            manual boolean NOT NULL,
             started_at timestamptz NOT NULL DEFAULT now(),
             UNIQUE (app, job, occurrence_at, fence))
         """;
 
     public const string PostgresInsert = """
-        INSERT INTO public.audit_runs (app, job, occurrence_at, node_id, fence, attempt)
-        VALUES (@app, @job, @occurrence, @node, @fence, @attempt)
+        INSERT INTO public.audit_runs (app, job, occurrence_at, node_id, fence, attempt, manual)
+        VALUES (@app, @job, @occurrence, @node, @fence, @attempt, @manual)
         ON CONFLICT (app, job, occurrence_at, fence) DO NOTHING
         """;
 
     public const string PostgresSelect = """
-        SELECT job, occurrence_at, node_id, fence, attempt, started_at FROM public.audit_runs WHERE app = @app
+        SELECT job, occurrence_at, node_id, fence, attempt, started_at, manual FROM public.audit_runs WHERE app = @app
         """;
 
     public const string SqliteNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
@@ -50,17 +52,18 @@ public static class AuditSql
             node_id TEXT NOT NULL,
             fence INTEGER NOT NULL,
             attempt INTEGER NOT NULL,
+            manual INTEGER NOT NULL,
             started_at INTEGER NOT NULL,
             UNIQUE (app, job, occurrence_at, fence))
         """;
 
     public const string SqliteInsert = $"""
-        INSERT OR IGNORE INTO audit_runs (app, job, occurrence_at, node_id, fence, attempt, started_at)
-        VALUES (@app, @job, @occurrence, @node, @fence, @attempt, {SqliteNowMs})
+        INSERT OR IGNORE INTO audit_runs (app, job, occurrence_at, node_id, fence, attempt, manual, started_at)
+        VALUES (@app, @job, @occurrence, @node, @fence, @attempt, @manual, {SqliteNowMs})
         """;
 
     public const string SqliteSelect = """
-        SELECT job, occurrence_at, node_id, fence, attempt, started_at FROM audit_runs WHERE app = @app
+        SELECT job, occurrence_at, node_id, fence, attempt, started_at, manual FROM audit_runs WHERE app = @app
         """;
 
     /// <summary>Opens the SQLite audit file the way every writer must: WAL, and wait (not fail) on a busy lock.</summary>

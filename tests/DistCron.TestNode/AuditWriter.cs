@@ -90,6 +90,7 @@ internal sealed class PostgresAuditWriter(string app, string connectionString) :
         command.Parameters.AddWithValue("node", context.NodeId);
         command.Parameters.AddWithValue("fence", context.FencingToken);
         command.Parameters.AddWithValue("attempt", context.Attempt);
+        command.Parameters.AddWithValue("manual", context.IsManualTrigger);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -119,6 +120,7 @@ internal sealed class SqliteAuditWriter(string app, string auditPath) : AuditWri
         command.Parameters.AddWithValue("@node", context.NodeId);
         command.Parameters.AddWithValue("@fence", context.FencingToken);
         command.Parameters.AddWithValue("@attempt", context.Attempt);
+        command.Parameters.AddWithValue("@manual", context.IsManualTrigger ? 1 : 0);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -26,13 +26,16 @@ public sealed record NodeArguments(
     TimeSpan MisfireThreshold,
     TimeSpan MinWork,
     TimeSpan MaxWork,
-    int? ParentProcessId)
+    int? ParentProcessId,
+    int? Release = null)
 {
     public const string Usage =
         "usage: DistCron.TestNode --store postgres|sqlite --connection <connection string | sqlite file> --app <name>\n" +
         "       [--jobs N=10] [--node-id <id>] [--clock-skew <seconds, may be negative>=0] [--lease <s>=5]\n" +
         "       [--heartbeat <s>=1] [--poll <s>=1] [--misfire-threshold <s>=60] [--work-ms <min>-<max>=100-300]\n" +
-        "       [--parent-pid <pid>: exit when that process is gone, so a killed harness leaves no node behind]";
+        "       [--parent-pid <pid>: exit when that process is gone, so a killed harness leaves no node behind]\n" +
+        "       [--release <n>=none: the deployment version; odd releases run the every-second jobs every second, even\n" +
+        "        ones every 2 s (same names, another definition hash); a rolling deploy starts nodes of the next release]";
 
     /// <summary>For SQLite, the audit rows go to <c>&lt;file&gt;.audit</c>: outside DistCron's own file and locks.</summary>
     public string AuditPath => Store == StoreKind.Sqlite ? Connection + ".audit" : Connection;
@@ -100,6 +103,12 @@ public sealed record NodeArguments(
                 : throw new ArgumentException($"--parent-pid must be a process id, got '{parentText}'.")
             : null;
 
+        int? release = Optional("release") is { } releaseText
+            ? int.TryParse(releaseText, NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r > 0
+                ? r
+                : throw new ArgumentException($"--release must be a positive integer, got '{releaseText}'.")
+            : null;
+
         if (heartbeat * 2 >= lease)
         {
             throw new ArgumentException($"--heartbeat ({heartbeat.TotalSeconds}s) must be less than half of --lease ({lease.TotalSeconds}s).");
@@ -111,6 +120,6 @@ public sealed record NodeArguments(
         }
 
         return new NodeArguments(store, connection, app, jobs, nodeId, skew, lease, heartbeat, poll, misfireThreshold,
-            TimeSpan.FromMilliseconds(minWork), TimeSpan.FromMilliseconds(maxWork), parent);
+            TimeSpan.FromMilliseconds(minWork), TimeSpan.FromMilliseconds(maxWork), parent, release);
     }
 }

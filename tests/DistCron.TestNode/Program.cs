@@ -37,7 +37,7 @@ builder.Services.AddSingleton<RunBody>();
 builder.Services.AddScoped<GeneratedJobs>();
 
 // AddJobs replaces the generated list, so the generated jobs are added back explicitly.
-var jobs = EverySecondJobs.Build(arguments.Jobs).Concat(DistCronJobRegistry.GetAll()).ToArray();
+var jobs = EverySecondJobs.Build(arguments.Jobs, arguments.Release ?? 1).Concat(DistCronJobRegistry.GetAll()).ToArray();
 builder.Services.AddDistCron(o =>
 {
     if (arguments.Store == StoreKind.Postgres) o.UsePostgres(arguments.Connection);
@@ -50,13 +50,16 @@ builder.Services.AddDistCron(o =>
     o.MisfireThreshold = arguments.MisfireThreshold;
     o.ShutdownTimeout = TimeSpan.FromSeconds(10);
     o.MaxConcurrentJobs = 64; // a lone survivor must still keep up with every job of the fleet
+    // A release is a deployment version: a node of an older release restarted during a rolling deploy never
+    // overwrites the newer definition.
+    o.DeploymentVersion = arguments.Release;
     o.AddJobs(jobs);
 });
 
 using var host = builder.Build();
 var jobNames = jobs.Select(d => d.Name).Order(StringComparer.Ordinal);
 host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
-    Console.Out.WriteLine($"ready node={arguments.NodeId} pid={Environment.ProcessId} skew={arguments.ClockSkew.TotalSeconds}s jobs={string.Join(',', jobNames)}"));
+    Console.Out.WriteLine($"ready node={arguments.NodeId} pid={Environment.ProcessId} skew={arguments.ClockSkew.TotalSeconds}s release={arguments.Release ?? 1} jobs={string.Join(',', jobNames)}"));
 
 if (arguments.ParentProcessId is { } parentPid) _ = ExitWhenOrphanedAsync(parentPid);
 

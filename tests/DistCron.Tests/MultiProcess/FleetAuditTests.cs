@@ -182,6 +182,159 @@ public sealed class FleetAuditTests
         Assert.Equal(7, collapsedReport.SlotsCoalesced);
     }
 
+    [Fact]
+    public void After_a_switch_settles_a_run_at_an_old_schedule_time_is_an_old_schedule_run()
+    {
+        // Release 2 (every 2 s) seeded during 4.5..4.6; the claims up to fence 5 (occurrences 0..4) ended by 4.3, so the
+        // switch settled at 4.6. Occurrence 5 is an old-schedule (every second) time: a completion under the old
+        // definition wrote the old next due time over the new schedule.
+        var defect = new History().RunEverySecond(0, 4).Switch(period: 2, from: 4.5, seenAt: 4.6, fence: 5)
+            .Run(5, "a", startedAt: 5.05, finishedAt: 5.3).RunEvery(6, 8, step: 2);
+        var correct = new History().RunEverySecond(0, 4).Switch(period: 2, from: 4.5, seenAt: 4.6, fence: 5)
+            .RunEvery(6, 8, step: 2);
+
+        var report = defect.Evaluate(windowEnd: 8);
+        var correctReport = correct.Evaluate(windowEnd: 8);
+
+        Assert.Equal(1, report.OldScheduleRuns);
+        Assert.Contains(report.Violations, v => v.StartsWith("OLD-SCHEDULE RUN: j @ 10:00:05.000", StringComparison.Ordinal));
+        Assert.True(correctReport.Passed, correctReport.Describe());
+        Assert.Equal(1, correctReport.Deploys);
+        Assert.Equal(5 + 2, correctReport.Slots); // 0..4 every second, then 6 and 8
+    }
+
+    [Fact]
+    public void A_switch_settles_only_when_the_runs_claimed_before_it_have_ended()
+    {
+        // The run of occurrence 4 (fence 5, claimed before the seed) ends at 5.4: until then either schedule may run,
+        // so occurrence 5 (old schedule, e.g. claimed by the old definition just before the seed) is no violation.
+        var history = new History().RunEverySecond(0, 3).Run(4, "a", startedAt: 4.05, finishedAt: 5.4)
+            .Switch(period: 2, from: 4.5, seenAt: 4.6, fence: 5)
+            .Run(5, "b", startedAt: 5.45, finishedAt: 5.7).RunEvery(6, 8, step: 2);
+
+        var report = history.Evaluate(windowEnd: 8);
+
+        Assert.True(report.Passed, report.Describe());
+        Assert.Equal(1, report.SlotsUnsettled); // the second 5, inside 4.5..5.4
+    }
+
+    [Fact]
+    public void After_a_switch_settles_an_occurrence_of_the_new_schedule_with_no_run_is_lost()
+    {
+        // Every 2 s -> every second, seeded during 4.1..4.15. The run of 4 (claimed before) completed at 4.3 and wrote
+        // the old schedule's next time (6): occurrence 5 of the current definition was silenced.
+        var defect = new History().RunEvery(0, 4, step: 2).Switch(period: 1, from: 4.1, seenAt: 4.15, fence: 3, initialPeriod: 2)
+            .RunEverySecond(6, 9);
+        var correct = new History().RunEvery(0, 4, step: 2).Switch(period: 1, from: 4.1, seenAt: 4.15, fence: 3, initialPeriod: 2)
+            .RunEverySecond(5, 9);
+
+        var report = defect.Evaluate();
+        var correctReport = correct.Evaluate();
+
+        Assert.Equal(1, report.Lost);
+        Assert.Contains(report.Violations, v => v.StartsWith("LOST: j has no run and no misfire excuse for 10:00:05.000", StringComparison.Ordinal));
+        Assert.True(correctReport.Passed, correctReport.Describe());
+    }
+
+    [Fact]
+    public void Old_schedule_slots_still_unclaimed_when_the_seed_replaced_the_due_time_are_dropped_not_lost()
+    {
+        // No node claimed 5 and 6 (late: the fleet was restarting) before the seed of 6.5..6.6 replaced the due time
+        // with the new schedule's (8). A gap followed by a run before the switch is still a loss.
+        var dropped = new History().RunEverySecond(0, 4).Switch(period: 2, from: 6.5, seenAt: 6.6, fence: 5).RunEvery(8, 8, step: 2);
+        var gap = new History().RunEverySecond(0, 3).RunEverySecond(5, 5).Switch(period: 2, from: 6.5, seenAt: 6.6, fence: 5).RunEvery(8, 8, step: 2);
+
+        var droppedReport = dropped.Evaluate(windowEnd: 8);
+        var gapReport = gap.Evaluate(windowEnd: 8);
+
+        Assert.True(droppedReport.Passed, droppedReport.Describe());
+        Assert.Equal(2, droppedReport.SlotsUnsettled);
+        Assert.Contains(gapReport.Violations, v => v.StartsWith("LOST: j has no run and no misfire excuse for 10:00:04.000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Occurrences_still_unclaimed_when_a_pause_came_are_dropped_by_its_resume_not_lost()
+    {
+        // 5 and 6 were due but unclaimed (the fleet recovering) when the pause came at 6.5; the resume at 8.5 restarts
+        // at 9. A run of 6 would have shown 5 lost.
+        var dropped = new History().RunEverySecond(0, 4).Pause(6.5).Resume(8.5).RunEverySecond(9, 9);
+        var gap = new History().RunEverySecond(0, 4).Run(6, "a", startedAt: 6.05, finishedAt: 6.3).Pause(6.5).Resume(8.5).RunEverySecond(9, 9);
+
+        var droppedReport = dropped.Evaluate();
+
+        Assert.True(droppedReport.Passed, droppedReport.Describe());
+        Assert.Equal(4, droppedReport.SlotsPaused); // 5 and 6 dropped, 7 and 8 paused
+        Assert.Contains(gap.Evaluate().Violations, v => v.StartsWith("LOST: j has no run and no misfire excuse for 10:00:05.000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_occurrence_that_came_due_while_paused_must_not_run_even_after_the_resume()
+    {
+        // Paused during 2.5..2.52, resumed during 6.5..6.52: 3..6 are not due. A completion that overwrote the resume
+        // ran occurrence 4 after it.
+        var correct = new History().RunEverySecond(0, 2).Pause(2.5).Resume(6.5).RunEverySecond(7, 9);
+        var defect = new History().RunEverySecond(0, 2).Pause(2.5).Resume(6.5)
+            .Run(4, "a", startedAt: 6.6, finishedAt: 6.8).RunEverySecond(7, 9);
+        var duringPause = new History().RunEverySecond(0, 2).Pause(2.5).Run(3, "a", startedAt: 3.05, finishedAt: 3.3).Resume(6.5).RunEverySecond(7, 9);
+
+        var correctReport = correct.Evaluate();
+        var report = defect.Evaluate();
+        var duringReport = duringPause.Evaluate();
+
+        Assert.True(correctReport.Passed, correctReport.Describe());
+        Assert.Equal(4, correctReport.SlotsPaused);
+        Assert.Equal(6, correctReport.Slots);
+        Assert.Equal(1, report.RanWhilePaused);
+        Assert.Contains(report.Violations, v => v.StartsWith("RAN WHILE PAUSED: j @ 10:00:04.000", StringComparison.Ordinal));
+        Assert.Equal(1, duringReport.RanWhilePaused);
+    }
+
+    [Fact]
+    public void A_slot_after_the_resume_is_due_again()
+    {
+        var history = new History().RunEverySecond(0, 2).Pause(2.5).Resume(6.5).RunEverySecond(8, 9);
+
+        var report = history.Evaluate();
+
+        Assert.Equal(1, report.Lost);
+        Assert.Contains(report.Violations, v => v.StartsWith("LOST: j has no run and no misfire excuse for 10:00:07.000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Every_trigger_gives_exactly_one_run()
+    {
+        // A paused job triggered during 3.2..3.21: its manual run's occurrence is the request time.
+        History Paused(Func<History, History> whilePaused) =>
+            whilePaused(new History().RunEverySecond(0, 2).Pause(2.5).Trigger(3.2)).Resume(6.5).RunEverySecond(7, 9);
+        var correct = Paused(h => h.ManualRun(3.205, "a", startedAt: 3.25, finishedAt: 3.5));
+        var notRun = new History().RunEverySecond(0, 2).Pause(2.5).Trigger(3.2); // paused to the end: only a manual run could serve it
+        var twice = Paused(h => h.ManualRun(3.205, "a", startedAt: 3.25, finishedAt: 3.5).ManualRun(3.207, "b", startedAt: 3.6, finishedAt: 3.8));
+        var unasked = new History().RunEverySecond(0, 4).ManualRun(4.5, "a", startedAt: 4.55, finishedAt: 4.7).RunEverySecond(5, 9);
+        // Resumed before any node took the trigger: the next scheduled run satisfies it (one run).
+        var servedAfterResume = new History().RunEverySecond(0, 2).Pause(2.5).Trigger(6.4).Resume(6.45).RunEverySecond(7, 9);
+
+        var correctReport = correct.Evaluate();
+
+        Assert.True(correctReport.Passed, correctReport.Describe());
+        Assert.Equal(1, correctReport.ManualRuns);
+        Assert.Contains(notRun.Evaluate().Violations, v => v.StartsWith("TRIGGER NOT RUN: j", StringComparison.Ordinal));
+        Assert.Contains(twice.Evaluate().Violations, v => v.StartsWith("TRIGGER RAN TWICE: j", StringComparison.Ordinal));
+        Assert.Contains(unasked.Evaluate().Violations, v => v.StartsWith("MANUAL RUN WITHOUT TRIGGER: j", StringComparison.Ordinal));
+        Assert.True(servedAfterResume.Evaluate().Passed, servedAfterResume.Evaluate().Describe());
+    }
+
+    [Fact]
+    public void A_trigger_of_a_job_that_is_not_paused_may_be_served_by_its_next_scheduled_run()
+    {
+        // The engine lets a due run satisfy a pending trigger: no manual run, and that is one run.
+        var history = new History().RunEverySecond(0, 9).Trigger(4.95);
+
+        var report = history.Evaluate();
+
+        Assert.True(report.Passed, report.Describe());
+        Assert.Equal(1, report.Triggers);
+    }
+
     /// <summary>A hand-written history of one every-second job "j"; times are seconds after 10:00:00.</summary>
     private sealed class History
     {
@@ -190,9 +343,40 @@ public sealed class FleetAuditTests
         private readonly FleetEvents _events = new();
         private long _fence;
 
-        public History RunEverySecond(int from, int to, string node = "a")
+        public History RunEverySecond(int from, int to, string node = "a") => RunEvery(from, to, 1, node);
+
+        public History RunEvery(int from, int to, int step, string node = "a")
         {
-            for (var s = from; s <= to; s++) Run(s, node, startedAt: s + 0.05, finishedAt: s + 0.3);
+            for (var s = from; s <= to; s += step) Run(s, node, startedAt: s + 0.05, finishedAt: s + 0.3);
+            return this;
+        }
+
+        public History ManualRun(double occurrence, string node, double startedAt, double finishedAt)
+        {
+            _audit.Add(new AuditRow("j", At(occurrence), node, ++_fence, 1, At(startedAt), Manual: true));
+            _completions.Add(new CompletionRow("j", At(occurrence), 1, node, _fence, 0, At(startedAt), At(finishedAt), Manual: true));
+            return this;
+        }
+
+        // A definition switch of "j" to "every <period> s" whose seed committed in [from, seenAt] with j's fence then.
+        // The history before it follows initialPeriod (the audit's initial definition is every second; a history
+        // that starts every 2 s is modelled by a first switch before the window).
+        public History Switch(int period, double from, double seenAt, long fence, int initialPeriod = 1)
+        {
+            if (initialPeriod != 1) _events.Switched(new DefinitionSwitch(0, initialPeriod, At(-60), At(-59.9), new Dictionary<string, long> { ["j"] = 0 }));
+            _events.Switched(new DefinitionSwitch(1, period, At(from), At(seenAt), new Dictionary<string, long> { ["j"] = fence }));
+            return this;
+        }
+
+        public History Pause(double at) => Act(OperatorActionKind.Pause, at);
+
+        public History Resume(double at) => Act(OperatorActionKind.Resume, at);
+
+        public History Trigger(double at) => Act(OperatorActionKind.Trigger, at);
+
+        private History Act(OperatorActionKind kind, double at)
+        {
+            _events.Operated(new OperatorAction("j", kind, At(at), At(at + 0.02)));
             return this;
         }
 
