@@ -105,7 +105,10 @@ public static class ChaosRun
         var outages = PlanOutages(options, windowFrom);
         Task outage = Task.CompletedTask;
         var nextKill = windowFrom + Seconds(random, options.KillEverySeconds);
-        var nextFreeze = windowFrom + Seconds(random, options.FreezeEverySeconds);
+        // The first freeze comes a few seconds in, before the first kill or rollout: a freeze needs every node healthy
+        // (running jobs), which kills, restarts and rollouts rarely leave for long, and a run without a freeze proves
+        // nothing about zombies.
+        var nextFreeze = windowFrom + Seconds(random, (2, Math.Min(options.KillEverySeconds.Min, options.FreezeEverySeconds.Min)));
         var reportedCrashes = new HashSet<TestNodeProcess>();
         using var operatorStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var operatorRun = options.OperatorEverySeconds is { } every

@@ -48,8 +48,10 @@ public sealed class ChaosShortModeTests(ITestOutputHelper output) : IDisposable
         Assert.True(report.Freezes >= 1, $"no freeze: {report.Summary}");
         Assert.Equal(2, report.DatabaseRestarts);
         // Rolling deploys alternate the 10 every-second jobs between every second and every 2 s, and paused or
-        // unsettled seconds are no slots: about 2 x 60 + 10 x 45 remain.
-        Assert.True(report.Slots >= 450, $"window too short: {report.Summary}");
+        // unsettled seconds are no slots: 418-509 remained in runs that exercised everything, so 350 says the
+        // window was not cut short while the audited seconds (slots, unsettled and paused ones) say it was whole.
+        Assert.True(report.Slots >= 350, $"window too short: {report.Summary}");
+        Assert.True(report.Slots + report.SlotsUnsettled + report.SlotsPaused >= 500, $"window too short: {report.Summary}");
         Assert.True(report.Deploys >= 2, $"fewer than 2 definition switches (one each way): {report.Summary}");
         Assert.True(report.Pauses >= 3 && report.Resumes >= report.Pauses, $"too few pauses, or one never resumed: {report.Summary}");
         Assert.True(report.Triggers >= 5 && report.ManualRuns >= 2, $"too few triggers or manual runs: {report.Summary}");
