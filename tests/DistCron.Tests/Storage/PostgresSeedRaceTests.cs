@@ -92,4 +92,41 @@ public sealed class PostgresSeedRaceTests : IAsyncLifetime
             await Task.Delay(50);
         }
     }
+
+    // A restart with unchanged code (every kill, crash and scale-out of a fleet) must not lock the app's rows: under
+    // load a cold process's seed transaction held every other node's heartbeats and completions behind it long enough
+    // for their leases to lapse (chaos long mode: two dozen runs taken over from a live node).
+    [Fact]
+    public async Task A_restart_with_unchanged_definitions_takes_no_row_lock()
+    {
+        var connectionString = await _server.CreateDatabaseAsync("seed-nolock");
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        _store = new PostgresJobStore(_dataSource);
+        await _store.MigrateAsync(Ct);
+        var now = await _store.GetDatabaseTimeAsync(Ct);
+        var seed = new SeedJob("a", EverySecond, "UTC", "release-1", now.AddHours(1));
+        await _store.SeedAsync(App, [seed], Ct);
+
+        // Another transaction holds the row, as a heartbeat or a completion in flight does.
+        await using var other = new NpgsqlConnection(connectionString);
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT 1 FROM distcron.jobs WHERE app = @app AND name = 'a' FOR UPDATE", other, transaction))
+        {
+            hold.Parameters.AddWithValue("app", App);
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        // The same definition again (a restarted node) finishes while the row is held: it had nothing to write.
+        await _store.SeedAsync(App, [seed with { NextDueAt = now.AddHours(2) }], Ct).WaitAsync(Deadline);
+
+        // A changed definition does need the lock: it waits until the holder is done, then writes.
+        var changed = _store.SeedAsync(App, [new SeedJob("a", EverySecond, "UTC", "release-2", now.AddHours(3))], Ct);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.False(changed.IsCompleted);
+        await transaction.CommitAsync();
+        await changed.WaitAsync(Deadline);
+        var row = Assert.Single(await _store.ListJobsAsync(App, Ct));
+        Assert.Equal("release-2", row.DefinitionHash);
+    }
 }

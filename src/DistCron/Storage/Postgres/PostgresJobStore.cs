@@ -239,6 +239,12 @@ public sealed partial class PostgresJobStore : IJobStore
     // The seed's first statement: lock the app's existing rows for these names in the one lock order (COLLATE "C"),
     // then read the clock — clock_timestamp(), not now() (the transaction's start) — once the locks are held. The
     // occurrence in flight: a claimed row's occurrence, unless the claim was a manual trigger (SeedJob.ScheduledClaimWindow).
+    // What the seed would change, read without locks (SeedHasWorkAsync).
+    private const string SeedCheckSql = """
+        SELECT name, definition_hash, orphaned OR error IS NOT NULL, definition_version
+        FROM {schema}.jobs WHERE app = @app AND name = ANY(@names)
+        """;
+
     private const string SeedLockSql = """
         SELECT name, CASE WHEN owner_node IS NOT NULL AND next_due_at <= claimed_at + @scheduled_window THEN occurrence_at END
         FROM {schema}.jobs WHERE app = @app AND name = ANY(@names)
@@ -336,7 +342,7 @@ public sealed partial class PostgresJobStore : IJobStore
     private readonly PostgresSignalListener _listener;
     // The statements sent per occurrence (or per claim) are positional: see PositionalSql.
     private readonly PositionalSql _claimSql, _verifySql, _heartbeatSql, _completeSql, _releaseSql, _markErroredSql;
-    private readonly string _seedSql, _seedLockSql, _registerNodeSql, _unregisterNodeSql, _listJobsSql, _schemaVersionSql;
+    private readonly string _seedSql, _seedLockSql, _seedCheckSql, _registerNodeSql, _unregisterNodeSql, _listJobsSql, _schemaVersionSql;
 
     /// <summary>Creates the store over a data source the caller owns (it is not disposed by the store).</summary>
     /// <param name="dataSource">The Npgsql data source (pooling, credentials and TLS are its concern).</param>
@@ -359,6 +365,7 @@ public sealed partial class PostgresJobStore : IJobStore
         _markErroredSql = PositionalSql.Rewrite(Bind(MarkErroredSql));
         _seedSql = Bind(SeedSql);
         _seedLockSql = Bind(SeedLockSql);
+        _seedCheckSql = Bind(SeedCheckSql);
         _registerNodeSql = Bind(RegisterNodeSql);
         _unregisterNodeSql = Bind(UnregisterNodeSql);
         _listJobsSql = Bind(ListJobsSql);
@@ -527,6 +534,11 @@ public sealed partial class PostgresJobStore : IJobStore
 
         var sorted = jobs.OrderBy(j => j.Name, StringComparer.Ordinal).ToArray();
         var names = sorted.Select(j => j.Name).ToArray();
+        // A restart with unchanged code (every kill, crash and scale-out) has nothing to write: it must not lock the
+        // app's rows, which would hold every other node's heartbeats and completions behind a cold process's seed
+        // transaction (leases were lost that way under load). Skipping is the same as having seeded just before
+        // whatever write a concurrent seed makes next.
+        if (!await SeedHasWorkAsync(app, sorted, names, cancellationToken).ConfigureAwait(false)) return;
         // A name another seed inserts between this seed's lock and its upsert is skipped by the upsert; the next
         // attempt finds the row and locks it. Rows are never inserted and deleted in a loop, so a few attempts do.
         for (var attempt = 1; attempt <= MaxSeedAttempts; attempt++)
@@ -539,6 +551,36 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     private const int MaxSeedAttempts = 5;
+
+    // Whether the upsert would change any row: a missing row, or one whose definition differs (and is not newer than
+    // this node's, by DeploymentVersion), or that is orphaned or errored. The same conditions as SeedSql's WHERE.
+    private async Task<bool> SeedHasWorkAsync(string app, SeedJob[] sorted, string[] names, CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<string, (string? Hash, bool NeedsWrite, long? Version)>(StringComparer.Ordinal);
+        await using (var command = _dataSource.CreateCommand(_seedCheckSql))
+        {
+            command.Parameters.AddWithValue("app", app);
+            command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows[reader.GetString(0)] = (
+                    reader.IsDBNull(1) ? null : reader.GetString(1),
+                    reader.GetBoolean(2),
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3));
+            }
+        }
+
+        foreach (var job in sorted)
+        {
+            if (!rows.TryGetValue(job.Name, out var row) || row.NeedsWrite) return true;
+            if (string.Equals(row.Hash, job.DefinitionHash, StringComparison.Ordinal)) continue;
+            var olderThanRow = job.DefinitionVersion is { } mine && row.Version is { } theirs && mine < theirs;
+            if (!olderThanRow) return true;
+        }
+
+        return false;
+    }
 
     // One transaction: lock the existing rows, read the clock under the locks, compute each due time (after the clock,
     // and after the occurrence a node is running on a claimed row), upsert. Nothing can run an occurrence between the
