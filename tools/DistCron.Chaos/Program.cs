@@ -43,7 +43,14 @@ try
         // Crash-safe: the run restarts PostgreSQL in immediate mode, and a server that acknowledges commits before they
         // are on disk (synchronous_commit = off) loses the last ones, which the audit then reports as lost or phantom
         // runs that did happen. The audit fails when the server is not crash-safe.
-        server = await PostgresServer.StartAsync(crashSafe: true);
+        // Lock waits and slow statements go to the server log, copied beside the node logs at the end: a lease lost by
+        // a live node is explained by what held its heartbeat.
+        server = await PostgresServer.StartAsync(crashSafe: true, extraSettings: """
+            log_lock_waits = on
+            deadlock_timeout = 500ms
+            log_min_duration_statement = 1000
+            log_line_prefix = '%m [%p] %a '
+            """);
         store = new PostgresFleetStore(await server.CreateDatabaseAsync("chaos"));
         database = new PostgresControl(server.BinDirectory, Path.Combine(server.RootDirectory, "data"), Path.Combine(server.RootDirectory, "server.log"));
     }
@@ -78,7 +85,25 @@ catch (Exception ex) when (ex is not OutOfMemoryException)
 }
 finally
 {
+    CopyServerLog(server, workDirectory);
     server?.Stop();
+}
+
+static void CopyServerLog(PostgresServer? server, string workDirectory)
+{
+    if (server is null) return;
+    try
+    {
+        var logs = Path.Combine(workDirectory, "logs");
+        Directory.CreateDirectory(logs);
+        File.Copy(Path.Combine(server.RootDirectory, "server.log"), Path.Combine(logs, "postgres.log"), overwrite: true);
+    }
+    catch (IOException)
+    {
+    }
+    catch (UnauthorizedAccessException)
+    {
+    }
 }
 
 internal sealed record ChaosArguments(int Nodes, int Jobs, int DurationSeconds, string Store, int Seed, string? WorkDirectory)
