@@ -32,11 +32,12 @@ public sealed record OperatorAction(string Job, OperatorActionKind Kind, DateTim
 /// <paramref name="FencesAtSeen"/>'s jobs. The seed committed in [From, SeenAt].
 /// </summary>
 /// <param name="Release">The new release (deployment version).</param>
-/// <param name="PeriodSeconds">Seconds between two occurrences of the new schedule (occurrences at unix seconds divisible by it).</param>
+/// <param name="PeriodSeconds">Seconds between two occurrences of the new schedule.</param>
+/// <param name="OffsetSeconds">The unix second of every occurrence, modulo <paramref name="PeriodSeconds"/>.</param>
 /// <param name="From">When the first process of the new release was started (its seed cannot commit earlier).</param>
 /// <param name="SeenAt">Database time just after the harness read every changed row with the new definition.</param>
 /// <param name="FencesAtSeen">Per changed job, its fence in that read: every claim taken before the seed has a fence at most this.</param>
-public sealed record DefinitionSwitch(int Release, int PeriodSeconds, DateTimeOffset From, DateTimeOffset SeenAt, IReadOnlyDictionary<string, long> FencesAtSeen);
+public sealed record DefinitionSwitch(int Release, int PeriodSeconds, int OffsetSeconds, DateTimeOffset From, DateTimeOffset SeenAt, IReadOnlyDictionary<string, long> FencesAtSeen);
 
 /// <summary>What the harness did to the fleet, on the machine clock (the database runs on the same machine).</summary>
 public sealed class FleetEvents
@@ -45,6 +46,7 @@ public sealed class FleetEvents
     private readonly Dictionary<string, DateTimeOffset> _kills = new(StringComparer.Ordinal);
     private readonly List<(string NodeId, DateTimeOffset From, DateTimeOffset To)> _freezes = [];
     private readonly List<(DateTimeOffset From, DateTimeOffset To)> _outages = [];
+    private readonly List<(string NodeId, DateTimeOffset From, DateTimeOffset To)> _stalls = [];
     private readonly List<string> _problems = [];
     private readonly List<OperatorAction> _actions = [];
     private readonly List<DefinitionSwitch> _switches = [];
@@ -57,6 +59,12 @@ public sealed class FleetEvents
     public void Frozen(string nodeId, DateTimeOffset from, DateTimeOffset to)
     {
         lock (_gate) _freezes.Add((nodeId, from, to));
+    }
+
+    /// <summary>A node reported a stretch in which it could not run (CPU starvation, a blocking GC): a freeze it did not get from us.</summary>
+    public void Stalled(string nodeId, DateTimeOffset from, DateTimeOffset to)
+    {
+        lock (_gate) _stalls.Add((nodeId, from, to));
     }
 
     public void DatabaseDown(DateTimeOffset from, DateTimeOffset to)
@@ -88,6 +96,11 @@ public sealed class FleetEvents
     public IReadOnlyList<(string NodeId, DateTimeOffset From, DateTimeOffset To)> Freezes
     {
         get { lock (_gate) return _freezes.ToArray(); }
+    }
+
+    public IReadOnlyList<(string NodeId, DateTimeOffset From, DateTimeOffset To)> Stalls
+    {
+        get { lock (_gate) return _stalls.ToArray(); }
     }
 
     public IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> Outages

@@ -152,7 +152,7 @@ public sealed class Fleet : IAsyncDisposable
             if (_slots[slot] is { HasExited: false }) throw new InvalidOperationException($"slot {slot} is still running");
             var nodeId = string.Create(CultureInfo.InvariantCulture, $"n{slot}.{_incarnations[slot]++}");
             var skew = _options.ClockSkews is { } skews && slot < skews.Count ? skews[slot] : TimeSpan.Zero;
-            var node = TestNodeProcess.Start(nodeId, Arguments(nodeId, skew, _releases[slot]), _options.LogDirectory);
+            var node = TestNodeProcess.Start(nodeId, Arguments(nodeId, skew, _releases[slot]), _options.LogDirectory, Events.Stalled);
             _slots[slot] = node;
             _all.Add(node);
             return node;

@@ -29,14 +29,14 @@ namespace DistCron.Fleet;
 /// </remarks>
 public static partial class FleetAudit
 {
-    internal readonly record struct Definition(bool Settled, int PeriodSeconds);
+    internal readonly record struct Definition(bool Settled, int PeriodSeconds, int OffsetSeconds = 0);
 
     internal readonly record struct OperationCounts(int ManualRuns, int OldScheduleRuns, int RanWhilePaused, int TriggerFaults);
 
     /// <summary>One pause of a job; Certain is false when an unacknowledged action leaves the state unknown from PausedFrom on.</summary>
     private sealed record Pause(DateTimeOffset PausedFrom, DateTimeOffset PausedBy, DateTimeOffset ResumeFrom, DateTimeOffset ResumedBy, bool Certain);
 
-    private sealed record Regime(DateTimeOffset From, DateTimeOffset Settle, int PeriodSeconds);
+    private sealed record Regime(DateTimeOffset From, DateTimeOffset Settle, int PeriodSeconds, int OffsetSeconds);
 
     /// <summary>The switches and pauses of every job, resolved once, and the checks of rules 9-11.</summary>
     internal sealed class Operations
@@ -80,7 +80,7 @@ public static partial class FleetAudit
                     }
 
                     if (!operations._regimes.TryGetValue(job, out var regimes)) operations._regimes[job] = regimes = [];
-                    regimes.Add(new Regime(definitionSwitch.From, settle, definitionSwitch.PeriodSeconds));
+                    regimes.Add(new Regime(definitionSwitch.From, settle, definitionSwitch.PeriodSeconds, definitionSwitch.OffsetSeconds));
                 }
             }
 
@@ -121,15 +121,17 @@ public static partial class FleetAudit
         public Definition DefinitionAt(string job, DateTimeOffset time)
         {
             var period = InitialPeriodSeconds;
+            var offset = 0;
             if (!_regimes.TryGetValue(job, out var regimes)) return new Definition(true, period);
             foreach (var regime in regimes)
             {
                 if (time < regime.From) break;
                 if (time <= regime.Settle) return new Definition(false, 0);
                 period = regime.PeriodSeconds;
+                offset = regime.OffsetSeconds;
             }
 
-            return new Definition(true, period);
+            return new Definition(true, period, offset);
         }
 
         /// <summary>
@@ -170,10 +172,10 @@ public static partial class FleetAudit
                          .OrderBy(a => a.Job, StringComparer.Ordinal).ThenBy(a => a.OccurrenceAt))
             {
                 var definition = DefinitionAt(row.Job, row.OccurrenceAt);
-                if (!definition.Settled || Matches(row.OccurrenceAt, definition.PeriodSeconds)) continue;
+                if (!definition.Settled || Matches(row.OccurrenceAt, definition)) continue;
                 oldSchedule++;
                 violations.Add($"OLD-SCHEDULE RUN: {row.Job} @ {Format(row.OccurrenceAt)} (fence {row.Fence} on {row.NodeId}, started {Format(row.StartedAt)}) " +
-                               $"is not an occurrence of its current definition (every {definition.PeriodSeconds} s since {Format(SettledSince(row.Job, row.OccurrenceAt))})");
+                               $"is not an occurrence of its current definition (every {definition.PeriodSeconds} s at offset {definition.OffsetSeconds} since {Format(SettledSince(row.Job, row.OccurrenceAt))})");
             }
 
             // Rule 10: nothing runs by schedule for an occurrence that came due while the job was surely paused.

@@ -51,6 +51,15 @@ public sealed record AuditReport(
 {
     public bool Passed => Violations.Count == 0;
 
+    /// <summary>Stretches in which a node reported it could not run (CPU starvation, a blocking GC).</summary>
+    public int Stalls { get; init; }
+
+    /// <summary>Duplicate starts whose only cause is a stall of the superseded node.</summary>
+    public int DuplicatesAfterStall { get; init; }
+
+    /// <summary>Runs that never completed because their node stalled past its lease.</summary>
+    public int IncompleteAfterStall { get; init; }
+
     /// <summary>Definition switches (rolling deploys that changed the schedule).</summary>
     public int Deploys { get; init; }
 
@@ -80,10 +89,10 @@ public sealed record AuditReport(
 
     /// <summary>The one-line summary the chaos tool prints and the tests log.</summary>
     public string Summary => string.Create(CultureInfo.InvariantCulture,
-        $"runs={RunsStarted} completions={Completions} kills={Kills} restarts={DatabaseRestarts} freezes={Freezes} " +
-        $"duplicates-started={DuplicatesStarted} (after-kill={DuplicatesAfterKill} after-freeze={DuplicatesAfterFreeze} after-outage={DuplicatesAfterOutage}) " +
+        $"runs={RunsStarted} completions={Completions} kills={Kills} restarts={DatabaseRestarts} freezes={Freezes} stalls={Stalls} " +
+        $"duplicates-started={DuplicatesStarted} (after-kill={DuplicatesAfterKill} after-freeze={DuplicatesAfterFreeze} after-outage={DuplicatesAfterOutage} after-stall={DuplicatesAfterStall}) " +
         $"duplicates-completed={DuplicatesCompleted} lost={Lost} slots={Slots} ran={SlotsRan} coalesced={SlotsCoalesced} " +
-        $"incomplete={IncompleteRuns} (kill={IncompleteAfterKill} freeze={IncompleteAfterFreeze} outage={IncompleteAfterOutage}) " +
+        $"incomplete={IncompleteRuns} (kill={IncompleteAfterKill} freeze={IncompleteAfterFreeze} outage={IncompleteAfterOutage} stall={IncompleteAfterStall}) " +
         $"deploys={Deploys} unsettled={SlotsUnsettled} pauses={Pauses} resumes={Resumes} paused-slots={SlotsPaused} triggers={Triggers} manual-runs={ManualRuns} " +
         $"old-schedule={OldScheduleRuns} ran-while-paused={RanWhilePaused} trigger-faults={TriggerFaults} violations={Violations.Count}");
 
@@ -158,6 +167,9 @@ public static partial class FleetAudit
         var kills = input.Events.Kills;
         var freezes = input.Events.Freezes;
         var outages = input.Events.Outages;
+        var stalls = input.Events.Stalls;
+        // For when a claim's heartbeats could stop, a node that could not run is the same as a frozen one.
+        var suspensions = freezes.Concat(stalls).ToArray();
         var completionsByClaim = input.Completions
             .GroupBy(c => (c.Job, c.Fence))
             .ToDictionary(g => g.Key, g => g.ToList());
@@ -189,7 +201,7 @@ public static partial class FleetAudit
             {
                 occurrences[row.OccurrenceAt] = Max(
                     occurrences.GetValueOrDefault(row.OccurrenceAt, DateTimeOffset.MinValue),
-                    TakeoverBound(row, kills, freezes, outages, input.Lease, input.Poll));
+                    TakeoverBound(row, kills, suspensions, outages, input.Lease, input.Poll));
             }
 
             var ranAt = auditByJob[job].Where(a => !a.Manual).Select(a => a.OccurrenceAt).ToHashSet();
@@ -205,7 +217,7 @@ public static partial class FleetAudit
                     continue;
                 }
 
-                if (!Matches(slot, definition.PeriodSeconds)) continue;
+                if (!Matches(slot, definition)) continue;
                 if (operations.PausedAt(job, slot))
                 {
                     pausedSlots++;
@@ -255,7 +267,7 @@ public static partial class FleetAudit
                          .Where(r => r.OccurrenceAt >= firstSlot && r.OccurrenceAt <= input.WindowTo && !completedOccurrences.Contains(r.OccurrenceAt))
                          // A manual run is judged by the trigger rule; a seed or a resume replaces the row's occurrence,
                          // so an interrupted one is legitimately dropped when either came before it could be re-run.
-                         .Where(r => !r.Manual && !operations.ReplacedBeforeTakeover(r, TakeoverBound(r, kills, freezes, outages, input.Lease, input.Poll)))
+                         .Where(r => !r.Manual && !operations.ReplacedBeforeTakeover(r, TakeoverBound(r, kills, suspensions, outages, input.Lease, input.Poll)))
                          .GroupBy(r => r.OccurrenceAt))
             {
                 unfinishedCount++;
@@ -265,7 +277,7 @@ public static partial class FleetAudit
         }
 
         // Rule 3: duplicate starts (inside the window).
-        int duplicatesStarted = 0, afterKill = 0, afterFreeze = 0, afterOutage = 0;
+        int duplicatesStarted = 0, afterKill = 0, afterFreeze = 0, afterOutage = 0, afterStall = 0;
         foreach (var group in input.Audit
                      .Where(a => a.OccurrenceAt >= firstSlot && a.OccurrenceAt <= input.WindowTo)
                      .GroupBy(a => (a.Job, a.OccurrenceAt, a.Attempt)))
@@ -284,10 +296,10 @@ public static partial class FleetAudit
                     continue;
                 }
 
-                var cause = Interruption(superseded, kills, freezes, outages, input.Lease);
+                var cause = Interruption(superseded, kills, freezes, stalls, outages, input.Lease);
                 if (cause is null)
                 {
-                    violations.Add($"DUPLICATE START WITHOUT CAUSE: {what} was neither killed, frozen nor cut off by an outage, " +
+                    violations.Add($"DUPLICATE START WITHOUT CAUSE: {what} was neither killed, frozen, stalled nor cut off by an outage, " +
                                    $"yet fence {claims[^1].Fence} on {claims[^1].NodeId} ran it again");
                 }
                 else
@@ -299,6 +311,7 @@ public static partial class FleetAudit
             if (causes.Contains("kill")) afterKill++;
             else if (causes.Contains("freeze")) afterFreeze++;
             else if (causes.Contains("outage")) afterOutage++;
+            else if (causes.Contains("stall")) afterStall++;
         }
 
         // Rule 4: double completions.
@@ -366,7 +379,7 @@ public static partial class FleetAudit
         // Runs that started and never completed, by what interrupted them (none: the graceful stop at the end, or a
         // lost lease with no outside cause, which shows up as a violation of rule 2 if the occurrence was re-run).
         var incomplete = input.Audit.Where(a => !completionsByClaim.ContainsKey((a.Job, a.Fence)))
-            .Select(a => Interruption(a, kills, freezes, outages, input.Lease))
+            .Select(a => Interruption(a, kills, freezes, stalls, outages, input.Lease))
             .ToList();
 
         // Rules 9-11: definition switches, pauses, triggers.
@@ -387,17 +400,20 @@ public static partial class FleetAudit
             OldScheduleRuns = counts.OldScheduleRuns,
             RanWhilePaused = counts.RanWhilePaused,
             TriggerFaults = counts.TriggerFaults,
+            Stalls = stalls.Count,
+            DuplicatesAfterStall = afterStall,
+            IncompleteAfterStall = incomplete.Count(c => c == "stall"),
         };
     }
 
     // When another node could have taken over a claim that never completed: the lease ran on from the last
     // heartbeat, which at the latest was when the node died or froze, or when the database came back.
     internal static DateTimeOffset TakeoverBound(AuditRow row, AuditInput input) =>
-        TakeoverBound(row, input.Events.Kills, input.Events.Freezes, input.Events.Outages, input.Lease, input.Poll);
+        TakeoverBound(row, input.Events.Kills, input.Events.Freezes.Concat(input.Events.Stalls).ToArray(), input.Events.Outages, input.Lease, input.Poll);
 
-    // Whether a whole-second occurrence belongs to a schedule "every PeriodSeconds seconds" (unix seconds divisible).
-    private static bool Matches(DateTimeOffset occurrence, int periodSeconds) =>
-        occurrence.UtcTicks % TimeSpan.TicksPerSecond == 0 && occurrence.ToUnixTimeSeconds() % periodSeconds == 0;
+    // Whether a whole-second occurrence belongs to a schedule "every PeriodSeconds seconds, at OffsetSeconds".
+    private static bool Matches(DateTimeOffset occurrence, Definition definition) =>
+        occurrence.UtcTicks % TimeSpan.TicksPerSecond == 0 && occurrence.ToUnixTimeSeconds() % definition.PeriodSeconds == definition.OffsetSeconds;
 
     private static DateTimeOffset TakeoverBound(
         AuditRow row,
@@ -433,17 +449,28 @@ public static partial class FleetAudit
         AuditRow row,
         IReadOnlyDictionary<string, DateTimeOffset> kills,
         IReadOnlyList<(string NodeId, DateTimeOffset From, DateTimeOffset To)> freezes,
+        IReadOnlyList<(string NodeId, DateTimeOffset From, DateTimeOffset To)> stalls,
         IReadOnlyList<(DateTimeOffset From, DateTimeOffset To)> outages,
         TimeSpan lease)
     {
-        // A zombie may record its start only after it is thawed, hence the second of margin before the start.
-        var from = row.StartedAt - TimeSpan.FromSeconds(1);
+        // The claim was taken no earlier than a second before the occurrence (the engine claims a little ahead), and
+        // a node frozen between its claim and its body records its start only after the thaw, however late that is.
+        // A second of margin before the start covers a manual run, whose "occurrence" is the trigger's request time.
+        var from = Min(row.StartedAt, row.OccurrenceAt) - TimeSpan.FromSeconds(1);
         var to = row.StartedAt + lease + Slack;
         if (kills.TryGetValue(row.NodeId, out var killedAt) && killedAt >= from && killedAt <= to) return "kill";
         if (freezes.Any(f => f.NodeId == row.NodeId && f.From <= to && f.To >= from)) return "freeze";
         if (outages.Any(o => o.From <= to && o.To >= from)) return "outage";
-        return null;
+        var stalled = stalls.Where(f => f.NodeId == row.NodeId && f.From <= to && f.To >= from)
+            .Sum(f => (Min(f.To, to) - Max(f.From, from)).TotalMilliseconds);
+        return stalled >= StallExcuse.TotalMilliseconds ? "stall" : null;
     }
+
+    /// <summary>
+    /// How long a node must have been unable to run, in all, around a claim for its takeover to be the stall's doing:
+    /// a quarter of the chaos lease, well above a scheduling hiccup, below what a heartbeat round can absorb.
+    /// </summary>
+    private static readonly TimeSpan StallExcuse = TimeSpan.FromSeconds(1);
 
     private static DateTimeOffset CeilingToSecond(DateTimeOffset time)
     {
@@ -452,6 +479,8 @@ public static partial class FleetAudit
     }
 
     internal static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
+
+    internal static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a <= b ? a : b;
 
     internal static string Format(DateTimeOffset time) =>
         time.UtcDateTime.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);

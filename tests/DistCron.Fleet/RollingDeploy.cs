@@ -1,3 +1,4 @@
+using DistCron.TestNode;
 using System.Globalization;
 
 namespace DistCron.Fleet;
@@ -49,9 +50,8 @@ public sealed class RollingDeploy
     /// </summary>
     public bool Supersedable => Switch.IsCompleted && _stopping is null;
 
-    public static string ScheduleOf(int release) => release % 2 == 1 ? "* * * * * *" : "*/2 * * * * *";
+    public static string ScheduleOf(int release) => Releases.ScheduleOf(release);
 
-    public static int PeriodSecondsOf(int release) => release % 2 == 1 ? 1 : 2;
 
     /// <summary>
     /// Advances the rollout by at most one action. Called only from the chaos loop, which also decides kills and freezes,
@@ -103,7 +103,7 @@ public sealed class RollingDeploy
                 if (changed.Count > 0 && changed.All(j => j.Schedule == schedule))
                 {
                     var seenAt = await client.GetDatabaseTimeAsync(cancellationToken);
-                    fleet.Events.Switched(new DefinitionSwitch(release, PeriodSecondsOf(release), from, seenAt,
+                    fleet.Events.Switched(new DefinitionSwitch(release, Releases.PeriodSecondsOf(release), Releases.OffsetSecondsOf(release), from, seenAt,
                         changed.ToDictionary(j => j.Name, j => j.Fence, StringComparer.Ordinal)));
                     log(string.Create(CultureInfo.InvariantCulture, $"deploy: release {release}'s definition seen on every row; its seed committed in a {(seenAt - from).TotalSeconds:0.000} s interval"));
                     return;

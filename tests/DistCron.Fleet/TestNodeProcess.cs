@@ -11,6 +11,7 @@ public sealed class TestNodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private Action<string, DateTimeOffset, DateTimeOffset>? _stalled;
     private readonly object _logGate = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _runLines;
@@ -68,7 +69,9 @@ public sealed class TestNodeProcess : IAsyncDisposable
     public string LogPath { get; private init; } = string.Empty;
 
     /// <summary>Starts <c>dotnet DistCron.TestNode.dll</c> with the given arguments (which must include the node id).</summary>
-    public static TestNodeProcess Start(string nodeId, IEnumerable<string> arguments, string logDirectory)
+    /// <param name="stalled">Called with each stretch the node reported it could not run (its "stall" lines).</param>
+    public static TestNodeProcess Start(string nodeId, IEnumerable<string> arguments, string logDirectory,
+        Action<string, DateTimeOffset, DateTimeOffset>? stalled = null)
     {
         Directory.CreateDirectory(logDirectory);
         var logPath = Path.Combine(logDirectory, nodeId + ".log");
@@ -87,7 +90,7 @@ public sealed class TestNodeProcess : IAsyncDisposable
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
-        var node = new TestNodeProcess(nodeId, process, log) { LogPath = logPath };
+        var node = new TestNodeProcess(nodeId, process, log) { LogPath = logPath, _stalled = stalled };
         process.OutputDataReceived += (_, e) => node.OnOutput(e.Data, isError: false);
         process.ErrorDataReceived += (_, e) => node.OnOutput(e.Data, isError: true);
         process.Exited += (_, _) => node._ready.TrySetException(
@@ -223,6 +226,10 @@ public sealed class TestNodeProcess : IAsyncDisposable
                 Interlocked.Increment(ref _runLines);
                 Interlocked.Exchange(ref _nextRun, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
+            else if (line.StartsWith("stall ", StringComparison.Ordinal))
+            {
+                if (_stalled is not null && ParseStall(line) is var (from, to)) _stalled(NodeId, from, to);
+            }
             else if (line.StartsWith("ready ", StringComparison.Ordinal))
             {
                 ReadyLine = line;
@@ -237,6 +244,17 @@ public sealed class TestNodeProcess : IAsyncDisposable
             _log.Write(isError ? " ! " : "   ");
             _log.WriteLine(line);
         }
+    }
+
+    // "stall from=<unix ms> to=<unix ms>"
+    private static (DateTimeOffset From, DateTimeOffset To)? ParseStall(string line)
+    {
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 3 || !parts[1].StartsWith("from=", StringComparison.Ordinal) || !parts[2].StartsWith("to=", StringComparison.Ordinal)) return null;
+        return long.TryParse(parts[1].AsSpan(5), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var from)
+               && long.TryParse(parts[2].AsSpan(3), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var to)
+            ? (DateTimeOffset.FromUnixTimeMilliseconds(from), DateTimeOffset.FromUnixTimeMilliseconds(to))
+            : null;
     }
 
     private static string SafeExitCode(Process process)

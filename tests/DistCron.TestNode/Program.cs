@@ -1,5 +1,6 @@
 // A DistCron node as a real process, for the multi-process tests and the chaos tool (tools/DistCron.Chaos).
-// stdout carries exactly one "ready ..." line, then one "run ..." line per run, then "stopped ..."; logs go to stderr.
+// stdout carries exactly one "ready ..." line, then one "run ..." line per run, then "stopped ..."; in between, a
+// "stall ..." line for every stretch the process could not run (StallWatch); logs go to stderr.
 using DistCron;
 using DistCron.TestNode;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,7 @@ catch (ArgumentException ex)
     return 2;
 }
 
+StallWatch.Start(Console.Out);
 await using var audit = AuditWriter.Create(arguments);
 await audit.EnsureTableAsync(CancellationToken.None);
 

@@ -140,6 +140,54 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void A_node_frozen_between_its_claim_and_its_body_is_excused_however_late_after_the_thaw_it_records_its_start()
+    {
+        // Claimed just before 3 s, frozen from 2.95 to 8.5, its body recorded itself 1.4 s after the thaw.
+        var history = new History().RunEverySecond(0, 2)
+            .Start(3, "zombie", startedAt: 9.9)
+            .Frozen("zombie", 2.95, 8.5)
+            .Run(3, "b", startedAt: 7.6, finishedAt: 7.9)
+            .RunEverySecond(8, 9, node: "b");
+
+        var report = history.Evaluate();
+
+        Assert.True(report.Passed, report.Describe());
+        Assert.Equal(1, report.DuplicatesAfterFreeze);
+    }
+
+    [Fact]
+    public void A_node_that_reported_a_long_stall_is_excused_like_a_frozen_one()
+    {
+        var history = new History().RunEverySecond(0, 2)
+            .Start(3, "a", startedAt: 3.05)
+            .Stalled("a", 4.0, 6.5)
+            .Run(3, "b", startedAt: 7.6, finishedAt: 7.9)
+            .RunEverySecond(8, 9, node: "b");
+
+        var report = history.Evaluate();
+
+        Assert.True(report.Passed, report.Describe());
+        Assert.Equal(1, report.DuplicatesAfterStall);
+        Assert.Equal(1, report.Stalls);
+    }
+
+    [Fact]
+    public void A_stall_too_short_to_cost_a_lease_does_not_excuse_a_takeover()
+    {
+        var history = new History().RunEverySecond(0, 2)
+            .Start(3, "a", startedAt: 3.05)
+            .Stalled("a", 4.0, 4.6)
+            .Stalled("b", 3.0, 7.0) // another node's stall says nothing about a's lease
+            .Run(3, "b", startedAt: 7.6, finishedAt: 7.9)
+            .RunEverySecond(8, 9, node: "b");
+
+        var report = history.Evaluate();
+
+        Assert.Contains(report.Violations, v => v.StartsWith("DUPLICATE START WITHOUT CAUSE", StringComparison.Ordinal));
+        Assert.Equal(0, report.DuplicatesAfterStall);
+    }
+
+    [Fact]
     public void A_run_that_starts_before_its_occurrence_is_due_is_early()
     {
         // A node that believed its own clock, ten minutes fast, would start occurrences before the database says so.
@@ -201,6 +249,25 @@ public sealed class FleetAuditTests
         Assert.True(correctReport.Passed, correctReport.Describe());
         Assert.Equal(1, correctReport.Deploys);
         Assert.Equal(5 + 2, correctReport.Slots); // 0..4 every second, then 6 and 8
+    }
+
+    [Fact]
+    public void After_a_switch_between_schedules_on_disjoint_seconds_a_run_at_an_old_second_is_an_old_schedule_run()
+    {
+        // The chaos tool's later releases alternate even and odd seconds, so every old-schedule run is visible. From
+        // even seconds (0, 2, 4) to odd ones, settled at 4.6: a run at 6 is the old schedule's, 5 and 7 are the new one's.
+        var defect = new History().RunEvery(0, 4, step: 2).Switch(period: 2, from: 4.5, seenAt: 4.6, fence: 3, initialPeriod: 2, offset: 1)
+            .RunEvery(5, 5, step: 2).Run(6, "a", startedAt: 6.05, finishedAt: 6.3).RunEvery(7, 9, step: 2);
+        var correct = new History().RunEvery(0, 4, step: 2).Switch(period: 2, from: 4.5, seenAt: 4.6, fence: 3, initialPeriod: 2, offset: 1)
+            .RunEvery(5, 9, step: 2);
+
+        var report = defect.Evaluate(windowEnd: 9);
+        var correctReport = correct.Evaluate(windowEnd: 9);
+
+        Assert.Equal(1, report.OldScheduleRuns);
+        Assert.Contains(report.Violations, v => v.StartsWith("OLD-SCHEDULE RUN: j @ 10:00:06.000", StringComparison.Ordinal));
+        Assert.True(correctReport.Passed, correctReport.Describe());
+        Assert.Equal(3 + 3, correctReport.Slots); // 0, 2, 4, then 5, 7, 9
     }
 
     [Fact]
@@ -361,10 +428,10 @@ public sealed class FleetAuditTests
         // A definition switch of "j" to "every <period> s" whose seed committed in [from, seenAt] with j's fence then.
         // The history before it follows initialPeriod (the audit's initial definition is every second; a history
         // that starts every 2 s is modelled by a first switch before the window).
-        public History Switch(int period, double from, double seenAt, long fence, int initialPeriod = 1)
+        public History Switch(int period, double from, double seenAt, long fence, int initialPeriod = 1, int offset = 0)
         {
-            if (initialPeriod != 1) _events.Switched(new DefinitionSwitch(0, initialPeriod, At(-60), At(-59.9), new Dictionary<string, long> { ["j"] = 0 }));
-            _events.Switched(new DefinitionSwitch(1, period, At(from), At(seenAt), new Dictionary<string, long> { ["j"] = fence }));
+            if (initialPeriod != 1) _events.Switched(new DefinitionSwitch(0, initialPeriod, 0, At(-60), At(-59.9), new Dictionary<string, long> { ["j"] = 0 }));
+            _events.Switched(new DefinitionSwitch(1, period, offset, At(from), At(seenAt), new Dictionary<string, long> { ["j"] = fence }));
             return this;
         }
 
@@ -410,6 +477,12 @@ public sealed class FleetAuditTests
         public History Frozen(string node, double from, double to)
         {
             _events.Frozen(node, At(from), At(to));
+            return this;
+        }
+
+        public History Stalled(string node, double from, double to)
+        {
+            _events.Stalled(node, At(from), At(to));
             return this;
         }
 
