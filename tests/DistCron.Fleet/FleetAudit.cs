@@ -265,10 +265,13 @@ public static partial class FleetAudit
 
             foreach (var unfinished in auditByJob[job]
                          .Where(r => r.OccurrenceAt >= firstSlot && r.OccurrenceAt <= input.WindowTo && !completedOccurrences.Contains(r.OccurrenceAt))
-                         // A manual run is judged by the trigger rule; a seed or a resume replaces the row's occurrence,
-                         // so an interrupted one is legitimately dropped when either came before it could be re-run.
-                         .Where(r => !r.Manual && !operations.ReplacedBeforeTakeover(r, TakeoverBound(r, kills, suspensions, outages, input.Lease, input.Poll)))
-                         .GroupBy(r => r.OccurrenceAt))
+                         // A manual run is judged by the trigger rule.
+                         .Where(r => !r.Manual)
+                         .GroupBy(r => r.OccurrenceAt)
+                         // A seed or a resume replaces the row's occurrence, so an interrupted one is legitimately dropped
+                         // when either came before its last claim could be taken over (earlier claims were taken over).
+                         .Where(g => g.MaxBy(r => r.Fence) is var last
+                                     && !operations.ReplacedBeforeTakeover(last!, TakeoverBound(last!, kills, suspensions, outages, input.Lease, input.Poll))))
             {
                 unfinishedCount++;
                 violations.Add($"UNFINISHED: {job} @ {Format(unfinished.Key)} started ({string.Join(", ", unfinished.Select(r => $"fence {r.Fence} on {r.NodeId}"))}) " +

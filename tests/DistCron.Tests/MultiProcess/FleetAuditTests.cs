@@ -320,6 +320,28 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void An_occurrence_is_judged_unfinished_by_its_last_claim_not_by_one_that_was_taken_over()
+    {
+        // Occurrence 3: a is killed, b takes it over and is killed too, and the seed of 12..12.1 replaces the due time
+        // before b's claim could be taken over. Dropping it is legitimate; a's claim was taken over (by b), which says
+        // nothing about whether the occurrence still had to run when the seed came.
+        var dropped = new History().RunEverySecond(0, 2)
+            .Start(3, "a", startedAt: 3.05).Killed("a", 3.2)
+            .Start(3, "b", startedAt: 7.6).Killed("b", 11.0)
+            .Switch(period: 2, from: 12.0, seenAt: 12.1, fence: 5);
+        var unfinished = new History().RunEverySecond(0, 2)
+            .Start(3, "a", startedAt: 3.05).Killed("a", 3.2)
+            .Start(3, "b", startedAt: 7.6).Killed("b", 11.0)
+            .RunEvery(20, 22, step: 1, node: "c");
+
+        var droppedReport = dropped.Evaluate(windowEnd: 16);
+        var unfinishedReport = unfinished.Evaluate(windowEnd: 22);
+
+        Assert.DoesNotContain(droppedReport.Violations, v => v.StartsWith("UNFINISHED", StringComparison.Ordinal));
+        Assert.Contains(unfinishedReport.Violations, v => v.StartsWith("UNFINISHED: j @ 10:00:03.000 started (fence 4 on a, fence 5 on b)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Occurrences_still_unclaimed_when_a_pause_came_are_dropped_by_its_resume_not_lost()
     {
         // 5 and 6 were due but unclaimed (the fleet recovering) when the pause came at 6.5; the resume at 8.5 restarts
