@@ -8,9 +8,9 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace DistCron.Generators
 {
     /// <summary>
-    /// Writes the single generated file of an assembly: the definitions table with direct invokers, the crontab
-    /// seed rows, the assembly marker naming that table, and the module initializer that registers them and the
-    /// tables of the referenced assemblies. Every type name is <c>global::</c>-qualified, so
+    /// Writes the single generated file of an assembly: the definitions table (one row per job, which is both its
+    /// registration and its crontab seed row) with direct invokers, the assembly marker naming that table, and the
+    /// module initializer that registers it and the tables of the referenced assemblies. Every type name is <c>global::</c>-qualified, so
     /// user types named like ours (a class called System, a namespace called DistCron.Generated) cannot break it.
     /// </summary>
     internal static class JobEmitter
@@ -83,9 +83,8 @@ namespace DistCron.Generators
             return code.ToString();
         }
 
-        // One row per job in a table of definitions and one in a table of seed rows, and short invokers: Roslyn parses
-        // and compiles this file on every build, and its size grows with the number of jobs, so every job costs as
-        // few tokens as readable code allows. The shared helpers come once, after the table.
+        // One row per job in one table, and short invokers: Roslyn parses and compiles this file on every build, and
+        // its size grows with the number of jobs, so every job costs as few tokens as readable code allows. The shared helpers come once, after the table.
         private static void AppendJobsClass(StringBuilder code, AssemblyJobsModel model, string className)
         {
             code.Append(@"    /// <summary>
@@ -99,7 +98,11 @@ namespace DistCron.Generators
         /// <summary>The name of the assembly that declared these jobs.</summary>
         public const string AssemblyName = ").Append(Literal(model.AssemblyName)).Append(@";
 
-        /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
+        /// <summary>
+        /// One row per job: its registration and its crontab seed row. The runtime seeds the crontab with each row's
+        /// name, schedule, zone and definition hash as written here (the hash is computed at build time), and runs
+        /// the job through its direct invoker (no reflection).
+        /// </summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
@@ -108,18 +111,6 @@ namespace DistCron.Generators
             for (int i = 0, invoker = 0; i < model.Jobs.Count; i++)
             {
                 AppendDefinition(code, model.Jobs[i], model.Jobs[i].BuildError is null ? invoker++ : -1);
-            }
-
-            code.Append(@"        });
-
-        /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
-        {
-            // Seed(name, schedule, format, timeZone, definitionHash)
-");
-            for (var i = 0; i < model.Jobs.Count; i++)
-            {
-                if (model.Jobs[i].BuildError is null) AppendSeedRow(code, model.Jobs[i]);
             }
 
             code.Append(@"        });
@@ -144,9 +135,6 @@ namespace DistCron.Generators
             new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
 
         private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
-
-        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
-            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
         // The shorthands of the invokers that hand back the job method's own task.
         private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
@@ -254,15 +242,6 @@ namespace DistCron.Generators
             AppendLiteral(code, job.DefinitionHash).Append(", ");
             AppendLiteral(code, job.DeclaringTypeDisplay).Append(", ");
             AppendLiteral(code, job.MethodName).Append(", Invoke").Append(index.ToString(CultureInfo.InvariantCulture)).Append("),\n");
-        }
-
-        private static void AppendSeedRow(StringBuilder code, JobModel job)
-        {
-            code.Append("            Seed(");
-            AppendLiteral(code, job.Name).Append(", ");
-            AppendLiteral(code, job.Schedule).Append(", ").Append(job.IncludeSeconds ? "IncludeSeconds" : "Standard").Append(", ");
-            AppendLiteral(code, job.TimeZone).Append(", ");
-            AppendLiteral(code, job.DefinitionHash).Append("),\n");
         }
 
         // An invoker is private, so a plain comment says which job it runs (an XML one would go into the
