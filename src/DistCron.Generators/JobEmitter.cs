@@ -245,9 +245,9 @@ namespace DistCron.Generators
         }
 
         // An invoker is private, so a plain comment says which job it runs (an XML one would go into the
-        // documentation file). Only an invoker that must await before it disposes the instance is async: a state
-        // machine per job made a 1,000-job library compile markedly slower (docs/benchmarks.md). The others hand the
-        // method's task back; their catch keeps the async contract that a failure, even one thrown before the
+        // documentation file). Only an invoker that must await before it disposes the instance is async: every state
+        // machine is a type the compiler builds on each build, and a job library pays for it once per job. The others
+        // hand the method's task back; their catch keeps the async contract that a failure, even one thrown before the
         // method's first await or while resolving its arguments, comes back as a faulted task, not as a throw.
         private static void AppendInvoker(StringBuilder code, JobModel job, int index)
         {
