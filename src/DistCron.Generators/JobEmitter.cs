@@ -9,8 +9,9 @@ namespace DistCron.Generators
 {
     /// <summary>
     /// Writes the single generated file of an assembly: the definitions table (one row per job, which is both its
-    /// registration and its crontab seed row) with direct invokers, the assembly marker naming that table, and the
-    /// module initializer that registers it and the tables of the referenced assemblies. Every type name is <c>global::</c>-qualified, so
+    /// registration and its crontab seed row) with direct invokers, and the module initializer that registers it and
+    /// the tables of the referenced assemblies (an executable's initializer registers the executable even when it
+    /// declares no job, so the runtime can tell that the app was built with this generator). Every type name is <c>global::</c>-qualified, so
     /// user types named like ours (a class called System, a namespace called DistCron.Generated) cannot break it.
     /// </summary>
     internal static class JobEmitter
@@ -20,10 +21,8 @@ namespace DistCron.Generators
         private const string Services = "global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions";
         private const string Activator = "global::Microsoft.Extensions.DependencyInjection.ActivatorUtilities";
 
-        /// <summary>The runtime attribute that marks an assembly with generated jobs (see DistCronJobAssemblyAttribute).</summary>
-        public const string MarkerAttributeName = "DistCronJobAssemblyAttribute";
-
-        public const string MarkerAttributeMetadataName = "DistCron." + MarkerAttributeName;
+        /// <summary>The namespace of the generated classes.</summary>
+        public const string GeneratedNamespace = "DistCron.Generated";
 
         /// <summary>The public static method of a generated job class that registers its assembly's jobs.</summary>
         public const string RegisterMethodName = "Register";
@@ -63,11 +62,6 @@ namespace DistCron.Generators
 #pragma warning disable CS0612, CS0618 // A job method may be [Obsolete]; registering it is still intended.
 
 ");
-            if (model.Jobs.Count > 0)
-            {
-                code.Append("[assembly: global::DistCron.").Append(MarkerAttributeName).Append("(typeof(global::DistCron.Generated.").Append(className).Append("))]\n\n");
-            }
-
             code.Append(@"namespace DistCron.Generated
 {
 ");
@@ -175,6 +169,11 @@ namespace DistCron.Generators
             if (model.Jobs.Count > 0)
             {
                 code.Append("            global::DistCron.Generated.").Append(ClassName(model.AssemblyName)).Append('.').Append(RegisterMethodName).Append("();\n");
+            }
+            else if (model.IsExecutable)
+            {
+                code.Append("            global::DistCron.DistCronJobRegistry.Register(").Append(Literal(model.AssemblyName))
+                    .Append(", global::System.Array.Empty<global::DistCron.JobDefinition>());\n");
             }
 
             for (var i = 0; i < model.ReferencedJobClasses.Count; i++)

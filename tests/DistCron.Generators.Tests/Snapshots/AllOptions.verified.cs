@@ -4,8 +4,6 @@
 #nullable enable
 #pragma warning disable CS0612, CS0618 // A job method may be [Obsolete]; registering it is still intended.
 
-[assembly: global::DistCron.DistCronJobAssemblyAttribute(typeof(global::DistCron.Generated.DistCronJobs_App_81f51acc))]
-
 namespace DistCron.Generated
 {
     /// <summary>
