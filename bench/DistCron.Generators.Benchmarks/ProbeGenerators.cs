@@ -62,7 +62,7 @@ internal sealed class ProbeGenerator(ProbeGenerator.Stage stage) : IIncrementalG
             typeof(DistCronGenerator).GetMethod("FindReferencedJobClasses", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
                 .Invoke(null, new object[] { compilation, CancellationToken.None })!);
         var model = jobs.Collect().Combine(referenced).Select(static (input, _) =>
-            new AssemblyJobsModel("Bench", new EquatableArray<JobModel>(input.Left.Where(j => j != null).OrderBy(j => j!.Name, StringComparer.Ordinal).ToArray()!),
+            new AssemblyJobsModel("Bench", false, new EquatableArray<JobModel>(input.Left.Where(j => j != null).OrderBy(j => j!.Name, StringComparer.Ordinal).ToArray()!),
                 (EquatableArray<string>)input.Right));
         context.RegisterSourceOutput(model, (output, model) =>
         {

@@ -8,10 +8,10 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace DistCron.Generators
 {
     /// <summary>
-    /// Emits, per assembly, one file with the definitions of its <c>[DistributedCron]</c> methods (direct invokers,
-    /// no reflection), their crontab seed rows and a module initializer that registers them together with the jobs
-    /// of every referenced assembly that has some (so a job library is found even when the app never touches one of
-    /// its types). An invalid usage gets no invoker (<see cref="DistCronAnalyzer"/> reports it, so the user sees one
+    /// Emits, per assembly, one file with the definitions of its <c>[DistributedCron]</c> methods (each both the
+    /// job's registration and its crontab seed row, with a direct invoker: no reflection) and a module initializer
+    /// that registers them together with the jobs of every referenced assembly that has some (so a job library is
+    /// found even when the app never touches one of its types). An invalid usage gets no invoker (<see cref="DistCronAnalyzer"/> reports it, so the user sees one
     /// clear error, not a cascade) but a refused definition carrying that error: the runtime will not start with it,
     /// so a build without analyzers, or with the diagnostic suppressed, can never lose a declared job silently.
     /// </summary>
@@ -24,7 +24,7 @@ namespace DistCron.Generators
             /// <summary>One model per annotated method (null when invalid).</summary>
             public const string Jobs = "DistCron.Jobs";
 
-            /// <summary>The compilation's assembly name.</summary>
+            /// <summary>The compilation's assembly name, and whether it builds an executable.</summary>
             public const string AssemblyName = "DistCron.AssemblyName";
 
             /// <summary>The generated job classes of the referenced assemblies (fully qualified names).</summary>
@@ -49,7 +49,7 @@ namespace DistCron.Generators
                 .WithTrackingName(Steps.Jobs);
 
             var assemblyName = context.CompilationProvider
-                .Select(static (compilation, _) => compilation.AssemblyName ?? "Unnamed")
+                .Select(static (compilation, _) => (Name: compilation.AssemblyName ?? "Unnamed", IsExecutable: IsExecutable(compilation.Options.OutputKind)))
                 .WithTrackingName(Steps.AssemblyName);
 
             // Reduced to names at once: the compilation changes on every edit, the list of referenced job classes
@@ -82,7 +82,10 @@ namespace DistCron.Generators
                     return;
                 }
 
-                if (model.Jobs.Count > 0 || model.ReferencedJobClasses.Count > 0)
+                // An executable always gets its initializer: it registers the app itself, which tells the runtime
+                // that the app was built with this generator (see DistCronJobRegistry: under Native AOT there is no
+                // other way to find the jobs of the libraries it references).
+                if (model.Jobs.Count > 0 || model.ReferencedJobClasses.Count > 0 || model.IsExecutable)
                 {
                     output.AddSource(JobEmitter.HintName, JobEmitter.Emit(model));
                 }
@@ -99,7 +102,7 @@ namespace DistCron.Generators
 
         // Sorted by name (then declaring type and method) so the file does not depend on file order. Duplicated names
         // are all kept: DCRON0011 reports them at build time, and the runtime refuses to start with them.
-        private static AssemblyJobsModel Combine(string assemblyName, ImmutableArray<JobModel?> jobs, EquatableArray<string> referencedJobClasses)
+        private static AssemblyJobsModel Combine((string Name, bool IsExecutable) assembly, ImmutableArray<JobModel?> jobs, EquatableArray<string> referencedJobClasses)
         {
             var all = new List<JobModel>(jobs.Length);
             foreach (var job in jobs)
@@ -114,12 +117,16 @@ namespace DistCron.Generators
                 var byType = string.CompareOrdinal(a.DeclaringTypeDisplay, b.DeclaringTypeDisplay);
                 return byType != 0 ? byType : string.CompareOrdinal(a.MethodName, b.MethodName);
             });
-            return new AssemblyJobsModel(assemblyName, new EquatableArray<JobModel>(all.ToArray()), referencedJobClasses);
+            return new AssemblyJobsModel(assembly.Name, assembly.IsExecutable, new EquatableArray<JobModel>(all.ToArray()), referencedJobClasses);
         }
 
-        // The referenced assemblies marked [assembly: DistCronJobAssembly(typeof(X))] by this generator, as the fully
-        // qualified names of their X classes. Cheap on every edit: only assemblies that reference DistCron are
-        // inspected, and referenced assembly symbols (with their attributes) are reused across compilations.
+        private static bool IsExecutable(OutputKind kind) =>
+            kind is OutputKind.ConsoleApplication or OutputKind.WindowsApplication or OutputKind.WindowsRuntimeApplication;
+
+        // The generated job classes of the referenced assemblies, as fully qualified names. A class's name follows
+        // from its assembly's name (JobEmitter.ClassName), so it is looked up by that name, not searched for: cheap on
+        // every edit, only assemblies that reference DistCron are asked, and referenced assembly symbols are reused
+        // across compilations.
         private static EquatableArray<string> FindReferencedJobClasses(Compilation compilation, CancellationToken cancellationToken)
         {
             var classes = new SortedSet<string>(StringComparer.Ordinal);
@@ -133,17 +140,10 @@ namespace DistCron.Generators
                 if (!aliases.IsDefaultOrEmpty && !aliases.Contains("global")) continue;
                 if (compilation.GetAssemblyOrModuleSymbol(reference) is not IAssemblySymbol assembly || !ReferencesDistCron(assembly)) continue;
 
-                foreach (var attribute in assembly.GetAttributes())
+                var jobs = assembly.GetTypeByMetadataName(JobEmitter.GeneratedNamespace + "." + JobEmitter.ClassName(assembly.Identity.Name));
+                if (jobs != null && IsCallable(compilation, jobs))
                 {
-                    if (attribute.AttributeClass is { Name: JobEmitter.MarkerAttributeName } marker
-                        && marker.ToDisplayString() == JobEmitter.MarkerAttributeMetadataName
-                        && attribute.ConstructorArguments.Length == 1
-                        && attribute.ConstructorArguments[0].Value is INamedTypeSymbol jobs
-                        && SymbolEqualityComparer.Default.Equals(jobs.ContainingAssembly, assembly)
-                        && IsCallable(compilation, jobs))
-                    {
-                        classes.Add(jobs.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
-                    }
+                    classes.Add(jobs.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
                 }
             }
 

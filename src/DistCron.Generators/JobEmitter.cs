@@ -8,9 +8,10 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace DistCron.Generators
 {
     /// <summary>
-    /// Writes the single generated file of an assembly: the definitions table with direct invokers, the crontab
-    /// seed rows, the assembly marker naming that table, and the module initializer that registers them and the
-    /// tables of the referenced assemblies. Every type name is <c>global::</c>-qualified, so
+    /// Writes the single generated file of an assembly: the definitions table (one row per job, which is both its
+    /// registration and its crontab seed row) with direct invokers, and the module initializer that registers it and
+    /// the tables of the referenced assemblies (an executable's initializer registers the executable even when it
+    /// declares no job, so the runtime can tell that the app was built with this generator). Every type name is <c>global::</c>-qualified, so
     /// user types named like ours (a class called System, a namespace called DistCron.Generated) cannot break it.
     /// </summary>
     internal static class JobEmitter
@@ -20,10 +21,8 @@ namespace DistCron.Generators
         private const string Services = "global::Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions";
         private const string Activator = "global::Microsoft.Extensions.DependencyInjection.ActivatorUtilities";
 
-        /// <summary>The runtime attribute that marks an assembly with generated jobs (see DistCronJobAssemblyAttribute).</summary>
-        public const string MarkerAttributeName = "DistCronJobAssemblyAttribute";
-
-        public const string MarkerAttributeMetadataName = "DistCron." + MarkerAttributeName;
+        /// <summary>The namespace of the generated classes.</summary>
+        public const string GeneratedNamespace = "DistCron.Generated";
 
         /// <summary>The public static method of a generated job class that registers its assembly's jobs.</summary>
         public const string RegisterMethodName = "Register";
@@ -63,11 +62,6 @@ namespace DistCron.Generators
 #pragma warning disable CS0612, CS0618 // A job method may be [Obsolete]; registering it is still intended.
 
 ");
-            if (model.Jobs.Count > 0)
-            {
-                code.Append("[assembly: global::DistCron.").Append(MarkerAttributeName).Append("(typeof(global::DistCron.Generated.").Append(className).Append("))]\n\n");
-            }
-
             code.Append(@"namespace DistCron.Generated
 {
 ");
@@ -83,9 +77,8 @@ namespace DistCron.Generators
             return code.ToString();
         }
 
-        // One row per job in a table of definitions and one in a table of seed rows, and short invokers: Roslyn parses
-        // and compiles this file on every build, and its size grows with the number of jobs, so every job costs as
-        // few tokens as readable code allows. The shared helpers come once, after the table.
+        // One row per job in one table, and short invokers: Roslyn parses and compiles this file on every build, and
+        // its size grows with the number of jobs, so every job costs as few tokens as readable code allows. The shared helpers come once, after the table.
         private static void AppendJobsClass(StringBuilder code, AssemblyJobsModel model, string className)
         {
             code.Append(@"    /// <summary>
@@ -99,7 +92,11 @@ namespace DistCron.Generators
         /// <summary>The name of the assembly that declared these jobs.</summary>
         public const string AssemblyName = ").Append(Literal(model.AssemblyName)).Append(@";
 
-        /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
+        /// <summary>
+        /// One row per job: its registration and its crontab seed row. The runtime seeds the crontab with each row's
+        /// name, schedule, zone and definition hash as written here (the hash is computed at build time), and runs
+        /// the job through its direct invoker (no reflection).
+        /// </summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
@@ -108,18 +105,6 @@ namespace DistCron.Generators
             for (int i = 0, invoker = 0; i < model.Jobs.Count; i++)
             {
                 AppendDefinition(code, model.Jobs[i], model.Jobs[i].BuildError is null ? invoker++ : -1);
-            }
-
-            code.Append(@"        });
-
-        /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
-        {
-            // Seed(name, schedule, format, timeZone, definitionHash)
-");
-            for (var i = 0; i < model.Jobs.Count; i++)
-            {
-                if (model.Jobs[i].BuildError is null) AppendSeedRow(code, model.Jobs[i]);
             }
 
             code.Append(@"        });
@@ -144,9 +129,6 @@ namespace DistCron.Generators
             new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
 
         private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
-
-        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
-            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
         // The shorthands of the invokers that hand back the job method's own task.
         private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
@@ -187,6 +169,11 @@ namespace DistCron.Generators
             if (model.Jobs.Count > 0)
             {
                 code.Append("            global::DistCron.Generated.").Append(ClassName(model.AssemblyName)).Append('.').Append(RegisterMethodName).Append("();\n");
+            }
+            else if (model.IsExecutable)
+            {
+                code.Append("            global::DistCron.DistCronJobRegistry.Register(").Append(Literal(model.AssemblyName))
+                    .Append(", global::System.Array.Empty<global::DistCron.JobDefinition>());\n");
             }
 
             for (var i = 0; i < model.ReferencedJobClasses.Count; i++)
@@ -256,19 +243,10 @@ namespace DistCron.Generators
             AppendLiteral(code, job.MethodName).Append(", Invoke").Append(index.ToString(CultureInfo.InvariantCulture)).Append("),\n");
         }
 
-        private static void AppendSeedRow(StringBuilder code, JobModel job)
-        {
-            code.Append("            Seed(");
-            AppendLiteral(code, job.Name).Append(", ");
-            AppendLiteral(code, job.Schedule).Append(", ").Append(job.IncludeSeconds ? "IncludeSeconds" : "Standard").Append(", ");
-            AppendLiteral(code, job.TimeZone).Append(", ");
-            AppendLiteral(code, job.DefinitionHash).Append("),\n");
-        }
-
         // An invoker is private, so a plain comment says which job it runs (an XML one would go into the
-        // documentation file). Only an invoker that must await before it disposes the instance is async: a state
-        // machine per job made a 1,000-job library compile markedly slower (docs/benchmarks.md). The others hand the
-        // method's task back; their catch keeps the async contract that a failure, even one thrown before the
+        // documentation file). Only an invoker that must await before it disposes the instance is async: every state
+        // machine is a type the compiler builds on each build, and a job library pays for it once per job. The others
+        // hand the method's task back; their catch keeps the async contract that a failure, even one thrown before the
         // method's first await or while resolving its arguments, comes back as a faulted task, not as a throw.
         private static void AppendInvoker(StringBuilder code, JobModel job, int index)
         {

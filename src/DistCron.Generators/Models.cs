@@ -79,7 +79,8 @@ namespace DistCron.Generators
 
     /// <summary>
     /// All valid jobs of one assembly and the generated job classes of the assemblies it references (fully
-    /// qualified names, sorted): the input of the single generated file.
+    /// qualified names, sorted): the input of the single generated file. <see cref="IsExecutable"/>: the assembly is
+    /// an app, whose initializer registers it even without jobs of its own.
     /// </summary>
-    internal sealed record AssemblyJobsModel(string AssemblyName, EquatableArray<JobModel> Jobs, EquatableArray<string> ReferencedJobClasses);
+    internal sealed record AssemblyJobsModel(string AssemblyName, bool IsExecutable, EquatableArray<JobModel> Jobs, EquatableArray<string> ReferencedJobClasses);
 }

@@ -8,7 +8,11 @@ namespace DistCron;
 /// <param name="cancellationToken">Cancelled on timeout, lost lease or shutdown.</param>
 public delegate ValueTask JobInvoker(IServiceProvider services, JobContext context, CancellationToken cancellationToken);
 
-/// <summary>One job as declared by <see cref="DistributedCronAttribute"/>; emitted by the source generator.</summary>
+/// <summary>
+/// One job as declared by <see cref="DistributedCronAttribute"/>; emitted by the source generator. A definition is
+/// both the job's registration and its crontab seed row: the runtime seeds the crontab with its <see cref="Name"/>,
+/// <see cref="Schedule"/>, <see cref="TimeZone"/> and <see cref="DefinitionHash"/> as they are.
+/// </summary>
 [EditorBrowsable(EditorBrowsableState.Advanced)]
 public sealed class JobDefinition
 {
@@ -85,7 +89,10 @@ public sealed class JobDefinition
     public TimeSpan? RetryDelay { get; }
     /// <summary>Retries after a failed run.</summary>
     public int MaxRetries { get; }
-    /// <summary>A stable hash of everything above, computed at build time; a change means the definition changed.</summary>
+    /// <summary>
+    /// A stable hash of everything above, computed at build time and written to the crontab as it is: a different
+    /// hash than the row's means the definition changed.
+    /// </summary>
     public string DefinitionHash { get; }
     /// <summary>Fully qualified name of the declaring type (for diagnostics and listings).</summary>
     public string DeclaringType { get; }
@@ -93,15 +100,4 @@ public sealed class JobDefinition
     public string MethodName { get; }
     /// <summary>The generated direct invoker.</summary>
     public JobInvoker Invoker { get; }
-
-    /// <summary>The row the runtime upserts into the crontab for this job.</summary>
-    public CrontabSeedRow ToSeedRow() => new(Name, Schedule, Format, TimeZone, DefinitionHash);
 }
-
-/// <summary>A crontab row as seeded at startup (idempotent upsert keyed by app and job name).</summary>
-/// <param name="Name">Job name.</param>
-/// <param name="Schedule">Schedule text.</param>
-/// <param name="Format">Field layout.</param>
-/// <param name="TimeZone">Time zone id.</param>
-/// <param name="DefinitionHash">Stable hash of the definition; a different hash updates the row.</param>
-public sealed record CrontabSeedRow(string Name, string Schedule, CronFormat Format, string TimeZone, string DefinitionHash);

@@ -207,7 +207,7 @@ public class DiagnosticTests
             "DCRON0013", """public static class C { public static int P { [DistributedCron("0 * * * *")] [|get|] => 1; } }""",
             "Method 'T.C.P.get' cannot be a job because it is an accessor; declare an ordinary method instead"
         },
-        // Issue 16: shapes whose generated code did not compile, or built and then failed or did nothing at run time.
+        // Shapes whose generated code did not compile, or built and then failed or did nothing at run time.
         {
             "DCRON0009", """public static class C { [DistributedCron("0 * * * *")] public static void Job(int [|retries|]) { } }""",
             "Parameter 'retries' of job method 'T.C.Job' has type 'int', a value rather than a service, so dependency injection cannot supply it; give it a default value (such as 'int retries = 3') or read it from a service such as IOptions<T>; a job takes a CancellationToken, a JobContext or services resolved from dependency injection, all passed by value"
@@ -274,7 +274,7 @@ public class DiagnosticTests
             "DCRON0015", """public static class C { [DistributedCron([|"0 0 12 ? * 2-6"|])] public static void Job() { } }""",
             "Schedule \"0 0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2-6 is TUE-SAT; in Quartz it is MON-FRI); write day names such as MON-FRI to say which days you mean"
         },
-        // Issue 16: Quartz numbering without the seconds field.
+        // Quartz numbering without the seconds field.
         {
             "DCRON0015", """public static class C { [DistributedCron([|"0 12 ? * 2-6"|])] public static void Job() { } }""",
             "Schedule \"0 12 ? * 2-6\" is written Quartz-style ('?' for day-of-month) with numeric days of week, but DistCron counts 0 or 7 = Sunday, 1 = Monday, ... 6 = Saturday where Quartz counts 1 = Sunday (here 2-6 is TUE-SAT; in Quartz it is MON-FRI); write day names such as MON-FRI to say which days you mean"
@@ -301,7 +301,7 @@ public class DiagnosticTests
             "DCRON0019", """public static class C { [DistributedCron([|"30 0 9 1-7 * MON"|])] public static void Job() { } }""",
             "Schedule \"30 0 9 1-7 * MON\" restricts both day-of-month (1-7) and day-of-week (MON): DistCron, like Cronos, runs it only on days that match both, where classic crontab runs it on days that match either; to run on days that match either, declare two jobs, \"30 0 9 1-7 * *\" and \"30 0 9 * * MON\"; to run only on days that match both, keep it and suppress DCRON0019 (for the n-th weekday of a month, day-of-week DAY#n with day-of-month * says it without ambiguity)"
         },
-        // Issue 16: user text in messages is escaped (MSBuild shows a message's first line only).
+        // User text in messages is escaped (MSBuild shows a message's first line only).
         {
             "DCRON0001", """public static class C { [DistributedCron([|"0 0 * *\n*"|])] public static void Job() { } }""",
             "Schedule \"0 0 * *\\u000a*\" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week) or 6 fields (seconds first), found 4; write 5 fields such as \"30 2 * * *\" (02:30 every day), 6 fields such as \"*/10 * * * * *\" (every 10 seconds), or a macro such as @hourly"
@@ -326,7 +326,7 @@ public class DiagnosticTests
             "DCRON0012", """public static class C { [DistributedCron("0 * * * *", Name = [|"report\u200b"|])] public static void Job() { } }""",
             "Job name \"report\\u200b\" is invalid: the job name contains '\\u200b' at position 7; only A-Z, a-z, 0-9, '.', '_', ':' and '-' are allowed; use at most 200 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
         },
-        // Issue 16: the names a user wrote, not metadata names.
+        // The names a user wrote, not metadata names.
         {
             "DCRON0013", """public static class C { public static Action A = [|[DistributedCron("0 * * * *")] () => { }|]; }""",
             "Method 'lambda expression at File0.cs(3,50)' cannot be a job because it is a lambda; declare it as a method of a class"

@@ -227,7 +227,7 @@ public sealed class EndToEndBuildTests : IDisposable
             """;
     }
 
-    // Issue 16: each of these once built green with the job silently gone. Now the build still goes through (the
+    // Each of these once built green with the job silently gone. Now the build still goes through (the
     // switch is the user's choice) but the host refuses to start, quoting the diagnostic the build would have shown.
     [Fact]
     public void No_build_switch_can_hide_an_invalid_job_the_host_refuses_to_start_with_the_diagnostic()

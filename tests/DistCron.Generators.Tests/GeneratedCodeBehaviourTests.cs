@@ -211,7 +211,55 @@ public class GeneratedCodeBehaviourTests
         var plain = definitions.Single(d => d.Name == "static.sync");
         Assert.Equal(("UTC", MisfirePolicy.RunOnce, (TimeSpan?)null, (TimeSpan?)null, 0), (plain.TimeZone, plain.Misfire, plain.Timeout, plain.RetryDelay, plain.MaxRetries));
         Assert.Equal(StableHash.Definition("static.sync", "0 * * * *", "UTC", 0, null, null, 0), plain.DefinitionHash);
-        Assert.Equal(definitions.Select(d => d.ToSeedRow()), SeedRows(definitions[0]));
+        Assert.Equal(new[] { "Definitions" }, GeneratedTables(job));
+    }
+
+    // The build-time hash is written to the crontab as it is; the runtime's own StableHash (this test's copy is the
+    // runtime's, DistCron.dll) over the definition's fields must give the same text, or every deploy would look like
+    // a definition change (or none would). Odd inputs: names at the edges of the allowed alphabet and length, zones
+    // with '/', '+', '-' and '_', durations with days, fractions and a single tick, schedules with seconds and H,
+    // all under a culture whose number and casing rules differ from the invariant one. Non-ASCII names are refused
+    // at build time (DCRON0012), so they never reach the crontab with a hash at all.
+    [Fact]
+    public void Build_time_hashes_equal_the_runtime_hash_for_odd_inputs()
+    {
+        var longName = "L" + new string('i', 198) + "I";
+        var odd = $$"""
+            using DistCron;
+            namespace Behaviour;
+            public static class Log { public static readonly System.Collections.Generic.List<string> Lines = new(); }
+            public static class OddJobs
+            {
+                [DistributedCron("H H * * *", Name = "a.b_c:d-E9")] public static void A() { }
+                [DistributedCron("*/7 H * * * *", Name = "{{longName}}", TimeZone = "America/Argentina/Buenos_Aires", Timeout = "1.02:03:04.5", RetryDelay = "0:00:00.0000001", MaxRetries = 7, Misfire = MisfirePolicy.Skip)] public static void B() { }
+                [DistributedCron("0 12 * * MON-FRI", Name = "gmt", TimeZone = "Etc/GMT+5", Timeout = "24.00:00:00", RetryDelay = "00:00:00")] public static void C() { }
+                [DistributedCron("30 2 * * *", Name = "I", TimeZone = "America/Port-au-Prince", Timeout = "00:00:00.001")] public static void D() { }
+                [DistributedCron("0 * * * *", Name = "Überprüfung:日次-🕐")] public static void Refused() { }
+            }
+            """;
+        var culture = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo("tr-TR");
+        IReadOnlyList<JobDefinition> definitions;
+        try
+        {
+            definitions = Load("Behaviour.OddHashes", odd).Definitions;
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = culture;
+        }
+
+        var refused = Assert.Single(definitions, d => d.BuildError is not null);
+        Assert.StartsWith("DCRON0012: ", refused.BuildError);
+        Assert.Equal(string.Empty, refused.DefinitionHash);
+
+        var built = definitions.Where(d => d.BuildError is null).ToList();
+        Assert.Equal(4, built.Count);
+        Assert.Contains(built, d => d.Name == longName && d.Timeout == new TimeSpan(1, 2, 3, 4, 500) && d.RetryDelay == TimeSpan.FromTicks(1));
+        Assert.All(built, d => Assert.Equal(
+            StableHash.DefinitionWithDurations(d.Name, d.Schedule, d.TimeZone, (int)d.Misfire, d.Timeout, d.RetryDelay, d.MaxRetries),
+            d.DefinitionHash));
+        Assert.Equal(4, built.Select(d => d.DefinitionHash).Distinct().Count());
     }
 
     [Fact]
@@ -233,11 +281,9 @@ public class GeneratedCodeBehaviourTests
         return (definitions, log);
     }
 
-    private static IEnumerable<CrontabSeedRow> SeedRows(JobDefinition any)
-    {
-        var table = any.Invoker.Method.DeclaringType!;
-        return (IReadOnlyList<CrontabSeedRow>)table.GetProperty("SeedRows")!.GetValue(null)!;
-    }
+    // The public static tables of the generated class: one, which is both the registration and the crontab seed.
+    private static IEnumerable<string> GeneratedTables(JobDefinition any) =>
+        any.Invoker.Method.DeclaringType!.GetProperties(BindingFlags.Public | BindingFlags.Static).Select(p => p.Name);
 
     // Greeter lives in the compiled assembly; register it by its runtime type (scoped, so only the job class is
     // created by the invoker and must be disposed by it).

@@ -90,7 +90,7 @@ public class SharedRulesTests
         Assert.NotNull(JobOptionText.NameError(new string('x', 201)));
     }
 
-    // Issue 16: '?' marks Quartz syntax (Unix cron has none), with or without the seconds field; numbers that name no
+    // '?' marks Quartz syntax (Unix cron has none), with or without the seconds field; numbers that name no
     // day (a step, an occurrence, an H range) are not Quartz day numbers.
     [Theory]
     [InlineData("0 12 ? * 2-6", true)]
@@ -144,7 +144,7 @@ public class SharedRulesTests
         Assert.Equal(unix, ScheduleText.DayOfWeekAsNames(field, quartzNumbering: false));
     }
 
-    // Issue 16: Cronos 0.13 ANDs day-of-month and day-of-week (checked here, not assumed), so a schedule restricting
+    // Cronos 0.13 ANDs day-of-month and day-of-week (checked here, not assumed), so a schedule restricting
     // both is flagged; the test of "restricted" is semantic.
     [Theory]
     [InlineData("0 0 1 * 1", true)]

@@ -122,6 +122,8 @@ internal sealed class NodeLoop
         }
     }
 
+    // The seed is the generated table itself (DistCronJobs_*.Definitions, or the list given to AddJobs): each row's
+    // name, schedule, zone and build-time definition hash go to the store as they are, nothing is recomputed here.
     private List<SeedJob> BuildSeed(DateTimeOffset databaseNow)
     {
         var seed = new List<SeedJob>(_definitions.Count);

@@ -4,8 +4,6 @@
 #nullable enable
 #pragma warning disable CS0612, CS0618 // A job method may be [Obsolete]; registering it is still intended.
 
-[assembly: global::DistCron.DistCronJobAssemblyAttribute(typeof(global::DistCron.Generated.DistCronJobs_App_81f51acc))]
-
 namespace DistCron.Generated
 {
     /// <summary>
@@ -19,20 +17,16 @@ namespace DistCron.Generated
         /// <summary>The name of the assembly that declared these jobs.</summary>
         public const string AssemblyName = "App";
 
-        /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
+        /// <summary>
+        /// One row per job: its registration and its crontab seed row. The runtime seeds the crontab with each row's
+        /// name, schedule, zone and definition hash as written here (the hash is computed at build time), and runs
+        /// the job through its direct invoker (no reflection).
+        /// </summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
             Job("App.Reports.Nightly", "H H(0-5) * * *", Standard, "Romance Standard Time", RunOnce, null, null, 0, "178b5d590fb74835", "App.Reports", "Nightly", Invoke0),
             Job("reports:morning", "30 0 9 * * MON-FRI", IncludeSeconds, "Europe/Paris", Skip, Ticks(3000000000L) /* 00:05:00 */, Ticks(300000000L) /* 00:00:30 */, 3, "57181fa6fc5889a9", "App.Reports", "MorningAsync", Invoke1),
-        });
-
-        /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
-        {
-            // Seed(name, schedule, format, timeZone, definitionHash)
-            Seed("App.Reports.Nightly", "H H(0-5) * * *", Standard, "Romance Standard Time", "178b5d590fb74835"),
-            Seed("reports:morning", "30 0 9 * * MON-FRI", IncludeSeconds, "Europe/Paris", "57181fa6fc5889a9"),
         });
 
         /// <summary>
@@ -55,9 +49,6 @@ namespace DistCron.Generated
             new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
 
         private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
-
-        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
-            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
         // The shorthands of the invokers that hand back the job method's own task.
         private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);

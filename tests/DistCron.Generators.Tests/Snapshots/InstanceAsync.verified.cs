@@ -4,8 +4,6 @@
 #nullable enable
 #pragma warning disable CS0612, CS0618 // A job method may be [Obsolete]; registering it is still intended.
 
-[assembly: global::DistCron.DistCronJobAssemblyAttribute(typeof(global::DistCron.Generated.DistCronJobs_App_81f51acc))]
-
 namespace DistCron.Generated
 {
     /// <summary>
@@ -19,18 +17,15 @@ namespace DistCron.Generated
         /// <summary>The name of the assembly that declared these jobs.</summary>
         public const string AssemblyName = "App";
 
-        /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
+        /// <summary>
+        /// One row per job: its registration and its crontab seed row. The runtime seeds the crontab with each row's
+        /// name, schedule, zone and definition hash as written here (the hash is computed at build time), and runs
+        /// the job through its direct invoker (no reflection).
+        /// </summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
             Job("billing.close-month", "0 0 1 * *", Standard, "UTC", RunOnce, null, null, 0, "dc5ce4c3021a5be4", "App.Billing.InvoiceJobs", "CloseMonthAsync", Invoke0),
-        });
-
-        /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
-        {
-            // Seed(name, schedule, format, timeZone, definitionHash)
-            Seed("billing.close-month", "0 0 1 * *", Standard, "UTC", "dc5ce4c3021a5be4"),
         });
 
         /// <summary>
@@ -53,9 +48,6 @@ namespace DistCron.Generated
             new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
 
         private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
-
-        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
-            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
         // The shorthands of the invokers that hand back the job method's own task.
         private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);

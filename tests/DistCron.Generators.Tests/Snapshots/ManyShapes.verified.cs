@@ -4,8 +4,6 @@
 #nullable enable
 #pragma warning disable CS0612, CS0618 // A job method may be [Obsolete]; registering it is still intended.
 
-[assembly: global::DistCron.DistCronJobAssemblyAttribute(typeof(global::DistCron.Generated.DistCronJobs_My_App_Jobs_56dfbcd5))]
-
 namespace DistCron.Generated
 {
     /// <summary>
@@ -19,7 +17,11 @@ namespace DistCron.Generated
         /// <summary>The name of the assembly that declared these jobs.</summary>
         public const string AssemblyName = "My.App-Jobs";
 
-        /// <summary>One definition per job, with a direct invoker (no reflection).</summary>
+        /// <summary>
+        /// One row per job: its registration and its crontab seed row. The runtime seeds the crontab with each row's
+        /// name, schedule, zone and definition hash as written here (the hash is computed at build time), and runs
+        /// the job through its direct invoker (no reflection).
+        /// </summary>
         public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.JobDefinition> Definitions { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.JobDefinition>(new global::DistCron.JobDefinition[]
         {
             // Job(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker)
@@ -28,16 +30,6 @@ namespace DistCron.Generated
             Job("namespace.Other.Fast", "@every_second", IncludeSeconds, "UTC", RunOnce, null, null, 0, "cfa89f19a3f4221f", "namespace.Other", "Fast", Invoke1),
             Job("namespace.class.event", "0 * * * *", Standard, "UTC", RunOnce, null, null, 0, "657045d994622660", "namespace.class", "event", Invoke2),
             Job("nested:return", "15 * * * *", Standard, "UTC", RunOnce, null, null, 0, "79ff2790e24e6dd5", "namespace.class.Inner", "return", Invoke3),
-        });
-
-        /// <summary>The crontab rows the runtime seeds at startup, one per job.</summary>
-        public static global::System.Collections.Generic.IReadOnlyList<global::DistCron.CrontabSeedRow> SeedRows { get; } = new global::System.Collections.ObjectModel.ReadOnlyCollection<global::DistCron.CrontabSeedRow>(new global::DistCron.CrontabSeedRow[]
-        {
-            // Seed(name, schedule, format, timeZone, definitionHash)
-            Seed("GlobalJobs.Tick", "@daily", Standard, "UTC", "39106c661caebeec"),
-            Seed("namespace.Other.Fast", "@every_second", IncludeSeconds, "UTC", "cfa89f19a3f4221f"),
-            Seed("namespace.class.event", "0 * * * *", Standard, "UTC", "657045d994622660"),
-            Seed("nested:return", "15 * * * *", Standard, "UTC", "79ff2790e24e6dd5"),
         });
 
         /// <summary>
@@ -60,9 +52,6 @@ namespace DistCron.Generated
             new global::DistCron.JobDefinition(name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries, definitionHash, declaringType, methodName, invoker);
 
         private static global::System.TimeSpan Ticks(long ticks) => global::System.TimeSpan.FromTicks(ticks);
-
-        private static global::DistCron.CrontabSeedRow Seed(string name, string schedule, global::DistCron.CronFormat format, string timeZone, string definitionHash) =>
-            new global::DistCron.CrontabSeedRow(name, schedule, format, timeZone, definitionHash);
 
         // The shorthands of the invokers that hand back the job method's own task.
         private static global::System.Threading.Tasks.ValueTask FromTask(global::System.Threading.Tasks.Task task) => new global::System.Threading.Tasks.ValueTask(task);
