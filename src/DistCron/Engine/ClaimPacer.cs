@@ -1,3 +1,4 @@
+using DistCron.Scheduling;
 using DistCron.Storage;
 
 namespace DistCron.Engine;
@@ -117,7 +118,7 @@ internal sealed class ClaimPacer
             }
 
             var left = _saturatedClaimWait - Elapsed(_freeSince.Value, now);
-            if (left > TimeSpan.Zero) return Min(_pollInterval, left);
+            if (left > TimeSpan.Zero) return TimeMath.Min(_pollInterval, left);
         }
 
         _freeSince = null;
@@ -127,7 +128,7 @@ internal sealed class ClaimPacer
 
     /// <summary>Where the claim about to be sent resumes (<see cref="ClaimRequest.After"/>); null: from the start.</summary>
     public ClaimCursor? ResumeAfter(long now) =>
-        _resume is not null && Elapsed(_fromStartAt, now) < Min(_pollInterval, MaxResumeFor) ? _resume : null;
+        _resume is not null && Elapsed(_fromStartAt, now) < TimeMath.Min(_pollInterval, MaxResumeFor) ? _resume : null;
 
     /// <summary>Records a claim's position: a full batch may be resumed after its last row, any other is not.</summary>
     /// <param name="after">The claim's <see cref="ClaimRequest.After"/>.</param>
@@ -169,7 +170,7 @@ internal sealed class ClaimPacer
         if (earliestDueAt is not { } earliest) return delay;
 
         var claimableFrom = earliest - _claimAhead;
-        delay = Min(delay, Max(claimableFrom - clockNow, TimeSpan.Zero));
+        delay = TimeMath.Min(delay, TimeMath.Max(claimableFrom - clockNow, TimeSpan.Zero));
         if (claimableFrom > claimNow && delay < MinSleep) delay = MinSleep;
         else if (got == 0 && claimableFrom <= claimNow && delay < IdleFloor) delay = IdleFloor;
         return delay;
@@ -211,8 +212,4 @@ internal sealed class ClaimPacer
         Volatile.Write(ref _wakeOn, (int)(!_saturated ? WakeOn.Always : _freeSince is null ? WakeOn.FirstFreeSlot : WakeOn.AllSlotsFree));
 
     private TimeSpan Elapsed(long from, long to) => new((long)((to - from) * _ticksPerTimestamp));
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

@@ -1,4 +1,5 @@
 using DistCron.Diagnostics;
+using DistCron.Scheduling;
 using DistCron.Storage;
 
 namespace DistCron.Engine;
@@ -108,7 +109,7 @@ internal sealed class LeaseKeeper
                 }
 
                 // Retry sooner than a regular heartbeat: the lease is running out.
-                delay = Min(_context.HeartbeatInterval, TimeSpan.FromSeconds(1));
+                delay = TimeMath.Min(_context.HeartbeatInterval, TimeSpan.FromSeconds(1));
             }
         }
     }
@@ -144,6 +145,4 @@ internal sealed class LeaseKeeper
             // The run already ended.
         }
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -28,7 +28,7 @@ internal sealed class NodeLoop
         _context = context;
         _definitions = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
         _pacer = new ClaimPacer(context.MaxConcurrentJobs, context.PollInterval, context.SaturatedClaimWait, context.ClaimAhead, context.Time.TimestampFrequency);
-        _slots = new RunSlots(context.MaxConcurrentJobs, CompletionWriter.MaxBatch, _pacer, _wake);
+        _slots = new RunSlots(context.MaxConcurrentJobs, _pacer, _wake);
         _runner = new JobRunner(context, _definitions, _slots);
         _pruner = new HistoryPruner(context, context.Retention);
         _registration = new NodeRegistration(context, _definitions.Keys);
@@ -173,7 +173,7 @@ internal sealed class NodeLoop
                 continue;
             }
 
-            delay = Min(delay, _registration.UntilDue());
+            delay = TimeMath.Min(delay, _registration.UntilDue());
             _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
@@ -244,6 +244,4 @@ internal sealed class NodeLoop
             return false;
         }
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -29,13 +29,12 @@ internal sealed class RunSlots
     private int _held;
 
     /// <param name="slots">The node's slots.</param>
-    /// <param name="completionBatch">Completions written in one round trip (<see cref="CompletionWriter.MaxBatch"/>).</param>
     /// <param name="pacer">Whose <see cref="ClaimPacer.WakeOn"/> says which changes wake the loop.</param>
     /// <param name="wake">The loop's wake-up.</param>
-    public RunSlots(int slots, int completionBatch, ClaimPacer pacer, WakeSignal wake)
+    public RunSlots(int slots, ClaimPacer pacer, WakeSignal wake)
     {
         _slots = slots;
-        _maxLeases = slots + completionBatch;
+        _maxLeases = slots + CompletionWriter.MaxBatch;
         _pacer = pacer;
         _wake = wake;
     }

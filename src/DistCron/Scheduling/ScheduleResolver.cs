@@ -49,7 +49,7 @@ internal static class ScheduleResolver
         var parsed = ScheduleText.Parse(schedule, jobName);
         if (!parsed.Success)
         {
-            var reason = $"invalid schedule '{Printable(schedule)}': {parsed.Error}";
+            var reason = $"invalid schedule '{PrintableText.Printable(schedule)}': {parsed.Error}";
             if (parsed.Hint is not null) reason += $" ({parsed.Hint})";
             return new ScheduleResolution(null, reason);
         }
@@ -65,12 +65,9 @@ internal static class ScheduleResolver
         if (!TimeZoneResolver.TryResolve(timeZone, out var zone))
         {
             return new ScheduleResolution(null,
-                $"unknown time zone '{Printable(timeZone)}': use an IANA id such as 'Europe/Paris', a Windows id such as 'Romance Standard Time', or 'UTC'");
+                $"unknown time zone '{PrintableText.Printable(timeZone)}': use {RuleText.TimeZoneIdKinds}, or \"UTC\"");
         }
 
         return new ScheduleResolution(new JobSchedule(parsed.Expression!, zone, parsed.IncludeSeconds, parsed.ExpandedText), null);
     }
-
-    // Row values come from a database anyone may have edited: the shared rule the analyzer uses too.
-    internal static string Printable(string? value) => PrintableText.Printable(value);
 }
