@@ -37,7 +37,8 @@ internal enum WakeOn
 /// microseconds of each other once their methods return, so waiting for all of them costs nothing there; with half the
 /// slots as the threshold the loop claimed again before the runs it had just started had returned, and every claim
 /// took half a batch (docs/benchmarks.md).</para>
-/// <para><b>The resume cursor</b> (<see cref="ResumeAfter"/>, docs/design.md#resumed-claims-under-saturation). A
+/// <para><b>The resume cursor</b> (<see cref="ResumeAfter"/>), explained here for the whole code base; the protocol
+/// side is docs/design.md#resumed-claims-under-saturation. A
 /// claim from the start walks every index entry before the first claimable row: the rows leased across the fleet and
 /// the dead entries each completion leaves where its row was due, which only VACUUM removes. So while every claim comes
 /// back full, the next one resumes after the last row the previous one took (<see cref="ClaimRequest.After"/>, from

@@ -7,8 +7,8 @@ namespace DistCron.Engine;
 /// Writes a node's completions in batches: completions that queue while a batch is in flight go together in the next
 /// one (one round trip, <see cref="IJobStore.CompleteAsync(IReadOnlyList{Completion}, CancellationToken)"/>). Nothing
 /// waits for a batch to fill: a lone completion is written at once, so batching costs no latency and appears exactly
-/// when completions arrive faster than round trips (measured: the node's CPU per occurrence, not the database, was
-/// what separated it from the raw-SQL ceiling). One batch in flight at a time also bounds the database connections a
+/// when completions arrive faster than round trips, where a round trip per completion would cost the node CPU it
+/// needs for the runs themselves. One batch in flight at a time also bounds the database connections a
 /// node keeps busy completing, whatever its number of slots.
 /// </summary>
 internal sealed class CompletionWriter : IAsyncDisposable
@@ -58,7 +58,7 @@ internal sealed class CompletionWriter : IAsyncDisposable
 
     // The callers resume (their runs finish: metrics, logs, the freed slot) on one thread-pool work item per batch, not
     // one each, and not on this loop, which goes on to write the next batch. A work item per completion was a thread
-    // wake-up per run on a busy node (profiled: context switches were a third of its CPU).
+    // wake-up per run on a busy node, whose context switches then cost more than the runs.
     private static void Hand(Pending[] batch, IReadOnlyList<bool>? recorded, Exception? error) =>
         ThreadPool.UnsafeQueueUserWorkItem(static state =>
         {

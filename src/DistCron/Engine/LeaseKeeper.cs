@@ -54,8 +54,8 @@ internal sealed class LeaseKeeper
         var delay = _context.HeartbeatInterval;
         while (true)
         {
-            // Every run stops its keeper, usually before the first heartbeat: no exception for that (one per run was
-            // a measurable share of a busy node's CPU).
+            // Every run stops its keeper, usually before the first heartbeat: no exception for that (an exception per run
+            // is CPU a busy node spends for nothing).
             await Task.Delay(delay, _context.Time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (stop.IsCancellationRequested) return;
 
