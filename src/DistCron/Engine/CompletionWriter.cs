@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using DistCron.Storage;
 
@@ -22,13 +23,23 @@ internal sealed class CompletionWriter : IAsyncDisposable
     public CompletionWriter(EngineContext context)
     {
         _context = context;
-        _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync)); // started by the first completion
+        _writer = new Lazy<Task>(StartWriteLoop); // started by the first completion
+    }
+
+    // The loop outlives the run whose completion started it: started from that run's flow, it would carry the run's
+    // span (Activity.Current) and log scopes, and every later batch's statements would belong to that ended span.
+    private Task StartWriteLoop()
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(WriteLoopAsync);
+        }
     }
 
     /// <summary>True when recorded, false when the claim was lost; throws when the store failed (retry: it is fenced).</summary>
     public Task<bool> CompleteAsync(Completion completion, CancellationToken cancellationToken)
     {
-        var pending = new Pending(completion);
+        var pending = new Pending(completion, Activity.Current);
         if (!_queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(CompletionWriter));
         _ = _writer.Value;
         return pending.Result.Task.WaitAsync(cancellationToken);
@@ -42,6 +53,10 @@ internal sealed class CompletionWriter : IAsyncDisposable
             batch.Clear();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var pending)) batch.Add(pending);
             var written = batch.ToArray();
+            // A lone completion's statement belongs to its run's span, still open while the run waits for it; a batch
+            // of several runs belongs to none of them.
+            Activity.Current = null;
+            if (written.Length == 1 && written[0].Run is { IsStopped: false } run) Activity.Current = run;
             try
             {
                 using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
@@ -77,7 +92,9 @@ internal sealed class CompletionWriter : IAsyncDisposable
         if (_writer.IsValueCreated || _queue.Reader.Count > 0) await _writer.Value.ConfigureAwait(false);
     }
 
-    private sealed record Pending(Completion Completion)
+    /// <param name="Completion">The completion.</param>
+    /// <param name="Run">The run's span, if it has one.</param>
+    private sealed record Pending(Completion Completion, Activity? Run)
     {
         // Continuations run inline, on the work item that hands the batch's results (see Hand).
         public TaskCompletionSource<bool> Result { get; } = new();

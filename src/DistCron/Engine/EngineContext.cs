@@ -60,6 +60,9 @@ internal sealed class EngineContext
     public long? DeploymentVersion { get; }
     public TimeSpan SaturatedClaimWait { get; }
 
+    /// <summary>Which jobs' heartbeats are failing, so each outage is logged once per job.</summary>
+    public HeartbeatOutages HeartbeatOutages { get; } = new();
+
     /// <summary>
     /// How long a job keeps running after its timeout cancelled its token before it is abandoned (recorded as timed out
     /// while this node still holds the fence). Bounded by the lease so the record is written well within it.

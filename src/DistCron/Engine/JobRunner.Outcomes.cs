@@ -106,7 +106,16 @@ internal sealed partial class JobRunner
         Log.LostClaim(_context.Logger, name, fence, stage);
         _context.Metrics.LostClaim(name);
         activity?.SetTag("distcron.status", "lost");
+        activity?.SetStatus(ActivityStatusCode.Error, "claim lost " + stage);
     }
+
+    // OpenTelemetry's exception event: what a trace backend shows as the span's exception.
+    private static ActivityEvent ExceptionEvent(Exception error) => new("exception", tags: new ActivityTagsCollection
+    {
+        ["exception.type"] = error.GetType().FullName,
+        ["exception.message"] = error.Message,
+        ["exception.stacktrace"] = error.ToString(),
+    });
 
     private Activity? StartActivity(ClaimedJob claim)
     {

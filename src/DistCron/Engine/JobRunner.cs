@@ -101,6 +101,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
         var slot = _slots.Start(name);
         _ = Task.Run(async () =>
         {
+            using var scope = RunLogScope.Begin(_context.Logger, claimed);
             try
             {
                 if (known)
@@ -295,6 +296,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
             {
                 Log.RunInterrupted(_context.Logger, name);
                 activity?.SetTag("distcron.status", "interrupted");
+                if (abandoned) activity?.SetStatus(ActivityStatusCode.Error, "abandoned at shutdown");
                 await ReleaseAsync(claim, state).ConfigureAwait(false);
             }
             else
@@ -343,6 +345,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
 
         activity?.SetTag("distcron.status", status.ToString());
         if (status != RunStatus.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, errorType);
+        if (error is not null) activity?.AddEvent(ExceptionEvent(error));
 
         var recorded = await CompleteWithRetryAsync(completion).ConfigureAwait(false);
         state.Settled = true;
@@ -352,6 +355,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
             return;
         }
 
+        _context.HeartbeatOutages.Reached(name);
         _context.Metrics.Completed(name, status.ToString(), duration, status != RunStatus.Succeeded);
         if (status == RunStatus.Succeeded)
         {

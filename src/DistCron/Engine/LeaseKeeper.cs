@@ -81,6 +81,7 @@ internal sealed class LeaseKeeper
                 {
                     // The database set lease_until = its now() + lease, and its now() is no earlier than our send time.
                     _leaseEnd = sentAt + _context.LeaseDuration;
+                    _context.HeartbeatOutages.Reached(_claim.JobName);
                     delay = _context.HeartbeatInterval;
                     continue;
                 }
@@ -94,14 +95,22 @@ internal sealed class LeaseKeeper
             }
             catch (TimeoutException) when (!heartbeat.IsCompleted)
             {
-                Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, nameof(TimeoutException),
-                    $"no answer from the store within the {(long)left.TotalMilliseconds} ms left before the lease ends");
+                if (_context.HeartbeatOutages.FirstFailure(_claim.JobName))
+                {
+                    Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, nameof(TimeoutException),
+                        $"no answer from the store within the {(long)left.TotalMilliseconds} ms left before the lease ends");
+                }
+
                 MarkLost();
                 return;
             }
             catch (Exception ex)
             {
-                Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, ex.GetType().Name, EngineContext.Describe(ex));
+                if (_context.HeartbeatOutages.FirstFailure(_claim.JobName))
+                {
+                    Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, ex.GetType().Name, EngineContext.Describe(ex));
+                }
+
                 if (clock.UtcNow >= _leaseEnd - _context.LeaseSafetyMargin)
                 {
                     MarkLost();
