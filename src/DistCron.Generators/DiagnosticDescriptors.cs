@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using DistCron.Internal;
 
 namespace DistCron.Generators
 {
@@ -35,7 +36,7 @@ namespace DistCron.Generators
 
         public static readonly DiagnosticDescriptor NegativeMaxRetries = Create(
             "DCRON0006", "Negative MaxRetries",
-            "MaxRetries is {0}, but it cannot be negative; use 0 for no retries or a positive count",
+            RuleText.NegativeMaxRetriesFormat,
             UsageCategory, DiagnosticSeverity.Error);
 
         public static readonly DiagnosticDescriptor GenericJobMethod = Create(
@@ -75,7 +76,7 @@ namespace DistCron.Generators
 
         public static readonly DiagnosticDescriptor InvalidMisfirePolicy = Create(
             "DCRON0014", "Undefined misfire policy",
-            "Misfire value {0} is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip",
+            RuleText.UndefinedMisfireFormat,
             UsageCategory, DiagnosticSeverity.Error);
 
         public static readonly DiagnosticDescriptor QuartzDayOfWeek = Create(

@@ -74,8 +74,8 @@ namespace DistCron.Generators
             if (nameError != null && (nameIsExplicit || KindProblem(method) is null))
             {
                 var fix = nameIsExplicit
-                    ? $"use at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'"
-                    : $"the default name is Namespace.Type.Method; set Name explicitly to at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'";
+                    ? "use " + RuleText.NameRule
+                    : "the default name is Namespace.Type.Method; set Name explicitly to " + RuleText.NameRule;
                 var problem = new JobProblem(DiagnosticDescriptors.InvalidJobName, nameIsExplicit ? ProblemSite.Name : ProblemSite.Method, -1, nameIsExplicit ? Shown(name) : name, nameError, fix);
                 var suggested = nameIsExplicit ? null : SuggestedName(name);
                 problems.Add(suggested != null ? problem.WithNameToAdd(suggested) : problem);
@@ -86,7 +86,7 @@ namespace DistCron.Generators
             if (!parsed.Success)
             {
                 var problem = new JobProblem(DiagnosticDescriptors.InvalidCronExpression, ProblemSite.Schedule, -1, Shown(schedule ?? string.Empty), Shown(parsed.Error ?? "it cannot be read"),
-                    parsed.Hint ?? "write 5 fields (minute hour day-of-month month day-of-week), 6 fields with seconds first, or a macro such as @hourly");
+                    parsed.Hint ?? RuleText.ScheduleFix);
                 problems.Add(includeWarnings ? problem.WithReplacements(ScheduleFixes.ForInvalid(schedule, name)) : problem);
             }
             else if (includeWarnings)
@@ -190,8 +190,8 @@ namespace DistCron.Generators
 
             var suggestion = TimeZoneIds.SuggestionFor(zone);
             var fix = suggestion != null
-                ? $"did you mean \"{suggestion}\"? Ids use '_' for a space"
-                : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or omit TimeZone for UTC";
+                ? RuleText.DidYouMeanZone(suggestion)
+                : "use " + RuleText.TimeZoneIdKinds + ", or omit TimeZone for UTC";
             var problem = new JobProblem(DiagnosticDescriptors.UnknownTimeZone, ProblemSite.TimeZone, -1, Shown(zone), fix);
             problems.Add(suggestion != null ? problem.WithReplacements(new[] { new TextFix($"Use \"{suggestion}\"", suggestion) }) : problem);
         }

@@ -24,7 +24,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "Job {JobName} started for occurrence {OccurrenceAt:o} attempt {Attempt}")]
     public static partial void RunStarted(ILogger logger, string jobName, DateTimeOffset occurrenceAt, int attempt);
 
-    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Job {JobName} succeeded in {DurationMs} ms; next due {NextDueAt:o}")]
+    [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "Job {JobName} succeeded in {DurationMs} ms; next due {NextDueAt:o}")]
     public static partial void RunSucceeded(ILogger logger, string jobName, long durationMs, DateTimeOffset? nextDueAt);
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Job {JobName} {Status} after {DurationMs} ms (attempt {Attempt}); next due {NextDueAt:o} attempt {NextAttempt}")]

@@ -1,3 +1,4 @@
+using DistCron.Scheduling;
 using DistCron.Storage;
 
 namespace DistCron.Engine;
@@ -36,7 +37,8 @@ internal enum WakeOn
 /// microseconds of each other once their methods return, so waiting for all of them costs nothing there; with half the
 /// slots as the threshold the loop claimed again before the runs it had just started had returned, and every claim
 /// took half a batch (docs/benchmarks.md).</para>
-/// <para><b>The resume cursor</b> (<see cref="ResumeAfter"/>, docs/design.md#resumed-claims-under-saturation). A
+/// <para><b>The resume cursor</b> (<see cref="ResumeAfter"/>), explained here for the whole code base; the protocol
+/// side is docs/design.md#resumed-claims-under-saturation. A
 /// claim from the start walks every index entry before the first claimable row: the rows leased across the fleet and
 /// the dead entries each completion leaves where its row was due, which only VACUUM removes. So while every claim comes
 /// back full, the next one resumes after the last row the previous one took (<see cref="ClaimRequest.After"/>, from
@@ -117,7 +119,7 @@ internal sealed class ClaimPacer
             }
 
             var left = _saturatedClaimWait - Elapsed(_freeSince.Value, now);
-            if (left > TimeSpan.Zero) return Min(_pollInterval, left);
+            if (left > TimeSpan.Zero) return TimeMath.Min(_pollInterval, left);
         }
 
         _freeSince = null;
@@ -127,7 +129,7 @@ internal sealed class ClaimPacer
 
     /// <summary>Where the claim about to be sent resumes (<see cref="ClaimRequest.After"/>); null: from the start.</summary>
     public ClaimCursor? ResumeAfter(long now) =>
-        _resume is not null && Elapsed(_fromStartAt, now) < Min(_pollInterval, MaxResumeFor) ? _resume : null;
+        _resume is not null && Elapsed(_fromStartAt, now) < TimeMath.Min(_pollInterval, MaxResumeFor) ? _resume : null;
 
     /// <summary>Records a claim's position: a full batch may be resumed after its last row, any other is not.</summary>
     /// <param name="after">The claim's <see cref="ClaimRequest.After"/>.</param>
@@ -169,7 +171,7 @@ internal sealed class ClaimPacer
         if (earliestDueAt is not { } earliest) return delay;
 
         var claimableFrom = earliest - _claimAhead;
-        delay = Min(delay, Max(claimableFrom - clockNow, TimeSpan.Zero));
+        delay = TimeMath.Min(delay, TimeMath.Max(claimableFrom - clockNow, TimeSpan.Zero));
         if (claimableFrom > claimNow && delay < MinSleep) delay = MinSleep;
         else if (got == 0 && claimableFrom <= claimNow && delay < IdleFloor) delay = IdleFloor;
         return delay;
@@ -211,8 +213,4 @@ internal sealed class ClaimPacer
         Volatile.Write(ref _wakeOn, (int)(!_saturated ? WakeOn.Always : _freeSince is null ? WakeOn.FirstFreeSlot : WakeOn.AllSlotsFree));
 
     private TimeSpan Elapsed(long from, long to) => new((long)((to - from) * _ticksPerTimestamp));
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

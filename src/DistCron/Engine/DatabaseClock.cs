@@ -13,8 +13,8 @@ namespace DistCron.Engine;
 /// occurrence the database has not reached yet (seen in the chaos audit when start-up made a round trip slow), while a
 /// lagging clock at worst returns an occurrence that is a few milliseconds past, which is then claimed and run.</para>
 /// <para>Each round trip is such a lower bound, and the highest one is kept: a round trip slowed by a busy machine no
-/// longer drags the estimate back. That lag opened the due gates of jobs claimed ahead late — the benchmark's 8-node
-/// lag phase traced every late second (5–12 ms) to an estimate lagging by as much. A kept bound is trusted only while
+/// longer drags the estimate back. That lag opened the due gates of jobs claimed ahead late, by as much as the estimate
+/// lagged. A kept bound is trusted only while
 /// it stays consistent: it loses <see cref="MaxDriftRate"/> of the elapsed time, so a database clock running that
 /// much slower than this machine's monotonic clock still never falls behind it; it is replaced once it is
 /// <see cref="MaxAnchorAge"/> old, and as soon as a round trip shows the database clock below it (a clock stepped

@@ -1,4 +1,5 @@
 using DistCron.Diagnostics;
+using DistCron.Scheduling;
 using DistCron.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -59,6 +60,9 @@ internal sealed class EngineContext
     public long? DeploymentVersion { get; }
     public TimeSpan SaturatedClaimWait { get; }
 
+    /// <summary>Which jobs' heartbeats are failing, so each outage is logged once per job.</summary>
+    public HeartbeatOutages HeartbeatOutages { get; } = new();
+
     /// <summary>
     /// How long a job keeps running after its timeout cancelled its token before it is abandoned (recorded as timed out
     /// while this node still holds the fence). Bounded by the lease so the record is written well within it.
@@ -69,9 +73,7 @@ internal sealed class EngineContext
     /// How far ahead of their due time jobs are claimed (see <see cref="Storage.ClaimRequest.Ahead"/>): the claim and verify
     /// round trips happen before the due instant and the run starts on it. Small next to the lease and the poll.
     /// </summary>
-    public TimeSpan ClaimAhead => Min(TimeSpan.FromMilliseconds(100), Min(PollInterval / 4, LeaseDuration / 10));
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    public TimeSpan ClaimAhead => TimeMath.Min(TimeSpan.FromMilliseconds(100), TimeMath.Min(PollInterval / 4, LeaseDuration / 10));
 
     /// <summary>Heartbeats stop being retried (the claim is treated as lost) this long before the lease ends.</summary>
     public TimeSpan LeaseSafetyMargin => LeaseDuration / 10;

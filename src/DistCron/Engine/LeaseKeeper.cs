@@ -1,4 +1,5 @@
 using DistCron.Diagnostics;
+using DistCron.Scheduling;
 using DistCron.Storage;
 
 namespace DistCron.Engine;
@@ -53,8 +54,8 @@ internal sealed class LeaseKeeper
         var delay = _context.HeartbeatInterval;
         while (true)
         {
-            // Every run stops its keeper, usually before the first heartbeat: no exception for that (one per run was
-            // a measurable share of a busy node's CPU).
+            // Every run stops its keeper, usually before the first heartbeat: no exception for that (an exception per run
+            // is CPU a busy node spends for nothing).
             await Task.Delay(delay, _context.Time, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (stop.IsCancellationRequested) return;
 
@@ -80,6 +81,7 @@ internal sealed class LeaseKeeper
                 {
                     // The database set lease_until = its now() + lease, and its now() is no earlier than our send time.
                     _leaseEnd = sentAt + _context.LeaseDuration;
+                    _context.HeartbeatOutages.Reached(_claim.JobName);
                     delay = _context.HeartbeatInterval;
                     continue;
                 }
@@ -93,14 +95,22 @@ internal sealed class LeaseKeeper
             }
             catch (TimeoutException) when (!heartbeat.IsCompleted)
             {
-                Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, nameof(TimeoutException),
-                    $"no answer from the store within the {(long)left.TotalMilliseconds} ms left before the lease ends");
+                if (_context.HeartbeatOutages.FirstFailure(_claim.JobName))
+                {
+                    Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, nameof(TimeoutException),
+                        $"no answer from the store within the {(long)left.TotalMilliseconds} ms left before the lease ends");
+                }
+
                 MarkLost();
                 return;
             }
             catch (Exception ex)
             {
-                Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, ex.GetType().Name, EngineContext.Describe(ex));
+                if (_context.HeartbeatOutages.FirstFailure(_claim.JobName))
+                {
+                    Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, ex.GetType().Name, EngineContext.Describe(ex));
+                }
+
                 if (clock.UtcNow >= _leaseEnd - _context.LeaseSafetyMargin)
                 {
                     MarkLost();
@@ -108,7 +118,7 @@ internal sealed class LeaseKeeper
                 }
 
                 // Retry sooner than a regular heartbeat: the lease is running out.
-                delay = Min(_context.HeartbeatInterval, TimeSpan.FromSeconds(1));
+                delay = TimeMath.Min(_context.HeartbeatInterval, TimeSpan.FromSeconds(1));
             }
         }
     }
@@ -144,6 +154,4 @@ internal sealed class LeaseKeeper
             // The run already ended.
         }
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

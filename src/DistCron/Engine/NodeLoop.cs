@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using DistCron.Diagnostics;
 using DistCron.Scheduling;
 using DistCron.Storage;
@@ -6,59 +5,37 @@ using DistCron.Storage;
 namespace DistCron.Engine;
 
 /// <summary>
-/// One node's scheduling loop: start up (migrate, seed, register), then claim due jobs into free slots, hand each to a
-/// <see cref="JobRunner"/>, and sleep until the earliest due time, a store signal, a freed slot or the poll interval —
-/// whichever comes first. Store outages are retried with capped backoff; they never end the loop. When to claim, from
-/// where, and how long to sleep is <see cref="ClaimPacer"/>'s to decide; this class does the I/O.
+/// One node's scheduling loop: start up (migrate, seed, register), then claim due jobs into free slots, and sleep until
+/// the earliest due time, a store signal, a freed slot or the poll interval — whichever comes first. Store outages are
+/// retried with capped backoff; they never end the loop. When to claim, from where, and how long to sleep is
+/// <see cref="ClaimPacer"/>'s to decide; what happens to each claim is <see cref="JobRunner"/>'s; this class does the
+/// loop's I/O.
 /// </summary>
 internal sealed class NodeLoop
 {
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
     private readonly JobRunner _runner;
-    private readonly CompletionWriter _completions;
+    private readonly RunSlots _slots;
     private readonly HistoryPruner _pruner;
-    private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _foreign = new(StringComparer.Ordinal); // the app's jobs this node has no code for
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly ClaimPacer _pacer;
     private readonly NodeRegistration _registration;
 
-    // Runs holding a slot: from their start until the job method returns (or, when it never ran or was abandoned, until
-    // the run's handling ends). _active lasts longer, until the completion is written: the claim excludes those jobs,
-    // and a shutdown waits for them.
-    private int _running;
-
-    // Runs whose handling has not finished, _active's entries: the leases this node holds. Counted apart because
-    // ConcurrentDictionary.Count takes every lock, and FreeSlots is read as each run returns and ends.
-    private int _held;
-
     public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
     {
         _context = context;
         _definitions = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
-        _completions = new CompletionWriter(context);
-        _runner = new JobRunner(context, _completions);
+        _pacer = new ClaimPacer(context.MaxConcurrentJobs, context.PollInterval, context.SaturatedClaimWait, context.ClaimAhead, context.Time.TimestampFrequency);
+        _slots = new RunSlots(context.MaxConcurrentJobs, _pacer, _wake);
+        _runner = new JobRunner(context, _definitions, _slots);
         _pruner = new HistoryPruner(context, context.Retention);
         _registration = new NodeRegistration(context, _definitions.Keys);
-        _pacer = new ClaimPacer(context.MaxConcurrentJobs, context.PollInterval, context.SaturatedClaimWait, context.ClaimAhead, context.Time.TimestampFrequency);
     }
 
     /// <summary>Jobs claimed by this node whose handling has not finished.</summary>
-    public int ActiveCount => _active.Count;
-
-    /// <summary>
-    /// Slots not held by a running method: what the loop claims into, and what a finishing run checks before waking it.
-    /// Also capped by the leases the node holds (running plus completions not yet written) at the slots plus one
-    /// completion batch: when the store records completions more slowly than the node runs jobs, claiming more would
-    /// only pile up leases nobody heartbeats (a run's lease keeper stops when its method returns).
-    /// </summary>
-    private int FreeSlots => Math.Min(SlotsNotRunning, LeasesLeft);
-
-    private int SlotsNotRunning => _context.MaxConcurrentJobs - Volatile.Read(ref _running);
-
-    private int LeasesLeft => _context.MaxConcurrentJobs + CompletionWriter.MaxBatch - Volatile.Read(ref _held);
+    public int ActiveCount => _slots.Held;
 
     /// <summary>Runs until <paramref name="stopping"/> is cancelled, then drains: see <see cref="DrainAsync"/>.</summary>
     public async Task RunAsync(CancellationToken stopping)
@@ -83,7 +60,7 @@ internal sealed class NodeLoop
             await stopSignals.CancelAsync().ConfigureAwait(false);
             await signals.ConfigureAwait(false); // never faults
             await DrainAsync().ConfigureAwait(false);
-            await _completions.DisposeAsync().ConfigureAwait(false); // every run has ended: nothing more to complete
+            await _runner.DisposeAsync().ConfigureAwait(false); // every run has ended: write the completions still queued
             await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
             await _registration.UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
@@ -155,42 +132,34 @@ internal sealed class NodeLoop
             try
             {
                 await _registration.RegisterIfDueAsync(stopping).ConfigureAwait(false);
-                // One snapshot of the active names per round, for the count and the claim's exclusions:
-                // ConcurrentDictionary.Keys takes every lock and copies.
-                var active = _active.Keys;
+                var active = _slots.ActiveNames();
                 var claimable = _definitions.Count - active.Count(_definitions.ContainsKey);
-                var free = FreeSlots;
-                var wait = _pacer.WaitBeforeClaim(free, claimable, Volatile.Read(ref _held), _context.Time.GetTimestamp());
+                var free = _slots.FreeSlots;
+                var wait = _pacer.WaitBeforeClaim(free, claimable, _slots.Held, _context.Time.GetTimestamp());
                 if (wait is { } notNow)
                 {
                     delay = notNow;
                 }
                 else
                 {
-                    // Not cancelled by shutdown: a claim that committed but surfaced as "cancelled" would leave rows
-                    // leased to a node that no longer runs them. Its runners release claims made after stopping.
-                    using var claimLimit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
                     var request = new ClaimRequest(_context.App, _context.NodeId, JobNames: null, Math.Min(free, claimable), _context.LeaseDuration)
                     {
-                        ExcludedNames = ExcludedNames(active),
+                        ExcludedNames = _slots.ExcludedNames(active),
                         NodeLiveWindow = _context.NodeLiveWindow,
                         Ahead = _context.ClaimAhead,
                         After = _pacer.ResumeAfter(_context.Time.GetTimestamp()),
                     };
-                    var sentAt = _context.Clock.RoundTripStarts();
-                    var batch = await _context.Store.ClaimDueAsync(request, claimLimit.Token).ConfigureAwait(false);
-                    _pacer.Claimed(request.After, request.MaxJobs, batch.Claimed.Count, batch.Resume, _context.Time.GetTimestamp());
-                    _context.Clock.Observe(batch.DatabaseNow, sentAt);
+                    var (batch, answeredAt) = await _runner.ClaimAndStartAsync(request, stopping, hardStop).ConfigureAwait(false);
+                    _pacer.Claimed(request.After, request.MaxJobs, batch.Claimed.Count, batch.Resume, answeredAt);
                     _context.Health.StoreSucceeded();
                     if (backoff.Reset()) Log.StoreRecovered(_context.Logger, _context.Store.Kind);
 
-                    await StartVerifiedAsync(batch.Claimed, stopping, hardStop).ConfigureAwait(false);
                     // The claim kept this node's registration alive; a full one only when the fleet changed.
                     if (batch.RegistrationNeeded) await _registration.RegisterAsync(stopping).ConfigureAwait(false);
                     else _registration.KeptAlive();
 
                     _pacer.RunsStarted(batch.Claimed.Count, free);
-                    var sleep = _pacer.SleepAfterClaim(request.MaxJobs, batch.Claimed.Count, FreeSlots, batch.EarliestDueAt, batch.DatabaseNow, _context.Clock.UtcNow);
+                    var sleep = _pacer.SleepAfterClaim(request.MaxJobs, batch.Claimed.Count, _slots.FreeSlots, batch.EarliestDueAt, batch.DatabaseNow, _context.Clock.UtcNow);
                     if (sleep is not { } after) continue; // a full batch and slots still free: more may be due now
                     delay = after;
                 }
@@ -206,116 +175,11 @@ internal sealed class NodeLoop
                 continue;
             }
 
-            delay = Min(delay, _registration.UntilDue());
+            delay = TimeMath.Min(delay, _registration.UntilDue());
             _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
     }
-
-    // Claims name what NOT to take rather than every job this node has code for: a list of 1,000 names made each claim
-    // cost the database a plan over the array and a lookup per name (docs/design.md). Excluded: jobs this node is still
-    // running (or still waiting on after abandoning them), and jobs of the app it turned out to have no code for.
-    private List<string> ExcludedNames(ICollection<string> active)
-    {
-        var excluded = new List<string>(active.Count + _foreign.Count);
-        excluded.AddRange(active);
-        excluded.AddRange(_foreign);
-        return excluded;
-    }
-
-    // Verifies the whole batch in one round trip right before its runs start; a claim that is no longer ours (this
-    // node stalled past its lease and another took the row) does not run. When the store cannot answer, nothing runs:
-    // the leases expire and the occurrences are claimed again.
-    private async Task StartVerifiedAsync(IReadOnlyList<ClaimedJob> claims, CancellationToken stopping, CancellationToken hardStop)
-    {
-        if (claims.Count == 0) return;
-        IReadOnlyList<ClaimToken> owned;
-        try
-        {
-            using var limit = new CancellationTokenSource(_context.LeaseDuration, _context.Time);
-            owned = await _context.Store.VerifyAsync(claims.Select(c => c.Token).ToArray(), limit.Token).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "verify", ex.GetType().Name, EngineContext.Describe(ex), 0);
-            return;
-        }
-
-        var stillOurs = owned.ToHashSet();
-        foreach (var claimed in claims)
-        {
-            if (stillOurs.Contains(claimed.Token))
-            {
-                Start(claimed, stopping, hardStop);
-            }
-            else
-            {
-                Log.LostClaim(_context.Logger, claimed.Token.JobName, claimed.Token.Fence, "before start");
-                _context.Metrics.LostClaim(claimed.Token.JobName);
-            }
-        }
-    }
-
-    private void Start(ClaimedJob claimed, CancellationToken stopping, CancellationToken hardStop)
-    {
-        var name = claimed.Token.JobName;
-        if (!_definitions.ContainsKey(name)) _foreign.Add(name); // on the loop thread, like ExcludedNames
-        _context.Metrics.Claimed(name);
-        Log.Claimed(_context.Logger, name, claimed.OccurrenceAt, claimed.Attempt, claimed.Token.Fence);
-
-        // Registered before the work starts, so the entry can never outlive the work.
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _active[name] = done.Task;
-        Interlocked.Increment(ref _held);
-        Interlocked.Increment(ref _running);
-        var slot = 1; // this run's slot, freed exactly once
-        bool FreeSlot()
-        {
-            if (Interlocked.Exchange(ref slot, 0) == 0) return false;
-            Interlocked.Decrement(ref _running);
-            return true;
-        }
-
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                if (_definitions.TryGetValue(name, out var definition))
-                {
-                    await _runner.RunAsync(claimed, definition, stopping, hardStop, () =>
-                    {
-                        if (FreeSlot() && SlotFreeWorthWaking()) _wake.Set();
-                    }).ConfigureAwait(false);
-                }
-                else
-                {
-                    // Another deployment's job (a rolling deploy, or several services under one app name): handed
-                    // back at once, and never claimed again by this node.
-                    Log.UnknownJob(_context.Logger, name);
-                    await _context.Store.ReleaseAsync(claimed.Token, CancellationToken.None).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex)
-            {
-                // JobRunner handles every expected failure; this is a last resort so the slot is always freed.
-                Log.StoreUnavailable(_context.Logger, _context.Store.Kind, "run handling", ex.GetType().Name, EngineContext.Describe(ex), 0);
-            }
-            finally
-            {
-                var slotFreedHere = FreeSlot(); // the method never ran, or was abandoned and has now ended
-                _active.TryRemove(new KeyValuePair<string, Task>(name, done.Task));
-                Interlocked.Decrement(ref _held);
-                done.TrySetResult();
-                if (HandlingEndWorthWaking(slotFreedHere)) _wake.Set();
-            }
-        });
-    }
-
-    // Run threads ask the pacer's rules with this node's counters; see ClaimPacer.WakeOn.
-    private bool SlotFreeWorthWaking() => ClaimPacer.SlotFreeWorthWaking(_pacer.WakeOn, FreeSlots, _context.MaxConcurrentJobs);
-
-    private bool HandlingEndWorthWaking(bool slotFreedHere) =>
-        ClaimPacer.HandlingEndWorthWaking(_pacer.WakeOn, slotFreedHere, SlotsNotRunning, LeasesLeft, _context.MaxConcurrentJobs);
 
     private async Task SleepAsync(TimeSpan delay, Task wake, CancellationToken stopping)
     {
@@ -333,12 +197,12 @@ internal sealed class NodeLoop
     /// </summary>
     private async Task DrainAsync()
     {
-        var pending = _active.Values.ToArray();
+        var pending = _slots.InFlight();
         if (pending.Length == 0) return;
         var all = Task.WhenAll(pending);
         if (await WaitAsync(all, _context.ShutdownTimeout).ConfigureAwait(false)) return;
 
-        Log.ShutdownTimeoutReached(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, _active.Count);
+        Log.ShutdownTimeoutReached(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, _slots.Held);
         CancelRunningJobs();
         await WaitAsync(all, _context.AbandonGrace + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
     }
@@ -382,6 +246,4 @@ internal sealed class NodeLoop
             return false;
         }
     }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -3,7 +3,7 @@ namespace DistCron.Engine;
 /// <summary>
 /// Turns the store's signals (NOTIFY on PostgreSQL) into wake-ups of the node loop, from one long-lived wait per node.
 /// A wait started and cancelled around every sleep cost a timer, a linked token and an OperationCanceledException per
-/// loop round (profiled: docs/design.md, "the node's own CPU per run"). A store that cannot signal, or returns early
+/// loop round (docs/design.md, "the node's own CPU per run"). A store that cannot signal, or returns early
 /// without a signal, is simply asked again after the poll interval: the loop still wakes on its own timer.
 /// </summary>
 internal static class StoreSignalPump

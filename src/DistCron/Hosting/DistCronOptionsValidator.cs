@@ -72,7 +72,7 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
                 continue;
             }
 
-            var label = $"DistCron job '{ScheduleResolver.Printable(job.Name)}' ({job.DeclaringType}.{job.MethodName})";
+            var label = $"DistCron job '{PrintableText.Printable(job.Name)}' ({job.DeclaringType}.{job.MethodName})";
             if (job.BuildError is { } buildError)
             {
                 // Reported by the build unless analyzers were off or the diagnostic suppressed: never run without it.
@@ -104,7 +104,7 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
     {
         if (JobOptionText.NameError(job.Name) is { } nameError)
         {
-            errors.Add($"{label}: job name \"{ScheduleResolver.Printable(job.Name)}\" is invalid: {nameError}; use at most {JobOptionText.MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_', ':' and '-'.");
+            errors.Add($"{label}: job name \"{PrintableText.Printable(job.Name)}\" is invalid: {nameError}; use {RuleText.NameRule}.");
         }
 
         // Hand-written definitions can bypass nullability; the generator always fills these.
@@ -113,12 +113,12 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
         var parsed = ScheduleText.Parse(job.Schedule, job.Name ?? string.Empty);
         if (!parsed.Success)
         {
-            var fix = parsed.Hint ?? "write 5 fields (minute hour day-of-month month day-of-week), 6 fields with seconds first, or a macro such as @hourly";
-            errors.Add($"{label}: schedule \"{ScheduleResolver.Printable(job.Schedule)}\" is not a valid cron expression: {parsed.Error}; {fix}.");
+            var fix = parsed.Hint ?? RuleText.ScheduleFix;
+            errors.Add($"{label}: schedule \"{PrintableText.Printable(job.Schedule)}\" is not a valid cron expression: {parsed.Error}; {fix}.");
         }
         else if (parsed.IncludeSeconds != (job.Format == CronFormat.IncludeSeconds))
         {
-            errors.Add($"{label}: Format is {job.Format} but schedule \"{ScheduleResolver.Printable(job.Schedule)}\" {(parsed.IncludeSeconds ? "has a seconds field" : "has no seconds field")}; use CronFormat.{(parsed.IncludeSeconds ? nameof(CronFormat.IncludeSeconds) : nameof(CronFormat.Standard))}.");
+            errors.Add($"{label}: Format is {job.Format} but schedule \"{PrintableText.Printable(job.Schedule)}\" {(parsed.IncludeSeconds ? "has a seconds field" : "has no seconds field")}; use CronFormat.{(parsed.IncludeSeconds ? nameof(CronFormat.IncludeSeconds) : nameof(CronFormat.Standard))}.");
         }
 
         if (string.IsNullOrWhiteSpace(job.TimeZone))
@@ -141,18 +141,18 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
             errors.Add($"{label}: RetryDelay ({delay}) must be {JobOptionText.DurationRange(allowZero: true)}; use null for the default (10 s), or a duration such as 00:00:10.");
         }
 
-        if (job.MaxRetries < 0) errors.Add($"{label}: MaxRetries is {job.MaxRetries}, but it cannot be negative; use 0 for no retries or a positive count.");
-        if (!Enum.IsDefined(job.Misfire)) errors.Add($"{label}: Misfire value {(int)job.Misfire} is not a defined MisfirePolicy; use MisfirePolicy.RunOnce or MisfirePolicy.Skip.");
+        if (job.MaxRetries < 0) errors.Add($"{label}: {RuleText.Format(RuleText.NegativeMaxRetriesFormat, job.MaxRetries)}.");
+        if (!Enum.IsDefined(job.Misfire)) errors.Add($"{label}: {RuleText.Format(RuleText.UndefinedMisfireFormat, (int)job.Misfire)}.");
     }
 
     // The analyzer only warns (DCRON0003): an id it does not know may still exist on the host. At startup the host
     // decides, so an id it cannot resolve is an error, with the analyzer's suggestion when there is one.
     private static string TimeZoneError(string id)
     {
-        var shown = ScheduleResolver.Printable(id);
+        var shown = PrintableText.Printable(id);
         if (TimeZoneIds.MalformedReason(id) is { } malformed)
         {
-            return $"time zone \"{shown}\" {malformed}, which no host accepts (DCRON0018); use \"UTC\", an IANA id such as \"Europe/Paris\" or a Windows id such as \"Romance Standard Time\"";
+            return $"time zone \"{shown}\" {malformed}, which no host accepts (DCRON0018); use {RuleText.TimeZoneIdKinds}, or \"UTC\"";
         }
 
         if (TimeZoneIds.IsKnown(TimeZoneIds.Normalize(id)))
@@ -161,8 +161,8 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
         }
 
         var fix = TimeZoneIds.SuggestionFor(id) is { } suggestion
-            ? $"did you mean \"{suggestion}\"? Ids use '_' for a space"
-            : "use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or \"UTC\"";
+            ? RuleText.DidYouMeanZone(suggestion)
+            : "use " + RuleText.TimeZoneIdKinds + ", or \"UTC\"";
         return $"time zone \"{shown}\" is not a known IANA or Windows time zone id; {fix}";
     }
 

@@ -91,7 +91,7 @@ internal static class RunRules
         DateTimeOffset dbNow,
         TimeSpan threshold)
     {
-        var nextRegular = schedule.NextAfter(decision.CatchUp ? Max(occurrenceAt, dbNow) : occurrenceAt);
+        var nextRegular = schedule.NextAfter(decision.CatchUp ? TimeMath.Max(occurrenceAt, dbNow) : occurrenceAt);
 
         if (!succeeded && attempt <= maxRetries)
         {
@@ -118,6 +118,4 @@ internal static class RunRules
         var ticks = baseDelay.Ticks * Math.Pow(2, exponent);
         return ticks >= MaxRetryDelay.Ticks ? MaxRetryDelay : TimeSpan.FromTicks((long)ticks);
     }
-
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a >= b ? a : b;
 }

@@ -3,7 +3,7 @@ using DistCron.Storage;
 namespace DistCron.Tests.Engine;
 
 /// <summary>
-/// A new definition seeded while a real node runs the job (issue 15, A.1): the node's completion must carry the
+/// A new definition seeded while a real node runs the job: the node's completion must carry the
 /// schedule revision it claimed, so the new definition's due time survives it. The store-level interleavings are in
 /// the conformance suite (JobStoreConformance.Redeploy.cs); this proves the engine passes the claim's revision on.
 /// </summary>

@@ -45,16 +45,35 @@ public sealed class RecordingStore(IJobStore inner) : IJobStore
     /// </summary>
     public Task<bool>? UnansweredHeartbeats { get; set; }
 
-    public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken ct) =>
-        Record(nameof(HeartbeatAsync), UnansweredHeartbeats ?? inner.HeartbeatAsync(claim, lease, ct));
+    /// <summary>Once set, every heartbeat fails with this exception instead of reaching the store (a database outage).</summary>
+    public Exception? FailingHeartbeats { get; set; }
+
+    /// <summary>Heartbeats failed by <see cref="FailingHeartbeats"/>.</summary>
+    public int FailedHeartbeats => Volatile.Read(ref _failedHeartbeats);
+    private int _failedHeartbeats;
+
+    public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken ct)
+    {
+        if (FailingHeartbeats is { } failure)
+        {
+            Interlocked.Increment(ref _failedHeartbeats);
+            return Record(nameof(HeartbeatAsync), Task.FromException<bool>(failure));
+        }
+
+        return Record(nameof(HeartbeatAsync), UnansweredHeartbeats ?? inner.HeartbeatAsync(claim, lease, ct));
+    }
     public ConcurrentQueue<int> CompletionBatches { get; } = new();
 
     /// <summary>When set, completions reach the real store only once this task has completed.</summary>
     public Task? HeldCompletions { get; set; }
 
+    /// <summary>Each completion sent, with the span current when the store was called to write it.</summary>
+    public ConcurrentQueue<(string Job, long Fence, System.Diagnostics.Activity? Current)> CompletionSpans { get; } = new();
+
     public Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken ct)
     {
         CompletionBatches.Enqueue(completions.Count);
+        foreach (var completion in completions) CompletionSpans.Enqueue((completion.Claim.JobName, completion.Claim.Fence, System.Diagnostics.Activity.Current));
         return Record(nameof(CompleteAsync), HeldCompletions is { } held ? CompleteAfter(held) : inner.CompleteAsync(completions, ct));
 
         async Task<IReadOnlyList<bool>> CompleteAfter(Task gate)

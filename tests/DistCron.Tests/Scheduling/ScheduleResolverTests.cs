@@ -58,7 +58,7 @@ public class ScheduleResolverTests
         var id = new string('Z', 10_240);
         Assert.False(TimeZoneResolver.TryResolve(id, out _));
         var result = ScheduleResolver.Resolve("0 * * * *", id, "job");
-        Assert.Equal("unknown time zone '" + new string('Z', 100) + "…': use an IANA id such as 'Europe/Paris', a Windows id such as 'Romance Standard Time', or 'UTC'", result.Error);
+        Assert.Equal("unknown time zone '" + new string('Z', 100) + "…': use an IANA id such as \"Europe/Paris\", a Windows id such as \"Romance Standard Time\", or \"UTC\"", result.Error);
     }
 
     [Fact]
