@@ -9,8 +9,8 @@ namespace DistCron.Tests.Docs;
 
 /// <summary>
 /// Compiles a C# snippet of the documentation in memory against the DistCron assembly, the .NET and ASP.NET Core
-/// shared frameworks and the Microsoft.Extensions packages the tests use. The convention (docs/README of the tests,
-/// restated in docs/operations.md "Keeping the docs true"):
+/// shared frameworks and the Microsoft.Extensions packages the tests use. The convention, for whoever writes a snippet
+/// (a marker is an HTML comment on the line before the fence, invisible once rendered):
 /// <list type="bullet">
 /// <item>A <c>csharp</c> block is compiled as a Program.cs with top-level statements: using directives, statements
 /// (top-level <c>await</c> allowed), then types. The usings of an ASP.NET Core project with ImplicitUsings are given;

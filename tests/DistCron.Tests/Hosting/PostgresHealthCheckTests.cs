@@ -54,6 +54,38 @@ public sealed class PostgresHealthCheckTests : HealthCheckTests
     }
 
     [Fact]
+    public async Task Without_auto_migrate_on_an_outdated_schema_readiness_fails_with_the_reason_until_the_schema_is_upgraded()
+    {
+        var factory = (PostgresEngineStoreFactory)Store;
+        await InspectAsync(); // the current schema, then taken back to version 3 (before schedule_rev)
+        await using (var connection = new NpgsqlConnection(factory.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var downgrade = new NpgsqlCommand(
+                "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev; UPDATE distcron.schema_version SET version = 3", connection);
+            await downgrade.ExecuteNonQueryAsync();
+        }
+
+        var host = await StartNodeAsync([Job("steady", "0 0 1 1 *", (_, _) => Task.CompletedTask)], o => o.AutoMigrate = false, Probes);
+        var node = host.Services.GetRequiredService<NodeHealth>();
+        await WaitUntilAsync(() => node.CurrentStoreError is not null, "start-up fails on the outdated schema");
+
+        var ready = (await ReadyAsync(host)).Entries["distcron-ready"];
+        Assert.Equal(HealthStatus.Unhealthy, ready.Status);
+        Assert.Contains("has not finished starting", ready.Description);
+        Assert.Contains("schedule_rev", ready.Description);
+        Assert.Equal(HealthStatus.Healthy, (await LiveAsync(host)).Status);
+
+        await using (var dataSource = NpgsqlDataSource.Create(factory.ConnectionString))
+        await using (var store = new PostgresJobStore(dataSource))
+        {
+            await store.MigrateAsync(CancellationToken.None); // what a DBA applying the upgrade does
+        }
+
+        await WaitUntilAsync(async () => (await ReadyAsync(host)).Status == HealthStatus.Healthy, "the node starts once the schema is current");
+    }
+
+    [Fact]
     public async Task Readiness_answers_by_its_timeout_when_the_server_accepts_and_never_replies()
     {
         using var silent = new TcpListener(IPAddress.Loopback, 0);
