@@ -140,6 +140,16 @@ public sealed class PostgresServer : IAsyncDisposable
         await WaitUntilReadyAsync();
     }
 
+    /// <summary>Stops the server (immediate: every connection is cut) and keeps its data, for an outage that lasts until <see cref="StartAgainAsync"/>.</summary>
+    public async Task StopKeepingDataAsync()
+    {
+        var result = await PgCtlAsync("stop", "-w", "-t", "120", "-m", "immediate", "-D", DataDirectory);
+        if (!result.Succeeded) throw Failure("pg_ctl stop failed", result.Output);
+    }
+
+    /// <summary>Starts a server stopped by <see cref="StopKeepingDataAsync"/> and waits until it accepts connections.</summary>
+    public Task StartAgainAsync() => StartServerAsync();
+
     /// <summary>Stops the server now (immediate) and deletes its directory. Safe to call twice.</summary>
     public void Stop()
     {

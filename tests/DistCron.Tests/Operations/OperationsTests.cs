@@ -12,7 +12,7 @@ namespace DistCron.Tests.Operations;
 
 /// <summary>
 /// Operating a running app, against real nodes and a real store: trigger now through the engine, the client API,
-/// history retention in the loop, and the health check.
+/// history retention in the loop (the health checks: Hosting/HealthCheckTests).
 /// </summary>
 public abstract class OperationsTests : EngineTestBase
 {
@@ -138,72 +138,6 @@ public abstract class OperationsTests : EngineTestBase
         Assert.Equal(v2.DefinitionHash, row.DefinitionHash);
         Assert.Equal("0 * * * *", row.Schedule);
     }
-
-    [Fact]
-    public async Task The_health_check_of_a_running_node_is_healthy()
-    {
-        var job = Job("steady", Yearly, (_, _) => Task.CompletedTask);
-        var host = await StartNodeAsync([job], services: s => s.AddHealthChecks().AddDistCron());
-        var health = host.Services.GetRequiredService<HealthCheckService>();
-        // The check reads the node's own state: the loop and the check share one NodeHealth.
-        var node = host.Services.GetRequiredService<NodeHealth>();
-        await WaitUntilAsync(() => node.Started, "the node's loop reports that it started");
-
-        HealthReport? report = null;
-        await WaitUntilAsync(async () => (report = await health.CheckHealthAsync()).Status == HealthStatus.Healthy, "the node reports healthy");
-        Assert.Equal(HealthStatus.Healthy, report!.Entries["distcron"].Status);
-    }
-
-    [Fact]
-    public async Task The_health_check_is_degraded_by_overdue_or_errored_jobs_but_not_by_paused_ones()
-    {
-        var store = await InspectAsync();
-        await PreSeedAsync(Job("late", Yearly, (_, _) => Task.CompletedTask), now => now.AddMinutes(-10));
-        var check = new DistCronHealthCheck(store, new NodeHealth(), Options.Create(new DistCronOptions { App = App }), TimeSpan.FromMinutes(5));
-
-        var result = await check.CheckHealthAsync(new HealthCheckContext());
-        Assert.Equal(HealthStatus.Degraded, result.Status);
-        Assert.Contains("late", result.Description);
-        Assert.Equal(["late"], (string[])result.Data["overdue"]);
-
-        Assert.True(await store.PauseAsync(App, "late", Ct));
-        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
-
-        Assert.True(await store.ResumeAsync(App, "late", null, Ct));
-        var claim = Assert.Single((await store.ClaimDueAsync(App, "n1", ["late"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
-        await store.MarkErroredAsync(claim.Token, "unknown time zone 'Mars/Olympus'", Ct);
-        result = await check.CheckHealthAsync(new HealthCheckContext());
-        Assert.Equal(HealthStatus.Degraded, result.Status);
-        Assert.Contains("errored", result.Description);
-    }
-
-    [Fact]
-    public async Task The_health_check_is_unhealthy_when_the_loop_stalls()
-    {
-        var store = await InspectAsync();
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        var node = new NodeHealth(time);
-        var options = new DistCronOptions { App = App, PollInterval = TimeSpan.FromSeconds(5), LeaseDuration = TimeSpan.FromSeconds(30) };
-        var check = new DistCronHealthCheck(store, node, Options.Create(options), TimeSpan.FromMinutes(5));
-        Assert.Equal(TimeSpan.FromSeconds(45), check.StallLimit);
-        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
-
-        node.StoreFailed("NpgsqlException: Failed to connect to 10.0.0.1:5432");
-        time.Advance(TimeSpan.FromSeconds(46));
-        var result = await check.CheckHealthAsync(new HealthCheckContext());
-        Assert.Equal(HealthStatus.Unhealthy, result.Status);
-        Assert.Contains("has not finished starting", result.Description);
-        Assert.Contains("Failed to connect", result.Description);
-
-        node.StartedUp();
-        node.LoopIteration();
-        node.StoreSucceeded();
-        Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(new HealthCheckContext())).Status);
-        time.Advance(TimeSpan.FromSeconds(46));
-        result = await check.CheckHealthAsync(new HealthCheckContext());
-        Assert.Equal(HealthStatus.Unhealthy, result.Status);
-        Assert.Contains("has not gone round", result.Description);
-    }
 }
 
 public sealed class SqliteOperationsTests : OperationsTests
@@ -214,24 +148,4 @@ public sealed class SqliteOperationsTests : OperationsTests
 public sealed class PostgresOperationsTests : OperationsTests
 {
     protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
-
-    [Fact]
-    public async Task The_health_check_is_unhealthy_when_the_store_is_unreachable_and_never_shows_the_password()
-    {
-        var server = await Infrastructure.PostgresServer.SharedAsync();
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(server.ConnectionString())
-        {
-            Port = PostgresServer.FreePort(), Password = "s3cret-pw", Timeout = 3,
-        };
-        await using var dataSource = Npgsql.NpgsqlDataSource.Create(builder.ConnectionString);
-        await using var store = new DistCron.Storage.Postgres.PostgresJobStore(dataSource);
-        var check = new DistCronHealthCheck(store, new NodeHealth(), Options.Create(new DistCronOptions { App = App }), TimeSpan.FromMinutes(5));
-
-        var result = await check.CheckHealthAsync(new HealthCheckContext());
-
-        Assert.Equal(HealthStatus.Unhealthy, result.Status);
-        Assert.Contains("unreachable", result.Description);
-        Assert.DoesNotContain("s3cret-pw", result.Description);
-        Assert.Null(result.Exception);
-    }
 }
