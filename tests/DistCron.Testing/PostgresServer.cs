@@ -388,7 +388,7 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>A loopback port nobody listens on right now (bound and released at once).</summary>
-    internal static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

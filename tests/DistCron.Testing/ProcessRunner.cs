@@ -4,7 +4,7 @@ using System.Text;
 namespace DistCron.Tests.Infrastructure;
 
 /// <summary>Runs a short-lived child process and captures its output (used to drive initdb, pg_ctl and apt-get).</summary>
-internal static class ProcessRunner
+public static class ProcessRunner
 {
     public sealed record Result(int ExitCode, string Output)
     {
