@@ -10,11 +10,18 @@ namespace DistCron.Bench;
 /// </summary>
 internal static class Interrupt
 {
+    private static volatile bool _stopping;
+
+    /// <summary>True once a signal's clean-up began: the measurement under way then fails (its database and nodes are
+    /// gone), and the failure must not end the process before the clean-up does.</summary>
+    public static bool Stopping => _stopping;
+
     public static IDisposable StopEverythingOn(Func<PostgresServer?> server)
     {
         void Stop(PosixSignalContext context)
         {
             context.Cancel = true; // this handler ends the process itself, after the clean-up
+            _stopping = true;
             Console.Error.WriteLine($"bench: {context.Signal}; stopping the node processes and the PostgreSQL cluster");
             NodeProcess.KillAll();
             ProcessRunner.KillRunning(); // pgbench
