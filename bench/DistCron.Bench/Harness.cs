@@ -18,18 +18,34 @@ internal static class Harness
     private const string EverySecond = "* * * * * *";
     private const string Never = "0 0 0 1 1 *"; // once a year: nothing due during an idle measurement
 
+    private static PostgresServer? Server { get; set; }
+
     public static async Task<int> RunAsync(string[] args)
     {
-        var o = BenchOptions.Parse(args);
+        BenchOptions o;
+        try
+        {
+            o = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"bench: {e.Message}");
+            Console.Error.WriteLine(BenchOptions.Usage);
+            return 2;
+        }
+
         Console.WriteLine($"DistCron bench: {(o.Smoke ? "SMOKE " : "")}nodes {string.Join(',', o.Nodes)}, {o.Jobs} every-second jobs " +
                           $"(lag: {o.LagJobs}), concurrency {o.Concurrency}/node, warm-up {o.Warmup}s, window {o.Measure}s, contenders {string.Join(',', o.Contenders)}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cpus, {Machine.CpuModel()}, {Machine.MemoryGiB()} GiB");
         var total = Stopwatch.StartNew();
+        // Ctrl+C or SIGTERM stops every node process, pgbench and the cluster before the harness exits.
+        using var interrupted = Interrupt.StopEverythingOn(() => Server);
         await using var server = await PostgresServer.StartAsync(extraSettings: """
             shared_preload_libraries = 'pg_stat_statements'
             pg_stat_statements.track = top
             max_connections = 400
             """);
+        Server = server;
         await using (var c = new NpgsqlConnection(server.ConnectionString()))
         {
             await c.OpenAsync();
@@ -64,30 +80,6 @@ internal static class Harness
         var broken = results.Where(r => r.Phase is "throughput" or "lag" && r.Completed == 0).ToList();
         foreach (var b in broken) Console.Error.WriteLine($"FAILED: {b.Contender} {b.Phase} at {b.Nodes} node(s) completed nothing. {b.Note}");
         return broken.Count == 0 ? 0 : 1;
-    }
-}
-
-internal sealed record BenchOptions(bool Smoke, int[] Nodes, int Jobs, int LagJobs, int Concurrency, int Warmup, int Measure,
-    double Lease, string[] Contenders, string? Output, int LagConcurrency)
-{
-    public static BenchOptions Parse(string[] args)
-    {
-        string? Get(string name) { var i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
-        var smoke = args.Contains("--smoke");
-        var nodes = (Get("--nodes") ?? (smoke ? "1" : "1,2,4,8")).Split(',').Select(int.Parse).ToArray();
-        return new BenchOptions(
-            smoke, nodes,
-            int.Parse(Get("--jobs") ?? (smoke ? "20" : "4000")),
-            int.Parse(Get("--lag-jobs") ?? (smoke ? "10" : "100")),
-            int.Parse(Get("--concurrency") ?? "16"),
-            // 20 s: 8 .NET node processes sharing 2 cores with PostgreSQL are still JIT-compiling (tier-1) 5 s after start;
-            // profiled, the JIT was 45 % of a DistCron node's CPU in a window that began then. Steady state is the claim.
-            int.Parse(Get("--warmup") ?? (smoke ? "2" : "20")),
-            int.Parse(Get("--window") ?? (smoke ? "3" : "10")),
-            double.Parse(Get("--lease") ?? "5", CultureInfo.InvariantCulture),
-            (Get("--contenders") ?? (smoke ? "distcron,quartz,ceiling" : "distcron,quartz,ceiling,ceiling-1")).Split(','),
-            Get("--out"),
-            int.Parse(Get("--lag-concurrency") ?? "100"));
     }
 }
 
@@ -181,7 +173,7 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
                 LagMax = lags.Count == 0 ? double.NaN : lags[^1],
                 // The counters are read 1.1 s after the window ends (Stats), while the nodes still run: counted over
                 // the reads' interval, they are scaled to the window the occurrences and the idle minutes are counted
-                // in (unscaled, a 10 s window's statements per occurrence read 11 % high).
+                // in (unscaled, statements per occurrence would read high by the extra interval's share).
                 Statements = ToWindow(after.Statements - before.Statements),
                 Transactions = ToWindow(after.Transactions - before.Transactions),
                 CpuPerNode = cpu1.Zip(cpu0, (a, b) => a - b).Average() / seconds,
@@ -196,9 +188,9 @@ internal sealed class Runner(PostgresServer server, BenchOptions o)
         }
     }
 
-    // Steady state is what throughput claims: with 8 node processes on 2 cores, tiered compilation was still 14 % of
-    // the machine's CPU 27-33 s after start (perf), gone by 60 s. After the fixed warm-up, wait until no node has spent
-    // more than 1 % of the last 2 s compiling (at most 60 s more); the report gives the warm-up each phase took.
+    // Steady state is what throughput claims, and with many node processes on few cores tiered compilation goes on
+    // well past a fixed warm-up. After it, wait until no node has spent more than 1 % of the last 2 s compiling (at
+    // most 60 s more); the report gives the warm-up each phase took.
     private static async Task<TimeSpan> JitSettledAsync(IReadOnlyList<NodeProcess> procs)
     {
         var waited = Stopwatch.StartNew();

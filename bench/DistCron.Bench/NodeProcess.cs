@@ -12,10 +12,17 @@ internal sealed class NodeProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _stderr = new();
     private static readonly ConcurrentDictionary<NodeProcess, bool> Live = new();
 
-    // Ctrl+C or SIGTERM on the harness must not leave node processes behind (they would keep loading the machine).
+    // SIGTERM on the harness (ProcessExit) must not leave node processes behind (they would keep loading the
+    // machine); Ctrl+C goes through Interrupt.
     static NodeProcess()
     {
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { foreach (var node in Live.Keys) node.Kill(); };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+    }
+
+    /// <summary>Kills every node process this harness started and that still runs.</summary>
+    public static void KillAll()
+    {
+        foreach (var node in Live.Keys) node.Kill();
     }
 
     public NodeProcess(string kind, string connectionString, string sampleFile, IEnumerable<string> options)

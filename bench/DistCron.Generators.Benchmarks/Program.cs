@@ -51,8 +51,8 @@ if (args.Contains("--quick"))
     };
     foreach (var (name, run) in cases)
     {
-        // Warm-up until the JIT is done with this case (tier-1 of Roslyn's and DistCron's code): five rounds left the
-        // first case measuring 70-165 ms of JIT per operation. A compiler server (the IDE, VBCSCompiler) is warm like this.
+        // Warm-up until the JIT is done with this case (tier-1 of Roslyn's and DistCron's code): a fixed few rounds left
+        // the first case measuring mostly the JIT. A compiler server (the IDE, VBCSCompiler) is warm like this.
         for (var i = 0; i < 60; i++)
         {
             var jitBefore = System.Runtime.JitInfo.GetCompilationTime();

@@ -59,7 +59,7 @@ public sealed record ChaosOptions(
 }
 
 /// <summary>
-/// The chaos run (issue 6): a fleet of node processes with many every-second jobs, while the harness SIGKILLs random
+/// The chaos run: a fleet of node processes with many every-second jobs, while the harness SIGKILLs random
 /// nodes (mostly mid-run, since every run works 100-950 ms) and restarts them, restarts PostgreSQL (immediate mode)
 /// and takes it down for longer than the misfire threshold, runs nodes whose application clocks are off by up to
 /// ±10 minutes, and freezes nodes (SIGSTOP) for longer than the lease before thawing them (SIGCONT) — then audits

@@ -1,7 +1,7 @@
 namespace DistCron.Fleet;
 
 /// <remarks>
-/// <para>Rules of rolling deploys and operator actions (issue 15). Definitions:</para>
+/// <para>Rules of rolling deploys and operator actions. Definitions:</para>
 /// <para>A <b>switch</b> is a rolling deploy that changed a job's definition (schedule and hash). Its seed committed in
 /// [From, SeenAt] (<see cref="DefinitionSwitch"/>). It <b>settles</b>, per job, once every claim that may have been
 /// taken under the old definition is over: settle = max(SeenAt, the finish of every completion with a fence at most

@@ -1,4 +1,4 @@
-// DistCron chaos tool (issue 6). Runs a fleet of DistCron.TestNode processes against a throwaway PostgreSQL cluster
+// DistCron chaos tool. Runs a fleet of DistCron.TestNode processes against a throwaway PostgreSQL cluster
 // (or one SQLite file) with many every-second jobs while it kills, freezes and restarts nodes, restarts the database
 // and skews node clocks; then audits every occurrence (rules: tests/DistCron.Fleet/FleetAudit.cs).
 // Prints one summary line; exit code 0 = no violation, 1 = violations, 2 = bad arguments, 3 = the harness failed.

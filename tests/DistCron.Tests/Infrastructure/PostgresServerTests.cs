@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Npgsql;
 
 namespace DistCron.Tests.Infrastructure;
@@ -63,6 +65,23 @@ public class PostgresServerTests
         }
 
         Assert.False(Directory.Exists(server.RootDirectory));
+    }
+
+    // The test assemblies run in parallel, each starting clusters: a port chosen free can be taken by another process
+    // before the server binds it. That start is retried on another port instead of failing the whole run.
+    [Fact]
+    public async Task A_port_taken_before_the_server_binds_it_is_replaced_by_a_free_one()
+    {
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var taken = ((IPEndPoint)squatter.LocalEndpoint).Port;
+
+        await using var server = await PostgresServer.StartAsync(port: taken);
+
+        Assert.NotEqual(taken, server.Port);
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString());
+        await using var command = dataSource.CreateCommand("select 1");
+        Assert.Equal(1, await command.ExecuteScalarAsync());
     }
 
     [Fact]

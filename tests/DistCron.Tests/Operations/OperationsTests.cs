@@ -33,11 +33,11 @@ public abstract class OperationsTests : EngineTestBase
         await InspectAsync(); // the schema exists before the client reads (the node migrates in the background)
         var host = await StartNodeAsync([job]);
         var client = host.Services.GetRequiredService<IDistCronClient>();
-        await WaitUntilAsync(async () => (await client.ListJobsAsync()).Any(j => j.Name == "report"), "the node seeded its job");
+        await Eventually.TrueAsync(async () => (await client.ListJobsAsync()).Any(j => j.Name == "report"), "the node seeded its job");
         var before = await client.GetJobAsync("report");
 
         await client.TriggerAsync("report");
-        await WaitUntilAsync(async () => (await HistoryAsync("report")).Count == 1, "the triggered run is recorded");
+        await Eventually.TrueAsync(async () => (await HistoryAsync("report")).Count == 1, "the triggered run is recorded");
 
         var context = Assert.Single(contexts);
         Assert.True(context.IsManualTrigger);
@@ -117,7 +117,7 @@ public abstract class OperationsTests : EngineTestBase
             o.HistoryRetention.Interval = TimeSpan.FromSeconds(1);
         });
 
-        await WaitUntilAsync(async () => (await HistoryAsync("chatty")).Count == 2, "the node pruned the history to 2 runs");
+        await Eventually.TrueAsync(async () => (await HistoryAsync("chatty")).Count == 2, "the node pruned the history to 2 runs");
         Assert.Equal(newest, (await HistoryAsync("chatty")).Select(r => r.Id));
         Assert.Contains(Logs.Entries, e => e.EventId.Id == 40 && e.Message.Contains("Pruned 4 run history row(s)", StringComparison.Ordinal));
     }
@@ -129,10 +129,10 @@ public abstract class OperationsTests : EngineTestBase
         var v2 = Job("report", "0 * * * *", (_, _) => Task.CompletedTask);
         var v1 = Job("report", "*/5 * * * *", (_, _) => Task.CompletedTask);
         await StartNodeAsync([v2], o => o.DeploymentVersion = 2);
-        await WaitUntilAsync(async () => (await store.ListJobsAsync(App, Ct)).Any(j => j.DefinitionHash == v2.DefinitionHash), "the new node seeded its definition");
+        await Eventually.TrueAsync(async () => (await store.ListJobsAsync(App, Ct)).Any(j => j.DefinitionHash == v2.DefinitionHash), "the new node seeded its definition");
 
         await StartNodeAsync([v1], o => o.DeploymentVersion = 1); // an old node (re)starts mid-deploy
-        await WaitUntilAsync(async () => (await store.ListNodesAsync(App, Ct)).Count == 2, "the old node registered (after its seed)");
+        await Eventually.TrueAsync(async () => (await store.ListNodesAsync(App, Ct)).Count == 2, "the old node registered (after its seed)");
 
         var row = await RowAsync("report");
         Assert.Equal(v2.DefinitionHash, row.DefinitionHash);

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace DistCron.Tests.Chaos;
 
 /// <summary>
-/// Issue 6 in the suite: the chaos tool's short mode (3 nodes x 10 jobs, 60 s) against a private PostgreSQL cluster
+/// The chaos tool's short mode in the suite (3 nodes x 10 jobs, 60 s) against a private PostgreSQL cluster
 /// (it is restarted and taken down, so it cannot be the cluster other tests share). Kills (mostly mid-run) with
 /// restarts, a freeze longer than the lease, clocks skewed by ±10 minutes, an immediate restart and a 6 s outage of
 /// PostgreSQL, two rolling deploys that switch the jobs' schedule, and an operator pausing, resuming and triggering

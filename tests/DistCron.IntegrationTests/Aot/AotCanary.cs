@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.RegularExpressions;
 using DistCron.Tests.Infrastructure;
 
@@ -27,7 +26,7 @@ public sealed partial class AotCanary : IAsyncLifetime
     /// <summary>How long the publish took (reported in the test output, never asserted).</summary>
     public TimeSpan PublishTime { get; private set; }
 
-    /// <summary>The shared PostgreSQL cluster, started before the toolchain install so that no two apt-get run at once.</summary>
+    /// <summary>The shared PostgreSQL cluster of this test process.</summary>
     public PostgresServer Postgres { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -69,16 +68,17 @@ public sealed partial class AotCanary : IAsyncLifetime
     /// <summary>Runs the native canary; the PostgreSQL connection string travels in the environment, never on the command line.</summary>
     public async Task<(int ExitCode, string Output)> RunAsync(string[] arguments, string? postgres = null)
     {
-        var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(Executable);
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         if (postgres is not null) start.Environment["DISTCRON_CANARY_POSTGRES"] = postgres;
-        return await RunAsync(start, TimeSpan.FromMinutes(2));
+        var result = await ProcessRunner.RunAsync(start, TimeSpan.FromMinutes(2));
+        return (result.ExitCode, result.Output);
     }
 
     // The machine's runtime identifier (linux-x64 on CI) names the ILCompiler package restored from NuGet.
     private static async Task<(int ExitCode, string Output)> RunDotNetAsync(string[] arguments, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet");
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         // `dotnet test` hands MSBuild settings to its children; the nested publish must find its own SDK and nodes.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
@@ -89,30 +89,8 @@ public sealed partial class AotCanary : IAsyncLifetime
         start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        return await RunAsync(start, timeout);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(ProcessStartInfo start, TimeSpan timeout)
-    {
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            lock (output) throw new TimeoutException($"'{start.FileName} {string.Join(' ', start.ArgumentList)}' did not finish within {timeout}:\n{output}");
-        }
-
-        lock (output) return (process.ExitCode, output.ToString());
+        var result = await ProcessRunner.RunAsync(start, timeout);
+        return (result.ExitCode, result.Output);
     }
 
     // Native AOT links with clang and needs zlib's headers and static library (zlib1g-dev); a fresh CI machine has
@@ -123,34 +101,22 @@ public sealed partial class AotCanary : IAsyncLifetime
         if (!OnPath("clang")) missing.Add("clang");
         if (!File.Exists("/usr/include/zlib.h")) missing.Add("zlib1g-dev");
         if (missing.Count == 0) return;
-        if (!OperatingSystem.IsLinux() || !IsRoot())
+        if (!OperatingSystem.IsLinux() || !CurrentUser.IsRoot())
         {
             throw new InvalidOperationException($"The Native AOT canary needs {string.Join(" and ", missing)}, and the tests are not running as root, " +
                 $"so they cannot install them. Install them first, e.g. 'sudo apt-get install -y {string.Join(' ', missing)}', then run the tests again.");
         }
 
-        // Wait for a dpkg lock another installer holds instead of failing at once.
-        var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-        string[] wait = ["-o", "DPkg::Lock::Timeout=600"];
-        var update = await ProcessRunner.RunAsync("apt-get", [.. wait, "update"], TimeSpan.FromMinutes(10), environment);
-        var install = update.Succeeded
-            ? await ProcessRunner.RunAsync("apt-get", [.. wait, "install", "-y", "--no-install-recommends", .. missing], TimeSpan.FromMinutes(15), environment)
-            : update;
-        if (!install.Succeeded || !OnPath("clang") || !File.Exists("/usr/include/zlib.h"))
+        var failure = await AptGet.InstallAsync(missing, () => OnPath("clang") && File.Exists("/usr/include/zlib.h"));
+        if (failure is not null)
         {
-            throw new InvalidOperationException($"'apt-get install -y {string.Join(' ', missing)}' failed:\n{install.Output}");
+            throw new InvalidOperationException($"'apt-get install -y {string.Join(' ', missing)}' failed:\n{failure}");
         }
     }
 
     private static bool OnPath(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Any(directory => File.Exists(Path.Combine(directory, tool)));
-
-    private static bool IsRoot()
-    {
-        try { return File.ReadAllText("/proc/self/status").Split('\n').Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0"); }
-        catch (IOException) { return false; }
-    }
 
     private static string RepositoryRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", "..", ".."));

@@ -4,7 +4,6 @@ using DistCron.Storage;
 using DistCron.Storage.Postgres;
 using DistCron.Storage.Sqlite;
 using DistCron.Tests.Infrastructure;
-using DistCron.Tests.Storage;
 using Npgsql;
 
 namespace DistCron.Tests.Operations;
@@ -182,7 +181,7 @@ public abstract class CliTests : IAsyncLifetime
 
 public sealed class SqliteCliTests : CliTests
 {
-    private readonly string _path = SqliteJobStoreTests.NewDatabasePath();
+    private readonly string _path = SqliteFiles.NewDatabasePath();
 
     protected override string[] ConnectionArgs => ["--sqlite", _path];
 
@@ -196,7 +195,7 @@ public sealed class SqliteCliTests : CliTests
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        SqliteJobStoreTests.DeleteDatabase(_path);
+        SqliteFiles.Delete(_path);
     }
 
     [Fact]

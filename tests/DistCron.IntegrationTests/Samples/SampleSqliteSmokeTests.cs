@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Xml.Linq;
 using DistCron.Storage.Sqlite;
-using DistCron.Tests.Storage;
+using DistCron.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace DistCron.Tests.Samples;
@@ -73,7 +73,7 @@ public sealed class SampleSqliteSmokeTests(ITestOutputHelper output) : IDisposab
 
     public void Dispose()
     {
-        SqliteJobStoreTests.DeleteDatabase(Path.Combine(_folder, "sample.db"));
+        SqliteFiles.Delete(Path.Combine(_folder, "sample.db"));
         try { Directory.Delete(_folder, recursive: true); }
         catch (IOException) { /* best effort */ }
     }

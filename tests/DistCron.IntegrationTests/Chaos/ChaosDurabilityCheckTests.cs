@@ -4,7 +4,7 @@ using DistCron.Tests.Infrastructure;
 namespace DistCron.Tests.Chaos;
 
 /// <summary>
-/// The chaos audit refuses a server that can lose commits when it crashes (issue 15, part B). The chaos tool used to
+/// The chaos audit refuses a server that can lose commits when it crashes. The chaos tool used to
 /// start its cluster with synchronous_commit = off: the last audit rows before `pg_ctl restart -m immediate` vanished
 /// and the audit reported PHANTOM COMPLETION and lost runs that did happen.
 /// </summary>

@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace DistCron.Tests.MultiProcess;
 
 /// <summary>
-/// Issue 3: the real-process proof that each occurrence runs once across the fleet and none is lost. Three
+/// The real-process proof that each occurrence runs once across the fleet and none is lost. Three
 /// DistCron.TestNode processes (two of them with application clocks five minutes off) share one store and run
 /// every-second jobs; one is SIGKILLed in the middle of a run; the others are stopped gracefully. Then every slot of
 /// the window is audited from the job bodies' own audit rows and DistCron's run history (rules: FleetAudit).

@@ -7,7 +7,7 @@ using Npgsql;
 namespace DistCron.Tests.Operations;
 
 /// <summary>
-/// No command of the <c>distcron</c> tool ever prints a connection string or its password (issue 15, A.6): every
+/// No command of the <c>distcron</c> tool ever prints a connection string or its password: every
 /// command runs as a child process with a secret-bearing connection, given as --connection and as
 /// DISTCRON_CONNECTION, for both stores, on success and on every failure (unreachable host, wrong password, missing
 /// SQLite file, a connection string typed where another argument goes), and the secret is searched for in stdout

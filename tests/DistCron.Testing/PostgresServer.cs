@@ -53,7 +53,7 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>The temp directory: data directory, socket directory and log file live under it.</summary>
     public string RootDirectory { get; }
     /// <summary>The TCP port on 127.0.0.1.</summary>
-    public int Port { get; }
+    public int Port { get; private set; }
     /// <summary>The superuser's password (appears in connection strings; must never appear in DistCron's logs or errors).</summary>
     public string Password { get; }
     private bool RunAsPostgres { get; }
@@ -107,9 +107,10 @@ public sealed class PostgresServer : IAsyncDisposable
     /// whose audit checks these settings). The shared cluster trades this for speed.
     /// </param>
     /// <param name="extraSettings">Lines appended to postgresql.conf (tests of the fixture itself).</param>
-    public static async Task<PostgresServer> StartAsync(bool crashSafe = false, string? extraSettings = null)
+    /// <param name="port">The port to try first (tests of the fixture itself); any free one by default.</param>
+    public static async Task<PostgresServer> StartAsync(bool crashSafe = false, string? extraSettings = null, int? port = null)
     {
-        var runAsPostgres = Environment.UserName == "root" || IsRoot();
+        var runAsPostgres = Environment.UserName == "root" || CurrentUser.IsRoot();
         ReapAbandonedClusters();
         var bin = await FindOrInstallBinariesAsync(runAsPostgres);
 
@@ -117,7 +118,7 @@ public sealed class PostgresServer : IAsyncDisposable
         Directory.CreateDirectory(root);
         await File.WriteAllTextAsync(Path.Combine(root, OwnerPidFile), Environment.ProcessId.ToString());
         var password = "pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
-        var server = new PostgresServer(bin, root, FreePort(), password, runAsPostgres) { CrashSafe = crashSafe, ExtraSettings = extraSettings };
+        var server = new PostgresServer(bin, root, port ?? ClusterPort(), password, runAsPostgres) { CrashSafe = crashSafe, ExtraSettings = extraSettings };
         lock (Running) Running.Add(server);
         try
         {
@@ -237,11 +238,29 @@ public sealed class PostgresServer : IAsyncDisposable
             : ["--locale=en_US.UTF-8"];
     }
 
+    // The port is only known free when it is chosen: until the server binds it, another test process's cluster (the
+    // test assemblies run in parallel) or any other program may take it. Such a start is retried on a new port.
     private async Task StartServerAsync()
     {
-        var start = await PgCtlAsync("start", "-w", "-t", "120", "-D", DataDirectory, "-l", LogFile);
-        if (!start.Succeeded) throw Failure("pg_ctl start failed", start.Output);
+        for (var attempt = 1; ; attempt++)
+        {
+            var logBefore = File.Exists(LogFile) ? new FileInfo(LogFile).Length : 0;
+            var start = await PgCtlAsync("start", "-w", "-t", "120", "-D", DataDirectory, "-l", LogFile);
+            if (start.Succeeded) break;
+            if (attempt == 5 || !PortWasTaken(logBefore)) throw Failure("pg_ctl start failed", start.Output);
+            Port = ClusterPort();
+            await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.conf"), $"\nport = {Port} # the previous one was taken\n");
+        }
+
         await WaitUntilReadyAsync();
+    }
+
+    private bool PortWasTaken(long logOffset)
+    {
+        var log = ReadLog();
+        var attemptLog = logOffset < log.Length ? log[(int)logOffset..] : log;
+        return attemptLog.Contains("could not bind IPv4 address", StringComparison.Ordinal)
+            || attemptLog.Contains("Address already in use", StringComparison.Ordinal);
     }
 
     private async Task WaitUntilReadyAsync()
@@ -317,7 +336,7 @@ public sealed class PostgresServer : IAsyncDisposable
             if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var ownerPid)) continue;
             if (ownerPid == Environment.ProcessId || ProcessExists(ownerPid)) continue;
             var bin = FindBinaries();
-            if (bin is not null) StopCluster(bin, root, IsRoot());
+            if (bin is not null) StopCluster(bin, root, CurrentUser.IsRoot());
         }
     }
 
@@ -343,14 +362,10 @@ public sealed class PostgresServer : IAsyncDisposable
                 "(Debian/Ubuntu) or 'brew install postgresql' (macOS), then run the tests again.");
         }
 
-        var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-        var update = await ProcessRunner.RunAsync("apt-get", ["update"], TimeSpan.FromMinutes(5), environment);
-        var install = update.Succeeded
-            ? await ProcessRunner.RunAsync("apt-get", ["install", "-y", "--no-install-recommends", "postgresql"], TimeSpan.FromMinutes(10), environment)
-            : update;
-        if (!install.Succeeded || FindBinaries() is not { } installed)
+        var failure = await AptGet.InstallAsync(["postgresql"], () => FindBinaries() is not null);
+        if (failure is not null || FindBinaries() is not { } installed)
         {
-            throw new InvalidOperationException($"PostgreSQL is not installed and 'apt-get install -y postgresql' failed:\n{install.Output}");
+            throw new InvalidOperationException($"PostgreSQL is not installed and 'apt-get install -y postgresql' failed:\n{failure}");
         }
 
         return installed;
@@ -391,17 +406,46 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private static bool IsRoot()
-    {
-        try { return File.ReadAllText("/proc/self/status").Split('\n').Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0"); }
-        catch (IOException) { return false; }
-    }
-
     /// <summary>A loopback port nobody listens on right now (bound and released at once).</summary>
-    internal static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    // A free port below the kernel's ephemeral range: the ports FreePort hands out are the ones every outgoing
+    // connection of this machine draws from, and a client socket of a parallel test process could take one before
+    // the cluster binds it. Falls back to FreePort where the range cannot be read (not Linux).
+    private static int ClusterPort()
+    {
+        var low = 32768;
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            low = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return FreePort();
+        }
+
+        const int first = 10000;
+        for (var attempt = 0; attempt < 50 && low > first; attempt++)
+        {
+            var candidate = Random.Shared.Next(first, low);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, candidate);
+                listener.Start();
+                return candidate;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+
+        return FreePort();
     }
 }
