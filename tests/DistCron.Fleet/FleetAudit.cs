@@ -441,7 +441,7 @@ public static partial class FleetAudit
         var bound = heartbeatsStopped + lease + poll + Slack;
         foreach (var outage in outages.Where(o => o.From <= horizon && o.To >= row.StartedAt - TimeSpan.FromSeconds(1)))
         {
-            bound = Max(bound, outage.To + lease + poll + Slack);
+            bound = Max(bound, outage.To + StoreRetry + lease + poll + Slack);
         }
 
         return bound;
@@ -468,6 +468,12 @@ public static partial class FleetAudit
             .Sum(f => (Min(f.To, to) - Max(f.From, from)).TotalMilliseconds);
         return stalled >= StallExcuse.TotalMilliseconds ? "stall" : null;
     }
+
+    /// <summary>
+    /// The longest a node waits between two store attempts during an outage (the engine's store backoff): after the
+    /// database is back, a node may need that long to try again before it can take a claim over.
+    /// </summary>
+    private static readonly TimeSpan StoreRetry = TimeSpan.FromSeconds(6);
 
     /// <summary>
     /// How long a node must have been unable to run, in all, around a claim for its takeover to be the stall's doing:

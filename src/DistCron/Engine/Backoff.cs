@@ -1,6 +1,11 @@
 namespace DistCron.Engine;
 
-/// <summary>Capped exponential backoff with jitter for store outages: 1 s, 2 s, 4 s … 30 s, each ±20 %.</summary>
+/// <summary>
+/// Capped exponential backoff with jitter for store outages: 1 s, 2 s, 4 s, then every 5 s, each ±20 %. The cap is
+/// low on purpose: one failed connection attempt per node every few seconds costs a database nothing, while a long cap
+/// kept a fleet idle for up to half a minute after the database was back. (A restored LISTEN connection ends the wait
+/// at once on PostgreSQL.)
+/// </summary>
 internal sealed class Backoff
 {
     private readonly TimeSpan _initial;
@@ -13,7 +18,10 @@ internal sealed class Backoff
         _max = max;
     }
 
-    public static Backoff ForStore() => new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+    /// <summary>The longest wait between two store attempts, jitter included.</summary>
+    public static readonly TimeSpan LongestStoreDelay = TimeSpan.FromSeconds(6);
+
+    public static Backoff ForStore() => new(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5));
 
     /// <summary>Consecutive failures since the last success.</summary>
     public int Failures => _failures;

@@ -11,8 +11,8 @@ namespace DistCron.Hosting;
 /// </summary>
 internal sealed class DistCronLivenessCheck : IHealthCheck
 {
-    // Backoff.ForStore waits at most 30 s + 20 % jitter between store attempts: an outage must not read as a stall.
-    private static readonly TimeSpan LongestStoreBackoff = TimeSpan.FromSeconds(36);
+    // The loop waits between store attempts during an outage: an outage must not read as a stall.
+    private static readonly TimeSpan LongestStoreBackoff = Backoff.LongestStoreDelay;
 
     private readonly NodeHealth _node;
     private readonly DistCronOptions _options;

@@ -23,7 +23,7 @@ public static class DistCronHealthChecksBuilderExtensions
 
     /// <summary>
     /// Liveness: fails with <paramref name="failureStatus"/> (default Unhealthy) only when this node's loop has shown
-    /// no sign of life for longer than 3 × PollInterval + LeaseDuration + 36 s (the longest wait between store retries).
+    /// no sign of life for longer than 3 × PollInterval + LeaseDuration + 6 s (the longest wait between store retries).
     /// Never calls the store: a database outage does not fail it.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
