@@ -9,7 +9,7 @@ namespace DistCron.Storage;
 /// Stores are thin: one file of SQL per dialect. Scheduling rules (next occurrence, misfire, retry) live in
 /// <c>DistCron.Scheduling</c> and reach the store as plain values.
 /// </remarks>
-public interface IJobStore : IAsyncDisposable
+internal interface IJobStore : IAsyncDisposable
 {
     /// <summary>A short name for logs and metrics: "postgres" or "sqlite". Never contains connection details.</summary>
     string Kind { get; }

@@ -1,7 +1,7 @@
 namespace DistCron.Storage;
 
 /// <summary>Single-item shapes of the batch calls of <see cref="IJobStore"/>, for tools and tests.</summary>
-public static class JobStoreExtensions
+internal static class JobStoreExtensions
 {
     /// <summary>Claims up to <paramref name="maxJobs"/> due jobs without touching the node's registration.</summary>
     public static Task<ClaimBatch> ClaimDueAsync(this IJobStore store, string app, string nodeId, IReadOnlyCollection<string> jobNames,

@@ -9,7 +9,7 @@ namespace DistCron.Tests.Storage;
 public abstract partial class JobStoreConformance
 {
     /// <summary>Whether the row's <c>claimed_at</c> column (not part of <see cref="JobRow"/>) holds a value.</summary>
-    protected abstract Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName);
+    private protected abstract Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName);
 
     // The production claim shape: every due job of the app, no name list.
     private static async Task<ClaimedJob> ClaimOneAsync(IJobStore store, string jobName)

@@ -270,7 +270,7 @@ public abstract partial class JobStoreConformance
         private IJobStore _inner = null!;
         private Func<Task>? _action;
 
-        public static IJobStore Wrap(IJobStore inner, Func<Task> action)
+        internal static IJobStore Wrap(IJobStore inner, Func<Task> action)
         {
             var proxy = Create<IJobStore, SeedBeforeNextClockRead>();
             var hook = (SeedBeforeNextClockRead)(object)proxy;

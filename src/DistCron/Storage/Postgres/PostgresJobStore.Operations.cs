@@ -4,7 +4,7 @@ using NpgsqlTypes;
 namespace DistCron.Storage.Postgres;
 
 /// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
-public sealed partial class PostgresJobStore
+internal sealed partial class PostgresJobStore
 {
     // Each write answers "does the job exist?" in the same statement, so an unknown name is reported, not ignored.
     private const string PauseSql = """

@@ -1,7 +1,7 @@
 namespace DistCron.Storage.Postgres;
 
 // The statements of the PostgreSQL store, one place to read the dialect; PostgresJobStore.cs runs them.
-public sealed partial class PostgresJobStore
+internal sealed partial class PostgresJobStore
 {
     // ---- SQL ({schema} is replaced by the validated schema name; everything else is a parameter) ----
 

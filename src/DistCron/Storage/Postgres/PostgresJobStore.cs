@@ -16,7 +16,7 @@ namespace DistCron.Storage.Postgres;
 /// simply time out and the scheduler polls. The schema name is validated and is the only text spliced into SQL;
 /// every value is a parameter.
 /// </remarks>
-public sealed partial class PostgresJobStore : IJobStore
+internal sealed partial class PostgresJobStore : IJobStore
 {
     // A deadlock victim is retried at once (a few times); a lock timeout after a pause, fewer times (see MigrateAsync).
     private const int MigrationAttemptsOnDeadlock = 5;

@@ -2,7 +2,7 @@
 namespace DistCron.Storage.Sqlite;
 
 /// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
-public sealed partial class SqliteJobStore
+internal sealed partial class SqliteJobStore
 {
     // After the update, in the same transaction: whether the job exists and is (still) paused.
     private const string JobPausedSql = "SELECT paused <> 0 FROM jobs WHERE app = $app AND name = $name;";

@@ -30,7 +30,7 @@ namespace DistCron.Storage.Sqlite;
 /// SQLite files on network shares (NFS, SMB) do not lock reliably; use PostgreSQL for more than one machine.
 /// </para>
 /// </remarks>
-public sealed partial class SqliteJobStore : IJobStore
+internal sealed partial class SqliteJobStore : IJobStore
 {
     /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
     private const int CurrentVersion = 3;
