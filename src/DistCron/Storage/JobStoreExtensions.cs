@@ -11,6 +11,14 @@ internal static class JobStoreExtensions
         return store.ClaimDueAsync(new ClaimRequest(app, nodeId, jobNames, maxJobs, lease), cancellationToken);
     }
 
+    /// <summary>Run history of one job, newest first: the first page of <see cref="IJobStore.QueryHistoryAsync"/> (limit 1 to <see cref="HistoryQuery.MaxLimit"/>).</summary>
+    public static Task<IReadOnlyList<RunRecord>> GetHistoryAsync(this IJobStore store, string app, string jobName, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        return store.QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
+    }
+
     /// <summary>Fenced completion of one claim: false (nothing written) when the claim was lost.</summary>
     public static async Task<bool> CompleteAsync(this IJobStore store, Completion completion, CancellationToken cancellationToken)
     {

@@ -43,6 +43,18 @@ public sealed class PostgresJobStoreTests : JobStoreConformance
         return (bool)(await command.ExecuteScalarAsync())!;
     }
 
+    private protected override async Task<DateTimeOffset> UpdatedAtAsync(IJobStore store, string jobName)
+    {
+        await using var connection = new NpgsqlConnection(_connectionStrings[store]);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT updated_at FROM distcron.jobs WHERE app = @app AND name = @name", connection);
+        command.Parameters.AddWithValue("app", App);
+        command.Parameters.AddWithValue("name", jobName);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return reader.GetFieldValue<DateTimeOffset>(0);
+    }
+
     protected override async Task DropDatabasesAsync()
     {
         // The databases go with the cluster at the end of the run; only the pools are closed here.

@@ -42,6 +42,17 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
         return (long)(await command.ExecuteScalarAsync())! != 0;
     }
 
+    private protected override async Task<DateTimeOffset> UpdatedAtAsync(IJobStore store, string jobName)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_paths[store]}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT updated_at FROM jobs WHERE app = $app AND name = $name;";
+        command.Parameters.AddWithValue("$app", App);
+        command.Parameters.AddWithValue("$name", jobName);
+        return DateTimeOffset.FromUnixTimeMilliseconds((long)(await command.ExecuteScalarAsync())!);
+    }
+
     protected override Task DropDatabasesAsync()
     {
         foreach (var file in _files) DeleteDatabase(file);

@@ -214,13 +214,8 @@ internal sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(jobs);
+        StoreRules.Seed(app, jobs);
         if (jobs.Count == 0) return;
-
-        // One upsert cannot touch a row twice: reject duplicates with a clear message instead of a SQL error.
-        var duplicate = jobs.GroupBy(j => j.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new ArgumentException($"The seed batch contains the job name '{duplicate.Key}' more than once.", nameof(jobs));
 
         var sorted = jobs.OrderBy(j => j.Name, StringComparer.Ordinal).ToArray();
         var names = sorted.Select(j => j.Name).ToArray();
@@ -334,9 +329,7 @@ internal sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(node);
-        SqlNames.ValidateApp(node.App);
-        if (liveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(liveWindow), liveWindow, "The live window must be positive.");
+        StoreRules.Register(node, liveWindow);
 
         await using var command = _dataSource.CreateCommand(_registerNodeSql);
         command.Parameters.AddWithValue("app", node.App);
@@ -354,7 +347,7 @@ internal sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
+        StoreRules.Node(app, nodeId);
         _seenNodes.TryRemove((app, nodeId), out _);
         await using var command = _dataSource.CreateCommand(_unregisterNodeSql);
         command.Parameters.AddWithValue("app", app);
@@ -369,13 +362,7 @@ internal sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        SqlNames.ValidateApp(request.App);
-        ArgumentException.ThrowIfNullOrEmpty(request.NodeId);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxJobs);
-        if (request.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Lease, "The lease must be positive.");
-        if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
-        if (request.Ahead < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Ahead, "Ahead must not be negative.");
+        StoreRules.Claim(request);
 
         var (app, nodeId) = (request.App, request.NodeId);
         await using var command = _dataSource.CreateCommand(_claimSql.Text);
@@ -451,7 +438,7 @@ internal sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken)
     {
-        if (lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        StoreRules.Lease(lease);
         await using var command = _dataSource.CreateCommand(_heartbeatSql.Text);
         var p = _heartbeatSql.Bind(command.Parameters);
         SetClaim(p, claim);
@@ -462,7 +449,7 @@ internal sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(completions);
+        StoreRules.Completions(completions);
         if (completions.Count == 0) return [];
 
         // One round trip: the same fenced statement per completion, pipelined in one batch (one implicit transaction).
@@ -522,7 +509,7 @@ internal sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
+        StoreRules.Reason(reason);
         await using var command = _dataSource.CreateCommand(_markErroredSql.Text);
         var p = _markErroredSql.Bind(command.Parameters);
         SetClaim(p, claim);
@@ -569,16 +556,11 @@ internal sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    // The first page of QueryHistoryAsync: one statement and one row mapping for both.
-    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
+    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(jobName);
-        return QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
+        StoreRules.Wait(app, timeout);
+        return _listener.WaitAsync(app, timeout, cancellationToken);
     }
-
-    /// <inheritdoc />
-    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _listener.WaitAsync(SqlNames.ValidateApp(app), timeout, cancellationToken);
 
     /// <summary>Closes the LISTEN connection. The data source belongs to the caller and stays open.</summary>
     public ValueTask DisposeAsync() => _listener.DisposeAsync();

@@ -228,8 +228,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(jobs);
+        StoreRules.Seed(app, jobs);
         if (jobs.Count == 0) return;
 
         // The whole batch travels as one JSON parameter: one statement, any batch size, no SQL built from values.
@@ -298,9 +297,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(node);
-        SqlNames.ValidateApp(node.App);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(liveWindow, TimeSpan.Zero);
+        StoreRules.Register(node, liveWindow);
         var names = SqliteJson.Names(node.JobNames);
 
         // The live names are a non-correlated subquery, which SQLite materialises once per statement.
@@ -342,7 +339,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
+        StoreRules.Node(app, nodeId);
         _seenNodes.TryRemove((app, nodeId), out _);
         return WriteAsync(async (connection, transaction) =>
         {
@@ -355,14 +352,8 @@ internal sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        StoreRules.Claim(request);
         var (app, nodeId, jobNames, maxJobs, lease) = request;
-        SqlNames.ValidateApp(app);
-        ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxJobs, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
-        if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.Ahead, TimeSpan.Zero);
         var names = jobNames is null ? null : SqliteJson.Names(jobNames);
         var skip = SqliteJson.Names(request.ExcludedNames ?? []);
         const string nameFilter = "($names IS NULL OR name IN (SELECT value FROM json_each($names))) AND name NOT IN (SELECT value FROM json_each($skip))";
@@ -371,7 +362,7 @@ internal sealed partial class SqliteJobStore : IJobStore
         // one UPDATE … WHERE rowid IN (…) is atomic: two nodes can never claim the same row.
         var claimSql = $"""
             UPDATE jobs SET owner_node = $node, fence = MIN(fence, 9223372036854775806) + 1, lease_until = {Now} + $lease,
-                claimed_at = {Now}, updated_at = {Now}
+                claimed_at = {Now}
             WHERE rowid IN (
                 SELECT rowid FROM jobs
                 WHERE app = $app AND {nameFilter}
@@ -492,16 +483,15 @@ internal sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
-        return FencedUpdateAsync(claim, $"lease_until = {Now} + $lease, updated_at = {Now}", cancellationToken, ("$lease", ToMs(lease)));
+        StoreRules.Lease(lease);
+        return FencedUpdateAsync(claim, $"lease_until = {Now} + $lease", cancellationToken, ("$lease", ToMs(lease)));
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(completions);
+        StoreRules.Completions(completions);
         if (completions.Count == 0) return [];
-        foreach (var completion in completions) ArgumentNullException.ThrowIfNull(completion, nameof(completions));
 
         // One transaction under the write lock for the whole list: each history row exists if and only if its fenced
         // update applied.
@@ -575,7 +565,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken)
     {
-        var released = await FencedUpdateAsync(claim, $"owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}", cancellationToken).ConfigureAwait(false);
+        var released = await FencedUpdateAsync(claim, "owner_node = NULL, lease_until = NULL, claimed_at = NULL", cancellationToken).ConfigureAwait(false);
         if (released) Notify(claim.App);
         return released;
     }
@@ -583,12 +573,17 @@ internal sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
+        StoreRules.Reason(reason);
         // Fenced like every write on a claim: a node that lost the row must not mark another node's claim. A row
         // re-seeded with a new definition since the claim read the bad one is only released.
-        if (!await FencedUpdateAsync(claim,
+        if (await FencedUpdateAsync(claim,
                 $"error = CASE WHEN schedule_rev = COALESCE($schedule_rev, schedule_rev) THEN $reason ELSE error END, owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}",
                 cancellationToken, ("$reason", ErrorText.Message(reason)), ("$schedule_rev", scheduleRevision)).ConfigureAwait(false))
+        {
+            // The row is claimable again (released) or no longer claimable (errored): either way the waiters' view changed.
+            Notify(claim.App);
+        }
+        else
         {
             LogLostClaim(_logger, "mark errored", claim.App, claim.JobName, claim.Fence);
         }
@@ -621,21 +616,9 @@ internal sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    // The first page of QueryHistoryAsync: one statement and one row mapping for both.
-    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(jobName);
-        return QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
-    }
-
-    /// <inheritdoc />
     public async Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The wait must be zero or more, or Timeout.InfiniteTimeSpan.");
-        }
+        StoreRules.Wait(app, timeout);
 
         var signalled = Signals.GetOrAdd((_signalKey, app), static _ => new AppSignal()).Next;
         if (timeout == TimeSpan.Zero) return signalled.IsCompleted;
