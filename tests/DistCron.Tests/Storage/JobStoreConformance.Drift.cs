@@ -3,7 +3,7 @@ using DistCron.Storage;
 namespace DistCron.Tests.Storage;
 
 /// <summary>
-/// Contract rules the two stores once applied differently (issue 17): what <c>last_error</c> shows, when
+/// Contract rules the two stores once applied differently: what <c>last_error</c> shows, when
 /// <c>claimed_at</c> is cleared, which app names are accepted, and how error text is cleaned and capped.
 /// </summary>
 public abstract partial class JobStoreConformance
