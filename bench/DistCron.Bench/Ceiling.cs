@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using DistCron.Storage.Postgres;
@@ -7,7 +6,7 @@ namespace DistCron.Bench;
 
 /// <summary>
 /// The ceiling: pgbench running DistCron's own statements — claim, verify (one per batch), complete — their text read
-/// at run time from <see cref="PostgresJobStore"/>'s constants, so the ceiling can never drift from the code. Every row
+/// from <see cref="PostgresJobStore"/>'s (internal) constants, so the ceiling can never drift from the code. Every row
 /// is due again at once on completion (infinite demand): pgbench's rate is what the database can do with this
 /// protocol on this machine, with no .NET process in the way.
 /// </summary>
@@ -25,13 +24,9 @@ internal static partial class Ceiling
     private const string Node = "pgbench-node";
     private const string FinalSelect = "SELECT clock_timestamp(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,";
 
-    public static string Sql(string constant) =>
-        (string)(typeof(PostgresJobStore).GetField(constant, BindingFlags.NonPublic | BindingFlags.Static)?.GetRawConstantValue()
-                 ?? throw new InvalidOperationException($"PostgresJobStore.{constant} not found: update the bench"));
-
     public static string Script(string schema, int batch, int restartEvery)
     {
-        var claim = Sql("ClaimSql");
+        var claim = PostgresJobStore.ClaimSql;
         if (batch > 1)
         {
             var start = claim.IndexOf(FinalSelect, StringComparison.Ordinal);
@@ -83,7 +78,7 @@ internal static partial class Ceiling
         };
         verify["apps"] = $"array_fill('{App}'::text, ARRAY[cardinality({verify["names"]})])";
         verify["nodes"] = $"array_fill('{Node}'::text, ARRAY[cardinality({verify["names"]})])";
-        script.Append(Bind(Sql("VerifySql"), schema, verify)).Append(";\n");
+        script.Append(Bind(PostgresJobStore.VerifySql, schema, verify)).Append(";\n");
 
         for (var i = 1; i <= batch; i++)
         {
@@ -98,7 +93,7 @@ internal static partial class Ceiling
                 row["name"] = $"(:c_names::text[])[{i}]"; row["fence"] = $"(:c_fences::bigint[])[{i}]";
                 row["occurrence_at"] = $"(:c_occs::timestamptz[])[{i}]"; row["attempt"] = $"(:c_attempts::int[])[{i}]";
             }
-            script.Append(Bind(Sql("CompleteSql"), schema, row)).Append(";\n");
+            script.Append(Bind(PostgresJobStore.CompleteSql, schema, row)).Append(";\n");
         }
         return script.ToString();
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using DistCron.Storage;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 

@@ -1,12 +1,11 @@
 // Usage: DistCron.AotCanary sqlite <file> generated|explicit
 //        DistCron.AotCanary postgres - generated|explicit   (connection string in DISTCRON_CANARY_POSTGRES: never on
 //                                                            a command line, where other users of the machine see it)
-// Runs a DistCron node until one job has run, then reads it back through IJobStore (history and nodes, the reads that
+// Runs a DistCron node until one job has run, then reads it back through IDistCronClient (history and nodes, the reads that
 // parse JSON on SQLite) and prints "canary ok". Exit code 0 only then.
 using System.Runtime.CompilerServices;
 using DistCron;
 using DistCron.AotCanary;
-using DistCron.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,8 +42,8 @@ await host.StartAsync();
 var ran = await CanaryJobs.Runs.Task.WaitAsync(TimeSpan.FromSeconds(60));
 Console.WriteLine($"canary: ran {ran.JobName} (occurrence {ran.ScheduledFor:O}, node {ran.NodeId})");
 
-var jobStore = host.Services.GetRequiredService<IJobStore>();
-var nodes = await jobStore.ListNodesAsync(app, CancellationToken.None);
+var client = host.Services.GetRequiredService<IDistCronClient>();
+var nodes = await client.ListNodesAsync(CancellationToken.None);
 var node = nodes.Single(n => n.NodeId == ran.NodeId);
 Console.WriteLine($"canary: node {node.NodeId} runs [{string.Join(", ", node.JobNames)}]");
 if (!node.JobNames.Contains(ran.JobName)) throw new InvalidOperationException($"The node's job list lacks {ran.JobName}.");
@@ -52,7 +51,7 @@ if (!node.JobNames.Contains(ran.JobName)) throw new InvalidOperationException($"
 // The completion is written after the method returns; wait for it to be recorded.
 for (var attempt = 0; ; attempt++)
 {
-    var history = await jobStore.GetHistoryAsync(app, ran.JobName, 10, CancellationToken.None);
+    var history = await client.GetHistoryAsync(ran.JobName, new HistoryQuery(10), CancellationToken.None);
     if (history.Any(h => h.OccurrenceAt == ran.ScheduledFor))
     {
         Console.WriteLine($"canary: history of {ran.JobName} has the run");

@@ -2,6 +2,7 @@
 // Prints "READY", waits for a line on stdin (so every process starts claiming at once), then claims and completes
 // until no job of its list is scheduled any more, printing "RUN <job> <occurrence ms> <fence>" per claim and
 // "LOST <job> <occurrence ms>" if a completion was fenced out. Exit code 0 = finished, 2 = gave up after 2 minutes.
+using DistCron;
 using DistCron.Storage;
 using DistCron.Storage.Sqlite;
 

@@ -19,7 +19,7 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
     private readonly IAsyncDisposable? _owned;
 
     /// <summary>A client over a store the caller owns (it is not disposed by the client).</summary>
-    public DistCronClient(IJobStore store, string app = "default") : this(store, app, ownsStore: null)
+    internal DistCronClient(IJobStore store, string app = "default") : this(store, app, ownsStore: null)
     {
     }
 

@@ -1,7 +1,7 @@
 namespace DistCron.Scheduling;
 
 /// <summary>What the engine does with a claimed occurrence.</summary>
-/// <param name="Run">True: run it. False: complete it as <see cref="Storage.RunStatus.Skipped"/> (misfire under Skip).</param>
+/// <param name="Run">True: run it. False: complete it as <see cref="RunStatus.Skipped"/> (misfire under Skip).</param>
 /// <param name="CatchUp">
 /// True when this run stands for every occurrence missed up to now (a misfire under RunOnce, a retry of such a run,
 /// or a manual trigger): its completion resumes the schedule after the database's now, not after its occurrence.

@@ -4,12 +4,15 @@ namespace DistCron.Storage;
 /// The contract every store implements (PostgreSQL, SQLite), verified by one conformance suite run against each.
 /// Every time decision is made with the database's clock inside the statement (<c>now()</c>), never the caller's.
 /// Every write that acts on a claim is fenced: it applies only while <c>owner_node</c> and <c>fence</c> still match.
+/// A row's <c>updated_at</c> moves with every write that changes its definition, schedule state, flags or outcome, and
+/// not with the lease traffic (claim, heartbeat, release), which leaves the row as an operator last saw it.
+/// Argument checks and the pruning sequence are <see cref="StoreRules"/>; error text is <see cref="ErrorText"/>.
 /// </summary>
 /// <remarks>
 /// Stores are thin: one file of SQL per dialect. Scheduling rules (next occurrence, misfire, retry) live in
 /// <c>DistCron.Scheduling</c> and reach the store as plain values.
 /// </remarks>
-public interface IJobStore : IAsyncDisposable
+internal interface IJobStore : IAsyncDisposable
 {
     /// <summary>A short name for logs and metrics: "postgres" or "sqlite". Never contains connection details.</summary>
     string Kind { get; }
@@ -75,15 +78,12 @@ public interface IJobStore : IAsyncDisposable
     /// Marks a job errored (bad schedule or time zone in its row) with a reason; it is no longer claimed until re-seeded
     /// with a valid definition. Fenced like every write on a claim. When <paramref name="scheduleRevision"/> is given and
     /// the row's revision differs (a new definition was seeded after the claim read the bad one), the row is not marked:
-    /// the claim is only released, so the new definition is claimed at its own due time.
+    /// the claim is only released, so the new definition is claimed at its own due time. Signals the change.
     /// </summary>
     Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken);
 
     /// <summary>Lists this app's jobs (for clients, tests and tools).</summary>
     Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken);
-
-    /// <summary>Run history of one job, newest first: the first page of <see cref="QueryHistoryAsync"/> (limit 1 to <see cref="HistoryQuery.MaxLimit"/>).</summary>
-    Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Pauses a job: a paused job is never claimed for its schedule (a manual trigger still runs it once). A run in

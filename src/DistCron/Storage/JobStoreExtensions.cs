@@ -1,7 +1,7 @@
 namespace DistCron.Storage;
 
 /// <summary>Single-item shapes of the batch calls of <see cref="IJobStore"/>, for tools and tests.</summary>
-public static class JobStoreExtensions
+internal static class JobStoreExtensions
 {
     /// <summary>Claims up to <paramref name="maxJobs"/> due jobs without touching the node's registration.</summary>
     public static Task<ClaimBatch> ClaimDueAsync(this IJobStore store, string app, string nodeId, IReadOnlyCollection<string> jobNames,
@@ -9,6 +9,14 @@ public static class JobStoreExtensions
     {
         ArgumentNullException.ThrowIfNull(store);
         return store.ClaimDueAsync(new ClaimRequest(app, nodeId, jobNames, maxJobs, lease), cancellationToken);
+    }
+
+    /// <summary>Run history of one job, newest first: the first page of <see cref="IJobStore.QueryHistoryAsync"/> (limit 1 to <see cref="HistoryQuery.MaxLimit"/>).</summary>
+    public static Task<IReadOnlyList<RunRecord>> GetHistoryAsync(this IJobStore store, string app, string jobName, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        return store.QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
     }
 
     /// <summary>Fenced completion of one claim: false (nothing written) when the claim was lost.</summary>

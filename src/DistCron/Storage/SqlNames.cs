@@ -6,7 +6,7 @@ namespace DistCron.Storage;
 /// Validates every name that reaches SQL text. Values always travel as parameters; only the schema name is ever
 /// spliced into SQL, and only after it passed <see cref="ValidateSchema"/>.
 /// </summary>
-public static partial class SqlNames
+internal static partial class SqlNames
 {
     /// <summary>Lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 bytes (PostgreSQL's limit).</summary>
     public static string ValidateSchema(string? schema)

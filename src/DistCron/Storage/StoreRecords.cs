@@ -17,7 +17,7 @@ namespace DistCron.Storage;
 /// The seeding node's <see cref="DistCronOptions.DeploymentVersion"/>: a row whose definition was written by a higher
 /// version is never overwritten by this seed. Null: unversioned (the definition hash alone decides).
 /// </param>
-public sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt, long? DefinitionVersion = null)
+internal sealed record SeedJob(string Name, string Schedule, string TimeZone, string DefinitionHash, DateTimeOffset? NextDueAt, long? DefinitionVersion = null)
 {
     /// <summary>
     /// The schedule's first occurrence strictly after a time (null: never again). When set, the store computes a new
@@ -29,10 +29,6 @@ public sealed record SeedJob(string Name, string Schedule, string TimeZone, stri
     public Func<DateTimeOffset, DateTimeOffset?>? FirstDueAfter { get; init; }
 
     /// <summary>
-    /// The due time this seed writes to a new or changed row, given the database time read under the row's lock and
-    /// the occurrence in flight on that row (null: not claimed).
-    /// </summary>
-    /// <summary>
     /// A claimed row runs its scheduled occurrence only when it was due within this much of the claim (the engine
     /// claims at most 100 ms ahead); otherwise the claim is a manual trigger, whose run is not the row's occurrence,
     /// and a new definition must not wait for the old schedule's next occurrence. Generous: misreading a trigger
@@ -40,6 +36,10 @@ public sealed record SeedJob(string Name, string Schedule, string TimeZone, stri
     /// </summary>
     internal static readonly TimeSpan ScheduledClaimWindow = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The due time this seed writes to a new or changed row, given the database time read under the row's lock and
+    /// the occurrence in flight on that row (null: not claimed).
+    /// </summary>
     internal DateTimeOffset? DueUnderLock(DateTimeOffset databaseNow, DateTimeOffset? inFlightOccurrence)
     {
         if (FirstDueAfter is not { } firstAfter) return NextDueAt;
@@ -54,14 +54,14 @@ public sealed record SeedJob(string Name, string Schedule, string TimeZone, stri
 /// <param name="Host">Host name.</param>
 /// <param name="ProcessId">OS process id.</param>
 /// <param name="JobNames">Jobs this node has code for.</param>
-public sealed record NodeInfo(string App, string NodeId, string Host, int ProcessId, IReadOnlyList<string> JobNames);
+internal sealed record NodeInfo(string App, string NodeId, string Host, int ProcessId, IReadOnlyList<string> JobNames);
 
 /// <summary>Identifies one claim: every fenced write carries it.</summary>
 /// <param name="App">Application name.</param>
 /// <param name="JobName">Job name.</param>
 /// <param name="NodeId">The claiming node.</param>
 /// <param name="Fence">The fencing token set by the claim.</param>
-public readonly record struct ClaimToken(string App, string JobName, string NodeId, long Fence);
+internal readonly record struct ClaimToken(string App, string JobName, string NodeId, long Fence);
 
 /// <summary>A job this node now owns.</summary>
 /// <param name="Token">The claim.</param>
@@ -77,7 +77,7 @@ public readonly record struct ClaimToken(string App, string JobName, string Node
 /// The row's schedule revision when it was claimed (see <see cref="JobRow.ScheduleRevision"/>): the completion carries
 /// it back (<see cref="Completion.ScheduleRevision"/>) so that a redeploy or a resume during the run wins over it.
 /// </param>
-public sealed record ClaimedJob(
+internal sealed record ClaimedJob(
     ClaimToken Token,
     DateTimeOffset OccurrenceAt,
     int Attempt,
@@ -99,7 +99,7 @@ public sealed record ClaimedJob(
 /// </param>
 /// <param name="MaxJobs">At most this many rows.</param>
 /// <param name="Lease">Each claimed row's lease: lease_until = now() + lease.</param>
-public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection<string>? JobNames, int MaxJobs, TimeSpan Lease)
+internal sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection<string>? JobNames, int MaxJobs, TimeSpan Lease)
 {
     /// <summary>Jobs never claimed by this request (e.g. those the node is still running, or has no code for).</summary>
     public IReadOnlyCollection<string> ExcludedNames { get; init; } = [];
@@ -135,7 +135,7 @@ public sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection
 /// <summary>A position in claim order (due time, then job name, in the store's own collation).</summary>
 /// <param name="DueAt">The due time by schedule.</param>
 /// <param name="JobName">The job name.</param>
-public sealed record ClaimCursor(DateTimeOffset DueAt, string JobName);
+internal sealed record ClaimCursor(DateTimeOffset DueAt, string JobName);
 
 /// <summary>The result of one claim round.</summary>
 /// <param name="Claimed">Jobs claimed by this node.</param>
@@ -144,7 +144,7 @@ public sealed record ClaimCursor(DateTimeOffset DueAt, string JobName);
 /// <param name="EarliestDueAt">Earliest due time of this node's jobs not claimed now (null: none scheduled). When the batch is full
 /// (as many rows as requested) a store may report <paramref name="DatabaseNow"/> instead of computing it: more may be due now.</param>
 /// <param name="RegistrationNeeded">See <see cref="ClaimRequest.NodeLiveWindow"/>; always false when it was not set.</param>
-public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt, bool RegistrationNeeded = false)
+internal sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt, bool RegistrationNeeded = false)
 {
     /// <summary>
     /// Where the next claim may resume (<see cref="ClaimRequest.After"/>): the last row claimed by schedule, in claim
@@ -152,19 +152,6 @@ public sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffse
     /// Null when nothing was claimed by schedule, or when the store does not use positions.
     /// </summary>
     public ClaimCursor? Resume { get; init; }
-}
-
-/// <summary>How a run ended.</summary>
-public enum RunStatus
-{
-    /// <summary>Returned normally.</summary>
-    Succeeded = 0,
-    /// <summary>Threw an exception.</summary>
-    Failed = 1,
-    /// <summary>Exceeded its timeout.</summary>
-    TimedOut = 2,
-    /// <summary>Not run: its occurrence misfired under <see cref="MisfirePolicy.Skip"/>.</summary>
-    Skipped = 3,
 }
 
 /// <summary>A fenced completion.</summary>
@@ -188,7 +175,7 @@ public enum RunStatus
 /// schedule state that no longer exists, and the row's own state stands. Null: written whatever the row's revision
 /// (for callers that do not track it; the engine always passes the claim's).
 /// </param>
-public sealed record Completion(
+internal sealed record Completion(
     ClaimToken Claim,
     RunStatus Status,
     DateTimeOffset OccurrenceAt,
@@ -203,36 +190,8 @@ public sealed record Completion(
     bool IsManualTrigger = false,
     long? ScheduleRevision = null);
 
-/// <summary>A job as stored.</summary>
-public sealed record JobRow(
-    string Name,
-    string Schedule,
-    string TimeZone,
-    string DefinitionHash,
-    DateTimeOffset? NextDueAt,
-    DateTimeOffset? OccurrenceAt,
-    int Attempt,
-    string? OwnerNode,
-    long Fence,
-    DateTimeOffset? LeaseUntil,
-    bool Paused,
-    bool Orphaned,
-    string? Error,
-    RunStatus? LastStatus,
-    string? LastError,
-    string? LastNode,
-    DateTimeOffset? LastFinishedAt)
-{
-    /// <summary>
-    /// Raised by every write that restarts the row's schedule state: a seed of a new definition, and a resume with a
-    /// new due time. Never lowered. A completion or a conditional resume computed from an older revision does not
-    /// overwrite the newer state.
-    /// </summary>
-    public long ScheduleRevision { get; init; }
-}
-
 /// <summary>What <see cref="IJobStore.ResumeAsync(string, string, DateTimeOffset?, long?, CancellationToken)"/> did.</summary>
-public enum ResumeOutcome
+internal enum ResumeOutcome
 {
     /// <summary>No such job.</summary>
     NotFound = 0,
@@ -247,43 +206,3 @@ public enum ResumeOutcome
     RevisionChanged = 3,
 }
 
-/// <summary>One history row.</summary>
-public sealed record RunRecord(
-    long Id,
-    string JobName,
-    DateTimeOffset OccurrenceAt,
-    int Attempt,
-    string NodeId,
-    long Fence,
-    RunStatus Status,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset FinishedAt,
-    TimeSpan Duration,
-    string? ErrorType,
-    string? ErrorMessage,
-    bool IsManualTrigger);
-
-/// <summary>A page request for <see cref="IJobStore.QueryHistoryAsync"/>.</summary>
-/// <param name="Limit">Most rows returned (1–1000).</param>
-/// <param name="BeforeId">Only rows with an id below this (the last id of the previous page); null: from the newest.</param>
-/// <param name="Status">Only rows with this status; null: any.</param>
-public sealed record HistoryQuery(int Limit = 50, long? BeforeId = null, RunStatus? Status = null)
-{
-    /// <summary>The largest page a store returns.</summary>
-    public const int MaxLimit = 1000;
-
-    /// <summary>Throws a clear error for an out-of-range limit.</summary>
-    public void Validate()
-    {
-        if (Limit is < 1 or > MaxLimit) throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"The history page size must be between 1 and {MaxLimit}.");
-    }
-}
-
-/// <summary>A registered node.</summary>
-/// <param name="NodeId">Unique per process.</param>
-/// <param name="Host">Host name.</param>
-/// <param name="ProcessId">OS process id.</param>
-/// <param name="StartedAt">When the node first registered (database time).</param>
-/// <param name="HeartbeatAt">Its last registration heartbeat (database time).</param>
-/// <param name="JobNames">Jobs it has code for.</param>
-public sealed record NodeRow(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, IReadOnlyList<string> JobNames);

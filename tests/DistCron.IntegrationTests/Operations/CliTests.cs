@@ -18,12 +18,12 @@ public abstract class CliTests : IAsyncLifetime
     protected static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(120);
 
-    protected IJobStore Store { get; private set; } = null!;
+    private protected IJobStore Store { get; private set; } = null!;
 
     /// <summary>Options that point the tool at the test's database.</summary>
     protected abstract string[] ConnectionArgs { get; }
 
-    protected abstract Task<IJobStore> CreateStoreAsync();
+    private protected abstract Task<IJobStore> CreateStoreAsync();
 
     public async Task InitializeAsync()
     {
@@ -185,7 +185,7 @@ public sealed class SqliteCliTests : CliTests
 
     protected override string[] ConnectionArgs => ["--sqlite", _path];
 
-    protected override async Task<IJobStore> CreateStoreAsync()
+    private protected override async Task<IJobStore> CreateStoreAsync()
     {
         var store = new SqliteJobStore(_path);
         await store.MigrateAsync(Ct);
@@ -217,7 +217,7 @@ public sealed class PostgresCliTests : CliTests
 
     protected override string[] ConnectionArgs => ["--connection", _connectionString, "--schema", Schema];
 
-    protected override async Task<IJobStore> CreateStoreAsync()
+    private protected override async Task<IJobStore> CreateStoreAsync()
     {
         var server = await PostgresServer.SharedAsync();
         _connectionString = await server.CreateDatabaseAsync("cli");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Xml.Linq;
+using DistCron.Storage;
 using DistCron.Storage.Sqlite;
 using DistCron.Tests.Infrastructure;
 using Xunit.Abstractions;

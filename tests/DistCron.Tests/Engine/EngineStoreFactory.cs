@@ -21,7 +21,7 @@ public abstract class EngineStoreFactory : IAsyncDisposable
     public abstract void Configure(DistCronOptions options);
 
     /// <summary>A migrated store over this database, owned by the caller, for seeding and inspection.</summary>
-    public abstract Task<IJobStore> OpenStoreAsync();
+    internal abstract Task<IJobStore> OpenStoreAsync();
 
     /// <summary>Simulates another node taking over a claim: bumps the fence and changes the owner, behind the engine's back.</summary>
     public abstract Task StealClaimAsync(string app, string jobName);
@@ -36,7 +36,7 @@ public sealed class SqliteEngineStoreFactory : EngineStoreFactory
 
     public override void Configure(DistCronOptions options) => options.UseSqlite(Path);
 
-    public override async Task<IJobStore> OpenStoreAsync()
+    internal override async Task<IJobStore> OpenStoreAsync()
     {
         var store = new SqliteJobStore(Path);
         await store.MigrateAsync(CancellationToken.None);
@@ -78,7 +78,7 @@ public sealed class PostgresEngineStoreFactory : EngineStoreFactory
 
     public override void Configure(DistCronOptions options) => options.UsePostgres(ConnectionString);
 
-    public override async Task<IJobStore> OpenStoreAsync()
+    internal override async Task<IJobStore> OpenStoreAsync()
     {
         var dataSource = NpgsqlDataSource.Create(ConnectionString);
         _dataSources.Add(dataSource);

@@ -133,7 +133,7 @@ public abstract class EngineTestBase : IAsyncLifetime
     }
 
     /// <summary>One store handle of the test's own over the database, for seeding and inspection.</summary>
-    protected async Task<IJobStore> InspectAsync()
+    private protected async Task<IJobStore> InspectAsync()
     {
         if (_inspector is null)
         {

@@ -8,7 +8,7 @@ namespace DistCron.Tests.Engine;
 /// engine talks to the database. Every call goes to the real store unchanged, except heartbeats once
 /// <see cref="UnansweredHeartbeats"/> is set, and completions while <see cref="HeldCompletions"/> is pending.
 /// </summary>
-public sealed class RecordingStore(IJobStore inner) : IJobStore
+internal sealed class RecordingStore(IJobStore inner) : IJobStore
 {
     public ConcurrentQueue<string> Calls { get; } = new();
     public ConcurrentQueue<ClaimRequest> Claims { get; } = new();

@@ -3,13 +3,16 @@ using DistCron.Storage;
 namespace DistCron.Tests.Storage;
 
 /// <summary>
-/// Contract rules the two stores once applied differently (issue 17): what <c>last_error</c> shows, when
+/// Contract rules the two stores once applied differently: what <c>last_error</c> shows, when
 /// <c>claimed_at</c> is cleared, which app names are accepted, and how error text is cleaned and capped.
 /// </summary>
 public abstract partial class JobStoreConformance
 {
     /// <summary>Whether the row's <c>claimed_at</c> column (not part of <see cref="JobRow"/>) holds a value.</summary>
-    protected abstract Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName);
+    private protected abstract Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName);
+
+    /// <summary>The row's <c>updated_at</c> column (not part of <see cref="JobRow"/>).</summary>
+    private protected abstract Task<DateTimeOffset> UpdatedAtAsync(IJobStore store, string jobName);
 
     // The production claim shape: every due job of the app, no name list.
     private static async Task<ClaimedJob> ClaimOneAsync(IJobStore store, string jobName)
@@ -136,5 +139,66 @@ public abstract partial class JobStoreConformance
         Assert.Equal(expectedType, run.ErrorType);
         Assert.Equal(expected, (await RowAsync(store, "a")).LastError);
         Assert.Equal(expected, (await RowAsync(store, "b")).Error);
+    }
+
+    // SQLite moved updated_at on every claim, heartbeat and release; PostgreSQL on none of them.
+    [Fact]
+    public async Task Lease_traffic_leaves_updated_at_alone_and_a_completion_moves_it()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        await store.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
+        var seeded = await UpdatedAtAsync(store, "a");
+        await DatabaseTimePassesAsync(store, seeded.AddMilliseconds(5));
+
+        var claim = await ClaimOneAsync(store, "a");
+        Assert.True(await store.HeartbeatAsync(claim.Token, LongLease, Ct));
+        Assert.True(await store.ReleaseAsync(claim.Token, Ct));
+        Assert.Equal(seeded, await UpdatedAtAsync(store, "a"));
+
+        claim = await ClaimOneAsync(store, "a");
+        Assert.True(await store.CompleteAsync(Done(claim, now.AddHours(1)), Ct));
+        Assert.True(await UpdatedAtAsync(store, "a") > seeded);
+    }
+
+    // PostgreSQL's mark-errored NOTIFYs; SQLite's signalled nothing, so an in-process node waited out its poll.
+    [Fact]
+    public async Task Marking_a_claim_errored_wakes_a_waiter()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        // A listener may take a moment to subscribe, so each round marks a fresh claim errored until one wakes the waiter.
+        for (var round = 0; round < 20; round++)
+        {
+            var name = $"bad{round}";
+            await store.SeedAsync(App, [Job(name, now.AddSeconds(-1))], Ct);
+            var claim = await ClaimOneAsync(store, name);
+            while (await store.WaitForSignalAsync(App, TimeSpan.FromMilliseconds(300), Ct))
+            {
+                // drain the seed's signal and the listener's connect wake-up
+            }
+
+            var wait = store.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
+            await store.MarkErroredAsync(claim.Token, "bad schedule", Ct);
+            if (await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(2))) == wait)
+            {
+                Assert.True(await wait);
+                return;
+            }
+        }
+
+        Assert.Fail("marking a claim errored never woke the waiter");
+    }
+
+    // PostgreSQL rejected a duplicate name in one seed batch; SQLite let the last one win.
+    [Fact]
+    public async Task A_seed_batch_naming_a_job_twice_is_rejected_before_any_write()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() =>
+            store.SeedAsync(App, [Job("a", now.AddHours(1)), Job("b", now.AddHours(1)), Job("a", now.AddHours(2), hash: "h2")], Ct));
+        Assert.Contains("'a' more than once", error.Message);
+        Assert.Empty(await store.ListJobsAsync(App, Ct));
     }
 }

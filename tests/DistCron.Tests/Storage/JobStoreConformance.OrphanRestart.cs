@@ -2,7 +2,7 @@ using DistCron.Storage;
 
 namespace DistCron.Tests.Storage;
 
-// An orphaned job's restart (issue 15, A.3): two services share an app, A's only node is down past the live window,
+// An orphaned job's restart: two services share an app, A's only node is down past the live window,
 // B's registration flags A's jobs orphaned; when A restarts, its seed must not throw away what the job missed.
 public abstract partial class JobStoreConformance
 {

@@ -4,7 +4,7 @@ using DistCron.Storage;
 namespace DistCron.Tests.Storage;
 
 /// <summary>
-/// Conformance of completions against schedule changes made while the run was in flight (issue 15, A.1): a seed of a
+/// Conformance of completions against schedule changes made while the run was in flight: a seed of a
 /// new definition, a resume, a pause. The claim's schedule revision travels with the completion; a completion computed
 /// from a schedule state the row no longer has records its outcome but never overwrites the newer due time.
 /// </summary>
@@ -270,7 +270,7 @@ public abstract partial class JobStoreConformance
         private IJobStore _inner = null!;
         private Func<Task>? _action;
 
-        public static IJobStore Wrap(IJobStore inner, Func<Task> action)
+        internal static IJobStore Wrap(IJobStore inner, Func<Task> action)
         {
             var proxy = Create<IJobStore, SeedBeforeNextClockRead>();
             var hook = (SeedBeforeNextClockRead)(object)proxy;

@@ -22,27 +22,27 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     private readonly List<IJobStore> _stores = [];
 
     /// <summary>A migrated store over a FRESH, empty database (each call a new database).</summary>
-    protected abstract Task<IJobStore> CreateFreshStoreAsync();
+    private protected abstract Task<IJobStore> CreateFreshStoreAsync();
 
     /// <summary>
     /// A second, independent store (own connections) over the SAME database as <paramref name="existing"/>, already
     /// migrated. Used for races between nodes.
     /// </summary>
-    protected abstract Task<IJobStore> CreateStoreOnSameDatabaseAsync(IJobStore existing);
+    private protected abstract Task<IJobStore> CreateStoreOnSameDatabaseAsync(IJobStore existing);
 
     /// <summary>Releases the databases a subclass created; called after every store was disposed.</summary>
     protected virtual Task DropDatabasesAsync() => Task.CompletedTask;
 
     protected static CancellationToken Ct => CancellationToken.None;
 
-    protected async Task<IJobStore> NewStoreAsync()
+    private protected async Task<IJobStore> NewStoreAsync()
     {
         var store = await CreateFreshStoreAsync();
         _stores.Add(store);
         return store;
     }
 
-    protected async Task<IJobStore> SameDatabaseAsync(IJobStore existing)
+    private protected async Task<IJobStore> SameDatabaseAsync(IJobStore existing)
     {
         var store = await CreateStoreOnSameDatabaseAsync(existing);
         _stores.Add(store);
@@ -64,15 +64,15 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     protected static DateTimeOffset Ms(DateTimeOffset t) =>
         new(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
 
-    protected static async Task<DateTimeOffset> NowAsync(IJobStore store) => Ms(await store.GetDatabaseTimeAsync(Ct));
+    private protected static async Task<DateTimeOffset> NowAsync(IJobStore store) => Ms(await store.GetDatabaseTimeAsync(Ct));
 
-    protected static SeedJob Job(string name, DateTimeOffset? due, string hash = "h1", string schedule = "*/5 * * * *", string timeZone = "UTC") =>
+    private protected static SeedJob Job(string name, DateTimeOffset? due, string hash = "h1", string schedule = "*/5 * * * *", string timeZone = "UTC") =>
         new(name, schedule, timeZone, hash, due.HasValue ? Ms(due.Value) : null);
 
-    protected static async Task<JobRow> RowAsync(IJobStore store, string name, string app = App) =>
+    private protected static async Task<JobRow> RowAsync(IJobStore store, string name, string app = App) =>
         Assert.Single(await store.ListJobsAsync(app, Ct), j => j.Name == name);
 
-    protected static Completion Done(ClaimedJob claim, DateTimeOffset? nextDue, RunStatus status = RunStatus.Succeeded,
+    private protected static Completion Done(ClaimedJob claim, DateTimeOffset? nextDue, RunStatus status = RunStatus.Succeeded,
         int nextAttempt = 1, DateTimeOffset? nextOccurrence = null, string? errorType = null, string? errorMessage = null) =>
         new(claim.Token, status, claim.OccurrenceAt, claim.Attempt, claim.DueAt, TimeSpan.FromMilliseconds(1234),
             errorType, errorMessage, nextDue.HasValue ? Ms(nextDue.Value) : null,
@@ -91,7 +91,7 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     }
 
     /// <summary>Waits until the database clock has passed <paramref name="instant"/>.</summary>
-    protected static Task DatabaseTimePassesAsync(IJobStore store, DateTimeOffset instant) =>
+    private protected static Task DatabaseTimePassesAsync(IJobStore store, DateTimeOffset instant) =>
         EventuallyAsync(async () => await store.GetDatabaseTimeAsync(Ct) > instant, $"database time passes {instant:O}");
 
     private static void CloseTo(DateTimeOffset expected, DateTimeOffset? actual, TimeSpan tolerance)

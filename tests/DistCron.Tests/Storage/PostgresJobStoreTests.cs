@@ -15,13 +15,13 @@ public sealed class PostgresJobStoreTests : JobStoreConformance
     private readonly ConcurrentDictionary<IJobStore, string> _connectionStrings = new();
     private readonly ConcurrentBag<NpgsqlDataSource> _dataSources = [];
 
-    protected override async Task<IJobStore> CreateFreshStoreAsync()
+    private protected override async Task<IJobStore> CreateFreshStoreAsync()
     {
         var server = await PostgresServer.SharedAsync();
         return await OpenAsync(await server.CreateDatabaseAsync("conf"));
     }
 
-    protected override Task<IJobStore> CreateStoreOnSameDatabaseAsync(IJobStore existing) => OpenAsync(_connectionStrings[existing]);
+    private protected override Task<IJobStore> CreateStoreOnSameDatabaseAsync(IJobStore existing) => OpenAsync(_connectionStrings[existing]);
 
     private async Task<IJobStore> OpenAsync(string connectionString)
     {
@@ -33,7 +33,7 @@ public sealed class PostgresJobStoreTests : JobStoreConformance
         return store;
     }
 
-    protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
+    private protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
     {
         await using var connection = new NpgsqlConnection(_connectionStrings[store]);
         await connection.OpenAsync();
@@ -41,6 +41,18 @@ public sealed class PostgresJobStoreTests : JobStoreConformance
         command.Parameters.AddWithValue("app", App);
         command.Parameters.AddWithValue("name", jobName);
         return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    private protected override async Task<DateTimeOffset> UpdatedAtAsync(IJobStore store, string jobName)
+    {
+        await using var connection = new NpgsqlConnection(_connectionStrings[store]);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT updated_at FROM distcron.jobs WHERE app = @app AND name = @name", connection);
+        command.Parameters.AddWithValue("app", App);
+        command.Parameters.AddWithValue("name", jobName);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return reader.GetFieldValue<DateTimeOffset>(0);
     }
 
     protected override async Task DropDatabasesAsync()

@@ -6,7 +6,7 @@ using Npgsql;
 namespace DistCron.Tests.Storage;
 
 /// <summary>
-/// One lock order for job rows everywhere (issue 15, A.4). A completion batch locks its rows in ordinal (byte) order;
+/// One lock order for job rows everywhere. A completion batch locks its rows in ordinal (byte) order;
 /// the seed and the registration's orphan flip locked theirs in the database's collation. Under ICU en-US "a" sorts
 /// before "B" and bytes put "B" first, so a batch and a seed over the same rows each held what the other wanted next:
 /// <c>40P01 deadlock detected</c>. These tests run both at once, many times, on an en-US database.

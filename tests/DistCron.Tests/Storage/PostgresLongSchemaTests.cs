@@ -7,8 +7,8 @@ using Npgsql;
 namespace DistCron.Tests.Storage;
 
 /// <summary>
-/// Schema names up to PostgreSQL's 63-byte limit are valid, so the NOTIFY channel derived from one must fit too
-/// (issue 15, A.5): <c>"distcron_" + schema</c> is over 63 bytes from 55 characters on, and every pg_notify then
+/// Schema names up to PostgreSQL's 63-byte limit are valid, so the NOTIFY channel derived from one must fit too:
+/// <c>"distcron_" + schema</c> is over 63 bytes from 55 characters on, and every pg_notify then
 /// failed with 22023, which failed the seed (start-up retried forever), trigger, pause and resume.
 /// </summary>
 public sealed class PostgresLongSchemaTests

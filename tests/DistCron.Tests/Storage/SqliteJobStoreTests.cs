@@ -14,14 +14,14 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
     internal static string NewDatabasePath() =>
         Path.Combine(Path.GetTempPath(), "distcron-tests", $"{Guid.NewGuid():N}.db");
 
-    protected override async Task<IJobStore> CreateFreshStoreAsync()
+    private protected override async Task<IJobStore> CreateFreshStoreAsync()
     {
         var path = NewDatabasePath();
         _files.Add(path);
         return await OpenAsync(path);
     }
 
-    protected override Task<IJobStore> CreateStoreOnSameDatabaseAsync(IJobStore existing) => OpenAsync(_paths[existing]);
+    private protected override Task<IJobStore> CreateStoreOnSameDatabaseAsync(IJobStore existing) => OpenAsync(_paths[existing]);
 
     private async Task<IJobStore> OpenAsync(string path)
     {
@@ -31,7 +31,7 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
         return store;
     }
 
-    protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
+    private protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
     {
         await using var connection = new SqliteConnection($"Data Source={_paths[store]}");
         await connection.OpenAsync();
@@ -40,6 +40,17 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
         command.Parameters.AddWithValue("$app", App);
         command.Parameters.AddWithValue("$name", jobName);
         return (long)(await command.ExecuteScalarAsync())! != 0;
+    }
+
+    private protected override async Task<DateTimeOffset> UpdatedAtAsync(IJobStore store, string jobName)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_paths[store]}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT updated_at FROM jobs WHERE app = $app AND name = $name;";
+        command.Parameters.AddWithValue("$app", App);
+        command.Parameters.AddWithValue("$name", jobName);
+        return DateTimeOffset.FromUnixTimeMilliseconds((long)(await command.ExecuteScalarAsync())!);
     }
 
     protected override Task DropDatabasesAsync()

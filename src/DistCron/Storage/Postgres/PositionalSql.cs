@@ -88,7 +88,7 @@ internal sealed class PositionalSql
     }
 
     /// <summary>Sets the positional parameters by the names the SQL was written with.</summary>
-    public readonly struct Binder
+    internal readonly struct Binder
     {
         private readonly PositionalSql _sql;
         private readonly NpgsqlParameterCollection _parameters;

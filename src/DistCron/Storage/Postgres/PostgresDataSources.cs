@@ -15,8 +15,8 @@ internal static class PostgresDataSources
     /// </summary>
     /// <remarks>
     /// Also <c>Max Auto Prepare</c> (unless set): Npgsql prepares DistCron's few statements on each pooled connection
-    /// after a few uses, so PostgreSQL stops planning them on every call. Measured on the claim (a statement of several
-    /// CTEs): 2.2-3 ms of planning per call, against 0.35 ms to execute it. Behind PgBouncer in transaction mode before
+    /// after a few uses, so PostgreSQL stops planning them on every call: the claim (a statement of several CTEs) costs
+    /// several times more to plan than to execute. Behind PgBouncer in transaction mode before
     /// version 1.21 prepared statements do not work: set <c>Max Auto Prepare=0</c> there.
     /// </remarks>
     public static NpgsqlDataSource Create(string connectionString)

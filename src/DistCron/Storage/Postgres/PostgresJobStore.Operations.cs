@@ -4,7 +4,7 @@ using NpgsqlTypes;
 namespace DistCron.Storage.Postgres;
 
 /// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
-public sealed partial class PostgresJobStore
+internal sealed partial class PostgresJobStore
 {
     // Each write answers "does the job exist?" in the same statement, so an unknown name is reported, not ignored.
     private const string PauseSql = """
@@ -36,9 +36,15 @@ public sealed partial class PostgresJobStore
         """;
 
     // coalesce: a request already pending keeps its (earlier) time, so repeated triggers before a run give one run.
-    private const string TriggerSql = """
+    // A completion clears requests at or before its claim's claimed_at. A request written while the row is claimed
+    // came after that claim (it waited for the claim's row lock), yet its now() (its transaction's start) can be at or
+    // before claimed_at: it is stamped just after the claim instead, so it outlives that run (the SQLite store's rule).
+    internal const string TriggerSql = """
         WITH triggered AS (
-            UPDATE {schema}.jobs SET trigger_requested_at = coalesce(trigger_requested_at, now()), updated_at = now()
+            UPDATE {schema}.jobs
+            SET trigger_requested_at = coalesce(trigger_requested_at,
+                    CASE WHEN owner_node IS NOT NULL AND claimed_at >= now() THEN claimed_at + interval '1 microsecond' ELSE now() END),
+                updated_at = now()
             WHERE app = @app AND name = @name
             RETURNING pg_notify(@channel, @app)
         )
@@ -110,8 +116,7 @@ public sealed partial class PostgresJobStore
     // Whether the job exists, whether the statement changed it, and (when it returns a third column) that column.
     private async Task<(bool Exists, bool Changed, bool Extra)> JobWriteAsync(string sql, string app, string jobName, Action<NpgsqlCommand>? parameters, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        StoreRules.Job(app, jobName);
         await using var command = _dataSource.CreateCommand(Bind(sql));
         command.Parameters.AddWithValue("app", app);
         command.Parameters.AddWithValue("name", jobName);
@@ -125,9 +130,7 @@ public sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(query);
-        query.Validate();
+        StoreRules.History(app, jobName, query);
         await using var command = _dataSource.CreateCommand(Bind(QueryHistorySql));
         command.Parameters.AddWithValue("app", app);
         command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)jobName ?? DBNull.Value);
@@ -158,56 +161,37 @@ public sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken)
+    public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        if (maxAge is { } age && age <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The history age limit must be positive, or null for none.");
-        if (keepPerJob is < 1) throw new ArgumentOutOfRangeException(nameof(keepPerJob), keepPerJob, "The runs kept per job must be at least 1, or null for no limit.");
-
-        var deleted = 0;
-        if (maxAge is { } limit)
-        {
-            deleted += await DeleteInBatchesAsync(PruneByAgeSql, app, batchSize, command =>
-                command.Parameters.AddWithValue("max_age", NpgsqlDbType.Interval, limit), cancellationToken).ConfigureAwait(false);
-        }
-
-        if (keepPerJob is { } keep)
-        {
-            var names = new List<string>();
-            await using (var command = _dataSource.CreateCommand(Bind(HistoryJobNamesSql)))
+        StoreRules.Prune(app, maxAge, keepPerJob, batchSize);
+        return StoreRules.PruneAsync(maxAge, keepPerJob, batchSize,
+            age => DeleteBatchAsync(PruneByAgeSql, app, batchSize, command =>
+                command.Parameters.AddWithValue("max_age", NpgsqlDbType.Interval, age), cancellationToken),
+            () => HistoryJobNamesAsync(app, cancellationToken),
+            (name, keep) => DeleteBatchAsync(PruneByCountSql, app, batchSize, command =>
             {
-                command.Parameters.AddWithValue("app", app);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
-            }
-
-            foreach (var name in names)
-            {
-                deleted += await DeleteInBatchesAsync(PruneByCountSql, app, batchSize, command =>
-                {
-                    command.Parameters.AddWithValue("name", name);
-                    command.Parameters.AddWithValue("keep", keep);
-                }, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        return deleted;
+                command.Parameters.AddWithValue("name", name);
+                command.Parameters.AddWithValue("keep", keep);
+            }, cancellationToken));
     }
 
-    private async Task<int> DeleteInBatchesAsync(string sql, string app, int batchSize, Action<NpgsqlCommand> parameters, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> HistoryJobNamesAsync(string app, CancellationToken cancellationToken)
     {
-        var total = 0;
-        while (true)
-        {
-            await using var command = _dataSource.CreateCommand(Bind(sql));
-            command.Parameters.AddWithValue("app", app);
-            command.Parameters.AddWithValue("batch", batchSize);
-            parameters(command);
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            total += deleted;
-            if (deleted < batchSize) return total;
-        }
+        var names = new List<string>();
+        await using var command = _dataSource.CreateCommand(Bind(HistoryJobNamesSql));
+        command.Parameters.AddWithValue("app", app);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+        return names;
+    }
+
+    private async Task<int> DeleteBatchAsync(string sql, string app, int batchSize, Action<NpgsqlCommand> parameters, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(Bind(sql));
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("batch", batchSize);
+        parameters(command);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

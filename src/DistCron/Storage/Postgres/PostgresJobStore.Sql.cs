@@ -1,7 +1,7 @@
 namespace DistCron.Storage.Postgres;
 
 // The statements of the PostgreSQL store, one place to read the dialect; PostgresJobStore.cs runs them.
-public sealed partial class PostgresJobStore
+internal sealed partial class PostgresJobStore
 {
     // ---- SQL ({schema} is replaced by the validated schema name; everything else is a parameter) ----
 
@@ -17,14 +17,13 @@ public sealed partial class PostgresJobStore
     // purpose: the claim walks jobs_claim_order_idx in claim order and stops after @max rows.
     private const string ClaimableNameFilterSql = "(@names::text[] IS NULL OR name = ANY(@names)) AND name <> ALL(@skip)";
 
-    private const string ClaimSql = $$"""
+    internal const string ClaimSql = $$"""
         WITH due AS MATERIALIZED (
             -- Due by schedule (or within @ahead), in claim order, straight from jobs_claim_order_idx: O(batch), not O(jobs).
             -- The index scan starts after the position passed as ClaimRequest.After ('-infinity' from the start).
             -- From the start, it walks every entry before the first claimable row: the leased rows, and the dead entries
             -- every completion leaves behind when it moves a row's next_due_at, which only VACUUM removes. Under load
-            -- those outnumbered the batch by hundreds to thousands (8 nodes: 600 buffers a claim after 8 s, 4,000 after
-            -- a minute, until autovacuum).
+            -- those far outnumber the batch until autovacuum runs (figures: docs/benchmarks.md).
             SELECT app, name, next_due_at AS due_at, false AS manual FROM {schema}.jobs
             WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() + @ahead
               AND (next_due_at, name) > (@after_due, @after_name)
@@ -99,8 +98,8 @@ public sealed partial class PostgresJobStore
         -- A full batch means the caller claims again at once: report now() and skip 'earliest', whose min over the
         -- due rows grows with the backlog. CASE evaluates the subquery only on the branch taken.
         -- The clock reading is clock_timestamp(), taken as the result is produced: now() is the statement's start, and
-        -- a node that anchored its clock estimate on it lagged the database by the whole claim (10 ms for 100 rows),
-        -- so jobs claimed ahead started that late. The decisions above all use now().
+        -- a node that anchored its clock estimate on it lagged the database by the whole claim, so jobs
+        -- claimed ahead started that late. The decisions above all use now().
         SELECT clock_timestamp(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,
                c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual, r.next_due_at, r.name, c.schedule_rev
         FROM (SELECT CASE WHEN (SELECT count(*) FROM claimed) >= @max THEN now()
@@ -116,7 +115,7 @@ public sealed partial class PostgresJobStore
         """;
 
     // One round trip for a whole claim batch, right before its runs start.
-    private const string VerifySql = """
+    internal const string VerifySql = """
         SELECT j.app, j.name, j.owner_node, j.fence
         FROM unnest(@apps, @names, @nodes, @fences) AS c(app, name, node, fence)
         JOIN {schema}.jobs j ON j.app = c.app AND j.name = c.name
@@ -133,7 +132,7 @@ public sealed partial class PostgresJobStore
     // revision moved on during the run (a new definition seeded, a resume with a new due time), they belong to a state
     // that no longer exists: the outcome is recorded and the claim cleared, the row's own due time stands. (The fence
     // already proves the claim is current; the revision proves the schedule state is.)
-    private const string CompleteSql = """
+    internal const string CompleteSql = """
         WITH done AS (
             UPDATE {schema}.jobs
             SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
@@ -150,7 +149,7 @@ public sealed partial class PostgresJobStore
             -- completion leaves due (a retry, a catch-up, a trigger that arrived during the run, the next occurrence).
             -- Waking the fleet per completion made every node claim and find nothing, and NOTIFY serialises committing
             -- transactions on PostgreSQL's notification queue lock: under a backlog (every next occurrence already
-            -- due) 8 nodes completed fewer runs than 1.
+            -- due) adding nodes lowered the fleet's throughput.
             RETURNING app, name
         ), run AS (
             INSERT INTO {schema}.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, started_at,
@@ -281,8 +280,8 @@ public sealed partial class PostgresJobStore
             SELECT unnest(@names::text[])
         ), flip AS (
             -- "name IN (SELECT … FROM live)" is a hashed subplan: O(jobs + live names). A correlated EXISTS over the CTE
-            -- was O(jobs × live names): 2.4 s a registration with 8 nodes of 4,000 jobs, during which the node's loop
-            -- claimed nothing.
+            -- was O(jobs × live names): with many nodes and jobs a registration took long enough that the node's loop
+            -- claimed nothing meanwhile.
             SELECT j.name FROM {schema}.jobs j
             WHERE (SELECT recompute FROM needed)
               AND j.app = @app AND j.orphaned = (j.name IN (SELECT name FROM live))

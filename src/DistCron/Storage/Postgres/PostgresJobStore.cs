@@ -16,12 +16,8 @@ namespace DistCron.Storage.Postgres;
 /// simply time out and the scheduler polls. The schema name is validated and is the only text spliced into SQL;
 /// every value is a parameter.
 /// </remarks>
-public sealed partial class PostgresJobStore : IJobStore
+internal sealed partial class PostgresJobStore : IJobStore
 {
-    // A deadlock victim is retried at once (a few times); a lock timeout after a pause, fewer times (see MigrateAsync).
-    private const int MigrationAttemptsOnDeadlock = 5;
-    private const int MigrationAttemptsOnLockTimeout = 3;
-
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _schema;
     private readonly string _channel;
@@ -72,135 +68,11 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public string Kind => "postgres";
 
-    /// <summary>
-    /// How long each statement of a migration may wait for a table lock before the attempt is rolled back. Adding a
-    /// column needs an ACCESS EXCLUSIVE lock on <c>jobs</c>; while that request waits behind a long transaction
-    /// (a report, a session idle in transaction), PostgreSQL queues every later lock request on the table behind it:
-    /// the whole fleet's claims, heartbeats and completions. The bound turns that stall into a few seconds.
-    /// </summary>
-    internal TimeSpan MigrationLockTimeout { get; init; } = TimeSpan.FromSeconds(5);
-
     /// <summary>The NOTIFY channel this store signals on and listens to.</summary>
     internal string Channel => _channel;
 
     /// <summary>True while the LISTEN connection is up.</summary>
     internal bool IsListening => _listener.IsListening;
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// Applies, in one transaction under an advisory lock, only the migrations numbered above the schema's version,
-    /// raising the version row after each: a failure rolls everything back. A current schema costs one read.
-    /// Throws <see cref="TimeoutException"/> when another transaction kept the tables locked through every attempt.
-    /// </remarks>
-    public async Task MigrateAsync(CancellationToken cancellationToken)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await MigrateOnceAsync(cancellationToken).ConfigureAwait(false);
-                return;
-            }
-            // DDL that runs while other nodes already claim and complete can be chosen as a deadlock victim (40P01).
-            // PostgreSQL has rolled the victim's transaction back, so trying again is safe, and the retry usually
-            // finds the schema current. A few attempts, then the error reaches the caller (the engine retries
-            // start-up anyway).
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < MigrationAttemptsOnDeadlock)
-            {
-                LogMigrationRetry(_logger, _schema, ex.SqlState, ex.MessageText, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * attempt), cancellationToken).ConfigureAwait(false);
-            }
-            // lock_timeout (55P03): a long transaction holds a lock the DDL needs. The attempt was rolled back, so the
-            // claims queued behind its lock request run now; pause before queueing again so they get through, and
-            // after a few attempts report it clearly (the engine's start-up retries with backoff).
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
-            {
-                if (attempt >= MigrationAttemptsOnLockTimeout)
-                {
-                    throw new TimeoutException(
-                        $"DistCron could not upgrade PostgreSQL schema '{_schema}' to version {PostgresSchema.LatestVersion}: " +
-                        $"{attempt} attempts each waited more than {MigrationLockTimeout.TotalSeconds:0.###} s for a lock on its tables " +
-                        "held by another transaction, and were rolled back (nothing was changed). Find the blocking session " +
-                        $"(long-running or 'idle in transaction' on {_schema}.jobs: pg_stat_activity, pg_locks); start-up retries the upgrade.",
-                        ex);
-                }
-
-                LogMigrationRetry(_logger, _schema, ex.SqlState, ex.MessageText, attempt);
-                await Task.Delay(TimeSpan.FromSeconds(attempt), cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task MigrateOnceAsync(CancellationToken cancellationToken)
-    {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            // Fast path without locks or DDL: an up-to-date schema needs nothing (and a role without CREATE
-            // rights on the database can start once a DBA has applied GetSchemaSql()).
-            var current = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (current >= PostgresSchema.LatestVersion)
-            {
-                if (current > PostgresSchema.LatestVersion) LogNewerSchema(_logger, _schema, current, PostgresSchema.LatestVersion);
-                return;
-            }
-
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                // Waiting here for another node's migration is bounded by that node's own lock timeout, so the
-                // timeout is set only once this node holds the lock.
-                await using (var lockCommand = new NpgsqlCommand(MigrationLockSql, connection, transaction))
-                {
-                    lockCommand.Parameters.AddWithValue("lock_name", "distcron.migrate." + _schema);
-                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await using (var timeoutCommand = new NpgsqlCommand(MigrationLockTimeoutSql, connection, transaction))
-                {
-                    var milliseconds = Math.Max(1, (long)MigrationLockTimeout.TotalMilliseconds);
-                    timeoutCommand.Parameters.AddWithValue("timeout", milliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    await timeoutCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                // Nodes that start together all miss the fast path and queue on the lock; the first one migrates, so
-                // re-read the version under the lock.
-                current = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
-                if (current >= PostgresSchema.LatestVersion)
-                {
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-
-                // Only the migrations this schema lacks (all of them when the version table does not exist yet).
-                // Re-running the applied ones, idempotent as they are, still takes their table locks (CREATE INDEX IF
-                // NOT EXISTS a SHARE lock on jobs, then ALTER TABLE an ACCESS EXCLUSIVE one) while the fleet claims and
-                // completes, and those waits deadlocked (40P01) against claims. Each step raises the version row to its
-                // own number; it is never lowered.
-                for (var number = Math.Max(current, 0) + 1; number <= PostgresSchema.LatestVersion; number++)
-                {
-                    await using var step = new NpgsqlCommand(PostgresSchema.Step(_schema, number), connection, transaction);
-                    await step.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            LogMigrated(_logger, _schema, current, PostgresSchema.LatestVersion);
-        }
-    }
-
-    private async Task<int> ReadSchemaVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using (var exists = new NpgsqlCommand(SchemaVersionTableExistsSql, connection))
-        {
-            exists.Parameters.AddWithValue("table", _schema + ".schema_version");
-            if (!(bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!) return 0;
-        }
-
-        await using var version = new NpgsqlCommand(_schemaVersionSql, connection);
-        return (int)(await version.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-    }
 
     /// <inheritdoc />
     public async Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken)
@@ -212,131 +84,9 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken)
-    {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(jobs);
-        if (jobs.Count == 0) return;
-
-        // One upsert cannot touch a row twice: reject duplicates with a clear message instead of a SQL error.
-        var duplicate = jobs.GroupBy(j => j.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new ArgumentException($"The seed batch contains the job name '{duplicate.Key}' more than once.", nameof(jobs));
-
-        var sorted = jobs.OrderBy(j => j.Name, StringComparer.Ordinal).ToArray();
-        var names = sorted.Select(j => j.Name).ToArray();
-        // A restart with unchanged code (every kill, crash and scale-out) has nothing to write: it must not lock the
-        // app's rows, which would hold every other node's heartbeats and completions behind a cold process's seed
-        // transaction (leases were lost that way under load). Skipping is the same as having seeded just before
-        // whatever write a concurrent seed makes next.
-        if (!await SeedHasWorkAsync(app, sorted, names, cancellationToken).ConfigureAwait(false)) return;
-        // A name another seed inserts between this seed's lock and its upsert is skipped by the upsert; the next
-        // attempt finds the row and locks it. Rows are never inserted and deleted in a loop, so a few attempts do.
-        for (var attempt = 1; attempt <= MaxSeedAttempts; attempt++)
-        {
-            if (await TrySeedAsync(app, sorted, names, cancellationToken).ConfigureAwait(false)) return;
-        }
-
-        throw new InvalidOperationException(
-            $"Seeding the jobs of app '{app}' kept racing with rows inserted and removed concurrently ({MaxSeedAttempts} attempts); retry the start-up.");
-    }
-
-    private const int MaxSeedAttempts = 5;
-
-    // Whether the upsert would change any row: a missing row, or one whose definition differs (and is not newer than
-    // this node's, by DeploymentVersion), or that is orphaned or errored. The same conditions as SeedSql's WHERE.
-    private async Task<bool> SeedHasWorkAsync(string app, SeedJob[] sorted, string[] names, CancellationToken cancellationToken)
-    {
-        var rows = new Dictionary<string, (string? Hash, bool NeedsWrite, long? Version)>(StringComparer.Ordinal);
-        await using (var command = _dataSource.CreateCommand(_seedCheckSql))
-        {
-            command.Parameters.AddWithValue("app", app);
-            command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                rows[reader.GetString(0)] = (
-                    reader.IsDBNull(1) ? null : reader.GetString(1),
-                    reader.GetBoolean(2),
-                    reader.IsDBNull(3) ? null : reader.GetInt64(3));
-            }
-        }
-
-        foreach (var job in sorted)
-        {
-            if (!rows.TryGetValue(job.Name, out var row) || row.NeedsWrite) return true;
-            if (string.Equals(row.Hash, job.DefinitionHash, StringComparison.Ordinal)) continue;
-            var olderThanRow = job.DefinitionVersion is { } mine && row.Version is { } theirs && mine < theirs;
-            if (!olderThanRow) return true;
-        }
-
-        return false;
-    }
-
-    // One transaction: lock the existing rows, read the clock under the locks, compute each due time (after the clock,
-    // and after the occurrence a node is running on a claimed row), upsert. Nothing can run an occurrence between the
-    // clock read and the write, so a new definition's due time never names an occurrence that already ran.
-    // False: some name's row appeared after the lock (another seed inserted it) and was not written.
-    private async Task<bool> TrySeedAsync(string app, SeedJob[] sorted, string[] names, CancellationToken cancellationToken)
-    {
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (transaction.ConfigureAwait(false))
-            {
-                var inFlight = new Dictionary<string, DateTimeOffset?>(StringComparer.Ordinal);
-                DateTimeOffset now;
-                await using (var lockCommand = new NpgsqlCommand(_seedLockSql, connection, transaction))
-                {
-                    lockCommand.Parameters.AddWithValue("app", app);
-                    lockCommand.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
-                    lockCommand.Parameters.AddWithValue("scheduled_window", NpgsqlDbType.Interval, SeedJob.ScheduledClaimWindow);
-                    await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        inFlight[reader.GetString(0)] = NullableTime(reader, 1);
-                    }
-
-                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                    await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    now = reader.GetFieldValue<DateTimeOffset>(0);
-                }
-
-                var written = new HashSet<string>(StringComparer.Ordinal);
-                await using (var command = new NpgsqlCommand(_seedSql, connection, transaction))
-                {
-                    command.Parameters.AddWithValue("app", app);
-                    command.Parameters.AddWithValue("channel", _channel);
-                    command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
-                    command.Parameters.AddWithValue("schedules", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Schedule).ToArray());
-                    command.Parameters.AddWithValue("time_zones", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.TimeZone).ToArray());
-                    command.Parameters.AddWithValue("hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.DefinitionHash).ToArray());
-                    command.Parameters.AddWithValue("due_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
-                        sorted.Select(j => Utc(j.DueUnderLock(now, inFlight.GetValueOrDefault(j.Name)))).ToArray());
-                    command.Parameters.AddWithValue("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint, sorted.Select(j => j.DefinitionVersion).ToArray());
-                    command.Parameters.AddWithValue("locked", NpgsqlDbType.Array | NpgsqlDbType.Text, inFlight.Keys.ToArray());
-                    await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) written.Add(reader.GetString(0));
-                }
-
-                if (names.Any(n => !inFlight.ContainsKey(n) && !written.Contains(n)))
-                {
-                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
-                    return false;
-                }
-
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-        }
-    }
-
-    /// <inheritdoc />
     public async Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(node);
-        SqlNames.ValidateApp(node.App);
-        if (liveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(liveWindow), liveWindow, "The live window must be positive.");
+        StoreRules.Register(node, liveWindow);
 
         await using var command = _dataSource.CreateCommand(_registerNodeSql);
         command.Parameters.AddWithValue("app", node.App);
@@ -354,7 +104,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
+        StoreRules.Node(app, nodeId);
         _seenNodes.TryRemove((app, nodeId), out _);
         await using var command = _dataSource.CreateCommand(_unregisterNodeSql);
         command.Parameters.AddWithValue("app", app);
@@ -369,13 +119,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        SqlNames.ValidateApp(request.App);
-        ArgumentException.ThrowIfNullOrEmpty(request.NodeId);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(request.MaxJobs);
-        if (request.Lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Lease, "The lease must be positive.");
-        if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
-        if (request.Ahead < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.Ahead, "Ahead must not be negative.");
+        StoreRules.Claim(request);
 
         var (app, nodeId) = (request.App, request.NodeId);
         await using var command = _dataSource.CreateCommand(_claimSql.Text);
@@ -451,7 +195,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken)
     {
-        if (lease <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(lease), lease, "The lease must be positive.");
+        StoreRules.Lease(lease);
         await using var command = _dataSource.CreateCommand(_heartbeatSql.Text);
         var p = _heartbeatSql.Bind(command.Parameters);
         SetClaim(p, claim);
@@ -462,7 +206,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(completions);
+        StoreRules.Completions(completions);
         if (completions.Count == 0) return [];
 
         // One round trip: the same fenced statement per completion, pipelined in one batch (one implicit transaction).
@@ -522,7 +266,7 @@ public sealed partial class PostgresJobStore : IJobStore
     /// <inheritdoc />
     public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
+        StoreRules.Reason(reason);
         await using var command = _dataSource.CreateCommand(_markErroredSql.Text);
         var p = _markErroredSql.Bind(command.Parameters);
         SetClaim(p, claim);
@@ -569,16 +313,11 @@ public sealed partial class PostgresJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    // The first page of QueryHistoryAsync: one statement and one row mapping for both.
-    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
+    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(jobName);
-        return QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
+        StoreRules.Wait(app, timeout);
+        return _listener.WaitAsync(app, timeout, cancellationToken);
     }
-
-    /// <inheritdoc />
-    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _listener.WaitAsync(SqlNames.ValidateApp(app), timeout, cancellationToken);
 
     /// <summary>Closes the LISTEN connection. The data source belongs to the caller and stays open.</summary>
     public ValueTask DisposeAsync() => _listener.DisposeAsync();
@@ -601,14 +340,4 @@ public sealed partial class PostgresJobStore : IJobStore
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    // Event ids 1001-1099: this store; 1101-1199: its LISTEN connection (see Diagnostics/Log.cs for every range).
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "DistCron migrated PostgreSQL schema {Schema} from version {From} to {To}.")]
-    private static partial void LogMigrated(ILogger logger, string schema, int from, int to);
-
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "DistCron PostgreSQL schema {Schema} is at version {Found}, newer than this build's {Known}; continuing (migrations are additive).")]
-    private static partial void LogNewerSchema(ILogger logger, string schema, int found, int known);
-
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "DistCron migration of PostgreSQL schema {Schema} was rolled back ({SqlState}: {Reason}); retrying (attempt {Attempt}).")]
-    private static partial void LogMigrationRetry(ILogger logger, string schema, string sqlState, string reason, int attempt);
 }

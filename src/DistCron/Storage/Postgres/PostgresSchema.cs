@@ -89,7 +89,7 @@ internal static class PostgresSchema
     // Claims read due rows in claim order straight from an index and stop after the batch: (app, next_due_at, name)
     // matches the claim's ORDER BY next_due_at, name, so a claim costs O(batch) whatever the number of jobs or the
     // backlog (with (app, next_due_at) alone, PostgreSQL preferred probing the primary key once per job name and
-    // sorting every due row: 3-4 ms a claim with 1,000 jobs). Pending manual triggers get their own small index so
+    // sorting every due row, a cost that grew with the jobs). Pending manual triggers get their own small index so
     // the claim finds them without scanning. The old due index is a prefix of the new one: dropped.
     private const string Migration3 = """
         CREATE INDEX IF NOT EXISTS jobs_claim_order_idx ON {schema}.jobs (app, next_due_at, name) WHERE NOT paused AND error IS NULL;

@@ -1,3 +1,4 @@
+using DistCron.Engine;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -13,18 +14,16 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
 {
     // An idle LISTEN connection is pinged this often, so a half-open TCP connection is noticed and replaced. Rarely: a
     // dead LISTEN connection only costs wake-ups (nodes still wake at every known due time, every lease end and every
-    // poll), while each ping is a statement an idle node would otherwise not send (at 30 s it was 2 of an idle node's
-    // 14 statements a minute). A connection the server closes fails at once, ping or not.
+    // poll), while each ping is a statement an idle node would otherwise not send, a large share of an idle node's few.
+    // A connection the server closes fails at once, ping or not.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
-    // Task.Delay's upper bound; longer (or infinite) waits are cut to it.
-    private static readonly TimeSpan MaxWait = TimeSpan.FromMilliseconds(int.MaxValue);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _channel;
     private readonly ILogger _logger;
     private readonly object _gate = new();
-    private readonly Dictionary<string, AppSignal> _apps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WakeSignal> _apps = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private bool _disposed;
@@ -39,52 +38,33 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
     /// <summary>True while the LISTEN connection is up (for tests and health reporting).</summary>
     public bool IsListening { get; private set; }
 
-    public async Task<bool> WaitAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
+    // A notification that arrived while nobody was waiting is not lost: it is pending for the next wait.
+    public Task<bool> WaitAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Task signalled;
-        AppSignal state;
+        WakeSignal signal;
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _loop ??= Task.Run(() => ListenLoopAsync(_stop.Token));
-            if (!_apps.TryGetValue(app, out state!)) _apps[app] = state = new AppSignal();
-            // A signal that arrived while nobody was waiting is not lost: it is consumed by the next wait.
-            if (state.Pending)
-            {
-                state.Pending = false;
-                return true;
-            }
-
-            signalled = state.Next.Task;
+            signal = AppSignal(app);
         }
 
-        if (timeout == Timeout.InfiniteTimeSpan) timeout = MaxWait;
-        if (timeout <= TimeSpan.Zero) return false;
-        if (timeout > MaxWait) timeout = MaxWait;
-        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(timeout, delayCancellation.Token);
-        var first = await Task.WhenAny(signalled, delay).ConfigureAwait(false);
-        // A cancelled wait throws even when a signal raced the cancellation (the connect wake-up, typically); the
-        // signal stays pending for the next waiter.
-        cancellationToken.ThrowIfCancellationRequested();
-        if (first == signalled)
-        {
-            delayCancellation.Cancel();
-            lock (_gate) state.Pending = false;
-            return true;
-        }
+        return signal.WaitAsync(timeout, consumePending: true, cancellationToken);
+    }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        return false;
+    // Under _gate.
+    private WakeSignal AppSignal(string app)
+    {
+        if (!_apps.TryGetValue(app, out var signal)) _apps[app] = signal = new WakeSignal();
+        return signal;
     }
 
     private void Signal(string app)
     {
         lock (_gate)
         {
-            if (!_apps.TryGetValue(app, out var state)) _apps[app] = state = new AppSignal();
-            state.Fire();
+            AppSignal(app).Set();
         }
     }
 
@@ -93,7 +73,7 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
     {
         lock (_gate)
         {
-            foreach (var state in _apps.Values) state.Fire();
+            foreach (var signal in _apps.Values) signal.Set();
         }
     }
 
@@ -207,22 +187,6 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
         }
 
         _stop.Dispose();
-    }
-
-    private sealed class AppSignal
-    {
-        public TaskCompletionSource Next { get; private set; } = New();
-        public bool Pending { get; set; }
-
-        public void Fire()
-        {
-            Pending = true;
-            var fired = Next;
-            Next = New();
-            fired.TrySetResult();
-        }
-
-        private static TaskCompletionSource New() => new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "DistCron could not LISTEN on PostgreSQL channel {Channel}; polling without wake-ups, retrying in {RetrySeconds} s. {ErrorType}: {ErrorMessage}")]

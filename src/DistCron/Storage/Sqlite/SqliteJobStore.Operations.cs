@@ -2,7 +2,7 @@
 namespace DistCron.Storage.Sqlite;
 
 /// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
-public sealed partial class SqliteJobStore
+internal sealed partial class SqliteJobStore
 {
     // After the update, in the same transaction: whether the job exists and is (still) paused.
     private const string JobPausedSql = "SELECT paused <> 0 FROM jobs WHERE app = $app AND name = $name;";
@@ -50,8 +50,7 @@ public sealed partial class SqliteJobStore
 
     private async Task<(bool Exists, bool Changed, bool Paused)> JobWriteAsync(string app, string jobName, string update, CancellationToken cancellationToken, params (string, object?)[] extra)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        StoreRules.Job(app, jobName);
         (string, object?)[] parameters = [("$app", app), ("$name", jobName), .. extra];
         var (exists, changed, paused) = await WriteAsync(async (connection, transaction) =>
         {
@@ -66,9 +65,7 @@ public sealed partial class SqliteJobStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(query);
-        query.Validate();
+        StoreRules.History(app, jobName, query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         // Keyset paging on the (app, job_name, id DESC) index; the optional filters are parameters, never spliced.
         await using var command = Command(connection, null, """
@@ -97,62 +94,42 @@ public sealed partial class SqliteJobStore
     }
 
     /// <inheritdoc />
-    public async Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken)
+    public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        if (maxAge is { } age && age <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(maxAge), maxAge, "The history age limit must be positive, or null for none.");
-        if (keepPerJob is < 1) throw new ArgumentOutOfRangeException(nameof(keepPerJob), keepPerJob, "The runs kept per job must be at least 1, or null for no limit.");
-
-        var deleted = 0;
-        if (maxAge is { } limit)
-        {
-            // Oldest first in id order (ids grow with time), one bounded batch per write transaction.
-            deleted += await DeleteInBatchesAsync($"""
-                DELETE FROM runs WHERE id IN (
-                    SELECT id FROM runs WHERE app = $app AND finished_at < {Now} - $max_age ORDER BY id LIMIT $batch);
-                """, batchSize, cancellationToken, ("$app", app), ("$max_age", ToMs(limit))).ConfigureAwait(false);
-        }
-
-        if (keepPerJob is { } keep)
-        {
-            var names = new List<string>();
-            await using (var connection = await OpenAsync(cancellationToken).ConfigureAwait(false))
-            await using (var command = Command(connection, null, "SELECT DISTINCT job_name FROM runs WHERE app = $app;", ("$app", app)))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
-            }
-
-            foreach (var name in names)
-            {
-                // Everything older than the job's keep-th newest row, through the (app, job_name, id DESC) index.
-                deleted += await DeleteInBatchesAsync("""
-                    DELETE FROM runs WHERE id IN (
-                        SELECT id FROM runs
-                        WHERE app = $app AND job_name = $name
-                          AND id < (SELECT id FROM runs WHERE app = $app AND job_name = $name ORDER BY id DESC LIMIT 1 OFFSET $keep - 1)
-                        ORDER BY id LIMIT $batch);
-                    """, batchSize, cancellationToken, ("$app", app), ("$name", name), ("$keep", keep)).ConfigureAwait(false);
-            }
-        }
-
-        return deleted;
+        StoreRules.Prune(app, maxAge, keepPerJob, batchSize);
+        // Each batch is its own short BEGIN IMMEDIATE transaction, so claims and completions of running nodes interleave.
+        return StoreRules.PruneAsync(maxAge, keepPerJob, batchSize,
+            age => WriteAsync((connection, transaction) => ExecuteAsync(connection, transaction, PruneByAgeSql, cancellationToken,
+                ("$app", app), ("$max_age", ToMs(age)), ("$batch", batchSize)), cancellationToken),
+            () => HistoryJobNamesAsync(app, cancellationToken),
+            (name, keep) => WriteAsync((connection, transaction) => ExecuteAsync(connection, transaction, PruneByCountSql, cancellationToken,
+                ("$app", app), ("$name", name), ("$keep", keep), ("$batch", batchSize)), cancellationToken));
     }
 
-    // Each batch is its own short BEGIN IMMEDIATE transaction, so claims and completions of running nodes interleave.
-    private async Task<int> DeleteInBatchesAsync(string sql, int batchSize, CancellationToken cancellationToken, params (string, object?)[] parameters)
+    private async Task<IReadOnlyList<string>> HistoryJobNamesAsync(string app, CancellationToken cancellationToken)
     {
-        (string, object?)[] all = [.. parameters, ("$batch", batchSize)];
-        var total = 0;
-        while (true)
-        {
-            var deleted = await WriteAsync((connection, transaction) =>
-                ExecuteAsync(connection, transaction, sql, cancellationToken, all), cancellationToken).ConfigureAwait(false);
-            total += deleted;
-            if (deleted < batchSize) return total;
-        }
+        var names = new List<string>();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, "SELECT DISTINCT job_name FROM runs WHERE app = $app;", ("$app", app));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+        return names;
     }
+
+    // Oldest first in id order (ids grow with time), one bounded batch per write transaction.
+    private static readonly string PruneByAgeSql = $"""
+        DELETE FROM runs WHERE id IN (
+            SELECT id FROM runs WHERE app = $app AND finished_at < {Now} - $max_age ORDER BY id LIMIT $batch);
+        """;
+
+    // Everything older than the job's keep-th newest row, through the (app, job_name, id DESC) index.
+    private const string PruneByCountSql = """
+        DELETE FROM runs WHERE id IN (
+            SELECT id FROM runs
+            WHERE app = $app AND job_name = $name
+              AND id < (SELECT id FROM runs WHERE app = $app AND job_name = $name ORDER BY id DESC LIMIT 1 OFFSET $keep - 1)
+            ORDER BY id LIMIT $batch);
+        """;
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken cancellationToken)

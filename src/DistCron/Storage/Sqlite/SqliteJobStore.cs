@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DistCron.Engine;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -30,91 +31,11 @@ namespace DistCron.Storage.Sqlite;
 /// SQLite files on network shares (NFS, SMB) do not lock reliably; use PostgreSQL for more than one machine.
 /// </para>
 /// </remarks>
-public sealed partial class SqliteJobStore : IJobStore
+internal sealed partial class SqliteJobStore : IJobStore
 {
-    /// <summary>The schema version this code writes; migrations are numbered and idempotent.</summary>
-    private const int CurrentVersion = 3;
-
-    /// <summary>Rows of nodes silent for this long are deleted: crashed nodes never unregister.</summary>
-    private const long ForgetNodesAfterMs = 24 * 60 * 60 * 1000;
-
-    /// <summary>Unix milliseconds of SQLite's clock. ROUND, not truncation: julianday is a double and may land a hair below the exact millisecond.</summary>
-    private const string Now = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)";
-
-    private const string JobColumns =
-        "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, lease_until, " +
-        "paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev";
-
-    private static readonly string SchemaSql = $"""
-        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-
-        CREATE TABLE IF NOT EXISTS jobs (
-            app TEXT NOT NULL,
-            name TEXT NOT NULL,
-            schedule TEXT NOT NULL,
-            time_zone TEXT NOT NULL,
-            definition_hash TEXT NOT NULL,
-            next_due_at INTEGER NULL,          -- unix ms UTC: when the row becomes claimable; NULL = never
-            occurrence_at INTEGER NULL,        -- the scheduled occurrence the due time belongs to
-            attempt INTEGER NOT NULL DEFAULT 1,
-            owner_node TEXT NULL,
-            fence INTEGER NOT NULL DEFAULT 0,  -- fencing token: +1 per claim, never goes back
-            lease_until INTEGER NULL,
-            claimed_at INTEGER NULL,
-            paused INTEGER NOT NULL DEFAULT 0,
-            orphaned INTEGER NOT NULL DEFAULT 0,
-            error TEXT NULL,                   -- set by MarkErrored: never claimed until re-seeded
-            last_status INTEGER NULL,
-            last_error TEXT NULL,
-            last_node TEXT NULL,
-            last_started_at INTEGER NULL,
-            last_finished_at INTEGER NULL,
-            last_duration_ms INTEGER NULL,
-            trigger_requested_at INTEGER NULL, -- pending "trigger now" request (TriggerAsync)
-            definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
-            schedule_rev INTEGER NOT NULL DEFAULT 0, -- raised when a seed or resume restarts the schedule state (migration 3)
-            created_at INTEGER NOT NULL DEFAULT ({Now}),
-            updated_at INTEGER NOT NULL DEFAULT ({Now}),
-            PRIMARY KEY (app, name)
-        );
-
-        -- Keeps the due query cheap with thousands of jobs; its predicate matches the claim's literally.
-        CREATE INDEX IF NOT EXISTS jobs_due ON jobs (app, next_due_at) WHERE paused = 0 AND error IS NULL;
-
-        CREATE TABLE IF NOT EXISTS runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: ids never reused, so "newest first" is id order
-            app TEXT NOT NULL,
-            job_name TEXT NOT NULL,
-            occurrence_at INTEGER NOT NULL,
-            attempt INTEGER NOT NULL,
-            node_id TEXT NOT NULL,
-            fence INTEGER NOT NULL,
-            status INTEGER NOT NULL,
-            started_at INTEGER NULL,
-            finished_at INTEGER NOT NULL DEFAULT ({Now}),
-            duration_ms INTEGER NOT NULL,
-            error_type TEXT NULL,
-            error_message TEXT NULL,
-            manual INTEGER NOT NULL DEFAULT 0
-        );
-
-        CREATE INDEX IF NOT EXISTS runs_by_job ON runs (app, job_name, id DESC);
-
-        CREATE TABLE IF NOT EXISTS nodes (
-            app TEXT NOT NULL,
-            node_id TEXT NOT NULL,
-            host TEXT NOT NULL,
-            pid INTEGER NOT NULL,
-            started_at INTEGER NOT NULL,
-            heartbeat_at INTEGER NOT NULL,
-            job_names TEXT NOT NULL,           -- JSON array of job names
-            PRIMARY KEY (app, node_id)
-        );
-        """;
-
     // One async signal per (file, app), shared by every store instance in this process. Other processes are
     // noticed by polling: SQLite has no cross-process notification.
-    private static readonly ConcurrentDictionary<(string File, string App), AppSignal> Signals = new();
+    private static readonly ConcurrentDictionary<(string File, string App), WakeSignal> Signals = new();
 
     private readonly string _file;
     private readonly string _signalKey; // the file, case-folded where the file system ignores case
@@ -162,9 +83,7 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <summary>The DDL that creates the schema, for DBAs who forbid DDL from applications.</summary>
-    public static string GetSchemaSql() =>
-        "PRAGMA journal_mode = WAL;\n" + SchemaSql +
-        $"\nINSERT INTO schema_version (version) SELECT {CurrentVersion} WHERE NOT EXISTS (SELECT 1 FROM schema_version);\n";
+    public static string GetSchemaSql() => SqliteSchema.Script();
 
     /// <inheritdoc />
     public string Kind => "sqlite";
@@ -184,35 +103,30 @@ public sealed partial class SqliteJobStore : IJobStore
         await ExecuteAsync(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);", cancellationToken).ConfigureAwait(false);
         var found = await ScalarAsync(connection, transaction, "SELECT MAX(version) FROM schema_version;", cancellationToken).ConfigureAwait(false);
         var version = found is long v ? (int)v : 0;
-        if (version > CurrentVersion)
+        var current = SqliteSchema.CurrentVersion;
+        if (version > current)
         {
             // A newer DistCron migrated this file (rolling upgrade). Migrations are additive, so keep working.
-            LogNewerSchema(_logger, version, CurrentVersion);
+            LogNewerSchema(_logger, version, current);
         }
-        else if (version < CurrentVersion)
+        else if (version < current)
         {
-            // Only what the file lacks: a new file gets the whole current schema (the columns included), a version-1
-            // file migrations 2 and 3, a version-2 file migration 3. The write lock covers the whole file, so re-running
-            // the rest would be harmless here, but the rule stays the same as PostgreSQL's (where it is not): applied
-            // migrations never run again.
+            // Only what the file lacks: a new file gets the whole current schema, an older one the steps above its version.
             if (version < 1)
             {
-                await ExecuteAsync(connection, transaction, SchemaSql, cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, SqliteSchema.Current, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                if (version == 1)
+                foreach (var (number, sql) in SqliteSchema.Upgrades)
                 {
-                    await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;", cancellationToken).ConfigureAwait(false);
+                    if (number > version) await ExecuteAsync(connection, transaction, sql, cancellationToken).ConfigureAwait(false);
                 }
-
-                // Migration 3: the schedule revision a completion carries back (see CompleteOneAsync).
-                await ExecuteAsync(connection, transaction, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;", cancellationToken).ConfigureAwait(false);
             }
 
             await ExecuteAsync(connection, transaction,
                 "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ($v);", cancellationToken,
-                ("$v", CurrentVersion)).ConfigureAwait(false);
+                ("$v", current)).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -226,282 +140,17 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    public async Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken cancellationToken)
-    {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(jobs);
-        if (jobs.Count == 0) return;
-
-        // The whole batch travels as one JSON parameter: one statement, any batch size, no SQL built from values.
-        var names = SqliteJson.Names(jobs.Select(j => j.Name));
-
-        // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
-        // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
-        // with an unchanged definition only stops being orphaned: it keeps the occurrence and attempt it missed.
-        var sql = $"""
-            INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
-            SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5
-            FROM json_each($batch) WHERE true
-            ON CONFLICT (app, name) DO UPDATE SET
-                schedule = excluded.schedule,
-                time_zone = excluded.time_zone,
-                definition_hash = excluded.definition_hash,
-                next_due_at = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
-                                   THEN excluded.next_due_at ELSE jobs.next_due_at END,
-                occurrence_at = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
-                                     THEN excluded.next_due_at ELSE jobs.occurrence_at END,
-                attempt = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
-                               THEN 1 ELSE jobs.attempt END,
-                -- Whenever the seed restarts the schedule state, a run in flight completes without overwriting it.
-                schedule_rev = jobs.schedule_rev + (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL),
-                error = NULL,
-                orphaned = 0,
-                updated_at = {Now},
-                definition_version = excluded.definition_version
-            WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL)
-              -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
-              AND NOT COALESCE(excluded.definition_version < jobs.definition_version, 0);
-            """;
-        await WriteAsync(async (connection, transaction) =>
-        {
-            // BEGIN IMMEDIATE made this the only writer: the clock and the rows read here cannot change before the
-            // upsert, so a due time computed from them never names an occurrence that ran or is running meanwhile.
-            var (now, inFlight) = await ReadSeedStateAsync(connection, transaction, app, names, cancellationToken).ConfigureAwait(false);
-            var batch = SqliteJson.SeedBatch(jobs.Select(j => j with
-            {
-                NextDueAt = j.DueUnderLock(now, inFlight.TryGetValue(j.Name, out var running) ? running : null),
-                FirstDueAfter = null,
-            }));
-            await ExecuteAsync(connection, transaction, sql, cancellationToken, ("$app", app), ("$batch", batch)).ConfigureAwait(false);
-            return 0;
-        }, cancellationToken).ConfigureAwait(false);
-        Notify(app);
-    }
-
-    // The database time and, per seeded name, the occurrence a node is running: claimed rows, unless the claim was a
-    // manual trigger (SeedJob.ScheduledClaimWindow).
-    private static async Task<(DateTimeOffset Now, Dictionary<string, DateTimeOffset> InFlight)> ReadSeedStateAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string app, string names, CancellationToken cancellationToken)
-    {
-        var now = FromMs((long)(await ScalarAsync(connection, transaction, $"SELECT {Now};", cancellationToken).ConfigureAwait(false))!);
-        var inFlight = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        await using var command = Command(connection, transaction, """
-            SELECT name, occurrence_at FROM jobs
-            WHERE app = $app AND owner_node IS NOT NULL AND occurrence_at IS NOT NULL AND next_due_at <= claimed_at + $window
-              AND name IN (SELECT value FROM json_each($names));
-            """, ("$app", app), ("$names", names), ("$window", ToMs(SeedJob.ScheduledClaimWindow)));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) inFlight[reader.GetString(0)] = FromMs(reader.GetInt64(1));
-        return (now, inFlight);
-    }
-
-    /// <inheritdoc />
-    public async Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(node);
-        SqlNames.ValidateApp(node.App);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(liveWindow, TimeSpan.Zero);
-        var names = SqliteJson.Names(node.JobNames);
-
-        // The live names are a non-correlated subquery, which SQLite materialises once per statement.
-        var liveNames = $"""
-            SELECT j.value FROM nodes n, json_each(n.job_names) j
-            WHERE n.app = $app AND n.heartbeat_at >= {Now} - $window
-            """;
-        var sql = $"""
-            INSERT INTO nodes (app, node_id, host, pid, started_at, heartbeat_at, job_names)
-            VALUES ($app, $node, $host, $pid, {Now}, {Now}, $names)
-            ON CONFLICT (app, node_id) DO UPDATE SET
-                host = excluded.host, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, job_names = excluded.job_names;
-
-            DELETE FROM nodes WHERE app = $app AND heartbeat_at < {Now} - {ForgetNodesAfterMs};
-
-            UPDATE jobs SET orphaned = 1, updated_at = {Now}
-            WHERE app = $app AND orphaned = 0 AND name NOT IN ({liveNames});
-
-            UPDATE jobs SET orphaned = 0, updated_at = {Now}
-            WHERE app = $app AND orphaned <> 0 AND name IN ({liveNames});
-            """;
-        var fingerprint = await WriteAsync(async (connection, transaction) =>
-        {
-            (string, object?)[] parameters = [("$app", node.App), ("$node", node.NodeId), ("$host", node.Host), ("$pid", node.ProcessId),
-                ("$names", names), ("$window", ToMs(liveWindow))];
-            await ExecuteAsync(connection, transaction, sql, cancellationToken, parameters).ConfigureAwait(false);
-            return (string)(await ScalarAsync(connection, transaction, OtherLiveNodesSql, cancellationToken, parameters).ConfigureAwait(false))!;
-        }, cancellationToken).ConfigureAwait(false);
-        _seenNodes[(node.App, node.NodeId)] = fingerprint; // only after the commit: a failed registration is redone
-    }
-
-    // The other live nodes of an app, as one text: a claim that keeps the registration alive compares it with what the
-    // last registration saw, and asks for a full registration (orphan flags) when a node joined, left or fell silent.
-    private static readonly string OtherLiveNodesSql = $"""
-        SELECT $window || ':' || COALESCE((SELECT group_concat(node_id, ',') FROM (
-            SELECT node_id FROM nodes WHERE app = $app AND node_id <> $node AND heartbeat_at >= {Now} - $window ORDER BY node_id)), '');
-        """;
-
-    /// <inheritdoc />
-    public Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken)
-    {
-        SqlNames.ValidateApp(app);
-        _seenNodes.TryRemove((app, nodeId), out _);
-        return WriteAsync(async (connection, transaction) =>
-        {
-            await ExecuteAsync(connection, transaction, "DELETE FROM nodes WHERE app = $app AND node_id = $node;", cancellationToken,
-                ("$app", app), ("$node", nodeId)).ConfigureAwait(false);
-            return 0;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var (app, nodeId, jobNames, maxJobs, lease) = request;
-        SqlNames.ValidateApp(app);
-        ArgumentException.ThrowIfNullOrEmpty(nodeId);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxJobs, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
-        if (request.NodeLiveWindow <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(request), request.NodeLiveWindow, "The live window must be positive.");
-        ArgumentOutOfRangeException.ThrowIfLessThan(request.Ahead, TimeSpan.Zero);
-        var names = jobNames is null ? null : SqliteJson.Names(jobNames);
-        var skip = SqliteJson.Names(request.ExcludedNames ?? []);
-        const string nameFilter = "($names IS NULL OR name IN (SELECT value FROM json_each($names))) AND name NOT IN (SELECT value FROM json_each($skip))";
-
-        // Inside BEGIN IMMEDIATE no other writer (in any process) runs, so "select due rows, then update them" in
-        // one UPDATE … WHERE rowid IN (…) is atomic: two nodes can never claim the same row.
-        var claimSql = $"""
-            UPDATE jobs SET owner_node = $node, fence = MIN(fence, 9223372036854775806) + 1, lease_until = {Now} + $lease,
-                claimed_at = {Now}, updated_at = {Now}
-            WHERE rowid IN (
-                SELECT rowid FROM jobs
-                WHERE app = $app AND {nameFilter}
-                  AND error IS NULL
-                  AND ((paused = 0 AND next_due_at <= {Now} + $ahead) OR trigger_requested_at <= {Now})
-                  AND (lease_until IS NULL OR lease_until <= {Now})
-                ORDER BY next_due_at, name
-                LIMIT $max)
-            RETURNING name, fence, occurrence_at, attempt, next_due_at, lease_until, schedule, time_zone, definition_hash,
-                trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead) AS manual, schedule_rev;
-            """;
-
-        // The earliest moment any of this node's other jobs can become claimable: a row leased by another node
-        // counts at max(due, lease end); rows this node holds right now are excluded (it re-polls after them).
-        // A pending manual trigger makes a row due at its request time, paused or not.
-        var nextSql = $"""
-            SELECT {Now}, MIN(max(due_at, COALESCE(lease_until, due_at)))
-            FROM (
-                SELECT lease_until, CASE
-                    WHEN trigger_requested_at IS NOT NULL AND (paused <> 0 OR next_due_at IS NULL OR trigger_requested_at < next_due_at)
-                        THEN trigger_requested_at
-                    WHEN paused = 0 THEN next_due_at END AS due_at
-                FROM jobs
-                WHERE app = $app AND {nameFilter}
-                  AND error IS NULL
-                  AND NOT (owner_node IS $node AND lease_until > {Now}))
-            WHERE due_at IS NOT NULL;
-            """;
-
-        var claimed = new List<ClaimedJob>();
-        var (now, earliest, registrationNeeded) = await WriteAsync(async (connection, transaction) =>
-        {
-            claimed.Clear();
-            await using (var claim = Command(connection, transaction, claimSql,
-                ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip), ("$max", maxJobs), ("$lease", ToMs(lease)), ("$ahead", ToMs(request.Ahead))))
-            await using (var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    // Claimed only for a pending trigger (paused, or not yet due): a manual run whose "occurrence"
-                    // and due time are the request time; its completion keeps the schedule.
-                    var manual = reader.GetInt64(10) != 0;
-                    var dueAt = manual ? FromMs(reader.GetInt64(9)) : FromMs(reader.GetInt64(4));
-                    claimed.Add(new ClaimedJob(
-                        new ClaimToken(app, reader.GetString(0), nodeId, reader.GetInt64(1)),
-                        manual || reader.IsDBNull(2) ? dueAt : FromMs(reader.GetInt64(2)),
-                        manual ? 1 : reader.GetInt32(3),
-                        dueAt,
-                        FromMs(reader.GetInt64(5)),
-                        reader.GetString(6),
-                        reader.GetString(7),
-                        reader.GetString(8),
-                        manual,
-                        reader.GetInt64(11)));
-                }
-            }
-
-            DateTimeOffset now;
-            DateTimeOffset? earliest;
-            await using (var next = Command(connection, transaction, nextSql, ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip)))
-            await using (var row = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await row.ReadAsync(cancellationToken).ConfigureAwait(false);
-                (now, earliest) = (FromMs(row.GetInt64(0)), row.IsDBNull(1) ? null : FromMs(row.GetInt64(1)));
-            }
-
-            var registrationNeeded = request.NodeLiveWindow is { } window
-                && await KeepRegistrationAliveAsync(connection, transaction, app, nodeId, window, cancellationToken).ConfigureAwait(false);
-            return (now, earliest, registrationNeeded);
-        }, cancellationToken).ConfigureAwait(false);
-
-        if (claimed.Count > 0) LogClaimed(_logger, claimed.Count, app, nodeId);
-        return new ClaimBatch(claimed, now, earliest, registrationNeeded);
-    }
-
-    // See ClaimRequest.NodeLiveWindow: refreshes a live node's heartbeat at most every sixth of the window, and says
-    // whether the node must register in full (its row is missing or fell out of the window, or the others changed).
-    private async Task<bool> KeepRegistrationAliveAsync(SqliteConnection connection, SqliteTransaction transaction, string app, string nodeId,
-        TimeSpan liveWindow, CancellationToken cancellationToken)
-    {
-        (string, object?)[] parameters = [("$app", app), ("$node", nodeId), ("$window", ToMs(liveWindow))];
-        var selfLive = await ScalarAsync(connection, transaction, $"""
-            SELECT 1 FROM nodes WHERE app = $app AND node_id = $node AND heartbeat_at >= {Now} - $window;
-            """, cancellationToken, parameters).ConfigureAwait(false) is not null;
-        if (!selfLive) return true;
-
-        await ExecuteAsync(connection, transaction, $"""
-            UPDATE nodes SET heartbeat_at = {Now}
-            WHERE app = $app AND node_id = $node AND heartbeat_at <= {Now} - $window / 6;
-            """, cancellationToken, parameters).ConfigureAwait(false);
-        var fingerprint = (string)(await ScalarAsync(connection, transaction, OtherLiveNodesSql, cancellationToken, parameters).ConfigureAwait(false))!;
-        return !_seenNodes.TryGetValue((app, nodeId), out var seen) || seen != fingerprint;
-    }
-
-    /// <inheritdoc />
-    public async Task<IReadOnlyList<ClaimToken>> VerifyAsync(IReadOnlyList<ClaimToken> claims, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(claims);
-        if (claims.Count == 0) return [];
-        var batch = SqliteJson.ClaimBatch(claims);
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"""
-            SELECT j.app, j.name, j.owner_node, j.fence
-            FROM json_each($claims) c
-            JOIN jobs j ON j.app = c.value ->> 0 AND j.name = c.value ->> 1
-            WHERE j.owner_node = c.value ->> 2 AND j.fence = c.value ->> 3 AND j.lease_until > {Now};
-            """, ("$claims", batch));
-        var owned = new List<ClaimToken>(claims.Count);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            owned.Add(new ClaimToken(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
-        }
-
-        return owned;
-    }
-
-    /// <inheritdoc />
     public Task<bool> HeartbeatAsync(ClaimToken claim, TimeSpan lease, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lease, TimeSpan.Zero);
-        return FencedUpdateAsync(claim, $"lease_until = {Now} + $lease, updated_at = {Now}", cancellationToken, ("$lease", ToMs(lease)));
+        StoreRules.Lease(lease);
+        return FencedUpdateAsync(claim, $"lease_until = {Now} + $lease", cancellationToken, ("$lease", ToMs(lease)));
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<bool>> CompleteAsync(IReadOnlyList<Completion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(completions);
+        StoreRules.Completions(completions);
         if (completions.Count == 0) return [];
-        foreach (var completion in completions) ArgumentNullException.ThrowIfNull(completion, nameof(completions));
 
         // One transaction under the write lock for the whole list: each history row exists if and only if its fenced
         // update applied.
@@ -548,34 +197,15 @@ public sealed partial class SqliteJobStore : IJobStore
             ("$schedule_rev", completion.ScheduleRevision),
         ]).ToArray();
 
-        // The schedule fields belong to the schedule state the run was claimed under ($schedule_rev): when a seed of a
-        // new definition or a resume raised the row's revision during the run, the outcome is recorded and the claim
-        // cleared, but the row's own due time stands (see the PostgreSQL store's CompleteSql).
-        var update = $"""
-            UPDATE jobs SET owner_node = NULL, lease_until = NULL, claimed_at = NULL,
-                -- A manual run leaves the schedule alone; any run claimed after a trigger request satisfies it.
-                next_due_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN next_due_at ELSE $next_due END,
-                occurrence_at = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN occurrence_at ELSE $next_occ END,
-                attempt = CASE WHEN $manual OR schedule_rev <> COALESCE($schedule_rev, schedule_rev) THEN attempt ELSE $next_attempt END,
-                trigger_requested_at = CASE WHEN trigger_requested_at <= claimed_at THEN NULL ELSE trigger_requested_at END,
-                last_status = $status, last_error = $last_error, last_node = $node,
-                last_started_at = $started, last_finished_at = {Now}, last_duration_ms = $duration, updated_at = {Now}
-            WHERE app = $app AND name = $name AND owner_node = $node AND fence = $fence;
-            """;
-        const string insert = """
-            INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, started_at, duration_ms, error_type, error_message, manual)
-            VALUES ($app, $name, $occ, $attempt, $node, $fence, $status, $started, $duration, $error_type, $error_message, $manual);
-            """;
-
-        if (await ExecuteAsync(connection, transaction, update, cancellationToken, parameters).ConfigureAwait(false) != 1) return false;
-        await ExecuteAsync(connection, transaction, insert, cancellationToken, parameters).ConfigureAwait(false);
+        if (await ExecuteAsync(connection, transaction, CompleteUpdateSql, cancellationToken, parameters).ConfigureAwait(false) != 1) return false;
+        await ExecuteAsync(connection, transaction, CompleteInsertSql, cancellationToken, parameters).ConfigureAwait(false);
         return true;
     }
 
     /// <inheritdoc />
     public async Task<bool> ReleaseAsync(ClaimToken claim, CancellationToken cancellationToken)
     {
-        var released = await FencedUpdateAsync(claim, $"owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}", cancellationToken).ConfigureAwait(false);
+        var released = await FencedUpdateAsync(claim, "owner_node = NULL, lease_until = NULL, claimed_at = NULL", cancellationToken).ConfigureAwait(false);
         if (released) Notify(claim.App);
         return released;
     }
@@ -583,12 +213,17 @@ public sealed partial class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(reason);
+        StoreRules.Reason(reason);
         // Fenced like every write on a claim: a node that lost the row must not mark another node's claim. A row
         // re-seeded with a new definition since the claim read the bad one is only released.
-        if (!await FencedUpdateAsync(claim,
+        if (await FencedUpdateAsync(claim,
                 $"error = CASE WHEN schedule_rev = COALESCE($schedule_rev, schedule_rev) THEN $reason ELSE error END, owner_node = NULL, lease_until = NULL, claimed_at = NULL, updated_at = {Now}",
                 cancellationToken, ("$reason", ErrorText.Message(reason)), ("$schedule_rev", scheduleRevision)).ConfigureAwait(false))
+        {
+            // The row is claimable again (released) or no longer claimable (errored): either way the waiters' view changed.
+            Notify(claim.App);
+        }
+        else
         {
             LogLostClaim(_logger, "mark errored", claim.App, claim.JobName, claim.Fence);
         }
@@ -621,30 +256,10 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <inheritdoc />
-    // The first page of QueryHistoryAsync: one statement and one row mapping for both.
-    public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken cancellationToken)
+    public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(jobName);
-        return QueryHistoryAsync(app, jobName, new HistoryQuery(limit), cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public async Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        SqlNames.ValidateApp(app);
-        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
-        {
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The wait must be zero or more, or Timeout.InfiniteTimeSpan.");
-        }
-
-        var signalled = Signals.GetOrAdd((_signalKey, app), static _ => new AppSignal()).Next;
-        if (timeout == TimeSpan.Zero) return signalled.IsCompleted;
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var delay = Task.Delay(timeout, timeoutCts.Token);
-        var first = await Task.WhenAny(signalled, delay).ConfigureAwait(false);
-        timeoutCts.Cancel(); // stop the timer when the signal won
-        cancellationToken.ThrowIfCancellationRequested();
-        return first == signalled;
+        StoreRules.Wait(app, timeout);
+        return Signals.GetOrAdd((_signalKey, app), static _ => new WakeSignal()).WaitAsync(timeout, consumePending: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -654,119 +269,6 @@ public sealed partial class SqliteJobStore : IJobStore
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);
         return ValueTask.CompletedTask;
-    }
-
-    // ---------------------------------------------------------------- plumbing
-
-    private void Notify(string app)
-    {
-        if (Signals.TryGetValue((_signalKey, app), out var signal)) signal.Set();
-    }
-
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            // Per connection (pooled connections keep it, re-setting is free): SQLite itself waits for a lock
-            // instead of returning SQLITE_BUSY at once.
-            await ExecuteAsync(connection, null, "PRAGMA busy_timeout = 30000;", cancellationToken).ConfigureAwait(false);
-            if (Volatile.Read(ref _checkedVersion) == 0) await CheckVersionAsync(connection, cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private async Task CheckVersionAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        var text = (string)(await ScalarAsync(connection, null, "SELECT sqlite_version();", cancellationToken).ConfigureAwait(false))!;
-        // RETURNING arrived in 3.35 and the ->> operator in 3.38; the bundled e_sqlite3 is far newer.
-        if (Version.TryParse(text, out var version) && version < new Version(3, 38))
-        {
-            throw new NotSupportedException(
-                $"DistCron's SQLite store needs SQLite 3.38 or later (UPDATE … RETURNING, JSON ->>), but the loaded library is {text}. " +
-                "Use the default SQLitePCLRaw.bundle_e_sqlite3 provider of Microsoft.Data.Sqlite.");
-        }
-
-        Volatile.Write(ref _checkedVersion, 1);
-    }
-
-    /// <summary>Runs <paramref name="work"/> in a <c>BEGIN IMMEDIATE</c> transaction and commits it.</summary>
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await BeginImmediateAsync(connection, cancellationToken).ConfigureAwait(false);
-        var result = await work(connection, transaction).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return result;
-    }
-
-    // deferred: false makes Microsoft.Data.Sqlite issue BEGIN IMMEDIATE: the write lock is taken now, waiting on
-    // the busy timeout, so a later write in the transaction can never fail to upgrade a read lock.
-    // (Microsoft.Data.Sqlite has no async overload taking "deferred"; its async methods are synchronous anyway.)
-    private static Task<SqliteTransaction> BeginImmediateAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(connection.BeginTransaction(deferred: false));
-    }
-
-    private Task<bool> FencedUpdateAsync(ClaimToken claim, string set, CancellationToken cancellationToken, params (string, object?)[] extra) =>
-        WriteAsync(async (connection, transaction) =>
-            await ExecuteAsync(connection, transaction,
-                $"UPDATE jobs SET {set} WHERE app = $app AND name = $name AND owner_node = $node AND fence = $fence;",
-                cancellationToken, TokenParameters(claim).Concat(extra).ToArray()).ConfigureAwait(false) == 1,
-            cancellationToken);
-
-    private static (string, object?)[] TokenParameters(ClaimToken claim) =>
-        [("$app", claim.App), ("$name", claim.JobName), ("$node", claim.NodeId), ("$fence", claim.Fence)];
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return command;
-    }
-
-    private static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, transaction, sql, parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)
-    {
-        await using var command = Command(connection, transaction, sql, parameters);
-        var value = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        return value is DBNull ? null : value;
-    }
-
-    private static long ToMs(TimeSpan span) => (long)Math.Ceiling(span.TotalMilliseconds);
-
-    private static long? ToMs(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
-
-    private static long? ToMs(TimeSpan? span) => span.HasValue ? ToMs(span.Value) : null;
-
-    private static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
-
-    private static DateTimeOffset? NullableTime(SqliteDataReader reader, int ordinal) =>
-        reader.IsDBNull(ordinal) ? null : FromMs(reader.GetInt64(ordinal));
-
-    /// <summary>An async auto-reset event: each <see cref="Set"/> completes the current waiters' task and starts a new one.</summary>
-    private sealed class AppSignal
-    {
-        private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task Next => Volatile.Read(ref _next).Task;
-
-        public void Set() =>
-            Interlocked.Exchange(ref _next, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     // Event ids 2001-2099: this store (see Diagnostics/Log.cs for every range).

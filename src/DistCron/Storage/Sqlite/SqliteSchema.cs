@@ -1,0 +1,97 @@
+namespace DistCron.Storage.Sqlite;
+
+/// <summary>
+/// The SQLite schema: the current DDL for a new file, and the numbered upgrade steps for a file an older DistCron
+/// created. A step runs once, in order, when the file's version is below its number (SqliteJobStore.MigrateAsync).
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this code writes.</summary>
+    internal static int CurrentVersion => Upgrades[^1].Version;
+
+    /// <summary>
+    /// What each version adds to the one before. A new file gets <see cref="Current"/> (every column included) and
+    /// skips them; applied steps never run again (the rule PostgreSQL's migrator follows).
+    /// </summary>
+    internal static readonly (int Version, string Sql)[] Upgrades =
+    [
+        (1, ""), // the first schema: a version-1 file has it
+        (2, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;"),
+        // The schedule revision a completion carries back (see SqliteJobStore.CompleteOneAsync).
+        (3, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;"),
+    ];
+
+    internal static readonly string Current = $"""
+        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+
+        CREATE TABLE IF NOT EXISTS jobs (
+            app TEXT NOT NULL,
+            name TEXT NOT NULL,
+            schedule TEXT NOT NULL,
+            time_zone TEXT NOT NULL,
+            definition_hash TEXT NOT NULL,
+            next_due_at INTEGER NULL,          -- unix ms UTC: when the row becomes claimable; NULL = never
+            occurrence_at INTEGER NULL,        -- the scheduled occurrence the due time belongs to
+            attempt INTEGER NOT NULL DEFAULT 1,
+            owner_node TEXT NULL,
+            fence INTEGER NOT NULL DEFAULT 0,  -- fencing token: +1 per claim, never goes back
+            lease_until INTEGER NULL,
+            claimed_at INTEGER NULL,
+            paused INTEGER NOT NULL DEFAULT 0,
+            orphaned INTEGER NOT NULL DEFAULT 0,
+            error TEXT NULL,                   -- set by MarkErrored: never claimed until re-seeded
+            last_status INTEGER NULL,
+            last_error TEXT NULL,
+            last_node TEXT NULL,
+            last_started_at INTEGER NULL,
+            last_finished_at INTEGER NULL,
+            last_duration_ms INTEGER NULL,
+            trigger_requested_at INTEGER NULL, -- pending "trigger now" request (TriggerAsync)
+            definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
+            schedule_rev INTEGER NOT NULL DEFAULT 0, -- raised when a seed or resume restarts the schedule state (migration 3)
+            created_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
+            updated_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
+            PRIMARY KEY (app, name)
+        );
+
+        -- Keeps the due query cheap with thousands of jobs; its predicate matches the claim's literally.
+        CREATE INDEX IF NOT EXISTS jobs_due ON jobs (app, next_due_at) WHERE paused = 0 AND error IS NULL;
+
+        CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: ids never reused, so "newest first" is id order
+            app TEXT NOT NULL,
+            job_name TEXT NOT NULL,
+            occurrence_at INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            node_id TEXT NOT NULL,
+            fence INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            started_at INTEGER NULL,
+            finished_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
+            duration_ms INTEGER NOT NULL,
+            error_type TEXT NULL,
+            error_message TEXT NULL,
+            manual INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE INDEX IF NOT EXISTS runs_by_job ON runs (app, job_name, id DESC);
+
+        CREATE TABLE IF NOT EXISTS nodes (
+            app TEXT NOT NULL,
+            node_id TEXT NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            heartbeat_at INTEGER NOT NULL,
+            job_names TEXT NOT NULL,           -- JSON array of job names
+            PRIMARY KEY (app, node_id)
+        );
+        """;
+
+    // One async signal per (file, app), shared by every store instance in this process. Other processes are
+
+    /// <summary>The DDL that creates the schema, for DBAs who forbid DDL from applications.</summary>
+    internal static string Script() =>
+        "PRAGMA journal_mode = WAL;\n" + Current +
+        $"\nINSERT INTO schema_version (version) SELECT {CurrentVersion} WHERE NOT EXISTS (SELECT 1 FROM schema_version);\n";
+}
