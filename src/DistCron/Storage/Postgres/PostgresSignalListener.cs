@@ -17,7 +17,9 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
     // poll), while each ping is a statement an idle node would otherwise not send, a large share of an idle node's few.
     // A connection the server closes fails at once, ping or not.
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromMinutes(5);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+    // Reconnecting is what tells the node loop the database is back (SignalAll ends its backoff), so it is retried as
+    // often as the loop's own store attempts: a long wait here would keep a recovered fleet idle.
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _channel;
