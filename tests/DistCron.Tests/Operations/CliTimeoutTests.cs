@@ -52,7 +52,8 @@ public sealed class CliTimeoutTests : IAsyncLifetime
             await lockJobs.ExecuteNonQueryAsync();
         }
 
-        var result = await RunToolAsync("jobs", "--connection", _connectionString, "--schema", Schema, "--app", App, "--timeout", "2");
+        // Generous enough for a connect on a loaded machine: only the statement waits on the lock.
+        var result = await RunToolAsync("jobs", "--connection", _connectionString, "--schema", Schema, "--app", App, "--timeout", "5");
 
         Assert.True(result.ExitCode == TimedOut, $"exit {result.ExitCode}\n{result.Output}");
         Assert.Contains("Connected, but a statement did not finish within --timeout", result.Output);
@@ -61,8 +62,8 @@ public sealed class CliTimeoutTests : IAsyncLifetime
         // Not waiting for the lock's end: the holder is still open here.
         Assert.Equal(System.Data.ConnectionState.Open, holder.State);
 
-        var json = await RunToolAsync("pause", "nightly", "--connection", _connectionString, "--schema", Schema, "--app", App, "--timeout", "1", "--json");
-        Assert.Equal(TimedOut, json.ExitCode);
+        var json = await RunToolAsync("pause", "nightly", "--connection", _connectionString, "--schema", Schema, "--app", App, "--timeout", "5", "--json");
+        Assert.True(json.ExitCode == TimedOut, $"exit {json.ExitCode}\n{json.Output}");
         using var document = System.Text.Json.JsonDocument.Parse(json.Output);
         Assert.Equal("timed_out", document.RootElement.GetProperty("error").GetProperty("code").GetString());
 
