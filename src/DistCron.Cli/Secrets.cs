@@ -43,6 +43,24 @@ internal static partial class Secrets
         return PasswordPair().Replace(text, m => m.Groups["key"].Value + "=" + Mask);
     }
 
+    /// <summary>
+    /// <paramref name="text"/> with every command-line argument that looks like a connection string replaced: a parser's
+    /// message may quote an argument typed in the wrong place.
+    /// </summary>
+    public static string HideConnectionStrings(string text, IReadOnlyList<string> args)
+    {
+        foreach (var arg in args.Where(LooksLikeConnectionString).OrderByDescending(a => a.Length))
+        {
+            text = text.Replace(arg, "(not shown)", StringComparison.Ordinal);
+        }
+
+        return text;
+    }
+
+    // "--status=failed" is an option, "--connection=Host=…" or "Host=…;…" a connection string.
+    private static bool LooksLikeConnectionString(string arg) =>
+        arg.Contains(';') || arg.Count(c => c == '=') > (arg.StartsWith("--", StringComparison.Ordinal) ? 1 : 0);
+
     /// <summary>A user-supplied value for an error message, unless it looks like a connection string.</summary>
     public static string Shown(string value) =>
         value.Contains('=') || value.Contains(';') ? "(not shown: it looks like a connection string)" : value;

@@ -17,6 +17,7 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
 
     private readonly IJobStore _store;
     private readonly IAsyncDisposable? _owned;
+    private TimeSpan _nodeLiveWindow = DefaultNodeLiveWindow;
 
     /// <summary>A client over a store the caller owns (it is not disposed by the client).</summary>
     internal DistCronClient(IJobStore store, string app = "default") : this(store, app, ownsStore: null)
@@ -160,6 +161,47 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
     /// <inheritdoc />
     public Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken = default) =>
         _store.GetDatabaseTimeAsync(cancellationToken);
+
+    /// <summary>
+    /// How recent a node's heartbeat must be for <see cref="RemoveJobAsync"/> to count it as live: three lease durations,
+    /// the window nodes use for orphan flags. The default fits the default <see cref="DistCronOptions.LeaseDuration"/>; a
+    /// client registered by <c>AddDistCron</c> uses the app's own. Set it to three times the app's lease when that is
+    /// longer, or a live node with code for the job may be missed.
+    /// </summary>
+    public TimeSpan NodeLiveWindow
+    {
+        get => _nodeLiveWindow;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            _nodeLiveWindow = value;
+        }
+    }
+
+    /// <summary>The default <see cref="NodeLiveWindow"/>: three default lease durations.</summary>
+    public static TimeSpan DefaultNodeLiveWindow { get; } = new DistCronOptions().LeaseDuration * 3;
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken = default) =>
+        _store.ListAppsAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<long> RemoveJobAsync(string jobName, bool deleteHistory = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        var removal = await _store.RemoveJobAsync(App, jobName, NodeLiveWindow, deleteHistory, cancellationToken).ConfigureAwait(false);
+        return removal.Outcome switch
+        {
+            JobRemovalOutcome.Removed => removal.RunsDeleted,
+            JobRemovalOutcome.NotFound => throw new DistCronJobNotFoundException(App, jobName),
+            JobRemovalOutcome.LiveNodeHasCode => throw new InvalidOperationException(
+                $"DistCron job '{jobName}' was not removed: live node(s) {string.Join(", ", removal.Nodes)} have code for it and would " +
+                "seed it again. Deploy the code without the job first; remove it once no live node lists it ('distcron nodes')."),
+            JobRemovalOutcome.Claimed => throw new InvalidOperationException(
+                $"DistCron job '{jobName}' was not removed: node {removal.Nodes[0]} is running it (its lease is live). Try again when the run has finished."),
+            _ => throw new InvalidOperationException($"Unexpected removal outcome {removal.Outcome}."),
+        };
+    }
 
     /// <summary>Disposes the store and connection pool this client created (none when built over a caller's store).</summary>
     public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;

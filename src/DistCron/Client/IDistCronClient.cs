@@ -50,6 +50,22 @@ public interface IDistCronClient
 
     /// <summary>The database's current time.</summary>
     Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The apps the database holds jobs or nodes for, in ordinal order. An app name that is not among them is a typo or
+    /// an app whose nodes never started (the app is <c>DistCronOptions.App</c>, <c>"default"</c> unless set).
+    /// </summary>
+    Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes a job whose code is gone (a deleted or renamed job stays in the table, orphaned, forever otherwise), and
+    /// with <paramref name="deleteHistory"/> its run history. Returns the number of history rows deleted. Throws
+    /// <see cref="DistCronJobNotFoundException"/> for an unknown job, and <see cref="InvalidOperationException"/>
+    /// (nothing changed) while a live node registered code for the job (it would seed it again) or while a run of it
+    /// holds a live lease. A node counts as live while its last heartbeat is within the client's node live window
+    /// (three lease durations: the window the nodes themselves use for orphan flags).
+    /// </summary>
+    Task<long> RemoveJobAsync(string jobName, bool deleteHistory = false, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The app has no job of that name.</summary>

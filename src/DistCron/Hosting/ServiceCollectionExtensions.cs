@@ -37,8 +37,11 @@ public static class DistCronServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DistCronHostedService>());
         services.TryAddSingleton(sp => new DistCron.Engine.NodeHealth(sp.GetService<TimeProvider>()));
         // Over the container's store (the container disposes it), for this node's app.
-        services.TryAddSingleton<IDistCronClient>(sp => new DistCronClient(sp.GetRequiredService<IJobStore>(),
-            sp.GetRequiredService<IOptions<DistCronOptions>>().Value.App));
+        services.TryAddSingleton<IDistCronClient>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<DistCronOptions>>().Value;
+            return new DistCronClient(sp.GetRequiredService<IJobStore>(), options.App) { NodeLiveWindow = options.LeaseDuration * 3 };
+        });
         return services;
     }
 

@@ -42,6 +42,15 @@ public sealed record JobRow(
     /// overwrite the newer state.
     /// </summary>
     public long ScheduleRevision { get; init; }
+
+    /// <summary>When a "trigger now" request was made that no run has satisfied yet (null: none pending).</summary>
+    public DateTimeOffset? TriggerRequestedAt { get; init; }
+
+    /// <summary>When the last recorded run started (database-clock estimate; null: never ran, or skipped).</summary>
+    public DateTimeOffset? LastStartedAt { get; init; }
+
+    /// <summary>How long the last recorded run took (null: never ran).</summary>
+    public TimeSpan? LastDuration { get; init; }
 }
 
 /// <summary>One history row.</summary>

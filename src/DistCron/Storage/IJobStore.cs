@@ -131,6 +131,18 @@ internal interface IJobStore : IAsyncDisposable
     Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Deletes a job row that no code runs any more (a deleted or renamed job stays orphaned forever otherwise), and with
+    /// <paramref name="deleteHistory"/> its history, in one transaction. Refused, changing nothing, while a node whose
+    /// heartbeat is within <paramref name="liveWindow"/> registered code for the job, or while a node holds a live lease on
+    /// it. A node that starts later with code for the job seeds it again as a new job; one that seeded it just before the
+    /// removal and registered just after it (a deploy racing the removal) runs it only from its next start.
+    /// </summary>
+    Task<JobRemoval> RemoveJobAsync(string app, string jobName, TimeSpan liveWindow, bool deleteHistory, CancellationToken cancellationToken);
+
+    /// <summary>The apps this database holds jobs or nodes for, in ordinal order (for "no such app" messages).</summary>
+    Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Waits until the store signals a change (LISTEN/NOTIFY on PostgreSQL, an in-process signal on SQLite) or the
     /// timeout passes. Returns true when woken by a signal. Stores without signals just wait.
     /// </summary>

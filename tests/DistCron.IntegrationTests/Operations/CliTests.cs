@@ -12,13 +12,16 @@ namespace DistCron.Tests.Operations;
 /// The real built <c>distcron</c> tool, run as a child process (<c>dotnet DistCron.Cli.dll …</c>) against a real store
 /// prepared through the store API; every assertion checks the exit code, the output and the database afterwards.
 /// </summary>
-public abstract class CliTests : IAsyncLifetime
+public abstract partial class CliTests : IAsyncLifetime
 {
     protected const string App = "cli-app";
     protected static readonly CancellationToken Ct = CancellationToken.None;
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(120);
 
     private protected IJobStore Store { get; private set; } = null!;
+
+    /// <summary>When the two recorded runs of "nightly" started (whole milliseconds: every store keeps them exactly).</summary>
+    protected DateTimeOffset Started { get; private set; }
 
     /// <summary>Options that point the tool at the test's database.</summary>
     protected abstract string[] ConnectionArgs { get; }
@@ -30,13 +33,14 @@ public abstract class CliTests : IAsyncLifetime
         Store = await CreateStoreAsync();
         var now = await Store.GetDatabaseTimeAsync(Ct);
         var due = DateTimeOffset.FromUnixTimeMilliseconds(now.AddHours(1).ToUnixTimeMilliseconds());
+        Started = DateTimeOffset.FromUnixTimeMilliseconds(now.AddSeconds(-2).ToUnixTimeMilliseconds());
         await Store.SeedAsync(App, [new SeedJob("nightly", "0 3 * * *", "Europe/Paris", "h1", due), new SeedJob("every5", "*/5 * * * *", "UTC", "h2", due)], Ct);
         // Two recorded runs of "nightly": a success then a failure (manual runs, so the schedule is unchanged).
         foreach (var status in new[] { RunStatus.Succeeded, RunStatus.Failed })
         {
             Assert.True(await Store.TriggerAsync(App, "nightly", Ct));
             var claim = Assert.Single((await Store.ClaimDueAsync(App, "node-a", ["nightly"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
-            Assert.True(await Store.CompleteAsync(new Completion(claim.Token, status, claim.OccurrenceAt, 1, null, TimeSpan.FromMilliseconds(1500),
+            Assert.True(await Store.CompleteAsync(new Completion(claim.Token, status, claim.OccurrenceAt, 1, Started, TimeSpan.FromMilliseconds(1500),
                 status == RunStatus.Failed ? "System.InvalidOperationException" : null, status == RunStatus.Failed ? "disk full" : null,
                 null, null, 1, IsManualTrigger: true), Ct));
         }
@@ -71,9 +75,9 @@ public abstract class CliTests : IAsyncLifetime
         var json = await RunAsync("jobs", "--json");
         Assert.True(json.Succeeded, json.Output);
         using var document = JsonDocument.Parse(json.Output);
-        var jobs = document.RootElement.EnumerateArray().ToArray();
+        var jobs = document.RootElement.GetProperty("jobs").EnumerateArray().ToArray();
         Assert.Equal(["every5", "nightly"], jobs.Select(j => j.GetProperty("name").GetString()));
-        Assert.Equal("failed", jobs[1].GetProperty("lastStatus").GetString());
+        Assert.Equal("failed", jobs[1].GetProperty("lastRun").GetProperty("status").GetString());
         Assert.False(jobs[1].GetProperty("paused").GetBoolean());
     }
 
@@ -84,10 +88,10 @@ public abstract class CliTests : IAsyncLifetime
         Assert.True(failed.Succeeded, failed.Output);
         using (var document = JsonDocument.Parse(failed.Output))
         {
-            var run = Assert.Single(document.RootElement.EnumerateArray().ToArray());
+            var run = Assert.Single(document.RootElement.GetProperty("runs").EnumerateArray().ToArray());
             Assert.Equal("failed", run.GetProperty("status").GetString());
             Assert.Equal("disk full", run.GetProperty("errorMessage").GetString());
-            Assert.True(run.GetProperty("isManualTrigger").GetBoolean());
+            Assert.True(run.GetProperty("manual").GetBoolean());
         }
 
         var page = await RunAsync("history", "nightly", "--limit", "1");
@@ -117,7 +121,7 @@ public abstract class CliTests : IAsyncLifetime
         Assert.False(row.Paused);
         Assert.True(row.NextDueAt > before && row.NextDueAt <= before.AddMinutes(5), $"next due {row.NextDueAt:O} after {before:O}");
         using var document = JsonDocument.Parse(resume.Output);
-        Assert.False(document.RootElement.GetProperty("paused").GetBoolean());
+        Assert.False(document.RootElement.GetProperty("job").GetProperty("paused").GetBoolean());
     }
 
     [Fact]
@@ -154,6 +158,7 @@ public abstract class CliTests : IAsyncLifetime
         var unknown = await RunToolAsync(["frobnicate"]);
         Assert.Equal(2, unknown.ExitCode);
         Assert.Contains("Unknown command 'frobnicate'", unknown.Output);
+        Assert.Contains("Commands: jobs, history", unknown.Output);
 
         var noConnection = await RunToolAsync(["jobs"]);
         Assert.Equal(2, noConnection.ExitCode);

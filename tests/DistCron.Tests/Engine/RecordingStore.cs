@@ -92,6 +92,8 @@ internal sealed class RecordingStore(IJobStore inner) : IJobStore
     public Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken ct) => Record(nameof(QueryHistoryAsync), inner.QueryHistoryAsync(app, jobName, query, ct));
     public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken ct) => Record(nameof(PruneHistoryAsync), inner.PruneHistoryAsync(app, maxAge, keepPerJob, batchSize, ct));
     public Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken ct) => Record(nameof(ListNodesAsync), inner.ListNodesAsync(app, ct));
+    public Task<JobRemoval> RemoveJobAsync(string app, string jobName, TimeSpan liveWindow, bool deleteHistory, CancellationToken ct) => Record(nameof(RemoveJobAsync), inner.RemoveJobAsync(app, jobName, liveWindow, deleteHistory, ct));
+    public Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken ct) => Record(nameof(ListAppsAsync), inner.ListAppsAsync(ct));
     /// <summary>Signal waits that ended by cancellation (the caller gave up on them) rather than by a signal or their timeout.</summary>
     public int CancelledSignalWaits => Volatile.Read(ref _cancelledSignalWaits);
     private int _cancelledSignalWaits;

@@ -301,7 +301,8 @@ internal sealed partial class PostgresJobStore
 
     private const string ListJobsSql = """
         SELECT name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence,
-               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev
+               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev,
+               trigger_requested_at, last_started_at, last_duration_ms
         FROM {schema}.jobs WHERE app = @app ORDER BY name
         """;
 

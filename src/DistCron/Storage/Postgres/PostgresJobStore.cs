@@ -306,6 +306,9 @@ internal sealed partial class PostgresJobStore : IJobStore
                 LastFinishedAt: NullableTime(reader, 16))
             {
                 ScheduleRevision = reader.GetInt64(17),
+                TriggerRequestedAt = NullableTime(reader, 18),
+                LastStartedAt = NullableTime(reader, 19),
+                LastDuration = reader.IsDBNull(20) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(20)),
             });
         }
 

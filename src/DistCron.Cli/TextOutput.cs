@@ -1,0 +1,86 @@
+using System.Globalization;
+using DistCron.Storage;
+
+namespace DistCron.Cli;
+
+/// <summary>The tables people read (scripts use <c>--json</c>).</summary>
+internal static class TextOutput
+{
+    public const string NoJobsHint =
+        "Jobs appear when a node of this app starts. Check --app ('distcron apps' lists the apps; a node's app is " +
+        "DistCronOptions.App, 'default' unless set) and --schema.";
+
+    public static void Jobs(TextWriter output, string app, IReadOnlyList<JobRow> jobs, DateTimeOffset now)
+    {
+        if (jobs.Count == 0)
+        {
+            output.WriteLine($"No jobs in app '{app}'. {NoJobsHint}");
+            return;
+        }
+
+        Table.Write(output, ["JOB", "SCHEDULE", "TIME ZONE", "NEXT DUE (UTC)", "STATE", "LAST FINISHED (UTC)", "LAST STATUS", "LAST DURATION", "LAST NODE", "LAST ERROR"],
+            jobs.Select(j => new[]
+            {
+                j.Name, j.Schedule, j.TimeZone, Time(j.NextDueAt), State(j, now), Time(j.LastFinishedAt),
+                j.LastStatus?.ToString() ?? "-", Duration(j.LastDuration), j.LastNode ?? "-", Short(j.Error ?? j.LastError),
+            }));
+    }
+
+    public static void History(TextWriter output, IReadOnlyList<RunRecord> runs, int limit)
+    {
+        if (runs.Count == 0)
+        {
+            output.WriteLine("No runs.");
+            return;
+        }
+
+        Table.Write(output, ["ID", "JOB", "OCCURRENCE (UTC)", "ATTEMPT", "STATUS", "MANUAL", "NODE", "FINISHED (UTC)", "DURATION", "ERROR"],
+            runs.Select(r => new[]
+            {
+                r.Id.ToString(CultureInfo.InvariantCulture), r.JobName, Time(r.OccurrenceAt), r.Attempt.ToString(CultureInfo.InvariantCulture),
+                r.Status.ToString(), r.IsManualTrigger ? "yes" : "no", r.NodeId, Time(r.FinishedAt), Duration(r.Duration),
+                Short(r.ErrorType is null ? r.ErrorMessage : $"{r.ErrorType}: {r.ErrorMessage}"),
+            }));
+        if (runs.Count == limit) output.WriteLine($"More may exist: add --before {runs[^1].Id.ToString(CultureInfo.InvariantCulture)}");
+    }
+
+    public static void Nodes(TextWriter output, string app, IReadOnlyList<NodeRow> nodes, DateTimeOffset now)
+    {
+        if (nodes.Count == 0)
+        {
+            output.WriteLine($"No nodes registered in app '{app}'.");
+            return;
+        }
+
+        Table.Write(output, ["NODE", "HOST", "PID", "STARTED (UTC)", "LAST HEARTBEAT", "JOBS"],
+            nodes.Select(n => new[]
+            {
+                n.NodeId, n.Host, n.ProcessId.ToString(CultureInfo.InvariantCulture), Time(n.StartedAt),
+                $"{Math.Max(0, (now - n.HeartbeatAt).TotalSeconds):0} s ago", n.JobNames.Count.ToString(CultureInfo.InvariantCulture),
+            }));
+    }
+
+    public static string State(JobRow job, DateTimeOffset now)
+    {
+        var states = new List<string>();
+        if (job.Error is not null) states.Add("errored");
+        if (job.Paused) states.Add("paused");
+        if (job.Orphaned) states.Add("orphaned");
+        if (job.OwnerNode is not null && job.LeaseUntil > now) states.Add("running");
+        if (job.TriggerRequestedAt is not null) states.Add("triggered");
+        return states.Count == 0 ? "scheduled" : string.Join(",", states);
+    }
+
+    public static string Time(DateTimeOffset? time) =>
+        time?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
+
+    private static string Duration(TimeSpan? duration) =>
+        duration is { } d ? d.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) + " s" : "-";
+
+    private static string Short(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return "-";
+        var line = text.ReplaceLineEndings(" ");
+        return line.Length > 60 ? line[..59] + "…" : line;
+    }
+}
