@@ -153,10 +153,17 @@ public static partial class FleetAudit
         public bool PausedAt(string job, DateTimeOffset time) =>
             _pauses.TryGetValue(job, out var pauses) && pauses.Any(p => time >= p.PausedFrom && time <= p.ResumedBy);
 
-        /// <summary>True when a seed or a resume may have replaced the row's occurrence while this interrupted claim held it.</summary>
-        public bool ReplacedBeforeTakeover(AuditRow row, DateTimeOffset takeoverBound) =>
-            _switches.Any(s => s.FencesAtSeen.ContainsKey(row.Job) && s.From <= takeoverBound && s.SeenAt >= row.StartedAt)
-            || (_pauses.TryGetValue(row.Job, out var pauses) && pauses.Any(p => p.PausedFrom <= takeoverBound && p.ResumedBy >= row.StartedAt));
+        /// <summary>
+        /// True when a seed or a resume may have replaced the row's occurrence while this interrupted claim held it. The
+        /// claim was taken no earlier than a second before its occurrence, and possibly well before its body recorded
+        /// itself (a node frozen between the two records its start only after the thaw).
+        /// </summary>
+        public bool ReplacedBeforeTakeover(AuditRow row, DateTimeOffset takeoverBound)
+        {
+            var claimedBy = Min(row.StartedAt, row.OccurrenceAt) - TimeSpan.FromSeconds(1);
+            return _switches.Any(s => s.FencesAtSeen.ContainsKey(row.Job) && s.From <= takeoverBound && s.SeenAt >= claimedBy)
+                   || (_pauses.TryGetValue(row.Job, out var pauses) && pauses.Any(p => p.PausedFrom <= takeoverBound && p.ResumedBy >= claimedBy));
+        }
 
         /// <summary>For a violation's message: the definition switch of the job whose seed may have committed between two times.</summary>
         public string DuringSwitch(string job, DateTimeOffset from, DateTimeOffset to) =>

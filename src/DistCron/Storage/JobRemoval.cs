@@ -1,7 +1,7 @@
-namespace DistCron;
+namespace DistCron.Storage;
 
 /// <summary>What <see cref="IJobStore.RemoveJobAsync"/> did.</summary>
-public enum JobRemovalOutcome
+internal enum JobRemovalOutcome
 {
     /// <summary>The job row is gone (and its history, when asked).</summary>
     Removed = 0,
@@ -23,4 +23,4 @@ public enum JobRemovalOutcome
 /// <see cref="JobRemovalOutcome.Claimed"/>, the node holding the lease; otherwise empty.
 /// </param>
 /// <param name="RunsDeleted">History rows deleted with the job (0 unless asked and removed).</param>
-public sealed record JobRemoval(JobRemovalOutcome Outcome, IReadOnlyList<string> Nodes, long RunsDeleted);
+internal sealed record JobRemoval(JobRemovalOutcome Outcome, IReadOnlyList<string> Nodes, long RunsDeleted);

@@ -342,6 +342,25 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void A_claim_frozen_before_its_body_recorded_itself_and_replaced_by_a_seed_meanwhile_is_dropped_not_unfinished()
+    {
+        // Claimed just before 3, frozen from 3.02 to 9.0 before the body recorded itself (at 9.3, after the thaw); the
+        // seed of 4.5..4.6 replaced the occurrence while the frozen claim held it. Without the seed it must run again.
+        var dropped = new History().RunEverySecond(0, 2)
+            .Start(3, "a", startedAt: 9.3).Frozen("a", 3.02, 9.0)
+            .Switch(period: 2, from: 4.5, seenAt: 4.6, fence: 4);
+        var unfinished = new History().RunEverySecond(0, 2)
+            .Start(3, "a", startedAt: 9.3).Frozen("a", 3.02, 9.0)
+            .RunEvery(20, 22, step: 1, node: "c");
+
+        var droppedReport = dropped.Evaluate(windowEnd: 16);
+        var unfinishedReport = unfinished.Evaluate(windowEnd: 22);
+
+        Assert.DoesNotContain(droppedReport.Violations, v => v.StartsWith("UNFINISHED", StringComparison.Ordinal));
+        Assert.Contains(unfinishedReport.Violations, v => v.StartsWith("UNFINISHED: j @ 10:00:03.000", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Occurrences_still_unclaimed_when_a_pause_came_are_dropped_by_its_resume_not_lost()
     {
         // 5 and 6 were due but unclaimed (the fleet recovering) when the pause came at 6.5; the resume at 8.5 restarts
