@@ -1,6 +1,6 @@
 namespace DistCron;
 
-/// <summary>What <see cref="IJobStore.RemoveJobAsync"/> did.</summary>
+/// <summary>What <see cref="Storage.IJobStore.RemoveJobAsync"/> did.</summary>
 public enum JobRemovalOutcome
 {
     /// <summary>The job row is gone (and its history, when asked).</summary>
@@ -16,7 +16,7 @@ public enum JobRemovalOutcome
     Claimed = 3,
 }
 
-/// <summary>The result of <see cref="IJobStore.RemoveJobAsync"/>.</summary>
+/// <summary>The result of <see cref="Storage.IJobStore.RemoveJobAsync"/>.</summary>
 /// <param name="Outcome">What happened.</param>
 /// <param name="Nodes">
 /// For <see cref="JobRemovalOutcome.LiveNodeHasCode"/>, the live nodes that registered the job; for

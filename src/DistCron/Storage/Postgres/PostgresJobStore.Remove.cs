@@ -3,7 +3,7 @@ using Npgsql;
 namespace DistCron.Storage.Postgres;
 
 /// <summary>Operator maintenance: removing a job no code runs any more, and listing the apps the schema holds.</summary>
-public sealed partial class PostgresJobStore
+internal sealed partial class PostgresJobStore
 {
     // The row lock is taken first: a claim skips a locked row (SKIP LOCKED) instead of taking it between the checks and
     // the delete, and a completion or seed waits for the outcome. The nodes are read after it, so a node registered

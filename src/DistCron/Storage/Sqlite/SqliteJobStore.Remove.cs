@@ -1,7 +1,7 @@
 namespace DistCron.Storage.Sqlite;
 
 /// <summary>Operator maintenance: removing a job no code runs any more, and listing the apps the file holds.</summary>
-public sealed partial class SqliteJobStore
+internal sealed partial class SqliteJobStore
 {
     /// <inheritdoc />
     public Task<JobRemoval> RemoveJobAsync(string app, string jobName, TimeSpan liveWindow, bool deleteHistory, CancellationToken cancellationToken)
