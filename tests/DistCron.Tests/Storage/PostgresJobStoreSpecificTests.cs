@@ -329,7 +329,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
             go.Wait();
             while (claims.Count < jobs * occurrences)
             {
-                var batch = await store.ClaimDueAsync(App, node, names, 3, LongLease, Ct);
+                var batch = await store.ClaimDueAsync(new ClaimRequest(App, node, 3, LongLease), Ct); // every job of the app
                 if (batch.Claimed.Count == 0)
                 {
                     if (batch.EarliestDueAt is null) return; // every job has run all its occurrences
@@ -418,7 +418,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var due = now.AddSeconds(-5);
         // Four rows due at one instant (ordered by name after the due time), one a millisecond later.
         await store.SeedAsync(App, [Job("a", due), Job("b", due), Job("c", due), Job("d", due), Job("e", due.AddMilliseconds(1))], Ct);
-        ClaimRequest Request(int max, ClaimCursor? after) => new(App, "n1", null, max, LongLease) { After = after };
+        ClaimRequest Request(int max, ClaimCursor? after) => new(App, "n1", max, LongLease) { After = after };
 
         var first = await store.ClaimDueAsync(Request(2, null), Ct);
         Assert.Equal(["a", "b"], first.Claimed.Select(c => c.Token.JobName).Order());
@@ -627,7 +627,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var store = Store(connectionString);
 
         var migrate = await Assert.ThrowsAnyAsync<Exception>(() => store.MigrateAsync(Ct));
-        var claim = await Assert.ThrowsAnyAsync<Exception>(() => store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct));
+        var claim = await Assert.ThrowsAnyAsync<Exception>(() => store.ClaimDueAsync(new ClaimRequest(App, "n1", 1, LongLease), Ct));
 
         foreach (var error in new[] { migrate, claim })
         {

@@ -160,7 +160,7 @@ public sealed class SchemaUpgradeTests
         {
             while (!stop.IsCancellationRequested)
             {
-                var batch = await traffic.ClaimDueAsync(App, $"traffic-{node}", names, 5, TimeSpan.FromMinutes(5), Ct);
+                var batch = await traffic.ClaimDueAsync(new ClaimRequest(App, $"traffic-{node}", 5, TimeSpan.FromMinutes(5)), Ct); // every job of the app
                 foreach (var job in batch.Claimed)
                 {
                     var due = batch.DatabaseNow.AddSeconds(-1);
