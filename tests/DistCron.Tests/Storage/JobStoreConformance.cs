@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistCron.Storage;
+using DistCron.Tests.Infrastructure;
 
 namespace DistCron.Tests.Storage;
 
@@ -79,20 +80,9 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
             (nextOccurrence ?? nextDue).HasValue ? Ms((nextOccurrence ?? nextDue)!.Value) : null, nextAttempt,
             ScheduleRevision: claim.ScheduleRevision);
 
-    /// <summary>Polls <paramref name="condition"/> until true or fails after a generous deadline.</summary>
-    protected static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + ConditionDeadline;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Condition not reached within {ConditionDeadline}: {what}");
-            await Task.Delay(100);
-        }
-    }
-
     /// <summary>Waits until the database clock has passed <paramref name="instant"/>.</summary>
     private protected static Task DatabaseTimePassesAsync(IJobStore store, DateTimeOffset instant) =>
-        EventuallyAsync(async () => await store.GetDatabaseTimeAsync(Ct) > instant, $"database time passes {instant:O}");
+        Eventually.TrueAsync(async () => await store.GetDatabaseTimeAsync(Ct) > instant, $"database time passes {instant:O}", ConditionDeadline);
 
     private static void CloseTo(DateTimeOffset expected, DateTimeOffset? actual, TimeSpan tolerance)
     {
@@ -694,11 +684,11 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
         var stale = Assert.Single((await store.ClaimDueAsync(App, "n1", ["a"], 1, ShortLease, Ct)).Claimed);
 
         ClaimedJob? taken = null;
-        await EventuallyAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             taken = (await other.ClaimDueAsync(App, "n2", ["a"], 1, LongLease, Ct)).Claimed.SingleOrDefault();
             return taken is not null;
-        }, "the expired lease is claimed by n2");
+        }, "the expired lease is claimed by n2", ConditionDeadline);
 
         Assert.Equal(new ClaimToken(App, "a", "n2", 2), taken!.Token);
         Assert.Equal(due, taken.OccurrenceAt);
@@ -777,11 +767,11 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
         await store.SeedAsync(App, [Job("a", now.AddHours(1)), Job("b", now.AddHours(1))], Ct);
         await store.RegisterNodeAsync(new NodeInfo(App, "crashed", "host1", 1, ["a", "b"]), TimeSpan.FromMinutes(5), Ct);
 
-        await EventuallyAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             await store.RegisterNodeAsync(new NodeInfo(App, "alive", "host2", 2, ["a"]), TimeSpan.FromMilliseconds(500), Ct);
             return (await RowAsync(store, "b")).Orphaned;
-        }, "b is orphaned once the crashed node's heartbeat is older than the live window");
+        }, "b is orphaned once the crashed node's heartbeat is older than the live window", ConditionDeadline);
 
         Assert.False((await RowAsync(store, "a")).Orphaned);
     }
