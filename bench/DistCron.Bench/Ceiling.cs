@@ -40,8 +40,8 @@ internal static partial class Ceiling
 
         var common = new Dictionary<string, string>
         {
-            // As a node claims: no name list, an (empty) exclusion list.
-            ["app"] = $"'{App}'", ["names"] = "NULL::text[]", ["skip"] = "'{}'::text[]", ["node"] = $"'{Node}'",
+            // As a node claims: an (empty) exclusion list.
+            ["app"] = $"'{App}'", ["skip"] = "'{}'::text[]", ["node"] = $"'{Node}'",
             ["max"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture), ["lease"] = "interval '30 seconds'",
             // As a node's claims do: keep the (here absent) node registration alive and fingerprint the others.
             ["live_window"] = "interval '90 seconds'", ["ahead"] = "interval '100 milliseconds'",

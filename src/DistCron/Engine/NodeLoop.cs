@@ -143,7 +143,7 @@ internal sealed class NodeLoop
                 }
                 else
                 {
-                    var request = new ClaimRequest(_context.App, _context.NodeId, JobNames: null, Math.Min(free, claimable), _context.LeaseDuration)
+                    var request = new ClaimRequest(_context.App, _context.NodeId, Math.Min(free, claimable), _context.LeaseDuration)
                     {
                         ExcludedNames = _slots.ExcludedNames(active),
                         NodeLiveWindow = _context.NodeLiveWindow,

@@ -42,8 +42,8 @@ internal interface IJobStore : IAsyncDisposable
     Task UnregisterNodeAsync(string app, string nodeId, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Claims up to <see cref="ClaimRequest.MaxJobs"/> due jobs in one conditional write: only this app's jobs, only
-    /// names in <see cref="ClaimRequest.JobNames"/>, not paused, not errored, <c>next_due_at &lt;= now()</c>, and no
+    /// Claims up to <see cref="ClaimRequest.MaxJobs"/> due jobs in one conditional write: only this app's jobs, none
+    /// in <see cref="ClaimRequest.ExcludedNames"/>, not paused, not errored, <c>next_due_at &lt;= now()</c>, and no
     /// live lease. Each claimed row gets owner = the node, fence = fence + 1, lease_until = now() + lease. Rows another
     /// node claims concurrently are skipped, never waited on. Also returns the database time and the earliest due time
     /// among this node's unclaimed jobs, and (with <see cref="ClaimRequest.NodeLiveWindow"/>) keeps the node's

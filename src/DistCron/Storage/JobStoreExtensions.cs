@@ -3,14 +3,6 @@ namespace DistCron.Storage;
 /// <summary>Single-item shapes of the batch calls of <see cref="IJobStore"/>, for tools and tests.</summary>
 internal static class JobStoreExtensions
 {
-    /// <summary>Claims up to <paramref name="maxJobs"/> due jobs without touching the node's registration.</summary>
-    public static Task<ClaimBatch> ClaimDueAsync(this IJobStore store, string app, string nodeId, IReadOnlyCollection<string> jobNames,
-        int maxJobs, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        return store.ClaimDueAsync(new ClaimRequest(app, nodeId, jobNames, maxJobs, lease), cancellationToken);
-    }
-
     /// <summary>Run history of one job, newest first: the first page of <see cref="IJobStore.QueryHistoryAsync"/> (limit 1 to <see cref="HistoryQuery.MaxLimit"/>).</summary>
     public static Task<IReadOnlyList<RunRecord>> GetHistoryAsync(this IJobStore store, string app, string jobName, int limit, CancellationToken cancellationToken)
     {

@@ -92,16 +92,15 @@ internal sealed record ClaimedJob(
 /// <summary>What one claim round asks for.</summary>
 /// <param name="App">Application name.</param>
 /// <param name="NodeId">The claiming node.</param>
-/// <param name="JobNames">
-/// Only these jobs are claimed; null: any job of the app not in <see cref="ExcludedNames"/>. A node with many jobs
-/// passes null and excludes the few it must not claim: a long list of names costs the database planning and lookups on
-/// every claim, an exclusion list of a few names costs nothing.
-/// </param>
 /// <param name="MaxJobs">At most this many rows.</param>
 /// <param name="Lease">Each claimed row's lease: lease_until = now() + lease.</param>
-internal sealed record ClaimRequest(string App, string NodeId, IReadOnlyCollection<string>? JobNames, int MaxJobs, TimeSpan Lease)
+internal sealed record ClaimRequest(string App, string NodeId, int MaxJobs, TimeSpan Lease)
 {
-    /// <summary>Jobs never claimed by this request (e.g. those the node is still running, or has no code for).</summary>
+    /// <summary>
+    /// Jobs never claimed by this request: those the node is still running, and those it has no code for. Every other
+    /// job of the app may be claimed. The claim names the few jobs it must not take rather than every job it can run:
+    /// a list of all names cost the database planning and a lookup per name on every claim.
+    /// </summary>
     public IReadOnlyCollection<string> ExcludedNames { get; init; } = [];
 
     /// <summary>

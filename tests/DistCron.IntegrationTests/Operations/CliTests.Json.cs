@@ -61,7 +61,8 @@ public abstract partial class CliTests
     {
         // every5 is due in an hour: a trigger makes it claimable now.
         Assert.True(await Store.TriggerAsync(App, "every5", Ct));
-        var claim = Assert.Single((await Store.ClaimDueAsync(App, "node-b", ["every5"], 1, TimeSpan.FromMinutes(5), Ct)).Claimed);
+        var claim = Assert.Single((await Store.ClaimDueAsync(new ClaimRequest(App, "node-b", 1, TimeSpan.FromMinutes(5)), Ct)).Claimed);
+        Assert.Equal("every5", claim.Token.JobName);
         var result = await RunAsync("jobs", "--json");
         Assert.True(result.Succeeded, result.Output);
         var every5 = Json(result).GetProperty("jobs").EnumerateArray().Single(j => j.GetProperty("name").GetString() == "every5");

@@ -45,7 +45,7 @@ public abstract partial class CliTests
 
         await Store.RegisterNodeAsync(new NodeInfo(App, "node-a", "host-a", 4242, []), TimeSpan.FromMinutes(1), Ct);
         Assert.True(await Store.TriggerAsync(App, "every5", Ct));
-        Assert.Single((await Store.ClaimDueAsync(App, "node-b", ["every5"], 1, TimeSpan.FromMinutes(5), Ct)).Claimed);
+        Assert.Equal("every5", Assert.Single((await Store.ClaimDueAsync(new ClaimRequest(App, "node-b", 1, TimeSpan.FromMinutes(5)), Ct)).Claimed).Token.JobName);
         var running = await RunAsync("remove", "every5");
         Assert.Equal(5, running.ExitCode);
         Assert.Contains("node node-b is running it", running.Output);

@@ -39,7 +39,9 @@ public abstract partial class CliTests : IAsyncLifetime
         foreach (var status in new[] { RunStatus.Succeeded, RunStatus.Failed })
         {
             Assert.True(await Store.TriggerAsync(App, "nightly", Ct));
-            var claim = Assert.Single((await Store.ClaimDueAsync(App, "node-a", ["nightly"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
+            // Both jobs are due in an hour: the triggered one is the only claimable job.
+            var claim = Assert.Single((await Store.ClaimDueAsync(new ClaimRequest(App, "node-a", 1, TimeSpan.FromMinutes(1)), Ct)).Claimed);
+            Assert.Equal("nightly", claim.Token.JobName);
             Assert.True(await Store.CompleteAsync(new Completion(claim.Token, status, claim.OccurrenceAt, 1, Started, TimeSpan.FromMilliseconds(1500),
                 status == RunStatus.Failed ? "System.InvalidOperationException" : null, status == RunStatus.Failed ? "disk full" : null,
                 null, null, 1, IsManualTrigger: true), Ct));
@@ -106,7 +108,8 @@ public abstract partial class CliTests : IAsyncLifetime
     {
         var trigger = await RunAsync("trigger", "every5");
         Assert.True(trigger.Succeeded, trigger.Output);
-        var claim = Assert.Single((await Store.ClaimDueAsync(App, "node-b", ["every5"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
+        var claim = Assert.Single((await Store.ClaimDueAsync(new ClaimRequest(App, "node-b", 1, TimeSpan.FromMinutes(1)), Ct)).Claimed);
+        Assert.Equal("every5", claim.Token.JobName);
         Assert.True(claim.IsManualTrigger);
         Assert.True(await Store.ReleaseAsync(claim.Token, Ct));
 

@@ -1,5 +1,6 @@
 using DistCron.Internal;
 using DistCron.Storage;
+using DistCron.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -165,17 +166,11 @@ public abstract class EngineTestBase : IAsyncLifetime
         return (await store.ListJobsAsync(App, CancellationToken.None)).Single(r => r.Name == job);
     }
 
-    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var until = DateTime.UtcNow + Deadline;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > until) throw new TimeoutException($"Timed out waiting until {what}.");
-            await Task.Delay(50);
-        }
-    }
+    /// <summary><see cref="Eventually.TrueAsync(Func{Task{bool}}, string, TimeSpan?)"/> with this class's <see cref="Deadline"/>.</summary>
+    protected static Task WaitUntilAsync(Func<Task<bool>> condition, string what) => Eventually.TrueAsync(condition, what, Deadline);
 
-    protected static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
+    /// <inheritdoc cref="WaitUntilAsync(Func{Task{bool}}, string)"/>
+    protected static Task WaitUntilAsync(Func<bool> condition, string what) => Eventually.TrueAsync(condition, what, Deadline);
 
     protected static async Task<T> WithinDeadline<T>(Task<T> task, string what)
     {

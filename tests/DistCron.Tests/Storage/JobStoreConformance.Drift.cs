@@ -17,7 +17,7 @@ public abstract partial class JobStoreConformance
     // The production claim shape: every due job of the app, no name list.
     private static async Task<ClaimedJob> ClaimOneAsync(IJobStore store, string jobName)
     {
-        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 10, LongLease), Ct);
+        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", 10, LongLease), Ct);
         return Assert.Single(batch.Claimed, c => c.Token.JobName == jobName);
     }
 
@@ -89,7 +89,7 @@ public abstract partial class JobStoreConformance
             ("SeedAsync", () => store.SeedAsync(bad, [Job("a", now)], Ct)),
             ("RegisterNodeAsync", () => store.RegisterNodeAsync(new NodeInfo(bad, "n1", "host", 1, ["a"]), TimeSpan.FromMinutes(1), Ct)),
             ("UnregisterNodeAsync", () => store.UnregisterNodeAsync(bad, "n1", Ct)),
-            ("ClaimDueAsync", () => store.ClaimDueAsync(new ClaimRequest(bad, "n1", null, 1, LongLease), Ct)),
+            ("ClaimDueAsync", () => store.ClaimDueAsync(new ClaimRequest(bad, "n1", 1, LongLease), Ct)),
             ("ListJobsAsync", () => store.ListJobsAsync(bad, Ct)),
             ("GetHistoryAsync", () => store.GetHistoryAsync(bad, "a", 10, Ct)),
             ("QueryHistoryAsync", () => store.QueryHistoryAsync(bad, null, new HistoryQuery(), Ct)),
@@ -119,7 +119,7 @@ public abstract partial class JobStoreConformance
         var store = await NewStoreAsync();
         var now = await NowAsync(store);
         await store.SeedAsync(App, [Job("a", now.AddSeconds(-1)), Job("b", now.AddSeconds(-1))], Ct);
-        var claims = (await store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 10, LongLease), Ct)).Claimed
+        var claims = (await store.ClaimDueAsync(new ClaimRequest(App, "n1", 10, LongLease), Ct)).Claimed
             .ToDictionary(c => c.Token.JobName);
 
         // 10 kB of text with a NUL, a lone high and a lone low surrogate, and a valid pair (an emoji), which is kept.

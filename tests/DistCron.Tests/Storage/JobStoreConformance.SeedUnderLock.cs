@@ -64,7 +64,7 @@ public abstract partial class JobStoreConformance
         var occurrence = WholeSecond(now).AddSeconds(3); // in the future: claimed ahead of its instant
         await store.SeedAsync(App, [Job("a", occurrence, "release-1", EverySecondSchedule)], Ct);
         var claim = Assert.Single((await store.ClaimDueAsync(
-            new ClaimRequest(App, "old-node", ["a"], 1, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, Ct)).Claimed);
+            new ClaimRequest(App, "old-node", 1, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, ["a"], Ct)).Claimed);
         Assert.Equal(occurrence, claim.OccurrenceAt);
 
         // The start-up read named the claimed occurrence (any clock read before it is at or before it): the new
@@ -79,7 +79,7 @@ public abstract partial class JobStoreConformance
         // The old release runs its claimed occurrence; its completion leaves the new schedule in charge.
         Assert.True(await store.CompleteAsync(Done(claim, occurrence.AddSeconds(1)), Ct));
         var next = Assert.Single((await store.ClaimDueAsync(
-            new ClaimRequest(App, "new-node", ["a"], 1, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, Ct)).Claimed);
+            new ClaimRequest(App, "new-node", 1, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, ["a"], Ct)).Claimed);
         Assert.Equal(occurrence.AddSeconds(1), next.OccurrenceAt);
     }
 

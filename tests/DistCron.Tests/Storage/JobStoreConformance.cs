@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using DistCron.Storage;
+using DistCron.Tests.Infrastructure;
 
 namespace DistCron.Tests.Storage;
 
@@ -79,20 +80,9 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
             (nextOccurrence ?? nextDue).HasValue ? Ms((nextOccurrence ?? nextDue)!.Value) : null, nextAttempt,
             ScheduleRevision: claim.ScheduleRevision);
 
-    /// <summary>Polls <paramref name="condition"/> until true or fails after a generous deadline.</summary>
-    protected static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + ConditionDeadline;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Condition not reached within {ConditionDeadline}: {what}");
-            await Task.Delay(100);
-        }
-    }
-
     /// <summary>Waits until the database clock has passed <paramref name="instant"/>.</summary>
     private protected static Task DatabaseTimePassesAsync(IJobStore store, DateTimeOffset instant) =>
-        EventuallyAsync(async () => await store.GetDatabaseTimeAsync(Ct) > instant, $"database time passes {instant:O}");
+        Eventually.TrueAsync(async () => await store.GetDatabaseTimeAsync(Ct) > instant, $"database time passes {instant:O}", ConditionDeadline);
 
     private static void CloseTo(DateTimeOffset expected, DateTimeOffset? actual, TimeSpan tolerance)
     {
@@ -285,16 +275,16 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Claim_takes_only_the_names_passed()
+    public async Task Excluded_names_are_never_claimed_and_unknown_ones_change_nothing()
     {
         var store = await NewStoreAsync();
         var now = await NowAsync(store);
         await store.SeedAsync(App, [Job("mine", now.AddSeconds(-2)), Job("not-mine", now.AddSeconds(-2))], Ct);
 
-        var batch = await store.ClaimDueAsync(App, "n1", ["mine", "unknown"], 10, LongLease, Ct);
+        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", 10, LongLease) { ExcludedNames = ["not-mine", "unknown"] }, Ct);
         Assert.Equal("mine", Assert.Single(batch.Claimed).Token.JobName);
 
-        Assert.Empty((await store.ClaimDueAsync(App, "n1", [], 10, LongLease, Ct)).Claimed);
+        Assert.Empty((await store.ClaimDueAsync(new ClaimRequest(App, "n2", 10, LongLease) { ExcludedNames = ["not-mine"] }, Ct)).Claimed);
         Assert.Equal(0, (await RowAsync(store, "not-mine")).Fence);
     }
 
@@ -411,14 +401,14 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_claim_without_a_name_list_takes_any_due_job_of_the_app_except_the_excluded_ones()
+    public async Task A_claim_takes_any_due_job_of_the_app_except_the_excluded_ones_in_due_order()
     {
         var store = await NewStoreAsync();
         var now = await NowAsync(store);
         await store.SeedAsync(App, [Job("a", now.AddSeconds(-3)), Job("b", now.AddSeconds(-2)), Job("c", now.AddSeconds(-1)), Job("later", now.AddHours(1))], Ct);
         await store.SeedAsync("other", [Job("x", now.AddSeconds(-5))], Ct);
 
-        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 10, LongLease) { ExcludedNames = ["b"] }, Ct);
+        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", 10, LongLease) { ExcludedNames = ["b"] }, Ct);
 
         Assert.Equal(["a", "c"], batch.Claimed.Select(c => c.Token.JobName)); // due order, b excluded
         Assert.Null((await RowAsync(store, "x", "other")).OwnerNode); // other apps untouched
@@ -434,7 +424,7 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
         await store.SeedAsync(App, [Job("soon", now.AddSeconds(20)), Job("later", now.AddMinutes(10))], Ct);
 
         Assert.Empty((await store.ClaimDueAsync(App, "n1", ["soon", "later"], 5, LongLease, Ct)).Claimed); // not due yet
-        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 5, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, Ct);
+        var batch = await store.ClaimDueAsync(new ClaimRequest(App, "n1", 5, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, Ct);
 
         var soon = Assert.Single(batch.Claimed);
         Assert.Equal("soon", soon.Token.JobName);
@@ -498,7 +488,7 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
         // Refresh once the heartbeat is 1/6 of the window old (667 ms); long enough that a loaded machine stays inside it.
         var window = TimeSpan.FromSeconds(4);
         await store.SeedAsync(App, [Job("a", now.AddHours(1))], Ct);
-        ClaimRequest Request(string node) => new(App, node, ["a"], 1, LongLease) { NodeLiveWindow = window };
+        ClaimRequest Request(string node) => new(App, node, 1, LongLease) { NodeLiveWindow = window };
 
         // Never registered: the claim says so and creates nothing.
         Assert.True((await store.ClaimDueAsync(Request("n1"), Ct)).RegistrationNeeded);
@@ -694,11 +684,11 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
         var stale = Assert.Single((await store.ClaimDueAsync(App, "n1", ["a"], 1, ShortLease, Ct)).Claimed);
 
         ClaimedJob? taken = null;
-        await EventuallyAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             taken = (await other.ClaimDueAsync(App, "n2", ["a"], 1, LongLease, Ct)).Claimed.SingleOrDefault();
             return taken is not null;
-        }, "the expired lease is claimed by n2");
+        }, "the expired lease is claimed by n2", ConditionDeadline);
 
         Assert.Equal(new ClaimToken(App, "a", "n2", 2), taken!.Token);
         Assert.Equal(due, taken.OccurrenceAt);
@@ -777,11 +767,11 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
         await store.SeedAsync(App, [Job("a", now.AddHours(1)), Job("b", now.AddHours(1))], Ct);
         await store.RegisterNodeAsync(new NodeInfo(App, "crashed", "host1", 1, ["a", "b"]), TimeSpan.FromMinutes(5), Ct);
 
-        await EventuallyAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             await store.RegisterNodeAsync(new NodeInfo(App, "alive", "host2", 2, ["a"]), TimeSpan.FromMilliseconds(500), Ct);
             return (await RowAsync(store, "b")).Orphaned;
-        }, "b is orphaned once the crashed node's heartbeat is older than the live window");
+        }, "b is orphaned once the crashed node's heartbeat is older than the live window", ConditionDeadline);
 
         Assert.False((await RowAsync(store, "a")).Orphaned);
     }
@@ -823,7 +813,7 @@ public abstract partial class JobStoreConformance : IAsyncLifetime
             var idleRounds = 0;
             while (runs.Count < expected && idleRounds < 200)
             {
-                var batch = await store.ClaimDueAsync(App, node, names, 2, LongLease, Ct);
+                var batch = await store.ClaimDueAsync(new ClaimRequest(App, node, 2, LongLease), Ct); // every job of the app
                 if (batch.Claimed.Count == 0) { idleRounds++; await Task.Delay(10); continue; }
                 idleRounds = 0;
                 foreach (var claim in batch.Claimed)

@@ -70,16 +70,6 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
 
     private static SeedJob Job(string name, DateTimeOffset? due, string hash = "h1") => new(name, "* * * * *", "UTC", hash, due);
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Not reached within {Deadline}: {what}");
-            await Task.Delay(100);
-        }
-    }
-
     // ------------------------------------------------------------------ migration
 
     [Fact]
@@ -329,7 +319,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
             go.Wait();
             while (claims.Count < jobs * occurrences)
             {
-                var batch = await store.ClaimDueAsync(App, node, names, 3, LongLease, Ct);
+                var batch = await store.ClaimDueAsync(new ClaimRequest(App, node, 3, LongLease), Ct); // every job of the app
                 if (batch.Claimed.Count == 0)
                 {
                     if (batch.EarliestDueAt is null) return; // every job has run all its occurrences
@@ -397,7 +387,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         Assert.Empty((await newNode.ClaimDueAsync(App, "new", ["a"], 1, LongLease, Ct)).Claimed);
 
         ClaimedJob? taken = null;
-        await EventuallyAsync(async () => (taken = (await newNode.ClaimDueAsync(App, "new", ["a"], 1, LongLease, Ct)).Claimed.SingleOrDefault()) is not null,
+        await Eventually.TrueAsync(async () => (taken = (await newNode.ClaimDueAsync(App, "new", ["a"], 1, LongLease, Ct)).Claimed.SingleOrDefault()) is not null,
             "the expired lease is taken over");
 
         Assert.Equal(stale.Token.Fence + 1, taken!.Token.Fence);
@@ -418,7 +408,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var due = now.AddSeconds(-5);
         // Four rows due at one instant (ordered by name after the due time), one a millisecond later.
         await store.SeedAsync(App, [Job("a", due), Job("b", due), Job("c", due), Job("d", due), Job("e", due.AddMilliseconds(1))], Ct);
-        ClaimRequest Request(int max, ClaimCursor? after) => new(App, "n1", null, max, LongLease) { After = after };
+        ClaimRequest Request(int max, ClaimCursor? after) => new(App, "n1", max, LongLease) { After = after };
 
         var first = await store.ClaimDueAsync(Request(2, null), Ct);
         Assert.Equal(["a", "b"], first.Claimed.Select(c => c.Token.JobName).Order());
@@ -592,7 +582,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         await store.DisposeAsync();
 
         // The pooled connection lives on in the caller's data source, but no longer subscribed.
-        await EventuallyAsync(async () => await ScalarAsync<long>(connectionString, subscribedSessions) == 0, "the LISTEN session is unsubscribed");
+        await Eventually.TrueAsync(async () => await ScalarAsync<long>(connectionString, subscribedSessions) == 0, "the LISTEN session is unsubscribed");
         await using var command = dataSource.CreateCommand("select count(*) from pg_listening_channels()");
         Assert.Equal(0L, (long)(await command.ExecuteScalarAsync())!);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => store.WaitForSignalAsync(App, TimeSpan.FromSeconds(1), Ct));
@@ -607,7 +597,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var store = Store(connectionString, logger: logger);
 
         Assert.False(await store.WaitForSignalAsync(App, TimeSpan.FromMilliseconds(200), Ct));
-        await EventuallyAsync(() => Task.FromResult(logger.Entries.Any(e => e.Level == LogLevel.Warning)), "the LISTEN failure is logged");
+        await Eventually.TrueAsync(() => Task.FromResult(logger.Entries.Any(e => e.Level == LogLevel.Warning)), "the LISTEN failure is logged");
         Assert.False(await store.WaitForSignalAsync(App, TimeSpan.FromMilliseconds(200), Ct));
         Assert.False(store.IsListening);
         Assert.All(logger.Entries, e =>
@@ -627,7 +617,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         var store = Store(connectionString);
 
         var migrate = await Assert.ThrowsAnyAsync<Exception>(() => store.MigrateAsync(Ct));
-        var claim = await Assert.ThrowsAnyAsync<Exception>(() => store.ClaimDueAsync(App, "n1", ["a"], 1, LongLease, Ct));
+        var claim = await Assert.ThrowsAnyAsync<Exception>(() => store.ClaimDueAsync(new ClaimRequest(App, "n1", 1, LongLease), Ct));
 
         foreach (var error in new[] { migrate, claim })
         {
@@ -656,7 +646,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
 
         // Pooled connections the crash cut fail once each; the pool then opens fresh ones.
         ClaimBatch? batch = null;
-        await EventuallyAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             try { batch = await store.ClaimDueAsync(App, "n1", ["a", "b"], 5, LongLease, Ct); return true; }
             catch (NpgsqlException) { return false; }
@@ -665,7 +655,7 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
         for (var i = 0; i < 5; i++) Assert.NotEmpty(await store.ListJobsAsync(App, Ct));
 
         // The listener reconnects by itself (and wakes its waiters once, since it may have missed signals).
-        await EventuallyAsync(() => Task.FromResult(observer.IsListening), "the listener reconnects");
+        await Eventually.TrueAsync(() => Task.FromResult(observer.IsListening), "the listener reconnects");
         while (await observer.WaitForSignalAsync(App, TimeSpan.Zero, Ct)) { } // drain
         var wait = observer.WaitForSignalAsync(App, TimeSpan.FromMinutes(10), Ct);
         await store.SeedAsync(App, [Job("c", now.AddHours(1))], Ct);

@@ -74,7 +74,7 @@ public sealed class PostgresLockOrderTests : IAsyncLifetime
 
         for (var round = 0; round < Rounds; round++)
         {
-            var claims = (await completer.ClaimDueAsync(App, "completer", Names, Names.Length, LongLease, Ct)).Claimed;
+            var claims = (await completer.ClaimDueAsync(new ClaimRequest(App, "completer", Names.Length, LongLease), Ct)).Claimed;
             Assert.Equal(Names.Length, claims.Count);
             // Due again at once, so the next round claims every row again.
             var completions = claims.Select(c => new Completion(c.Token, RunStatus.Succeeded, c.OccurrenceAt, c.Attempt, c.DueAt,

@@ -62,7 +62,7 @@ public sealed class PostgresSeedRaceTests : IAsyncLifetime
         var schedule = ScheduleResolver.Resolve(EverySecond, "UTC", "a").Schedule!;
         var seed = new SeedJob("a", EverySecond, "UTC", "release-2", occurrence) { FirstDueAfter = after => RunRules.FirstDue(schedule, after).DueAt };
         var seeding = _store.SeedAsync(App, [seed], Ct);
-        await EventuallyAsync(async () => seeding.IsCompleted || await SeedWaitsOnLockAsync(connectionString), "the seed waits on the inserted row");
+        await Eventually.TrueAsync(async () => seeding.IsCompleted || await SeedWaitsOnLockAsync(connectionString), "the seed waits on the inserted row");
         Assert.False(seeding.IsCompleted, "the seed must wait on the uncommitted row");
         await transaction.CommitAsync();
         Assert.Same(seeding, await Task.WhenAny(seeding, Task.Delay(Deadline)));
@@ -81,16 +81,6 @@ public sealed class PostgresSeedRaceTests : IAsyncLifetime
         await using var command = new NpgsqlCommand(
             "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%ON CONFLICT%'", connection);
         return (long)(await command.ExecuteScalarAsync())! > 0;
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Deadline;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"Condition not reached within {Deadline}: {what}");
-            await Task.Delay(50);
-        }
     }
 
     // A restart with unchanged code (every kill, crash and scale-out of a fleet) must not lock the app's rows: under

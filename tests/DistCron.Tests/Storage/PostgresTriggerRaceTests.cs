@@ -43,7 +43,7 @@ public sealed class PostgresTriggerRaceTests : IAsyncLifetime
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var start = new NpgsqlCommand("SELECT now()", connection, transaction)) await start.ExecuteScalarAsync();
         await Task.Delay(20);
-        var claim = Assert.Single((await _store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 10, TimeSpan.FromMinutes(5)), Ct)).Claimed);
+        var claim = Assert.Single((await _store.ClaimDueAsync(new ClaimRequest(App, "n1", 10, TimeSpan.FromMinutes(5)), Ct)).Claimed);
 
         // The store's own trigger statement, in that transaction: it lands after the claim.
         await using (var trigger = new NpgsqlCommand(PostgresJobStore.TriggerSql.Replace("{schema}", "distcron", StringComparison.Ordinal), connection, transaction))
@@ -59,7 +59,7 @@ public sealed class PostgresTriggerRaceTests : IAsyncLifetime
             claim.DueAt, TimeSpan.FromMilliseconds(1), null, null, now.AddYears(1), now.AddYears(1), 1, ScheduleRevision: claim.ScheduleRevision), Ct));
 
         // The request is still pending: the next claim is the manual run it asked for.
-        var again = Assert.Single((await _store.ClaimDueAsync(new ClaimRequest(App, "n1", null, 10, TimeSpan.FromMinutes(5)), Ct)).Claimed);
+        var again = Assert.Single((await _store.ClaimDueAsync(new ClaimRequest(App, "n1", 10, TimeSpan.FromMinutes(5)), Ct)).Claimed);
         Assert.True(again.IsManualTrigger);
     }
 }

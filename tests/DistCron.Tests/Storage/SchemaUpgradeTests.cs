@@ -21,6 +21,7 @@ public sealed class SchemaUpgradeTests
     private const int RetryEventId = 1003;
     private const int NewerSchemaEventId = 1002;
     private static readonly CancellationToken Ct = CancellationToken.None;
+    private static readonly TimeSpan TrafficDeadline = TimeSpan.FromMinutes(2);
 
     [Fact]
     public void Every_postgres_migration_is_numbered_up_to_the_latest_version()
@@ -160,7 +161,7 @@ public sealed class SchemaUpgradeTests
         {
             while (!stop.IsCancellationRequested)
             {
-                var batch = await traffic.ClaimDueAsync(App, $"traffic-{node}", names, 5, TimeSpan.FromMinutes(5), Ct);
+                var batch = await traffic.ClaimDueAsync(new ClaimRequest(App, $"traffic-{node}", 5, TimeSpan.FromMinutes(5)), Ct); // every job of the app
                 foreach (var job in batch.Claimed)
                 {
                     var due = batch.DatabaseNow.AddSeconds(-1);
@@ -178,7 +179,7 @@ public sealed class SchemaUpgradeTests
             {
                 // Upgrade only while the traffic is demonstrably flowing.
                 var before = Interlocked.Read(ref completions);
-                await WaitUntilAsync(() => Interlocked.Read(ref completions) >= before + 20 || trafficTask.IsCompleted);
+                await Eventually.TrueAsync(() => Interlocked.Read(ref completions) >= before + 20 || trafficTask.IsCompleted, "20 more completions", TrafficDeadline);
                 Assert.False(trafficTask.IsCompleted, "the traffic loop stopped before the upgrade");
                 if (round > 1) await DowngradeToVersion1Async(dataSource);
 
@@ -190,7 +191,7 @@ public sealed class SchemaUpgradeTests
             }
 
             var afterUpgrades = Interlocked.Read(ref completions);
-            await WaitUntilAsync(() => Interlocked.Read(ref completions) >= afterUpgrades + 20 || trafficTask.IsCompleted);
+            await Eventually.TrueAsync(() => Interlocked.Read(ref completions) >= afterUpgrades + 20 || trafficTask.IsCompleted, "20 more completions after the upgrades", TrafficDeadline);
         }
         finally
         {
@@ -293,15 +294,5 @@ public sealed class SchemaUpgradeTests
     {
         await using var command = dataSource.CreateCommand(sql);
         return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met within 2 minutes");
-            await Task.Delay(20);
-        }
     }
 }

@@ -13,10 +13,9 @@ internal sealed partial class PostgresJobStore
         WHERE app = @app AND node_id <> @node AND heartbeat_at > now() - @live_window
         """;
 
-    // Which of the app's jobs a claim may take: @names (null: any) minus @skip. Kept out of the index conditions on
-    // purpose: the claim walks jobs_claim_order_idx in claim order and stops after @max rows.
-    private const string ClaimableNameFilterSql = "(@names::text[] IS NULL OR name = ANY(@names)) AND name <> ALL(@skip)";
-
+    // @skip (ClaimRequest.ExcludedNames) holds the few jobs this node must not take: those it still runs, and those it
+    // has no code for. It is a filter on the rows read, never an index condition: the scan walks jobs_claim_order_idx in
+    // claim order and stops after @max rows.
     internal const string ClaimSql = $$"""
         WITH due AS MATERIALIZED (
             -- Due by schedule (or within @ahead), in claim order, straight from jobs_claim_order_idx: O(batch), not O(jobs).
@@ -27,7 +26,7 @@ internal sealed partial class PostgresJobStore
             SELECT app, name, next_due_at AS due_at, false AS manual FROM {schema}.jobs
             WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() + @ahead
               AND (next_due_at, name) > (@after_due, @after_name)
-              AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
+              AND (lease_until IS NULL OR lease_until <= now()) AND name <> ALL(@skip)
             ORDER BY next_due_at, name
             LIMIT @max
             FOR UPDATE SKIP LOCKED
@@ -37,7 +36,7 @@ internal sealed partial class PostgresJobStore
             SELECT app, name, trigger_requested_at AS due_at, (paused OR next_due_at IS NULL OR next_due_at > now() + @ahead) AS manual
             FROM {schema}.jobs
             WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL
-              AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
+              AND (lease_until IS NULL OR lease_until <= now()) AND name <> ALL(@skip)
               AND name NOT IN (SELECT name FROM due)
             ORDER BY trigger_requested_at, name
             LIMIT @max
@@ -66,24 +65,24 @@ internal sealed partial class PostgresJobStore
             SELECT CASE WHEN EXISTS (
                        SELECT 1 FROM {schema}.jobs
                        WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() + @ahead
-                         AND (lease_until IS NULL OR lease_until <= now()) AND {{ClaimableNameFilterSql}}
+                         AND (lease_until IS NULL OR lease_until <= now()) AND name <> ALL(@skip)
                          AND name NOT IN (SELECT name FROM claimed))
                    THEN now()
                    ELSE (SELECT min(lease_until) FROM {schema}.jobs
                          WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at <= now() + @ahead
-                           AND lease_until > now() AND {{ClaimableNameFilterSql}})
+                           AND lease_until > now() AND name <> ALL(@skip))
                    END AS due_at
             UNION ALL
             -- Pending manual triggers (rare; their own index).
             SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE trigger_requested_at END)
             FROM {schema}.jobs
-            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL AND {{ClaimableNameFilterSql}}
+            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL AND name <> ALL(@skip)
               AND name NOT IN (SELECT name FROM claimed)
             UNION ALL
             -- The first row due later. (A live lease past a future due time is rare, after a re-seed; waking at the
             -- due time is then merely early, never late.)
             (SELECT next_due_at FROM {schema}.jobs
-             WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at > now() + @ahead AND {{ClaimableNameFilterSql}}
+             WHERE app = @app AND NOT paused AND error IS NULL AND next_due_at > now() + @ahead AND name <> ALL(@skip)
              ORDER BY next_due_at
              LIMIT 1)
         ), beat AS (

@@ -126,7 +126,6 @@ internal sealed partial class PostgresJobStore : IJobStore
         var p = _claimSql.Bind(command.Parameters);
         p.Set("app", app);
         p.Set("node", nodeId);
-        p.Set("names", NpgsqlDbType.Array | NpgsqlDbType.Text, (object?)request.JobNames?.ToArray() ?? DBNull.Value);
         p.Set("skip", NpgsqlDbType.Array | NpgsqlDbType.Text, (request.ExcludedNames ?? []).ToArray());
         p.Set("max", request.MaxJobs);
         p.Set("ahead", NpgsqlDbType.Interval, request.Ahead);

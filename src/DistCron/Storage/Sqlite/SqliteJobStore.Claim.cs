@@ -9,8 +9,7 @@ internal sealed partial class SqliteJobStore
     public async Task<ClaimBatch> ClaimDueAsync(ClaimRequest request, CancellationToken cancellationToken)
     {
         StoreRules.Claim(request);
-        var (app, nodeId, jobNames, maxJobs, lease) = request;
-        var names = jobNames is null ? null : SqliteJson.Names(jobNames);
+        var (app, nodeId, maxJobs, lease) = request;
         var skip = SqliteJson.Names(request.ExcludedNames ?? []);
 
         var claimed = new List<ClaimedJob>();
@@ -18,7 +17,7 @@ internal sealed partial class SqliteJobStore
         {
             claimed.Clear();
             await using (var claim = Command(connection, transaction, ClaimSql,
-                ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip), ("$max", maxJobs), ("$lease", ToMs(lease)), ("$ahead", ToMs(request.Ahead))))
+                ("$app", app), ("$node", nodeId), ("$skip", skip), ("$max", maxJobs), ("$lease", ToMs(lease)), ("$ahead", ToMs(request.Ahead))))
             await using (var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -43,7 +42,7 @@ internal sealed partial class SqliteJobStore
 
             DateTimeOffset now;
             DateTimeOffset? earliest;
-            await using (var next = Command(connection, transaction, NextDueSql, ("$app", app), ("$node", nodeId), ("$names", names), ("$skip", skip)))
+            await using (var next = Command(connection, transaction, NextDueSql, ("$app", app), ("$node", nodeId), ("$skip", skip)))
             await using (var row = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 await row.ReadAsync(cancellationToken).ConfigureAwait(false);

@@ -69,7 +69,8 @@ internal sealed partial class SqliteJobStore
             SELECT node_id FROM nodes WHERE app = $app AND node_id <> $node AND heartbeat_at >= {Now} - $window ORDER BY node_id)), '');
         """;
 
-    private const string ClaimableNameFilterSql = "($names IS NULL OR name IN (SELECT value FROM json_each($names))) AND name NOT IN (SELECT value FROM json_each($skip))";
+    // $skip (ClaimRequest.ExcludedNames): the few jobs this node must not take, a JSON array.
+    private const string NotExcludedSql = "name NOT IN (SELECT value FROM json_each($skip))";
 
     // Inside BEGIN IMMEDIATE no other writer (in any process) runs, so "select due rows, then update them" in
     // one UPDATE … WHERE rowid IN (…) is atomic: two nodes can never claim the same row.
@@ -78,7 +79,7 @@ internal sealed partial class SqliteJobStore
             claimed_at = {Now}
         WHERE rowid IN (
             SELECT rowid FROM jobs
-            WHERE app = $app AND {ClaimableNameFilterSql}
+            WHERE app = $app AND {NotExcludedSql}
               AND error IS NULL
               AND ((paused = 0 AND next_due_at <= {Now} + $ahead) OR trigger_requested_at <= {Now})
               AND (lease_until IS NULL OR lease_until <= {Now})
@@ -99,7 +100,7 @@ internal sealed partial class SqliteJobStore
                     THEN trigger_requested_at
                 WHEN paused = 0 THEN next_due_at END AS due_at
             FROM jobs
-            WHERE app = $app AND {ClaimableNameFilterSql}
+            WHERE app = $app AND {NotExcludedSql}
               AND error IS NULL
               AND NOT (owner_node IS $node AND lease_until > {Now}))
         WHERE due_at IS NOT NULL;
