@@ -42,6 +42,9 @@ public static partial class FleetAudit
     internal sealed class Operations
     {
         private const int InitialPeriodSeconds = 1;
+
+        /// <summary>How long before its commit a seed may have read the clock its first due times are computed from.</summary>
+        private static readonly TimeSpan SeedClockBeforeCommit = TimeSpan.FromSeconds(2);
         private static readonly TimeSpan Rounding = TimeSpan.FromMilliseconds(5);
         private readonly AuditInput _input;
         private readonly Dictionary<string, List<Regime>> _regimes = new(StringComparer.Ordinal);
@@ -165,6 +168,16 @@ public static partial class FleetAudit
                    || (_pauses.TryGetValue(row.Job, out var pauses) && pauses.Any(p => p.PausedFrom <= takeoverBound && p.ResumedBy >= claimedBy));
         }
 
+        /// <summary>
+        /// Whether <paramref name="occurrence"/> belongs to the schedule of a seed that committed just after it: the seed
+        /// reads the database clock under its row locks and computes the first due time from it before it commits, so
+        /// the new schedule owns its occurrences from a little before the commit on.
+        /// </summary>
+        private bool DueByNextSeed(string job, DateTimeOffset occurrence) =>
+            _regimes.TryGetValue(job, out var regimes)
+            && regimes.Any(r => occurrence < r.From && occurrence >= r.From - SeedClockBeforeCommit
+                                && Matches(occurrence, new Definition(true, r.PeriodSeconds, r.OffsetSeconds)));
+
         /// <summary>For a violation's message: the definition switch of the job whose seed may have committed between two times.</summary>
         public string DuringSwitch(string job, DateTimeOffset from, DateTimeOffset to) =>
             _switches.FirstOrDefault(s => s.FencesAtSeen.ContainsKey(job) && s.From <= to && s.SeenAt >= from) is { } found
@@ -179,7 +192,7 @@ public static partial class FleetAudit
                          .OrderBy(a => a.Job, StringComparer.Ordinal).ThenBy(a => a.OccurrenceAt))
             {
                 var definition = DefinitionAt(row.Job, row.OccurrenceAt);
-                if (!definition.Settled || Matches(row.OccurrenceAt, definition)) continue;
+                if (!definition.Settled || Matches(row.OccurrenceAt, definition) || DueByNextSeed(row.Job, row.OccurrenceAt)) continue;
                 oldSchedule++;
                 violations.Add($"OLD-SCHEDULE RUN: {row.Job} @ {Format(row.OccurrenceAt)} (fence {row.Fence} on {row.NodeId}, started {Format(row.StartedAt)}) " +
                                $"is not an occurrence of its current definition (every {definition.PeriodSeconds} s at offset {definition.OffsetSeconds} since {Format(SettledSince(row.Job, row.OccurrenceAt))})");

@@ -271,6 +271,21 @@ public sealed class FleetAuditTests
     }
 
     [Fact]
+    public void An_occurrence_of_the_new_schedule_due_between_the_seeds_clock_read_and_its_commit_is_not_an_old_schedule_run()
+    {
+        // Odd seconds (1, 3), then even ones. The seed read the database clock at 3.9, under its locks, and committed
+        // in 4.05..4.1: the new schedule's first occurrence is 4, due before the commit, run at 4.05.
+        var history = new History().RunEvery(1, 3, step: 2)
+            .Switch(period: 2, from: 4.05, seenAt: 4.1, fence: 2, initialPeriod: 2, offset: 0, initialOffset: 1)
+            .RunEvery(4, 8, step: 2);
+
+        var report = history.Evaluate(windowEnd: 8);
+
+        Assert.Equal(0, report.OldScheduleRuns);
+        Assert.DoesNotContain(report.Violations, v => v.StartsWith("OLD-SCHEDULE", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_switch_settles_only_when_the_runs_claimed_before_it_have_ended()
     {
         // The run of occurrence 4 (fence 5, claimed before the seed) ends at 5.4: until then either schedule may run,
@@ -469,9 +484,9 @@ public sealed class FleetAuditTests
         // A definition switch of "j" to "every <period> s" whose seed committed in [from, seenAt] with j's fence then.
         // The history before it follows initialPeriod (the audit's initial definition is every second; a history
         // that starts every 2 s is modelled by a first switch before the window).
-        public History Switch(int period, double from, double seenAt, long fence, int initialPeriod = 1, int offset = 0)
+        public History Switch(int period, double from, double seenAt, long fence, int initialPeriod = 1, int offset = 0, int initialOffset = 0)
         {
-            if (initialPeriod != 1) _events.Switched(new DefinitionSwitch(0, initialPeriod, 0, At(-60), At(-59.9), new Dictionary<string, long> { ["j"] = 0 }));
+            if (initialPeriod != 1) _events.Switched(new DefinitionSwitch(0, initialPeriod, initialOffset, At(-60), At(-59.9), new Dictionary<string, long> { ["j"] = 0 }));
             _events.Switched(new DefinitionSwitch(1, period, offset, At(from), At(seenAt), new Dictionary<string, long> { ["j"] = fence }));
             return this;
         }

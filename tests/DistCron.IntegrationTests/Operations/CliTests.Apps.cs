@@ -75,7 +75,7 @@ public abstract partial class CliTests
         await Store.UnregisterNodeAsync(App, "node-a", Ct);
         foreach (var job in new[] { "nightly", "every5" })
         {
-            Assert.Equal(JobRemovalOutcome.Removed, (await Store.RemoveJobAsync(App, job, TimeSpan.FromMinutes(1), true, Ct)).Outcome);
+            Assert.Equal(DistCron.Storage.JobRemovalOutcome.Removed, (await Store.RemoveJobAsync(App, job, TimeSpan.FromMinutes(1), true, Ct)).Outcome);
         }
 
         var now = await Store.GetDatabaseTimeAsync(Ct);
