@@ -217,15 +217,6 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_seed_batch_with_a_duplicate_name_is_rejected_with_a_clear_message()
-    {
-        var (_, store) = await FreshAsync("dup");
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => store.SeedAsync(App, [Job("a", null), Job("b", null), Job("a", null)], Ct));
-        Assert.Contains("'a'", error.Message);
-        Assert.Empty(await store.ListJobsAsync(App, Ct));
-    }
-
-    [Fact]
     public async Task Many_nodes_registering_and_seeding_at_once_never_deadlock_and_agree_on_orphans()
     {
         var (connectionString, first) = await FreshAsync("reg");
@@ -374,30 +365,6 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
 
         await transaction.RollbackAsync();
         Assert.Equal("locked", Assert.Single((await store.ClaimDueAsync(App, "n1", ["locked", "free"], 10, LongLease, Ct)).Claimed).Token.JobName);
-    }
-
-    [Fact]
-    public async Task After_the_lease_expires_another_node_takes_over_with_a_higher_fence_and_the_old_owner_is_fenced_out()
-    {
-        var (connectionString, oldNode) = await FreshAsync("lease");
-        var newNode = Store(connectionString);
-        var now = await oldNode.GetDatabaseTimeAsync(Ct);
-        await oldNode.SeedAsync(App, [Job("a", now.AddSeconds(-1))], Ct);
-        var stale = Assert.Single((await oldNode.ClaimDueAsync(App, "old", ["a"], 1, TimeSpan.FromSeconds(1), Ct)).Claimed);
-        Assert.Empty((await newNode.ClaimDueAsync(App, "new", ["a"], 1, LongLease, Ct)).Claimed);
-
-        ClaimedJob? taken = null;
-        await Eventually.TrueAsync(async () => (taken = (await newNode.ClaimDueAsync(App, "new", ["a"], 1, LongLease, Ct)).Claimed.SingleOrDefault()) is not null,
-            "the expired lease is taken over");
-
-        Assert.Equal(stale.Token.Fence + 1, taken!.Token.Fence);
-        Assert.False(await oldNode.HeartbeatAsync(stale.Token, LongLease, Ct));
-        Assert.False(await oldNode.VerifyAsync(stale.Token, Ct));
-        Assert.False(await oldNode.CompleteAsync(new Completion(stale.Token, RunStatus.Succeeded, stale.OccurrenceAt, 1, now,
-            TimeSpan.FromSeconds(1), null, null, now.AddHours(1), now.AddHours(1), 1), Ct));
-        Assert.False(await oldNode.ReleaseAsync(stale.Token, Ct));
-        Assert.Equal(0L, await ScalarAsync<long>(connectionString, "select count(*) from distcron.runs"));
-        Assert.True(await newNode.HeartbeatAsync(taken.Token, LongLease, Ct));
     }
 
     [Fact]
