@@ -7,8 +7,8 @@ namespace DistCron.Storage.Postgres;
 /// <summary>
 /// A statement written with named parameters (<c>@name</c>, readable and reviewable) rewritten once, when the store is
 /// built, into PostgreSQL's positional form (<c>$1</c>, <c>$2</c>…). Npgsql sends positional SQL untouched, but parses
-/// named SQL on every execution to rewrite it — measured at ~10 % of a busy node's CPU, because the claim's text is
-/// long. Used for the statements sent per occurrence (claim, verify, heartbeat, completion); the rest stay named.
+/// named SQL on every execution to rewrite it, a visible share of a busy node's CPU because the claim's text is long
+/// (docs/benchmarks.md). Used for the statements sent per occurrence (claim, verify, heartbeat, completion); the rest stay named.
 /// </summary>
 internal sealed class PositionalSql
 {
