@@ -29,14 +29,6 @@ internal sealed record SeedJob(string Name, string Schedule, string TimeZone, st
     public Func<DateTimeOffset, DateTimeOffset?>? FirstDueAfter { get; init; }
 
     /// <summary>
-    /// A claimed row runs its scheduled occurrence only when it was due within this much of the claim (the engine
-    /// claims at most 100 ms ahead); otherwise the claim is a manual trigger, whose run is not the row's occurrence,
-    /// and a new definition must not wait for the old schedule's next occurrence. Generous: misreading a trigger
-    /// claimed within it as scheduled delays the new schedule by at most this much.
-    /// </summary>
-    internal static readonly TimeSpan ScheduledClaimWindow = TimeSpan.FromMinutes(1);
-
-    /// <summary>
     /// The due time this seed writes to a new or changed row, given the database time read under the row's lock and
     /// the occurrence in flight on that row (null: not claimed).
     /// </summary>

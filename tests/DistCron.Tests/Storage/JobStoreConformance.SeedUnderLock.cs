@@ -101,6 +101,54 @@ public abstract partial class JobStoreConformance
         Assert.True(row.NextDueAt > now && row.NextDueAt <= WholeSecond(after).AddSeconds(1), $"{row.NextDueAt:O} is not the next second");
     }
 
+    // The chaos long mode's lost slot: the row's next scheduled occurrence is seconds after the trigger's claim, so
+    // no window between the claim and the due time tells a manual run from a scheduled one. The claim records it.
+    [Fact]
+    public async Task A_redeploy_seed_during_a_manual_run_of_an_every_second_job_starts_the_new_schedule_at_once()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        var nextScheduled = WholeSecond(now).AddSeconds(5);
+        await store.SeedAsync(App, [Job("a", nextScheduled, "release-1", EverySecondSchedule)], Ct);
+        Assert.True(await store.TriggerAsync(App, "a", Ct));
+        var claim = Assert.Single((await store.ClaimDueAsync(App, "old-node", ["a"], 1, LongLease, Ct)).Claimed);
+        Assert.True(claim.IsManualTrigger);
+
+        await store.SeedAsync(App, [Release("a", "release-2", nextScheduled)], Ct);
+        var after = await NowAsync(store);
+
+        var row = await RowAsync(store, "a");
+        Assert.Equal("release-2", row.DefinitionHash);
+        Assert.True(row.NextDueAt <= WholeSecond(after).AddSeconds(1),
+            $"the new schedule starts at {row.NextDueAt:O}, after the old schedule's next occurrence {nextScheduled:O}, as if that were in flight");
+
+        // The manual run's completion leaves the new schedule's due time alone.
+        Assert.True(await store.CompleteAsync(Done(claim, nextScheduled.AddSeconds(1)), Ct));
+        Assert.Equal(row.NextDueAt, (await RowAsync(store, "a")).NextDueAt);
+    }
+
+    // A scheduled claim's occurrence is in flight whatever the claim kind of the claims before it on the row.
+    [Fact]
+    public async Task A_scheduled_claim_after_a_manual_run_is_in_flight_again_for_a_redeploy_seed()
+    {
+        var store = await NewStoreAsync();
+        var now = await NowAsync(store);
+        var nextScheduled = WholeSecond(now).AddSeconds(3);
+        await store.SeedAsync(App, [Job("a", nextScheduled, "release-1", EverySecondSchedule)], Ct);
+        Assert.True(await store.TriggerAsync(App, "a", Ct));
+        var manual = Assert.Single((await store.ClaimDueAsync(App, "old-node", ["a"], 1, LongLease, Ct)).Claimed);
+        Assert.True(manual.IsManualTrigger);
+        Assert.True(await store.CompleteAsync(Done(manual, nextScheduled), Ct));
+
+        var scheduled = Assert.Single((await store.ClaimDueAsync(
+            new ClaimRequest(App, "old-node", 1, LongLease) { Ahead = TimeSpan.FromMinutes(1) }, ["a"], Ct)).Claimed);
+        Assert.False(scheduled.IsManualTrigger);
+        Assert.Equal(nextScheduled, scheduled.OccurrenceAt);
+
+        await store.SeedAsync(App, [Release("a", "release-2", nextScheduled)], Ct);
+        Assert.Equal(nextScheduled.AddSeconds(1), (await RowAsync(store, "a")).NextDueAt);
+    }
+
     [Fact]
     public async Task A_redeploy_seed_computes_a_new_row_and_an_unclaimed_changed_row_from_the_database_clock()
     {

@@ -80,7 +80,6 @@ internal sealed partial class PostgresJobStore
                 {
                     lockCommand.Parameters.AddWithValue("app", app);
                     lockCommand.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, names);
-                    lockCommand.Parameters.AddWithValue("scheduled_window", NpgsqlDbType.Interval, SeedJob.ScheduledClaimWindow);
                     await using var reader = await lockCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {

@@ -48,7 +48,8 @@ internal sealed partial class PostgresJobStore
         ), claimed AS (
             UPDATE {schema}.jobs j
             -- LEAST: a fence edited up to the largest bigint must not make the whole claim overflow (the runner errors that row).
-            SET owner_node = @node, fence = LEAST(j.fence, 9223372036854775806) + 1, lease_until = now() + @lease, claimed_at = now()
+            SET owner_node = @node, fence = LEAST(j.fence, 9223372036854775806) + 1, lease_until = now() + @lease, claimed_at = now(),
+                claimed_manual = c.manual
             FROM candidates c
             WHERE j.app = c.app AND j.name = c.name
             RETURNING j.name, j.fence,
@@ -221,7 +222,7 @@ internal sealed partial class PostgresJobStore
 
     // The seed's first statement: lock the app's existing rows for these names in the one lock order (COLLATE "C"),
     // then read the clock — clock_timestamp(), not now() (the transaction's start) — once the locks are held. The
-    // occurrence in flight: a claimed row's occurrence, unless the claim was a manual trigger (SeedJob.ScheduledClaimWindow).
+    // occurrence in flight: a claimed row's occurrence, unless the claim is a manual trigger's run (claimed_manual).
     // What the seed would change, read without locks (SeedHasWorkAsync).
     private const string SeedCheckSql = """
         SELECT name, definition_hash, orphaned OR error IS NOT NULL, definition_version
@@ -229,7 +230,7 @@ internal sealed partial class PostgresJobStore
         """;
 
     private const string SeedLockSql = """
-        SELECT name, CASE WHEN owner_node IS NOT NULL AND next_due_at <= claimed_at + @scheduled_window THEN occurrence_at END
+        SELECT name, CASE WHEN owner_node IS NOT NULL AND NOT claimed_manual THEN occurrence_at END
         FROM {schema}.jobs WHERE app = @app AND name = ANY(@names)
         ORDER BY name COLLATE "C"
         FOR UPDATE;

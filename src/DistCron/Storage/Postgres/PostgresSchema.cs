@@ -9,7 +9,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 4;
+    public const int LatestVersion = 5;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -105,13 +105,21 @@ internal static class PostgresSchema
         ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS schedule_rev bigint NOT NULL DEFAULT 0;
         """;
 
+    // Whether the row's current claim is a manual trigger's run (ClaimSql sets it with every claim). A manual run is
+    // not the row's scheduled occurrence: a seed of a new definition during it must not wait for the old schedule's
+    // next occurrence as if it were in flight (SeedLockSql). A flag, not a guess from the claim and due times: an
+    // every-second job's next occurrence is always within any window of its claim. Catalog-only change.
+    private const string Migration5 = """
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS claimed_manual boolean NOT NULL DEFAULT false;
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4];
+    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5];
 
     /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
     public static int MigrationCount => Migrations.Length;

@@ -30,8 +30,8 @@ internal sealed partial class SqliteJobStore
         Notify(app);
     }
 
-    // The database time and, per seeded name, the occurrence a node is running: claimed rows, unless the claim was a
-    // manual trigger (SeedJob.ScheduledClaimWindow).
+    // The database time and, per seeded name, the occurrence a node is running: claimed rows, unless the claim is a
+    // manual trigger's run, which is not the row's occurrence (claimed_manual).
     private static async Task<(DateTimeOffset Now, Dictionary<string, DateTimeOffset> InFlight)> ReadSeedStateAsync(
         SqliteConnection connection, SqliteTransaction transaction, string app, string names, CancellationToken cancellationToken)
     {
@@ -39,9 +39,9 @@ internal sealed partial class SqliteJobStore
         var inFlight = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         await using var command = Command(connection, transaction, """
             SELECT name, occurrence_at FROM jobs
-            WHERE app = $app AND owner_node IS NOT NULL AND occurrence_at IS NOT NULL AND next_due_at <= claimed_at + $window
+            WHERE app = $app AND owner_node IS NOT NULL AND claimed_manual = 0 AND occurrence_at IS NOT NULL
               AND name IN (SELECT value FROM json_each($names));
-            """, ("$app", app), ("$names", names), ("$window", ToMs(SeedJob.ScheduledClaimWindow)));
+            """, ("$app", app), ("$names", names));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) inFlight[reader.GetString(0)] = FromMs(reader.GetInt64(1));
         return (now, inFlight);

@@ -76,7 +76,7 @@ internal sealed partial class SqliteJobStore
     // one UPDATE … WHERE rowid IN (…) is atomic: two nodes can never claim the same row.
     private static readonly string ClaimSql = $"""
         UPDATE jobs SET owner_node = $node, fence = MIN(fence, 9223372036854775806) + 1, lease_until = {Now} + $lease,
-            claimed_at = {Now}
+            claimed_at = {Now}, claimed_manual = (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead)
         WHERE rowid IN (
             SELECT rowid FROM jobs
             WHERE app = $app AND {NotExcludedSql}
@@ -86,7 +86,7 @@ internal sealed partial class SqliteJobStore
             ORDER BY next_due_at, name
             LIMIT $max)
         RETURNING name, fence, occurrence_at, attempt, next_due_at, lease_until, schedule, time_zone, definition_hash,
-            trigger_requested_at, (paused <> 0 OR next_due_at IS NULL OR next_due_at > {Now} + $ahead) AS manual, schedule_rev;
+            trigger_requested_at, claimed_manual, schedule_rev;
         """;
 
     // The earliest moment any of this node's other jobs can become claimable: a row leased by another node

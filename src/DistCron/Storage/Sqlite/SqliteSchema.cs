@@ -19,6 +19,8 @@ internal static class SqliteSchema
         (2, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;"),
         // The schedule revision a completion carries back (see SqliteJobStore.CompleteOneAsync).
         (3, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;"),
+        // Whether the current claim is a manual trigger's run (see ReadSeedStateAsync).
+        (4, "ALTER TABLE jobs ADD COLUMN claimed_manual INTEGER NOT NULL DEFAULT 0;"),
     ];
 
     internal static readonly string Current = $"""
@@ -49,6 +51,7 @@ internal static class SqliteSchema
             trigger_requested_at INTEGER NULL, -- pending "trigger now" request (TriggerAsync)
             definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
             schedule_rev INTEGER NOT NULL DEFAULT 0, -- raised when a seed or resume restarts the schedule state (migration 3)
+            claimed_manual INTEGER NOT NULL DEFAULT 0, -- the current claim is a manual trigger's run (migration 4)
             created_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             updated_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             PRIMARY KEY (app, name)
