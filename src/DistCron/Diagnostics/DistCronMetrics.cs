@@ -54,8 +54,8 @@ internal sealed class DistCronMetrics : IDisposable
         _storeErrors = _meter.CreateCounter<long>("distcron.store.operation.errors", "{error}", "Store calls of the engine that failed, by operation and error type.");
         _heartbeatFailures = _meter.CreateCounter<long>("distcron.heartbeat.failures", "{heartbeat}", "Lease renewals that failed or went unanswered, by job.");
         _pruned = _meter.CreateCounter<long>("distcron.history.pruned", "{row}", "History rows deleted by this node's retention.");
-        _meter.CreateObservableGauge("distcron.node.last_claim", () => _node?.LastClaim() ?? [], "s",
-            "When this node's loop last claimed successfully (Unix time, database clock).");
+        _meter.CreateObservableGauge("distcron.node.last_seen", () => _node?.LastSeen() ?? [], "s",
+            "When this node's loop last reached the store: a claim, or the registration of a node whose slots are all busy (Unix time, database clock).");
         _meter.CreateObservableGauge("distcron.runs.active", () => _node?.ActiveRuns() ?? [], "{run}",
             "Runs holding a slot on this node (their job method running or about to).");
         _meter.CreateObservableGauge("distcron.runs.oldest.age", () => _node?.OldestRunAge() ?? [], "s",
@@ -78,6 +78,9 @@ internal sealed class DistCronMetrics : IDisposable
 
     /// <summary>Reports <paramref name="node"/>'s gauges from now on (one node per container).</summary>
     public void Watch(NodeGauges node) => _node = node;
+
+    /// <summary>This node's registration reached the store (see <see cref="NodeGauges.Seen"/>).</summary>
+    public void NodeSeen(DateTimeOffset databaseNow) => _node?.Seen(databaseNow);
 
     /// <summary>Stops reporting <paramref name="node"/>'s gauges: it stopped.</summary>
     public void Unwatch(NodeGauges node) => Interlocked.CompareExchange(ref _node, null, node);

@@ -5,7 +5,7 @@ using DistCron.Engine;
 namespace DistCron.Diagnostics;
 
 /// <summary>
-/// What one running node's observable gauges read: when its loop last claimed, its runs in flight, and the last success
+/// What one running node's observable gauges read: when its loop last reached the store, its runs in flight, and the last success
 /// it knows of each job it has code for. Written by the runner, read by the meter's collection (any thread).
 /// </summary>
 /// <remarks>
@@ -24,7 +24,8 @@ internal sealed class NodeGauges
     private readonly RunSlots _slots;
     private readonly KeyValuePair<string, object?> _node;
     private readonly ConcurrentDictionary<string, double> _lastSuccess = new(StringComparer.Ordinal);
-    private long _lastClaim = long.MinValue; // Unix milliseconds, database clock; MinValue: none yet
+    private long _firstClaim = long.MinValue; // Unix milliseconds, database clock; MinValue: none yet
+    private long _lastSeen = long.MinValue;
 
     public NodeGauges(string nodeId, TimeProvider time, IReadOnlyCollection<string> jobs, RunSlots slots)
     {
@@ -40,10 +41,27 @@ internal sealed class NodeGauges
     /// </summary>
     public bool Claimed(DateTimeOffset databaseNow)
     {
+        Seen(databaseNow);
         var at = databaseNow.ToUnixTimeMilliseconds();
-        if (Interlocked.Exchange(ref _lastClaim, at) != long.MinValue) return false;
+        if (Interlocked.CompareExchange(ref _firstClaim, at, long.MinValue) != long.MinValue) return false;
         foreach (var job in _jobs) _lastSuccess.TryAdd(job, at / 1000.0);
         return true;
+    }
+
+    /// <summary>
+    /// The loop reached the store at <paramref name="databaseNow"/>: a claim, or the registration that keeps a node alive
+    /// while every slot is busy and it claims nothing (a saturated node is not a silent one).
+    /// </summary>
+    public void Seen(DateTimeOffset databaseNow)
+    {
+        var at = databaseNow.ToUnixTimeMilliseconds();
+        var known = Interlocked.Read(ref _lastSeen);
+        while (at > known)
+        {
+            var found = Interlocked.CompareExchange(ref _lastSeen, at, known);
+            if (found == known) return;
+            known = found;
+        }
     }
 
     /// <summary>This node recorded a success of <paramref name="job"/> at <paramref name="finishedAt"/> (database clock).</summary>
@@ -53,9 +71,9 @@ internal sealed class NodeGauges
         _lastSuccess.AddOrUpdate(job, at, (_, known) => Math.Max(known, at));
     }
 
-    public IEnumerable<Measurement<double>> LastClaim()
+    public IEnumerable<Measurement<double>> LastSeen()
     {
-        var at = Interlocked.Read(ref _lastClaim);
+        var at = Interlocked.Read(ref _lastSeen);
         return at == long.MinValue ? [] : [new Measurement<double>(at / 1000.0, _node)];
     }
 

@@ -30,7 +30,7 @@ public sealed class AlertMetricsTests : EngineTestBase
         await host.StartAsync();
         await WaitUntilAsync(() => metrics.Observe("distcron.job.last_success").Count == 3, "every job the node has code for has a series");
         var started = Single(metrics, "distcron.job.last_success", idle.Name);
-        var firstClaim = metrics.Observe("distcron.node.last_claim").Single().Value;
+        var firstSeen = metrics.Observe("distcron.node.last_seen").Single().Value;
 
         await WaitUntilAsync(async () => (await HistoryAsync(failing.Name)).Count >= 3, "three failed runs");
         await WaitUntilAsync(() => Single(metrics, "distcron.job.last_success", healthy.Name) > started, "the healthy job's success is reported");
@@ -41,8 +41,8 @@ public sealed class AlertMetricsTests : EngineTestBase
         Assert.InRange(Single(metrics, "distcron.job.last_success", healthy.Name), success.ToUnixTimeMilliseconds() / 1000.0, double.MaxValue);
 
         // The loop keeps claiming: its gauge moves on (the silent-node alert's healthy case).
-        await WaitUntilAsync(() => metrics.Observe("distcron.node.last_claim").Single().Value > firstClaim, "the node's last claim moves on");
-        var claim = metrics.Observe("distcron.node.last_claim").Single();
+        await WaitUntilAsync(() => metrics.Observe("distcron.node.last_seen").Single().Value > firstSeen, "the node's last claim moves on");
+        var claim = metrics.Observe("distcron.node.last_seen").Single();
         Assert.NotNull(claim["distcron.node.id"]);
     }
 
@@ -87,16 +87,20 @@ public sealed class AlertMetricsTests : EngineTestBase
             await release.Task;
         });
         await PreSeedAsync(stuck, now => now);
-        var host = BuildNode([stuck]);
+        var host = BuildNode([stuck], o => o.MaxConcurrentJobs = 1);
         using var metrics = new MetricsReader(host);
         await host.StartAsync();
         await started.Task.WaitAsync(Deadline);
+        var seen = metrics.Observe("distcron.node.last_seen").Single().Value;
 
         var active = Assert.Single(metrics.Observe("distcron.runs.active"));
         Assert.Equal(1, active.Value);
         var first = Assert.Single(metrics.Observe("distcron.runs.oldest.age"));
         Assert.Equal(stuck.Name, first["distcron.job.name"]);
         await WaitUntilAsync(() => metrics.Observe("distcron.runs.oldest.age").Single().Value > first.Value + 1, "the oldest run's age grows");
+
+        // Its only slot busy, the node claims nothing, but it is not silent: its registration keeps it seen.
+        await WaitUntilAsync(() => metrics.Observe("distcron.node.last_seen").Single().Value > seen + 1, "the saturated node is still seen");
 
         release.SetResult();
         await WaitUntilAsync(() => metrics.Observe("distcron.runs.active").Single().Value == 0, "the run ended");

@@ -7,10 +7,10 @@ public sealed class PostgresAlertMetricsTests : EngineTestBase
 {
     protected override EngineStoreFactory CreateStoreFactory() => new PostgresEngineStoreFactory();
 
-    // Alerts "silent node" (time() - distcron_node_last_claim_seconds) and "store errors"
+    // Alerts "silent node" (time() - distcron_node_last_seen_seconds) and "store errors"
     // (rate(distcron_store_operation_errors_total)).
     [Fact]
-    public async Task With_the_database_down_the_last_claim_stays_put_and_store_errors_are_counted_by_operation()
+    public async Task With_the_database_down_the_node_s_last_seen_stays_put_and_store_errors_are_counted_by_operation()
     {
         await using var server = await PostgresServer.StartAsync();
         var connectionString = await server.CreateDatabaseAsync("silent");
@@ -23,12 +23,12 @@ public sealed class PostgresAlertMetricsTests : EngineTestBase
         await server.StopKeepingDataAsync();
         await WaitUntilAsync(() => metrics.Sum("distcron.store.operation.errors", e => (string?)e["distcron.store.operation"] == "claim") >= 1,
             "a failed claim is counted");
-        var stopped = metrics.Observe("distcron.node.last_claim").Single().Value;
+        var stopped = metrics.Observe("distcron.node.last_seen").Single().Value;
         var errors = metrics.Sum("distcron.store.operation.errors");
         // The loop retries (a claim, or the registration that falls due while nothing is claimed): each failure counts.
         await WaitUntilAsync(() => metrics.Sum("distcron.store.operation.errors") >= errors + 2, "the loop's next attempts fail too");
 
-        Assert.Equal(stopped, metrics.Observe("distcron.node.last_claim").Single().Value);
+        Assert.Equal(stopped, metrics.Observe("distcron.node.last_seen").Single().Value);
         Assert.All(metrics.Recorded("distcron.store.operation.errors"), e =>
         {
             Assert.Equal("postgresql", e["db.system.name"]);
