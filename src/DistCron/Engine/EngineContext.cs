@@ -28,7 +28,7 @@ internal sealed class EngineContext
         MaxConcurrentJobs = options.MaxConcurrentJobs;
         MisfireThreshold = options.MisfireThreshold;
         AutoMigrate = options.AutoMigrate;
-        Store = store;
+        Store = new InstrumentedJobStore(store, metrics); // every store call of the engine is measured here, once
         ScopeFactory = scopeFactory;
         Time = time;
         Clock = new DatabaseClock(time);

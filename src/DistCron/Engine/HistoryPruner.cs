@@ -49,6 +49,7 @@ internal sealed class HistoryPruner
         {
             var deleted = await _context.Store.PruneHistoryAsync(_context.App, _retention.MaxAge, _retention.MaxRunsPerJob,
                 _retention.BatchSize, limit.Token).ConfigureAwait(false);
+            _context.Metrics.Pruned(deleted);
             if (deleted > 0) Log.HistoryPruned(_context.Logger, deleted, _context.App);
         }
         catch (Exception) when (stopping.IsCancellationRequested)

@@ -41,7 +41,7 @@ internal sealed partial class JobRunner
 
         if (recorded == true)
         {
-            _context.Metrics.Completed(claim.Token.JobName, nameof(RunStatus.Skipped), null, failed: false);
+            _context.Metrics.Completed(claim.Token.JobName, nameof(RunStatus.Skipped), null, errorType: null);
             Log.MisfireSkipped(_context.Logger, claim.Token.JobName, claim.OccurrenceAt, claim.DueAt,
                 (long)_context.MisfireThreshold.TotalMilliseconds, next.DueAt);
         }
@@ -104,8 +104,8 @@ internal sealed partial class JobRunner
     private void LostClaim(string name, long fence, string stage, Activity? activity)
     {
         Log.LostClaim(_context.Logger, name, fence, stage);
-        _context.Metrics.LostClaim(name);
-        activity?.SetTag("distcron.status", "lost");
+        _context.Metrics.LostClaim(name, stage);
+        activity?.SetTag(TelemetryTags.RunStatus, "lost");
         activity?.SetStatus(ActivityStatusCode.Error, "claim lost " + stage);
     }
 
@@ -117,17 +117,23 @@ internal sealed partial class JobRunner
         ["exception.stacktrace"] = error.ToString(),
     });
 
+    // Every run of one occurrence (first attempt, retries) links to the occurrence's own context, so a trace backend
+    // finds a retry from its first attempt and back; a manual run's occurrence is its request time.
     private Activity? StartActivity(ClaimedJob claim)
     {
-        var activity = DistCronActivity.Source.StartActivity("distcron.run " + claim.Token.JobName, ActivityKind.Internal);
-        if (activity is null) return null;
-        activity.SetTag("distcron.job", claim.Token.JobName);
-        activity.SetTag("distcron.node", _context.NodeId);
-        activity.SetTag("distcron.occurrence", claim.OccurrenceAt.ToString("o", System.Globalization.CultureInfo.InvariantCulture));
-        activity.SetTag("distcron.attempt", claim.Attempt);
-        activity.SetTag("distcron.fence", claim.Token.Fence);
-        activity.SetTag("distcron.manual", claim.IsManualTrigger);
-        return activity;
+        if (!DistCronActivity.Source.HasListeners()) return null; // the tags and the link cost nothing when nobody listens
+        var name = claim.Token.JobName;
+        var tags = new ActivityTagsCollection
+        {
+            [TelemetryTags.JobName] = name,
+            [TelemetryTags.NodeId] = _context.NodeId,
+            [TelemetryTags.RunOccurrence] = OccurrenceLink.Format(claim.OccurrenceAt),
+            [TelemetryTags.RunAttempt] = claim.Attempt,
+            [TelemetryTags.RunFence] = claim.Token.Fence,
+            [TelemetryTags.RunManual] = claim.IsManualTrigger,
+        };
+        return DistCronActivity.Source.StartActivity("distcron.run " + name, ActivityKind.Internal, parentContext: default, tags,
+            [OccurrenceLink.For(_context.App, name, claim.OccurrenceAt)]);
     }
 
     /// <summary>What RunAsync must know when something throws: whether the claim was settled, and the method's task.</summary>

@@ -26,6 +26,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
     private readonly RunSlots _slots;
     private readonly DueGates _dueGates;
     private readonly CompletionWriter _completions;
+    private readonly NodeGauges _gauges;
 
     public JobRunner(EngineContext context, IReadOnlyDictionary<string, JobDefinition> definitions, RunSlots slots)
     {
@@ -34,6 +35,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
         _slots = slots;
         _dueGates = new DueGates(context);
         _completions = new CompletionWriter(context);
+        _gauges = new NodeGauges(context.NodeId, context.Time, definitions.Keys.ToArray(), slots);
     }
 
     /// <summary>
@@ -53,6 +55,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
         var batch = await _context.Store.ClaimDueAsync(request, claimLimit.Token).ConfigureAwait(false);
         var answeredAt = _context.Time.GetTimestamp();
         _context.Clock.Observe(batch.DatabaseNow, sentAt);
+        if (_gauges.Claimed(batch.DatabaseNow)) _context.Metrics.Watch(_gauges);
         await StartVerifiedAsync(batch.Claimed, stopping, hardStop).ConfigureAwait(false);
         return (batch, answeredAt);
     }
@@ -85,7 +88,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
             else
             {
                 Log.LostClaim(_context.Logger, claimed.Token.JobName, claimed.Token.Fence, "before start");
-                _context.Metrics.LostClaim(claimed.Token.JobName);
+                _context.Metrics.LostClaim(claimed.Token.JobName, "before start");
             }
         }
     }
@@ -98,7 +101,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
         if (!known) _slots.NoCodeFor(name);
         _context.Metrics.Claimed(name);
         Log.Claimed(_context.Logger, name, claimed.OccurrenceAt, claimed.Attempt, claimed.Token.Fence);
-        var slot = _slots.Start(name);
+        var slot = _slots.Start(name, _context.Time.GetTimestamp());
         _ = Task.Run(async () =>
         {
             using var scope = RunLogScope.Begin(_context.Logger, claimed);
@@ -295,7 +298,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
             else if (hardStop.IsCancellationRequested && (abandoned || error is OperationCanceledException))
             {
                 Log.RunInterrupted(_context.Logger, name);
-                activity?.SetTag("distcron.status", "interrupted");
+                activity?.SetTag(TelemetryTags.RunStatus, "interrupted");
                 if (abandoned) activity?.SetStatus(ActivityStatusCode.Error, "abandoned at shutdown");
                 await ReleaseAsync(claim, state).ConfigureAwait(false);
             }
@@ -343,7 +346,7 @@ internal sealed partial class JobRunner : IAsyncDisposable
         var completion = new Completion(claim.Token, status, claim.OccurrenceAt, claim.Attempt, startedAt, duration,
             errorType, errorMessage, next.DueAt, next.OccurrenceAt, next.Attempt, claim.IsManualTrigger, claim.ScheduleRevision);
 
-        activity?.SetTag("distcron.status", status.ToString());
+        activity?.SetTag(TelemetryTags.RunStatus, status.ToString());
         if (status != RunStatus.Succeeded) activity?.SetStatus(ActivityStatusCode.Error, errorType);
         if (error is not null) activity?.AddEvent(ExceptionEvent(error));
 
@@ -356,9 +359,10 @@ internal sealed partial class JobRunner : IAsyncDisposable
         }
 
         _context.HeartbeatOutages.Reached(name);
-        _context.Metrics.Completed(name, status.ToString(), duration, status != RunStatus.Succeeded);
+        _context.Metrics.Completed(name, status.ToString(), duration, status == RunStatus.Succeeded ? null : errorType ?? "_OTHER");
         if (status == RunStatus.Succeeded)
         {
+            _gauges.Succeeded(name, _context.Clock.UtcNow);
             Log.RunSucceeded(_context.Logger, name, (long)duration.TotalMilliseconds, next.DueAt);
         }
         else
@@ -402,6 +406,10 @@ internal sealed partial class JobRunner : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the completions still queued; called once every run has ended.</summary>
-    public ValueTask DisposeAsync() => _completions.DisposeAsync();
+    /// <summary>Writes the completions still queued; called once every run has ended. The node's gauges stop.</summary>
+    public ValueTask DisposeAsync()
+    {
+        _context.Metrics.Unwatch(_gauges);
+        return _completions.DisposeAsync();
+    }
 }

@@ -95,6 +95,7 @@ internal sealed class LeaseKeeper
             }
             catch (TimeoutException) when (!heartbeat.IsCompleted)
             {
+                _context.Metrics.HeartbeatFailed(_claim.JobName, typeof(TimeoutException).FullName!);
                 if (_context.HeartbeatOutages.FirstFailure(_claim.JobName))
                 {
                     Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, nameof(TimeoutException),
@@ -106,6 +107,7 @@ internal sealed class LeaseKeeper
             }
             catch (Exception ex)
             {
+                _context.Metrics.HeartbeatFailed(_claim.JobName, ex.GetType().FullName!);
                 if (_context.HeartbeatOutages.FirstFailure(_claim.JobName))
                 {
                     Log.HeartbeatFailed(_context.Logger, _claim.JobName, _claim.Fence, ex.GetType().Name, EngineContext.Describe(ex));

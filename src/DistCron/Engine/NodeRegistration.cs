@@ -27,6 +27,7 @@ internal sealed class NodeRegistration
         var node = new NodeInfo(_context.App, _context.NodeId, Environment.MachineName, Environment.ProcessId, _jobNames);
         await _context.Store.RegisterNodeAsync(node, _context.NodeLiveWindow, stopping).ConfigureAwait(false);
         KeptAlive();
+        _context.Metrics.NodeSeen(_context.Clock.UtcNow);
     }
 
     /// <summary>Registers when nothing kept the node alive for a whole interval.</summary>

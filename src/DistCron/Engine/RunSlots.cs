@@ -17,7 +17,7 @@ internal sealed class RunSlots
 
     // From a run's claim until its handling ends (its completion written): the claim excludes those jobs, and a
     // shutdown waits for them.
-    private readonly ConcurrentDictionary<string, Task> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Run> _active = new(StringComparer.Ordinal);
     private readonly HashSet<string> _foreign = new(StringComparer.Ordinal); // loop thread only
 
     // Runs holding a slot: from their start until the job method returns (or, when it never ran or was abandoned, until
@@ -61,7 +61,10 @@ internal sealed class RunSlots
     public ICollection<string> ActiveNames() => _active.Keys;
 
     /// <summary>The handling of every run in flight, for a shutdown to wait on.</summary>
-    public Task[] InFlight() => _active.Values.ToArray();
+    public Task[] InFlight() => _active.Values.Select(r => r.Handled).ToArray();
+
+    /// <summary>The runs holding a slot (for the node's gauges).</summary>
+    public IEnumerable<Run> Running() => _active.Values.Where(r => r.HoldsSlot);
 
     /// <summary>
     /// What a claim must not take: jobs this node is still running (or still waiting on after abandoning them), and
@@ -81,10 +84,12 @@ internal sealed class RunSlots
     public void NoCodeFor(string name) => _foreign.Add(name);
 
     /// <summary>Takes a slot and a lease for a run of <paramref name="name"/>, registered before its work starts.</summary>
-    public Run Start(string name)
+    /// <param name="name">The job.</param>
+    /// <param name="startedAt">The monotonic timestamp the slot is taken (the run's age is measured from it).</param>
+    public Run Start(string name, long startedAt)
     {
-        var run = new Run(this, name);
-        _active[name] = run.Handled;
+        var run = new Run(this, name, startedAt);
+        _active[name] = run;
         Interlocked.Increment(ref _held);
         Interlocked.Increment(ref _running);
         return run;
@@ -98,7 +103,7 @@ internal sealed class RunSlots
 
     private void Released(Run run)
     {
-        _active.TryRemove(new KeyValuePair<string, Task>(run.Name, run.Handled));
+        _active.TryRemove(new KeyValuePair<string, Run>(run.Name, run));
         Interlocked.Decrement(ref _held);
     }
 
@@ -114,13 +119,20 @@ internal sealed class RunSlots
         private readonly TaskCompletionSource _handled = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _slot = 1;
 
-        public Run(RunSlots owner, string name)
+        public Run(RunSlots owner, string name, long startedAt)
         {
             _owner = owner;
             Name = name;
+            StartedAt = startedAt;
         }
 
         public string Name { get; }
+
+        /// <summary>The monotonic timestamp the slot was taken.</summary>
+        public long StartedAt { get; }
+
+        /// <summary>True until the slot is freed: the job method is running (or has not been started yet).</summary>
+        public bool HoldsSlot => Volatile.Read(ref _slot) == 1;
 
         /// <summary>Completes when the run's handling has ended.</summary>
         public Task Handled => _handled.Task;

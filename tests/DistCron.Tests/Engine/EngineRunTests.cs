@@ -174,8 +174,8 @@ public abstract class EngineRunTests : EngineTestBase
         {
             if (instrument.Meter.Name == "DistCron") l.EnableMeasurementEvents(instrument);
         };
-        listener.SetMeasurementEventCallback<long>((i, _, tags, _) => measurements.Enqueue((i.Name, Tag(tags, "job"), Tag(tags, "status"))));
-        listener.SetMeasurementEventCallback<double>((i, _, tags, _) => measurements.Enqueue((i.Name, Tag(tags, "job"), Tag(tags, "status"))));
+        listener.SetMeasurementEventCallback<long>((i, _, tags, _) => measurements.Enqueue((i.Name, Tag(tags, "distcron.job.name"), Tag(tags, "distcron.run.status"))));
+        listener.SetMeasurementEventCallback<double>((i, _, tags, _) => measurements.Enqueue((i.Name, Tag(tags, "distcron.job.name"), Tag(tags, "distcron.run.status"))));
         listener.Start();
 
         var spans = new ConcurrentQueue<Activity>();
@@ -192,16 +192,16 @@ public abstract class EngineRunTests : EngineTestBase
         await PreSeedAsync(job, now => now);
         await StartNodeAsync([job]);
         await WaitUntilAsync(async () => (await HistoryAsync(job.Name)).Count == 1, "the run is recorded");
-        await WaitUntilAsync(() => spans.Any(s => (string?)s.GetTagItem("distcron.job") == job.Name && s.GetTagItem("distcron.status") is not null), "the span ends");
+        await WaitUntilAsync(() => spans.Any(s => (string?)s.GetTagItem("distcron.job.name") == job.Name && s.GetTagItem("distcron.run.status") is not null), "the span ends");
 
-        var span = spans.First(s => (string?)s.GetTagItem("distcron.job") == job.Name);
+        var span = spans.First(s => (string?)s.GetTagItem("distcron.job.name") == job.Name);
         Assert.Equal($"distcron.run {job.Name}", span.OperationName);
         Assert.Equal(span.OperationName, spanInJob);
-        Assert.Equal("Succeeded", span.GetTagItem("distcron.status"));
-        Assert.Equal(1, span.GetTagItem("distcron.attempt"));
-        Assert.NotNull(span.GetTagItem("distcron.fence"));
-        Assert.NotNull(span.GetTagItem("distcron.node"));
-        Assert.NotNull(span.GetTagItem("distcron.occurrence"));
+        Assert.Equal("Succeeded", span.GetTagItem("distcron.run.status"));
+        Assert.Equal(1, span.GetTagItem("distcron.run.attempt"));
+        Assert.NotNull(span.GetTagItem("distcron.run.fence"));
+        Assert.NotNull(span.GetTagItem("distcron.node.id"));
+        Assert.NotNull(span.GetTagItem("distcron.run.occurrence"));
 
         var mine = measurements.Where(m => (string?)m.Job == job.Name).ToArray();
         Assert.Contains(mine, m => m.Instrument == "distcron.runs" && (string?)m.Status == "Succeeded");

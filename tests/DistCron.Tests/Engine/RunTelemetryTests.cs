@@ -42,7 +42,7 @@ public sealed class RunTelemetryTests : EngineTestBase
         {
             Assert.NotNull(current);
             Assert.Equal($"distcron.run {job.Name}", current.OperationName);
-            Assert.Equal(fence, Assert.IsType<long>(current.GetTagItem("distcron.fence")));
+            Assert.Equal(fence, Assert.IsType<long>(current.GetTagItem("distcron.run.fence")));
         }
 
         Assert.Equal(writes.Length, writes.Select(w => w.Current!.TraceId).Distinct().Count());
@@ -56,11 +56,11 @@ public sealed class RunTelemetryTests : EngineTestBase
         var job = Job("failing-" + App, "0 0 1 1 *", (_, _) => throw new InvalidOperationException("the job's own failure"));
         await PreSeedAsync(job, now => now);
         await StartNodeAsync([job]);
-        await WaitUntilAsync(() => spans.Any(s => (string?)s.GetTagItem("distcron.job") == job.Name), "the run's span ends");
+        await WaitUntilAsync(() => spans.Any(s => (string?)s.GetTagItem("distcron.job.name") == job.Name), "the run's span ends");
 
-        var span = spans.Single(s => (string?)s.GetTagItem("distcron.job") == job.Name);
+        var span = spans.Single(s => (string?)s.GetTagItem("distcron.job.name") == job.Name);
         Assert.Equal(ActivityStatusCode.Error, span.Status);
-        Assert.Equal("Failed", span.GetTagItem("distcron.status"));
+        Assert.Equal("Failed", span.GetTagItem("distcron.run.status"));
         var exception = Assert.Single(span.Events, e => e.Name == "exception");
         var tags = exception.Tags.ToDictionary(t => t.Key, t => t.Value);
         Assert.Equal(typeof(InvalidOperationException).FullName, tags["exception.type"]);

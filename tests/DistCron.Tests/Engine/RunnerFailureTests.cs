@@ -123,7 +123,7 @@ public abstract class RunnerFailureTests : EngineTestBase
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "job" && Equals(tag.Value, victimName)) throw new InvalidOperationException("the metrics buffer is full");
+                if (tag.Key == "distcron.job.name" && Equals(tag.Value, victimName)) throw new InvalidOperationException("the metrics buffer is full");
             }
         });
         listener.Start();
