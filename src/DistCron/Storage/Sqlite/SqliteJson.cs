@@ -30,6 +30,7 @@ internal static class SqliteJson
         writer.WriteStringValue(job.DefinitionHash);
         WriteNumberOrNull(writer, job.NextDueAt?.ToUnixTimeMilliseconds());
         WriteNumberOrNull(writer, job.DefinitionVersion);
+        writer.WriteNumberValue(job.Disabled ? 1 : 0);
     });
 
     /// <summary>One [app, jobName, nodeId, fence] row per claim.</summary>
