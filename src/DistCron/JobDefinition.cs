@@ -104,6 +104,15 @@ public sealed class JobDefinition
     /// <summary>True when configuration disabled the job (<see cref="JobOverride.Enabled"/>): seeded, never claimed.</summary>
     internal bool Disabled { get; private init; }
 
+    /// <summary>The definition hash as the code declares it, before configuration overrides.</summary>
+    internal string DeclaredHash
+    {
+        get => _declaredHash ?? DefinitionHash;
+        private init => _declaredHash = value;
+    }
+
+    private readonly string? _declaredHash;
+
     /// <summary>The configuration keys (or code) that changed this definition; empty when it is the attribute's own.</summary>
     internal IReadOnlyList<string> OverriddenBy { get; private init; } = [];
 
@@ -123,6 +132,7 @@ public sealed class JobDefinition
         {
             Disabled = disabled,
             OverriddenBy = overriddenBy,
+            DeclaredHash = DeclaredHash,
         };
     }
 

@@ -21,8 +21,9 @@ internal static class DefinitionConflicts
 
     /// <summary>
     /// The conflicts between this node's definitions and the stored rows. Only versioned rows written by this very
-    /// version count: without a DeploymentVersion a different definition is an ordinary redeploy, and a row of
-    /// another version is a rolling deploy in progress (the newer one wins by rule).
+    /// version from the same code count: without a DeploymentVersion a different definition is an ordinary redeploy, a
+    /// row of another version is a rolling deploy in progress (the newer one wins by rule), and other code under the
+    /// same version is a rebuild (the hash rule).
     /// </summary>
     public static IReadOnlyList<Conflict> Find(IReadOnlyDictionary<string, JobDefinition> mine, IEnumerable<JobRow> rows, long? deploymentVersion)
     {
@@ -32,6 +33,8 @@ internal static class DefinitionConflicts
         {
             if (row.DefinitionVersion != version || row.Orphaned || row.Error is not null) continue;
             if (!mine.TryGetValue(row.Name, out var definition)) continue;
+            // Another build under the same version number (its code differs): the hash rule, no conflict.
+            if (!string.Equals(row.CodeHash, definition.DeclaredHash, StringComparison.Ordinal)) continue;
             if (string.Equals(row.DefinitionHash, definition.DefinitionHash, StringComparison.Ordinal)) continue;
             conflicts.Add(new Conflict(row.Name, row.Schedule, row.TimeZone, row.Disabled, definition));
         }

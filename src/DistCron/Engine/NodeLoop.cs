@@ -145,6 +145,7 @@ internal sealed class NodeLoop
             {
                 FirstDueAfter = definition.Disabled ? static _ => null : after => RunRules.FirstDue(schedule, after).DueAt,
                 Disabled = definition.Disabled,
+                CodeHash = definition.DeclaredHash,
             });
         }
 

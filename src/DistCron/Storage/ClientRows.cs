@@ -63,6 +63,9 @@ public sealed record JobRow(
     /// The <see cref="DistCronOptions.DeploymentVersion"/> of the node that wrote this definition (null: unversioned).
     /// </summary>
     public long? DefinitionVersion { get; init; }
+
+    /// <summary>The definition hash the code declares, before configuration overrides (null: unknown).</summary>
+    internal string? CodeHash { get; init; }
 }
 
 /// <summary>One history row.</summary>

@@ -8,8 +8,8 @@ public sealed class DefinitionConflictsTests
     private static readonly JobDefinition Mine = new("a", "*/5 * * * *", CronFormat.Standard, "UTC", MisfirePolicy.RunOnce, null, null, 0,
         "mine", "App.Jobs", "A", (_, _, _) => default);
 
-    private static JobRow Row(string hash, long? version, bool orphaned = false, string? error = null, string name = "a") =>
-        new(name, "0 * * * *", "UTC", hash, null, null, 1, null, 0, null, false, orphaned, error, null, null, null, null) { DefinitionVersion = version };
+    private static JobRow Row(string hash, long? version, bool orphaned = false, string? error = null, string name = "a", string? code = "mine") =>
+        new(name, "0 * * * *", "UTC", hash, null, null, 1, null, 0, null, false, orphaned, error, null, null, null, null) { DefinitionVersion = version, CodeHash = code };
 
     private static IReadOnlyList<DefinitionConflicts.Conflict> Find(JobRow row, long? version) =>
         DefinitionConflicts.Find(new Dictionary<string, JobDefinition> { ["a"] = Mine }, [row], version);
@@ -32,6 +32,12 @@ public sealed class DefinitionConflictsTests
     [InlineData("theirs", 7L, 7L, false, "bad")] // errored: the seed replaces it
     public void Anything_else_is_not(string hash, long? rowVersion, long? myVersion, bool orphaned, string? error) =>
         Assert.Empty(Find(Row(hash, rowVersion, orphaned, error), myVersion));
+
+    [Theory]
+    [InlineData("other-code")] // a rebuild under the same version number: the hash rule
+    [InlineData(null)]         // written before code hashes were recorded
+    public void Other_code_under_the_same_version_is_not(string? code) =>
+        Assert.Empty(Find(Row("theirs", 7, code: code), 7));
 
     [Fact]
     public void A_row_this_node_has_no_code_for_is_not_its_concern() =>

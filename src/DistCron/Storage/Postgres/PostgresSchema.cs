@@ -113,10 +113,13 @@ internal static class PostgresSchema
         ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS claimed_manual boolean NOT NULL DEFAULT false;
         """;
 
-    // A job disabled by the deployment's configuration (JobOverride.Enabled = false): seeded with no due time, and
-    // never claimed for a manual trigger either. Part of the definition the seed writes. Catalog-only change.
+    // Configuration overrides (JobOverride). disabled: Enabled = false, seeded with no due time and never claimed for a
+    // manual trigger either. code_hash: the definition hash the code declares, before overrides: nodes of one
+    // DeploymentVersion whose definitions differ only by configuration are told apart from a rebuild of that version
+    // (see SeedSql). Catalog-only changes.
     private const string Migration6 = """
         ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS disabled boolean NOT NULL DEFAULT false;
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS code_hash text NULL;
         """;
 
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).

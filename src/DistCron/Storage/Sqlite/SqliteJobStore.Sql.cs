@@ -17,8 +17,8 @@ internal sealed partial class SqliteJobStore
     // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
     // with an unchanged definition only stops being orphaned: it keeps the occurrence and attempt it missed.
     private static readonly string SeedUpsertSql = $"""
-        INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled)
-        SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5, value ->> 6
+        INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash)
+        SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5, value ->> 6, value ->> 7
         FROM json_each($batch) WHERE true
         ON CONFLICT (app, name) DO UPDATE SET
             schedule = excluded.schedule,
@@ -36,13 +36,14 @@ internal sealed partial class SqliteJobStore
             orphaned = 0,
             updated_at = {Now},
             definition_version = excluded.definition_version,
-            disabled = excluded.disabled
+            disabled = excluded.disabled,
+            code_hash = excluded.code_hash
         WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL)
           -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition, nor a node of the
-          -- same version a different one a node keeps (see the PostgreSQL store's SeedSql).
+          -- same version and code a definition that differs by configuration (see the PostgreSQL store's SeedSql).
           AND NOT COALESCE(excluded.definition_version < jobs.definition_version
-                           OR (excluded.definition_version = jobs.definition_version AND jobs.definition_hash <> excluded.definition_hash
-                               AND jobs.orphaned = 0 AND jobs.error IS NULL), 0);
+                           OR (excluded.definition_version = jobs.definition_version AND jobs.code_hash = excluded.code_hash
+                               AND jobs.definition_hash <> excluded.definition_hash AND jobs.orphaned = 0 AND jobs.error IS NULL), 0);
         """;
 
     // The live names are a non-correlated subquery, which SQLite materialises once per statement.

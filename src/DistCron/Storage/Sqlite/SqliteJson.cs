@@ -31,6 +31,8 @@ internal static class SqliteJson
         WriteNumberOrNull(writer, job.NextDueAt?.ToUnixTimeMilliseconds());
         WriteNumberOrNull(writer, job.DefinitionVersion);
         writer.WriteNumberValue(job.Disabled ? 1 : 0);
+        if (job.CodeHash is null) writer.WriteNullValue();
+        else writer.WriteStringValue(job.CodeHash);
     });
 
     /// <summary>One [app, jobName, nodeId, fence] row per claim.</summary>
