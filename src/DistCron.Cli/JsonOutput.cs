@@ -49,7 +49,8 @@ internal static class JsonOutput
     public static JobJson Job(JobRow job, DateTimeOffset now)
     {
         var running = job.OwnerNode is not null && job.LeaseUntil > now;
-        var state = job.Error is not null ? "errored" : running ? "running" : job.Paused ? "paused" : job.Orphaned ? "orphaned" : "scheduled";
+        var state = job.Error is not null ? "errored" : running ? "running" : job.Disabled ? "disabled"
+            : job.Paused ? "paused" : job.Orphaned ? "orphaned" : "scheduled";
         return new JobJson(
             job.Name, job.Schedule, job.TimeZone, state, job.NextDueAt, job.OccurrenceAt, job.Attempt, job.Paused, job.Orphaned,
             job.Error, job.TriggerRequestedAt is not null, job.TriggerRequestedAt,
@@ -57,7 +58,7 @@ internal static class JsonOutput
             job.LastStatus is { } status
                 ? new LastRunJson(status, job.LastStartedAt, job.LastFinishedAt, Seconds(job.LastDuration), job.LastNode, job.LastError)
                 : null,
-            job.DefinitionHash, job.ScheduleRevision);
+            job.DefinitionHash, job.ScheduleRevision, job.Disabled);
     }
 
     public static RunJson Run(RunRecord run) => new(
@@ -79,8 +80,8 @@ internal static class JsonOutput
 }
 
 /// <summary>
-/// A job as <c>--json</c> shows it. <c>state</c> is one word: errored, running, paused, orphaned or scheduled (the first
-/// that applies); <c>running</c> is the live lease, <c>lastRun</c> the last recorded run (null: never ran).
+/// A job as <c>--json</c> shows it. <c>state</c> is one word: errored, running, disabled (by configuration), paused,
+/// orphaned or scheduled (the first that applies); <c>running</c> is the live lease, <c>lastRun</c> the last recorded run (null: never ran).
 /// </summary>
 internal sealed record JobJson(
     string Name,
@@ -98,7 +99,8 @@ internal sealed record JobJson(
     RunningJson? Running,
     LastRunJson? LastRun,
     string DefinitionHash,
-    long ScheduleRevision);
+    long ScheduleRevision,
+    bool Disabled);
 
 /// <summary>The live lease of a job being run.</summary>
 internal sealed record RunningJson(string Node, long Fence, DateTimeOffset? LeaseUntil);

@@ -64,6 +64,7 @@ internal static class TextOutput
     {
         var states = new List<string>();
         if (job.Error is not null) states.Add("errored");
+        if (job.Disabled) states.Add("disabled by configuration");
         if (job.Paused) states.Add("paused");
         if (job.Orphaned) states.Add("orphaned");
         if (job.OwnerNode is not null && job.LeaseUntil > now) states.Add("running");

@@ -69,6 +69,18 @@ public sealed class DistCronOptions
     /// <summary>How long run history is kept; pruned by each node when idle. See <see cref="DistCron.HistoryRetention"/>.</summary>
     public HistoryRetention HistoryRetention { get; } = new();
 
+    /// <summary>
+    /// Per-job overrides of the <see cref="DistributedCronAttribute"/> options, by job name: filled from configuration
+    /// (<c>DistCron:Jobs:{job name}</c>) by <c>AddDistCron()</c>, and open to code. Validated at start-up: an invalid
+    /// value or a name no job has fails the start with a message naming the key.
+    /// </summary>
+    public IDictionary<string, JobOverride> Jobs => _overrides;
+
+    private readonly Dictionary<string, JobOverride> _overrides = new(StringComparer.Ordinal);
+
+    /// <summary>What the configuration binder could not read (unknown keys, bad values); reported at start-up.</summary>
+    internal List<string> ConfigurationErrors { get; } = new();
+
     internal Func<IServiceProvider, StoreHandle>? StoreFactory { get; private set; }
 
     /// <summary>True when a job list was given with <see cref="AddJobs"/>; otherwise every generated registration is used.</summary>
@@ -138,8 +150,13 @@ public sealed class DistCronOptions
         return this;
     }
 
-    /// <summary>The job definitions this node runs: those given to <see cref="AddJobs"/>, else every generated registration.</summary>
-    internal IReadOnlyList<JobDefinition> ResolveJobs() => _jobsGiven ? _jobs.ToArray() : DistCronJobRegistry.GetAll();
+    /// <summary>
+    /// The job definitions this node runs: those given to <see cref="AddJobs"/>, else every generated registration, with
+    /// the <see cref="Jobs"/> overrides applied. Problems with the overrides go to <paramref name="errors"/> (start-up
+    /// validation reports them; the node starts only once there are none).
+    /// </summary>
+    internal IReadOnlyList<JobDefinition> ResolveJobs(List<string>? errors = null) =>
+        Configuration.JobOverrides.Apply(_jobsGiven ? _jobs.ToArray() : DistCronJobRegistry.GetAll(), _overrides, errors ?? new List<string>());
 
     internal StoreHandle CreateStore(IServiceProvider services) =>
         (StoreFactory ?? (sp => new StoreHandle(new SqliteJobStore(DefaultSqlitePath, Logger(sp)), null)))(services);

@@ -100,4 +100,42 @@ public sealed class JobDefinition
     public string MethodName { get; }
     /// <summary>The generated direct invoker.</summary>
     public JobInvoker Invoker { get; }
+
+    /// <summary>True when configuration disabled the job (<see cref="JobOverride.Enabled"/>): seeded, never claimed.</summary>
+    internal bool Disabled { get; private init; }
+
+    /// <summary>The definition hash as the code declares it, before configuration overrides.</summary>
+    internal string DeclaredHash
+    {
+        get => _declaredHash ?? DefinitionHash;
+        private init => _declaredHash = value;
+    }
+
+    private readonly string? _declaredHash;
+
+    /// <summary>The configuration keys (or code) that changed this definition; empty when it is the attribute's own.</summary>
+    internal IReadOnlyList<string> OverriddenBy { get; private init; } = [];
+
+    /// <summary>
+    /// This definition with a deployment's overrides applied. The hash is the one the attribute would have with these
+    /// values (the generator's StableHash), so an override that repeats the attribute changes nothing, and one that
+    /// changes it re-seeds the row exactly as a changed attribute would; disabling is part of the hash too.
+    /// </summary>
+    internal JobDefinition WithOverrides(string schedule, CronFormat format, string timeZone, MisfirePolicy misfire, TimeSpan? timeout,
+        TimeSpan? retryDelay, int maxRetries, bool disabled, IReadOnlyList<string> overriddenBy)
+    {
+        var same = schedule == Schedule && timeZone == TimeZone && misfire == Misfire && timeout == Timeout
+            && retryDelay == RetryDelay && maxRetries == MaxRetries;
+        var hash = same ? DefinitionHash : Internal.StableHash.DefinitionWithDurations(Name, schedule, timeZone, (int)misfire, timeout, retryDelay, maxRetries);
+        return new JobDefinition(Name, schedule, format, timeZone, misfire, timeout, retryDelay, maxRetries,
+            disabled ? hash + DisabledHashSuffix : hash, DeclaringType, MethodName, Invoker)
+        {
+            Disabled = disabled,
+            OverriddenBy = overriddenBy,
+            DeclaredHash = DeclaredHash,
+        };
+    }
+
+    /// <summary>Marks a disabled definition's hash: enabling it again is a definition change like any other.</summary>
+    internal const string DisabledHashSuffix = "-disabled";
 }

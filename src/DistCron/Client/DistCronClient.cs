@@ -109,6 +109,12 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
                 $"DistCron job '{jobName}' is errored and is never run, not even when triggered: {job.Error}. Fix its definition and redeploy; the new definition clears the error.");
         }
 
+        if (job.Disabled)
+        {
+            throw new InvalidOperationException(
+                $"DistCron job '{jobName}' is disabled by its deployment's configuration (DistCron:Jobs:{jobName}:Enabled = false) and is never run, not even when triggered. Enable it in configuration and redeploy.");
+        }
+
         if (!await _store.TriggerAsync(App, jobName, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
     }
 

@@ -49,6 +49,7 @@ internal sealed class NodeLoop
         if (!await StartAsync(stopping).ConfigureAwait(false)) return;
         _context.Health.StartedUp();
         Log.NodeStarted(_context.Logger, _context.NodeId, _context.App, _definitions.Count, _context.Store.Kind);
+        await ReportConfigurationAsync(stopping).ConfigureAwait(false);
         using var stopSignals = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var signals = StoreSignalPump.RunAsync(_context, _wake, stopSignals.Token);
         try
@@ -100,6 +101,32 @@ internal sealed class NodeLoop
         }
     }
 
+    // What the deployment's configuration changed, once per start: overridden and disabled jobs, and the definitions
+    // another node of this same version wrote differently (the seed leaves those alone; see DefinitionConflicts).
+    private async Task ReportConfigurationAsync(CancellationToken stopping)
+    {
+        foreach (var definition in _definitions.Values.Where(d => d.OverriddenBy.Count > 0).OrderBy(d => d.Name, StringComparer.Ordinal))
+        {
+            var keys = string.Join(", ", definition.OverriddenBy);
+            if (definition.Disabled) Log.JobDisabled(_context.Logger, definition.Name, keys);
+            else Log.JobOverridden(_context.Logger, definition.Name, definition.Schedule, definition.TimeZone, keys);
+        }
+
+        if (_context.DeploymentVersion is null) return;
+        try
+        {
+            var rows = await _context.Store.ListJobsAsync(_context.App, stopping).ConfigureAwait(false);
+            foreach (var conflict in Configuration.DefinitionConflicts.Find(_definitions, rows, _context.DeploymentVersion))
+            {
+                Log.DefinitionConflict(_context.Logger, conflict.Describe());
+            }
+        }
+        catch (Exception) when (!stopping.IsCancellationRequested)
+        {
+            // Only a report: the jobs health check (AddDistCronJobs) keeps reporting conflicts once the store answers.
+        }
+    }
+
     // The seed is the generated table itself (DistCronJobs_*.Definitions, or the list given to AddJobs): each row's
     // name, schedule, zone and build-time definition hash go to the store as they are, nothing is recomputed here.
     private List<SeedJob> BuildSeed(DateTimeOffset databaseNow)
@@ -112,10 +139,13 @@ internal sealed class NodeLoop
             // The store computes the due time under its row locks (FirstDueAfter): databaseNow is already stale when
             // the write lands, and the old release may have run that occurrence meanwhile. NextDueAt stays the
             // fallback for a store that places the given due time.
+            // A job disabled by configuration is seeded (listed, its definition recorded) with no due time.
             seed.Add(new SeedJob(definition.Name, definition.Schedule, definition.TimeZone, definition.DefinitionHash,
-                RunRules.FirstDue(schedule, databaseNow).DueAt, _context.DeploymentVersion)
+                definition.Disabled ? null : RunRules.FirstDue(schedule, databaseNow).DueAt, _context.DeploymentVersion)
             {
-                FirstDueAfter = after => RunRules.FirstDue(schedule, after).DueAt,
+                FirstDueAfter = definition.Disabled ? static _ => null : after => RunRules.FirstDue(schedule, after).DueAt,
+                Disabled = definition.Disabled,
+                CodeHash = definition.DeclaredHash,
             });
         }
 

@@ -70,15 +70,35 @@ internal sealed class DistCronJobsHealthCheck : IHealthCheck
                                       && (j.OwnerNode is null || j.LeaseUntil is null || j.LeaseUntil <= now))
             .Select(j => j.Name).ToArray();
         var errored = jobs.Where(j => j.Error is not null).Select(j => j.Name).ToArray();
+        var conflicts = Conflicts(jobs);
         data["jobs"] = jobs.Count;
-        if (overdue.Length == 0 && errored.Length == 0) return HealthCheckResult.Healthy($"{jobs.Count} job(s); none overdue or errored.", data);
+        if (overdue.Length == 0 && errored.Length == 0 && conflicts.Count == 0) return HealthCheckResult.Healthy($"{jobs.Count} job(s); none overdue or errored.", data);
 
         data["overdue"] = overdue;
         data["errored"] = errored;
+        data["conflicting"] = conflicts.Select(c => c.JobName).ToArray();
         var parts = new List<string>();
         if (overdue.Length > 0) parts.Add($"{overdue.Length} job(s) overdue by more than {_overdueThreshold:g}: {Names(overdue)}");
         if (errored.Length > 0) parts.Add($"{errored.Length} job(s) errored (never run until redeployed with a valid definition): {Names(errored)}");
+        if (conflicts.Count > 0) parts.Add($"{conflicts.Count} job(s) defined differently by nodes of the same deployment version: {string.Join("; ", conflicts.Take(3).Select(c => c.Describe()))}");
         return DistCronHealthCheck.Failure(context, string.Join("; ", parts) + ".", data);
+    }
+
+    // This node's definitions against the stored ones (see DefinitionConflicts); none when its jobs cannot be resolved,
+    // which start-up validation reports.
+    private IReadOnlyList<Configuration.DefinitionConflicts.Conflict> Conflicts(IReadOnlyList<JobRow> rows)
+    {
+        if (_options.DeploymentVersion is null) return [];
+        try
+        {
+            var mine = _options.ResolveJobs().Where(j => j?.Name is not null).GroupBy(j => j.Name, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            return Configuration.DefinitionConflicts.Find(mine, rows, _options.DeploymentVersion);
+        }
+        catch (InvalidOperationException)
+        {
+            return [];
+        }
     }
 
     private static string Names(string[] names) => names.Length <= 10 ? string.Join(", ", names) : string.Join(", ", names.Take(10)) + ", …";

@@ -41,6 +41,7 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
         }
 
         ValidateRetention(errors, options.HistoryRetention);
+        errors.AddRange(options.ConfigurationErrors);
         ValidateJobs(errors, options);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
@@ -50,7 +51,7 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
         IReadOnlyList<JobDefinition> jobs;
         try
         {
-            jobs = options.ResolveJobs();
+            jobs = options.ResolveJobs(errors);
         }
         catch (Exception ex)
         {
@@ -111,59 +112,25 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
         if (string.IsNullOrWhiteSpace(job.DefinitionHash)) errors.Add($"{label}: DefinitionHash is empty; it must change whenever the definition changes.");
 
         var parsed = ScheduleText.Parse(job.Schedule, job.Name ?? string.Empty);
-        if (!parsed.Success)
+        if (JobRuleErrors.Schedule(job.Schedule, parsed) is { } scheduleError)
         {
-            var fix = parsed.Hint ?? RuleText.ScheduleFix;
-            errors.Add($"{label}: schedule \"{PrintableText.Printable(job.Schedule)}\" is not a valid cron expression: {parsed.Error}; {fix}.");
+            errors.Add($"{label}: {scheduleError}.");
         }
         else if (parsed.IncludeSeconds != (job.Format == CronFormat.IncludeSeconds))
         {
             errors.Add($"{label}: Format is {job.Format} but schedule \"{PrintableText.Printable(job.Schedule)}\" {(parsed.IncludeSeconds ? "has a seconds field" : "has no seconds field")}; use CronFormat.{(parsed.IncludeSeconds ? nameof(CronFormat.IncludeSeconds) : nameof(CronFormat.Standard))}.");
         }
 
-        if (string.IsNullOrWhiteSpace(job.TimeZone))
-        {
-            errors.Add($"{label}: TimeZone is empty; use \"UTC\" or an IANA/Windows id.");
-        }
-        else if (!TimeZoneResolver.TryResolve(job.TimeZone, out _))
-        {
-            errors.Add($"{label}: {TimeZoneError(job.TimeZone)}.");
-        }
-
-        if (job.Timeout is { } timeout && !JobOptionText.DurationInRange(timeout, allowZero: false))
-        {
-            errors.Add($"{label}: Timeout ({timeout}) must be {JobOptionText.DurationRange(allowZero: false)}; use null for no time limit, or a positive duration such as 00:05:00.");
-        }
-
-        // Zero is allowed, as in the attribute: it means the default delay (RunRules.DefaultRetryDelay).
-        if (job.RetryDelay is { } delay && !JobOptionText.DurationInRange(delay, allowZero: true))
-        {
-            errors.Add($"{label}: RetryDelay ({delay}) must be {JobOptionText.DurationRange(allowZero: true)}; use null for the default (10 s), or a duration such as 00:00:10.");
-        }
-
-        if (job.MaxRetries < 0) errors.Add($"{label}: {RuleText.Format(RuleText.NegativeMaxRetriesFormat, job.MaxRetries)}.");
-        if (!Enum.IsDefined(job.Misfire)) errors.Add($"{label}: {RuleText.Format(RuleText.UndefinedMisfireFormat, (int)job.Misfire)}.");
+        Add(errors, label, JobRuleErrors.TimeZone(job.TimeZone));
+        Add(errors, label, JobRuleErrors.Timeout(job.Timeout));
+        Add(errors, label, JobRuleErrors.RetryDelay(job.RetryDelay));
+        Add(errors, label, JobRuleErrors.MaxRetries(job.MaxRetries));
+        Add(errors, label, JobRuleErrors.Misfire(job.Misfire));
     }
 
-    // The analyzer only warns (DCRON0003): an id it does not know may still exist on the host. At startup the host
-    // decides, so an id it cannot resolve is an error, with the analyzer's suggestion when there is one.
-    private static string TimeZoneError(string id)
+    private static void Add(List<string> errors, string label, string? problem)
     {
-        var shown = PrintableText.Printable(id);
-        if (TimeZoneIds.MalformedReason(id) is { } malformed)
-        {
-            return $"time zone \"{shown}\" {malformed}, which no host accepts (DCRON0018); use {RuleText.TimeZoneIdKinds}, or \"UTC\"";
-        }
-
-        if (TimeZoneIds.IsKnown(TimeZoneIds.Normalize(id)))
-        {
-            return $"time zone \"{shown}\" is a known id but is not installed on this host; install the time zone database (tzdata, or ICU for Windows ids) or use another id";
-        }
-
-        var fix = TimeZoneIds.SuggestionFor(id) is { } suggestion
-            ? RuleText.DidYouMeanZone(suggestion)
-            : "use " + RuleText.TimeZoneIdKinds + ", or \"UTC\"";
-        return $"time zone \"{shown}\" is not a known IANA or Windows time zone id; {fix}";
+        if (problem is not null) errors.Add($"{label}: {problem}.");
     }
 
     // Every option duration reaches a timer (some doubled or tripled by the engine), so it has the attribute's bound

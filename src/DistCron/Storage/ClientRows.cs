@@ -51,6 +51,21 @@ public sealed record JobRow(
 
     /// <summary>How long the last recorded run took (null: never ran).</summary>
     public TimeSpan? LastDuration { get; init; }
+
+    /// <summary>
+    /// Disabled by the deployment's configuration (<c>DistCron:Jobs:{name}:Enabled = false</c>): registered and listed,
+    /// never claimed, not even when triggered. Not an operator's pause (<see cref="Paused"/>): a redeploy that enables
+    /// it again is what brings it back.
+    /// </summary>
+    public bool Disabled { get; init; }
+
+    /// <summary>
+    /// The <see cref="DistCronOptions.DeploymentVersion"/> of the node that wrote this definition (null: unversioned).
+    /// </summary>
+    public long? DefinitionVersion { get; init; }
+
+    /// <summary>The definition hash the code declares, before configuration overrides (null: unknown).</summary>
+    internal string? CodeHash { get; init; }
 }
 
 /// <summary>One history row.</summary>

@@ -28,6 +28,16 @@ internal sealed record SeedJob(string Name, string Schedule, string TimeZone, st
     /// </summary>
     public Func<DateTimeOffset, DateTimeOffset?>? FirstDueAfter { get; init; }
 
+    /// <summary>Disabled by the deployment's configuration: written with no due time and never claimed, not even when triggered.</summary>
+    public bool Disabled { get; init; }
+
+    /// <summary>
+    /// The definition hash the code declares, before configuration overrides (null: not known, e.g. a tool's seed).
+    /// Nodes of one <see cref="DefinitionVersion"/> with the same code hash but another definition hash differ only by
+    /// configuration: the seed leaves the row to the one that wrote it instead of flipping it.
+    /// </summary>
+    public string? CodeHash { get; init; }
+
     /// <summary>
     /// The due time this seed writes to a new or changed row, given the database time read under the row's lock and
     /// the occurrence in flight on that row (null: not claimed).

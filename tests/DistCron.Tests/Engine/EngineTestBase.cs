@@ -1,6 +1,7 @@
 using DistCron.Internal;
 using DistCron.Storage;
 using DistCron.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -101,9 +102,11 @@ public abstract class EngineTestBase : IAsyncLifetime
             "DistCron.Tests.Engine.Jobs", name, (_, context, token) => new ValueTask(body(context, token)));
     }
 
-    protected IHost BuildNode(IEnumerable<JobDefinition> jobs, Action<DistCronOptions>? configure = null, Action<IServiceCollection>? services = null)
+    protected IHost BuildNode(IEnumerable<JobDefinition> jobs, Action<DistCronOptions>? configure = null, Action<IServiceCollection>? services = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(Logs);
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
@@ -126,9 +129,10 @@ public abstract class EngineTestBase : IAsyncLifetime
         return host;
     }
 
-    protected async Task<IHost> StartNodeAsync(IEnumerable<JobDefinition> jobs, Action<DistCronOptions>? configure = null, Action<IServiceCollection>? services = null)
+    protected async Task<IHost> StartNodeAsync(IEnumerable<JobDefinition> jobs, Action<DistCronOptions>? configure = null, Action<IServiceCollection>? services = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var host = BuildNode(jobs, configure, services);
+        var host = BuildNode(jobs, configure, services, settings);
         await host.StartAsync();
         return host;
     }

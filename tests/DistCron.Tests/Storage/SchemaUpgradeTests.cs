@@ -56,7 +56,7 @@ public sealed class SchemaUpgradeTests
             {
                 await connection.OpenAsync();
                 await using var downgrade = connection.CreateCommand();
-                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; ALTER TABLE jobs DROP COLUMN schedule_rev; ALTER TABLE jobs DROP COLUMN claimed_manual; DROP INDEX jobs_due; UPDATE schema_version SET version = 1;";
+                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; ALTER TABLE jobs DROP COLUMN schedule_rev; ALTER TABLE jobs DROP COLUMN claimed_manual; ALTER TABLE jobs DROP COLUMN disabled; ALTER TABLE jobs DROP COLUMN code_hash; DROP INDEX jobs_due; UPDATE schema_version SET version = 1;";
                 await downgrade.ExecuteNonQueryAsync();
             }
 
@@ -75,7 +75,7 @@ public sealed class SchemaUpgradeTests
                 check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due');";
                 await using var reader = await check.ExecuteReaderAsync();
                 Assert.True(await reader.ReadAsync());
-                Assert.Equal(4L, reader.GetInt64(0));
+                Assert.Equal(5L, reader.GetInt64(0));
                 Assert.Equal(0L, reader.GetInt64(1)); // migration 1 did not run again
             }
         }
@@ -260,7 +260,7 @@ public sealed class SchemaUpgradeTests
 
         await DowngradeToVersion1Async(dataSource);
         // Not in DowngradeToVersion1Async: the traffic test downgrades under claims, which use these columns.
-        if (!keepScheduleRevision) await ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev, DROP COLUMN claimed_manual");
+        if (!keepScheduleRevision) await ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev, DROP COLUMN claimed_manual, DROP COLUMN disabled, DROP COLUMN code_hash");
         await ExecuteAsync(dataSource, "DROP INDEX IF EXISTS distcron.runs_job_idx"); // a migration-1 object: must not come back
         return dataSource;
     }

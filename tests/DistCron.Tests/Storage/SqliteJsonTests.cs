@@ -29,16 +29,16 @@ public sealed class SqliteJsonTests
         var due = DateTimeOffset.FromUnixTimeMilliseconds(1_764_000_000_123);
         SeedJob[] jobs =
         [
-            new("a", "*/5 * * * *", "Europe/Paris", "0123456789abcdef", due, 202611270335),
-            new("été \"x\"", "@daily", "UTC", "hash", null),
+            new("a", "*/5 * * * *", "Europe/Paris", "0123456789abcdef", due, 202611270335) { CodeHash = "fedcba9876543210" },
+            new("été \"x\"", "@daily", "UTC", "hash", null) { Disabled = true },
         ];
 
         var reflection = JsonSerializer.Serialize(jobs.Select(j => new object?[]
         {
-            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(), j.DefinitionVersion,
+            j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(), j.DefinitionVersion, j.Disabled ? 1 : 0, j.CodeHash,
         }));
         Assert.Equal(reflection, SqliteJson.SeedBatch(jobs));
-        Assert.Equal("""[["a","*/5 * * * *","Europe/Paris","0123456789abcdef",1764000000123,202611270335],["\u00E9t\u00E9 \u0022x\u0022","@daily","UTC","hash",null,null]]""", SqliteJson.SeedBatch(jobs));
+        Assert.Equal("""[["a","*/5 * * * *","Europe/Paris","0123456789abcdef",1764000000123,202611270335,0,"fedcba9876543210"],["\u00E9t\u00E9 \u0022x\u0022","@daily","UTC","hash",null,null,1,null]]""", SqliteJson.SeedBatch(jobs));
         Assert.Equal("[]", SqliteJson.SeedBatch([]));
     }
 

@@ -32,11 +32,12 @@ internal sealed partial class PostgresJobStore
 
     private const int MaxSeedAttempts = 5;
 
-    // Whether the upsert would change any row: a missing row, or one whose definition differs (and is not newer than
-    // this node's, by DeploymentVersion), or that is orphaned or errored. The same conditions as SeedSql's WHERE.
+    // Whether the upsert would change any row: a missing row, or one whose definition differs (and was not written by a
+    // node of a newer DeploymentVersion, or of the same one with the same code), or that is orphaned or errored. The
+    // same conditions as SeedSql's WHERE.
     private async Task<bool> SeedHasWorkAsync(string app, SeedJob[] sorted, string[] names, CancellationToken cancellationToken)
     {
-        var rows = new Dictionary<string, (string? Hash, bool NeedsWrite, long? Version)>(StringComparer.Ordinal);
+        var rows = new Dictionary<string, (string? Hash, bool NeedsWrite, long? Version, string? CodeHash)>(StringComparer.Ordinal);
         await using (var command = _dataSource.CreateCommand(_seedCheckSql))
         {
             command.Parameters.AddWithValue("app", app);
@@ -47,7 +48,8 @@ internal sealed partial class PostgresJobStore
                 rows[reader.GetString(0)] = (
                     reader.IsDBNull(1) ? null : reader.GetString(1),
                     reader.GetBoolean(2),
-                    reader.IsDBNull(3) ? null : reader.GetInt64(3));
+                    reader.IsDBNull(3) ? null : reader.GetInt64(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4));
             }
         }
 
@@ -55,8 +57,9 @@ internal sealed partial class PostgresJobStore
         {
             if (!rows.TryGetValue(job.Name, out var row) || row.NeedsWrite) return true;
             if (string.Equals(row.Hash, job.DefinitionHash, StringComparison.Ordinal)) continue;
-            var olderThanRow = job.DefinitionVersion is { } mine && row.Version is { } theirs && mine < theirs;
-            if (!olderThanRow) return true;
+            var keptByRow = job.DefinitionVersion is { } mine && row.Version is { } theirs
+                && (mine < theirs || (mine == theirs && row.CodeHash is not null && string.Equals(row.CodeHash, job.CodeHash, StringComparison.Ordinal)));
+            if (!keptByRow) return true;
         }
 
         return false;
@@ -103,6 +106,8 @@ internal sealed partial class PostgresJobStore
                     command.Parameters.AddWithValue("due_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz,
                         sorted.Select(j => Utc(j.DueUnderLock(now, inFlight.GetValueOrDefault(j.Name)))).ToArray());
                     command.Parameters.AddWithValue("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint, sorted.Select(j => j.DefinitionVersion).ToArray());
+                    command.Parameters.AddWithValue("disabled", NpgsqlDbType.Array | NpgsqlDbType.Boolean, sorted.Select(j => j.Disabled).ToArray());
+                    command.Parameters.AddWithValue("code_hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.CodeHash).ToArray());
                     command.Parameters.AddWithValue("locked", NpgsqlDbType.Array | NpgsqlDbType.Text, inFlight.Keys.ToArray());
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) written.Add(reader.GetString(0));

@@ -35,7 +35,7 @@ internal sealed partial class PostgresJobStore
             -- manual run, whose "occurrence" and due time are the request time and whose completion keeps the schedule.
             SELECT app, name, trigger_requested_at AS due_at, (paused OR next_due_at IS NULL OR next_due_at > now() + @ahead) AS manual
             FROM {schema}.jobs
-            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL
+            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL AND NOT disabled
               AND (lease_until IS NULL OR lease_until <= now()) AND name <> ALL(@skip)
               AND name NOT IN (SELECT name FROM due)
             ORDER BY trigger_requested_at, name
@@ -77,7 +77,7 @@ internal sealed partial class PostgresJobStore
             -- Pending manual triggers (rare; their own index).
             SELECT min(CASE WHEN lease_until > now() THEN lease_until ELSE trigger_requested_at END)
             FROM {schema}.jobs
-            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL AND name <> ALL(@skip)
+            WHERE app = @app AND trigger_requested_at <= now() AND error IS NULL AND NOT disabled AND name <> ALL(@skip)
               AND name NOT IN (SELECT name FROM claimed)
             UNION ALL
             -- The first row due later. (A live lease past a future due time is rare, after a re-seed; waking at the
@@ -192,10 +192,10 @@ internal sealed partial class PostgresJobStore
     // occurrence (a catch-up, a pending retry) it missed while no node had its code.
     private const string SeedSql = """
         WITH seeded AS (
-            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
-            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version
-            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions)
-                 AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version)
+            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash)
+            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version, s.disabled, s.code_hash
+            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions, @disabled, @code_hashes)
+                 AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version, disabled, code_hash)
             ORDER BY s.name COLLATE "C"
             ON CONFLICT (app, name) DO UPDATE
             SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
@@ -208,10 +208,16 @@ internal sealed partial class PostgresJobStore
                 -- Whenever the seed restarts the schedule state, a run in flight completes without overwriting it.
                 schedule_rev = j.schedule_rev + CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
                                                      THEN 1 ELSE 0 END,
-                error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version
+                error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version,
+                disabled = excluded.disabled, code_hash = excluded.code_hash
             WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
-              -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
-              AND NOT coalesce(excluded.definition_version < j.definition_version, false)
+              -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition. Nor does a node
+              -- of the same version whose definition differs only by configuration (same code_hash) while the row is
+              -- kept (DefinitionConflicts): each restart would flip it back and forth. A rebuild of one version (another
+              -- code_hash) follows the hash rule.
+              AND NOT coalesce(excluded.definition_version < j.definition_version
+                               OR (excluded.definition_version = j.definition_version AND j.code_hash = excluded.code_hash
+                                   AND j.definition_hash <> excluded.definition_hash AND NOT j.orphaned AND j.error IS NULL), false)
               -- Only rows this transaction locked (and computed the due time for) before reading the clock: a row
               -- another seed inserted since may already have been claimed; the seed retries with it locked.
               AND j.name = ANY(@locked)
@@ -225,7 +231,7 @@ internal sealed partial class PostgresJobStore
     // occurrence in flight: a claimed row's occurrence, unless the claim is a manual trigger's run (claimed_manual).
     // What the seed would change, read without locks (SeedHasWorkAsync).
     private const string SeedCheckSql = """
-        SELECT name, definition_hash, orphaned OR error IS NOT NULL, definition_version
+        SELECT name, definition_hash, orphaned OR error IS NOT NULL, definition_version, code_hash
         FROM {schema}.jobs WHERE app = @app AND name = ANY(@names)
         """;
 
@@ -302,7 +308,7 @@ internal sealed partial class PostgresJobStore
     private const string ListJobsSql = """
         SELECT name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence,
                lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev,
-               trigger_requested_at, last_started_at, last_duration_ms
+               trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash
         FROM {schema}.jobs WHERE app = @app ORDER BY name
         """;
 

@@ -308,6 +308,9 @@ internal sealed partial class PostgresJobStore : IJobStore
                 TriggerRequestedAt = NullableTime(reader, 18),
                 LastStartedAt = NullableTime(reader, 19),
                 LastDuration = reader.IsDBNull(20) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(20)),
+                Disabled = reader.GetBoolean(21),
+                DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
+                CodeHash = NullableString(reader, 23),
             });
         }
 

@@ -9,7 +9,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 5;
+    public const int LatestVersion = 6;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -113,13 +113,22 @@ internal static class PostgresSchema
         ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS claimed_manual boolean NOT NULL DEFAULT false;
         """;
 
+    // Configuration overrides (JobOverride). disabled: Enabled = false, seeded with no due time and never claimed for a
+    // manual trigger either. code_hash: the definition hash the code declares, before overrides: nodes of one
+    // DeploymentVersion whose definitions differ only by configuration are told apart from a rebuild of that version
+    // (see SeedSql). Catalog-only changes.
+    private const string Migration6 = """
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS disabled boolean NOT NULL DEFAULT false;
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS code_hash text NULL;
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5];
+    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6];
 
     /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
     public static int MigrationCount => Migrations.Length;

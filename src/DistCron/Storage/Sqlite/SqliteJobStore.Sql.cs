@@ -17,8 +17,8 @@ internal sealed partial class SqliteJobStore
     // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
     // with an unchanged definition only stops being orphaned: it keeps the occurrence and attempt it missed.
     private static readonly string SeedUpsertSql = $"""
-        INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version)
-        SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5
+        INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash)
+        SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5, value ->> 6, value ->> 7
         FROM json_each($batch) WHERE true
         ON CONFLICT (app, name) DO UPDATE SET
             schedule = excluded.schedule,
@@ -35,10 +35,15 @@ internal sealed partial class SqliteJobStore
             error = NULL,
             orphaned = 0,
             updated_at = {Now},
-            definition_version = excluded.definition_version
+            definition_version = excluded.definition_version,
+            disabled = excluded.disabled,
+            code_hash = excluded.code_hash
         WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL)
-          -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition.
-          AND NOT COALESCE(excluded.definition_version < jobs.definition_version, 0);
+          -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition, nor a node of the
+          -- same version and code a definition that differs by configuration (see the PostgreSQL store's SeedSql).
+          AND NOT COALESCE(excluded.definition_version < jobs.definition_version
+                           OR (excluded.definition_version = jobs.definition_version AND jobs.code_hash = excluded.code_hash
+                               AND jobs.definition_hash <> excluded.definition_hash AND jobs.orphaned = 0 AND jobs.error IS NULL), 0);
         """;
 
     // The live names are a non-correlated subquery, which SQLite materialises once per statement.
@@ -80,7 +85,7 @@ internal sealed partial class SqliteJobStore
         WHERE rowid IN (
             SELECT rowid FROM jobs
             WHERE app = $app AND {NotExcludedSql}
-              AND error IS NULL
+              AND error IS NULL AND disabled = 0
               AND ((paused = 0 AND next_due_at <= {Now} + $ahead) OR trigger_requested_at <= {Now})
               AND (lease_until IS NULL OR lease_until <= {Now})
             ORDER BY next_due_at, name
@@ -101,7 +106,7 @@ internal sealed partial class SqliteJobStore
                 WHEN paused = 0 THEN next_due_at END AS due_at
             FROM jobs
             WHERE app = $app AND {NotExcludedSql}
-              AND error IS NULL
+              AND error IS NULL AND disabled = 0
               AND NOT (owner_node IS $node AND lease_until > {Now}))
         WHERE due_at IS NOT NULL;
         """;

@@ -30,6 +30,9 @@ internal static class SqliteJson
         writer.WriteStringValue(job.DefinitionHash);
         WriteNumberOrNull(writer, job.NextDueAt?.ToUnixTimeMilliseconds());
         WriteNumberOrNull(writer, job.DefinitionVersion);
+        writer.WriteNumberValue(job.Disabled ? 1 : 0);
+        if (job.CodeHash is null) writer.WriteNullValue();
+        else writer.WriteStringValue(job.CodeHash);
     });
 
     /// <summary>One [app, jobName, nodeId, fence] row per claim.</summary>

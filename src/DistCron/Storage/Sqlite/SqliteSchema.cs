@@ -21,6 +21,9 @@ internal static class SqliteSchema
         (3, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;"),
         // Whether the current claim is a manual trigger's run (see ReadSeedStateAsync).
         (4, "ALTER TABLE jobs ADD COLUMN claimed_manual INTEGER NOT NULL DEFAULT 0;"),
+        // Disabled by the deployment's configuration: seeded with no due time, never claimed for a trigger either.
+        // Before the overrides: tells nodes of one version that differ by configuration from a rebuild (see SeedUpsertSql).
+        (5, "ALTER TABLE jobs ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0; ALTER TABLE jobs ADD COLUMN code_hash TEXT NULL;"),
     ];
 
     internal static readonly string Current = $"""
@@ -52,6 +55,8 @@ internal static class SqliteSchema
             definition_version INTEGER NULL,   -- DeploymentVersion that wrote the definition (migration 2)
             schedule_rev INTEGER NOT NULL DEFAULT 0, -- raised when a seed or resume restarts the schedule state (migration 3)
             claimed_manual INTEGER NOT NULL DEFAULT 0, -- the current claim is a manual trigger's run (migration 4)
+            disabled INTEGER NOT NULL DEFAULT 0,       -- disabled by configuration: never due, never triggered (migration 5)
+            code_hash TEXT NULL,                       -- the declared definition hash, before configuration overrides (migration 5)
             created_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             updated_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             PRIMARY KEY (app, name)
