@@ -151,12 +151,43 @@ public sealed class DistCronOptions
     }
 
     /// <summary>
-    /// The job definitions this node runs: those given to <see cref="AddJobs"/>, else every generated registration, with
-    /// the <see cref="Jobs"/> overrides applied. Problems with the overrides go to <paramref name="errors"/> (start-up
-    /// validation reports them; the node starts only once there are none).
+    /// Registers a job whose name or schedule is known only at start (one per tenant, say), in addition to the
+    /// generated ones: the same options as <see cref="DistributedCronAttribute"/>, validated at start-up with the
+    /// analyzer's rules and words, and overridable from configuration like any job. The delegate is the job's body; its
+    /// changes, like a method body's, do not count as a definition change.
+    /// </summary>
+    /// <param name="name">The job's unique name (A-Z, a-z, 0-9, '.', '_', ':' and '-').</param>
+    /// <param name="schedule">Cron schedule, five fields or six (seconds first), or a macro such as <c>@daily</c>.</param>
+    /// <param name="run">The job's body: its context, the run's DI scope, and a token cancelled on timeout, lost lease or shutdown.</param>
+    /// <param name="timeZone">Time zone id (IANA or Windows); null for UTC.</param>
+    /// <param name="misfire">What to do with an occurrence claimed too late.</param>
+    /// <param name="timeout">Run timeout; null for none.</param>
+    /// <param name="retryDelay">Delay before the first retry; null for the default.</param>
+    /// <param name="maxRetries">Retries after a failed run.</param>
+    public DistCronOptions AddJob(string name, string schedule, Func<JobContext, IServiceProvider, CancellationToken, Task> run,
+        string? timeZone = null, MisfirePolicy misfire = MisfirePolicy.RunOnce, TimeSpan? timeout = null, TimeSpan? retryDelay = null, int maxRetries = 0)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(run);
+        var zone = timeZone ?? "UTC";
+        // The format follows the schedule (a wrong one is reported by start-up validation with the schedule's error).
+        var format = Internal.ScheduleText.Parse(schedule, name).IncludeSeconds ? CronFormat.IncludeSeconds : CronFormat.Standard;
+        _added.Add(new JobDefinition(name, schedule, format, zone, misfire, timeout, retryDelay, maxRetries,
+            Internal.StableHash.DefinitionWithDurations(name, schedule, zone, (int)misfire, timeout, retryDelay, maxRetries),
+            nameof(DistCronOptions), nameof(AddJob), (services, context, token) => new ValueTask(run(context, services, token))));
+        return this;
+    }
+
+    private readonly List<JobDefinition> _added = new();
+
+    /// <summary>
+    /// The job definitions this node runs: those given to <see cref="AddJobs"/>, else every generated registration, plus
+    /// those of <see cref="AddJob"/>, with the <see cref="Jobs"/> overrides applied. Problems with the overrides go to
+    /// <paramref name="errors"/> (start-up validation reports them; the node starts only once there are none).
     /// </summary>
     internal IReadOnlyList<JobDefinition> ResolveJobs(List<string>? errors = null) =>
-        Configuration.JobOverrides.Apply(_jobsGiven ? _jobs.ToArray() : DistCronJobRegistry.GetAll(), _overrides, errors ?? new List<string>());
+        Configuration.JobOverrides.Apply([.. _jobsGiven ? _jobs : DistCronJobRegistry.GetAll(), .. _added], _overrides, errors ?? new List<string>());
 
     internal StoreHandle CreateStore(IServiceProvider services) =>
         (StoreFactory ?? (sp => new StoreHandle(new SqliteJobStore(DefaultSqlitePath, Logger(sp)), null)))(services);

@@ -4,8 +4,9 @@ using DistCron.Internal;
 namespace DistCron.TestNode;
 
 /// <summary>
-/// The N every-second jobs, built by hand because N is a command-line value. They are exactly what the generator
-/// would emit for <c>[DistributedCron("* * * * * *", Name = "every-second-007")]</c>, hash included.
+/// The N every-second jobs, as definitions because N is a command-line value (Program registers them with
+/// <c>AddJob</c>). They are exactly what the generator would emit for
+/// <c>[DistributedCron("* * * * * *", Name = "every-second-007")]</c>, hash included.
 /// </summary>
 /// <remarks>
 /// Rolling deploys (chaos tool): a node of a later release declares the same names with that release's schedule

@@ -38,8 +38,9 @@ builder.Services.AddSingleton(audit);
 builder.Services.AddSingleton<RunBody>();
 builder.Services.AddScoped<GeneratedJobs>();
 
-// AddJobs replaces the generated list, so the generated jobs are added back explicitly.
-var jobs = EverySecondJobs.Build(arguments.Jobs, arguments.Release ?? 1).Concat(DistCronJobRegistry.GetAll()).ToArray();
+// The every-second jobs are programmatic (their number is a command-line value): AddJob registers them beside the
+// generated ones, so every multi-process and chaos run exercises programmatic jobs across processes.
+var everySecond = EverySecondJobs.Build(arguments.Jobs, arguments.Release ?? 1);
 builder.Services.AddDistCron(o =>
 {
     if (arguments.Store == StoreKind.Postgres) o.UsePostgres(arguments.Connection);
@@ -55,11 +56,14 @@ builder.Services.AddDistCron(o =>
     // A release is a deployment version: a node of an older release restarted during a rolling deploy never
     // overwrites the newer definition.
     o.DeploymentVersion = arguments.Release;
-    o.AddJobs(jobs);
+    foreach (var job in everySecond)
+    {
+        o.AddJob(job.Name, job.Schedule, static (context, services, token) => services.GetRequiredService<RunBody>().RunAsync(context, token).AsTask());
+    }
 });
 
 using var host = builder.Build();
-var jobNames = jobs.Select(d => d.Name).Order(StringComparer.Ordinal);
+var jobNames = everySecond.Concat(DistCronJobRegistry.GetAll()).Select(d => d.Name).Order(StringComparer.Ordinal);
 host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
     Console.Out.WriteLine($"ready node={arguments.NodeId} pid={Environment.ProcessId} skew={arguments.ClockSkew.TotalSeconds}s release={arguments.Release ?? 1} jobs={string.Join(',', jobNames)}"));
 

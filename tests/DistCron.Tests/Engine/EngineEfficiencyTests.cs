@@ -89,7 +89,7 @@ public abstract class EngineEfficiencyTests : EngineTestBase
         // The backlog (twice what the node can run) keeps it saturated throughout; on a loaded machine the orphan may run
         // before ten claims have come back, so the saturation is awaited rather than counted at that instant.
         await WaitUntilAsync(() => recorder!.Batches.Count(b => b.Claimed.Count == 2) >= 10, "the node stays saturated: its claims come back full");
-        if (Store is PostgresEngineStoreFactory) Assert.Contains(recorder.Claims, c => c.After is not null);
+        if (Store is PostgresEngineStoreFactory) Assert.Contains(recorder!.Claims, c => c.After is not null);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class OccurrenceLinkTests : EngineTestBase
         Assert.Equal([1, 2], ordered.Select(s => (int)s.GetTagItem("distcron.run.attempt")!));
         Assert.Equal(["Failed", "Succeeded"], ordered.Select(s => (string?)s.GetTagItem("distcron.run.status")));
         var occurrence = Assert.Single(ordered.Select(s => (string?)s.GetTagItem("distcron.run.occurrence")).Distinct());
-        var record = Assert.Single((await HistoryAsync(job.Name)).Where(r => r.Attempt == 1));
+        var record = Assert.Single(await HistoryAsync(job.Name), r => r.Attempt == 1);
         var expected = OccurrenceLink.ContextFor(App, job.Name, record.OccurrenceAt);
         Assert.All(ordered, span =>
         {
