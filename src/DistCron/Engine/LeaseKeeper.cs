@@ -38,7 +38,7 @@ internal sealed class LeaseKeeper
     /// claim over. Includes a heartbeat whose answer never came (it may have been applied). Read after
     /// <see cref="StopAsync"/> has completed, when it no longer moves.
     /// </summary>
-    public DateTimeOffset LeaseEnd => _lastSentAt + _context.LeaseDuration > _leaseEnd ? _lastSentAt + _context.LeaseDuration : _leaseEnd;
+    public DateTimeOffset LeaseEnd => TimeMath.Max(_leaseEnd, _lastSentAt + _context.LeaseDuration);
 
     /// <summary>Starts keeping the lease, until <see cref="StopAsync"/>.</summary>
     public void Start() => _keeping = RunAsync(_stop.Token);

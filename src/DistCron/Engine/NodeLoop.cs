@@ -216,10 +216,12 @@ internal sealed class NodeLoop
         }
 
         if (wait > TimeSpan.Zero && await WaitAsync(all, wait).ConfigureAwait(false)) return;
-        var graceMs = (long)_context.AbandonGrace.TotalMilliseconds;
-        foreach (var (claim, keeper) in _runner.Running.Snapshot())
+        var waitedMs = (long)TimeMath.Max(wait, TimeSpan.Zero).TotalMilliseconds;
+        var abandoned = _runner.Running.Snapshot();
+        await RunningJobs.StopRenewingAsync(abandoned, _context.Time).ConfigureAwait(false); // stopped at the deadline; a run listed since too
+        foreach (var (claim, keeper) in abandoned)
         {
-            Log.AbandonedAtShutdown(_context.Logger, claim.Token.JobName, claim.OccurrenceAt, claim.Token.Fence, graceMs, keeper.LeaseEnd);
+            Log.AbandonedAtShutdown(_context.Logger, claim.Token.JobName, claim.OccurrenceAt, claim.Token.Fence, waitedMs, keeper.LeaseEnd);
         }
     }
 
