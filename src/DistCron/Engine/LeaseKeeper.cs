@@ -53,8 +53,8 @@ internal sealed class LeaseKeeper
         return _keeping;
     }
 
-    /// <summary>Keeps the lease until <paramref name="stop"/>; never throws.</summary>
-    public async Task RunAsync(CancellationToken stop)
+    // Keeps the lease until stop; never throws.
+    private async Task RunAsync(CancellationToken stop)
     {
         try
         {
