@@ -67,7 +67,7 @@ internal sealed class EngineContext
     /// How long a job keeps running after its timeout cancelled its token before it is abandoned (recorded as timed out
     /// while this node still holds the fence). Bounded by the lease so the record is written well within it.
     /// </summary>
-    public TimeSpan AbandonGrace => LeaseDuration < TimeSpan.FromSeconds(5) ? LeaseDuration : TimeSpan.FromSeconds(5);
+    public TimeSpan AbandonGrace => ShutdownBudget.AbandonGrace(LeaseDuration);
 
     /// <summary>
     /// How far ahead of their due time jobs are claimed (see <see cref="Storage.ClaimRequest.Ahead"/>): the claim and verify

@@ -28,6 +28,9 @@ internal sealed partial class JobRunner : IAsyncDisposable
     private readonly CompletionWriter _completions;
     private readonly NodeGauges _gauges;
 
+    /// <summary>The runs whose lease is being kept alive: what a shutdown names at its deadline.</summary>
+    public RunningJobs Running { get; } = new();
+
     public JobRunner(EngineContext context, IReadOnlyDictionary<string, JobDefinition> definitions, RunSlots slots)
     {
         _context = context;
@@ -220,17 +223,10 @@ internal sealed partial class JobRunner : IAsyncDisposable
     {
         var name = claim.Token.JobName;
         using var run = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
-        using var keeperStop = new CancellationTokenSource();
         var keeper = new LeaseKeeper(_context, claim.Token, claim.LeaseUntil, run);
-        var keeperTask = keeper.RunAsync(keeperStop.Token);
-        var keeperStopped = false;
-        async Task StopKeeperAsync()
-        {
-            if (keeperStopped) return;
-            keeperStopped = true;
-            keeperStop.Cancel();
-            await keeperTask.ConfigureAwait(false); // LeaseKeeper.RunAsync never throws
-        }
+        keeper.Start();
+        using var listed = Running.Add(claim, keeper);
+        Task StopKeeperAsync() => keeper.StopAsync(); // never throws
 
         try
         {

@@ -16,7 +16,10 @@ internal sealed class LeaseKeeper
     private readonly EngineContext _context;
     private readonly ClaimToken _claim;
     private readonly CancellationTokenSource _run;
+    private readonly CancellationTokenSource _stop = new();
+    private Task _keeping = Task.CompletedTask;
     private DateTimeOffset _leaseEnd;
+    private DateTimeOffset _lastSentAt = DateTimeOffset.MinValue;
     private volatile bool _lost;
 
     public LeaseKeeper(EngineContext context, ClaimToken claim, DateTimeOffset leaseUntil, CancellationTokenSource run)
@@ -30,8 +33,28 @@ internal sealed class LeaseKeeper
     /// <summary>True once the claim is known or presumed lost; the run's token was cancelled.</summary>
     public bool Lost => _lost;
 
-    /// <summary>Keeps the lease until <paramref name="stop"/>; never throws.</summary>
-    public async Task RunAsync(CancellationToken stop)
+    /// <summary>
+    /// The latest the lease can end, by the database's clock as this node estimates it: when the fleet can take the
+    /// claim over. Includes a heartbeat whose answer never came (it may have been applied). Read after
+    /// <see cref="StopAsync"/> has completed, when it no longer moves.
+    /// </summary>
+    public DateTimeOffset LeaseEnd => TimeMath.Max(_leaseEnd, _lastSentAt + _context.LeaseDuration);
+
+    /// <summary>Starts keeping the lease, until <see cref="StopAsync"/>.</summary>
+    public void Start() => _keeping = RunAsync(_stop.Token);
+
+    /// <summary>
+    /// Stops renewing the lease; completes once the keeper has stopped. Idempotent and safe from any thread: the run
+    /// stops it when its handling ends, a shutdown when it abandons the run.
+    /// </summary>
+    public Task StopAsync()
+    {
+        _stop.Cancel();
+        return _keeping;
+    }
+
+    // Keeps the lease until stop; never throws.
+    private async Task RunAsync(CancellationToken stop)
     {
         try
         {
@@ -69,6 +92,7 @@ internal sealed class LeaseKeeper
                 return;
             }
 
+            _lastSentAt = sentAt;
             var heartbeat = StartHeartbeat(left, stop);
             try
             {

@@ -22,6 +22,7 @@ internal sealed class NodeLoop
     private readonly CancellationTokenSource _hardStop = new();
     private readonly ClaimPacer _pacer;
     private readonly NodeRegistration _registration;
+    private int _deadlinePassed; // 1 once the shutdown deadline (DistCron's or the host's) was passed
 
     public NodeLoop(EngineContext context, IReadOnlyList<JobDefinition> definitions)
     {
@@ -223,8 +224,10 @@ internal sealed class NodeLoop
 
     /// <summary>
     /// Graceful shutdown: claiming has stopped and unstarted claims release themselves; running jobs get
-    /// <see cref="DistCronOptions.ShutdownTimeout"/> to finish with their tokens untouched, then their tokens are cancelled
-    /// and they get <see cref="EngineContext.AbandonGrace"/> more to record or release their claims.
+    /// <see cref="DistCronOptions.ShutdownTimeout"/> to finish with their tokens untouched. At that deadline
+    /// (<see cref="PassDeadlineAsync"/>) their tokens are cancelled and their leases no longer renewed; a job that stops
+    /// releases its claim at once, and one still running after <see cref="ShutdownBudget.CancelWait"/> (or sooner, before
+    /// its lease could end while this process still runs it) is abandoned and named with the moment its lease ends.
     /// </summary>
     private async Task DrainAsync()
     {
@@ -233,17 +236,41 @@ internal sealed class NodeLoop
         var all = Task.WhenAll(pending);
         if (await WaitAsync(all, _context.ShutdownTimeout).ConfigureAwait(false)) return;
 
-        Log.ShutdownTimeoutReached(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, _slots.Held);
-        CancelRunningJobs();
-        await WaitAsync(all, _context.AbandonGrace + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        var running = await PassDeadlineAsync(hostStoppedWaiting: false).ConfigureAwait(false);
+        if (running is null) return; // the host stopped waiting first: it has already been done
+        var wait = ShutdownBudget.CancelWait(_context.LeaseDuration);
+        foreach (var (_, keeper) in running)
+        {
+            // Never wait past a lease this node no longer renews: whatever still runs then would overlap the rerun.
+            wait = TimeMath.Min(wait, _context.Clock.Until(keeper.LeaseEnd - _context.LeaseSafetyMargin));
+        }
+
+        if (wait > TimeSpan.Zero && await WaitAsync(all, wait).ConfigureAwait(false)) return;
+        var waitedMs = (long)TimeMath.Max(wait, TimeSpan.Zero).TotalMilliseconds;
+        var abandoned = _runner.Running.Snapshot();
+        await RunningJobs.StopRenewingAsync(abandoned, _context.Time).ConfigureAwait(false); // stopped at the deadline; a run listed since too
+        foreach (var (claim, keeper) in abandoned)
+        {
+            Log.AbandonedAtShutdown(_context.Logger, claim.Token.JobName, claim.OccurrenceAt, claim.Token.Fence, waitedMs, keeper.LeaseEnd);
+        }
     }
 
     /// <summary>
-    /// Cancels the tokens of running jobs now (the shutdown timeout passed, or the host stopped waiting first); they
-    /// release their claims as they end.
+    /// The host stopped waiting before <see cref="DistCronOptions.ShutdownTimeout"/> ended (its own
+    /// <c>HostOptions.ShutdownTimeout</c> is shorter): the deadline is now, and it is logged before the host exits.
     /// </summary>
-    public void CancelRunningJobs()
+    public Task HostStoppedWaitingAsync() => PassDeadlineAsync(hostStoppedWaiting: true);
+
+    // Once per stop, whichever deadline comes first: names every job still running with its occurrence, fence and the
+    // end of its lease, cancels their tokens and stops renewing their leases, so the lease end logged is when the fleet
+    // can take the occurrence over. Null when the other deadline already did it.
+    private async Task<IReadOnlyList<(ClaimedJob Claim, LeaseKeeper Keeper)>?> PassDeadlineAsync(bool hostStoppedWaiting)
     {
+        if (Interlocked.Exchange(ref _deadlinePassed, 1) != 0) return null;
+        var running = _runner.Running.Snapshot();
+        if (hostStoppedWaiting) Log.HostStoppedWaiting(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, running.Count);
+        else Log.ShutdownTimeoutReached(_context.Logger, (long)_context.ShutdownTimeout.TotalMilliseconds, running.Count);
+
         try
         {
             _hardStop.Cancel();
@@ -252,6 +279,14 @@ internal sealed class NodeLoop
         {
             // Already stopped.
         }
+
+        await RunningJobs.StopRenewingAsync(running, _context.Time).ConfigureAwait(false);
+        foreach (var (claim, keeper) in running)
+        {
+            Log.StillRunningAtDeadline(_context.Logger, claim.Token.JobName, claim.OccurrenceAt, claim.Token.Fence, keeper.LeaseEnd);
+        }
+
+        return running;
     }
 
     private async Task<bool> WaitAsync(Task task, TimeSpan timeout)

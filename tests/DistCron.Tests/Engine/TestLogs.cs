@@ -15,6 +15,9 @@ public sealed class TestLogs : ILoggerProvider, ISupportExternalScope
     {
         /// <summary>The key/value pairs of every scope open when the line was logged, innermost last.</summary>
         public IReadOnlyList<KeyValuePair<string, object?>> Scope { get; init; } = [];
+
+        /// <summary>The line's own structured values (a LoggerMessage's parameters), by name.</summary>
+        public IReadOnlyDictionary<string, object?> Values { get; init; } = new Dictionary<string, object?>();
     }
 
     public ConcurrentQueue<Entry> Entries { get; } = new();
@@ -48,6 +51,12 @@ public sealed class TestLogs : ILoggerProvider, ISupportExternalScope
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue(new Entry(category, logLevel, eventId, formatter(state, exception), exception) { Scope = owner.OpenScopes() });
+            owner.Entries.Enqueue(new Entry(category, logLevel, eventId, formatter(state, exception), exception)
+            {
+                Scope = owner.OpenScopes(),
+                Values = state is IEnumerable<KeyValuePair<string, object?>> pairs
+                    ? pairs.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value)
+                    : new Dictionary<string, object?>(),
+            });
     }
 }
