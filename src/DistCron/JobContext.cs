@@ -14,7 +14,10 @@ public sealed class JobContext
         IsManualTrigger = isManualTrigger;
     }
 
-    /// <summary>The job's unique name.</summary>
+    /// <summary>
+    /// The job's unique name: the <c>Name</c> of the <c>[DistributedCron]</c> attribute that scheduled this run, which
+    /// tells a method with several schedules which one is running.
+    /// </summary>
     public string JobName { get; }
 
     /// <summary>The scheduled occurrence this run belongs to (UTC offset), not the time it started.</summary>
