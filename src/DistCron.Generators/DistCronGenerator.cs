@@ -45,7 +45,7 @@ namespace DistCron.Generators
                     static (_, _) => true,
                     // One job per attribute: a method may carry several schedules, each its own named job.
                     static (syntax, cancellationToken) => syntax.TargetSymbol is IMethodSymbol method
-                        ? JobParser.ParseAll(method, syntax.Attributes, cancellationToken)
+                        ? JobParser.ParseAll(method, syntax.TargetNode, syntax.Attributes, cancellationToken)
                         : default)
                 .WithTrackingName(Steps.Jobs);
 

@@ -138,14 +138,21 @@ namespace DistCron.Generators
         }
 
         /// <summary>
-        /// The jobs of one method, one per <c>[DistributedCron]</c> attribute in <paramref name="attributes"/>, in
-        /// declaration order; attributes the compiler reports as broken are left out.
+        /// The jobs of one declaration of a method, one per <c>[DistributedCron]</c> attribute in
+        /// <paramref name="attributes"/> written on <paramref name="declaration"/>, in declaration order; attributes the
+        /// compiler reports as broken are left out.
         /// </summary>
-        public static EquatableArray<JobModel> ParseAll(IMethodSymbol method, ImmutableArray<AttributeData> attributes, CancellationToken cancellationToken)
+        /// <remarks>
+        /// Each part of a partial method that carries attributes is a declaration of its own, yet sees the attributes of
+        /// both parts: only its own are its jobs, so each attribute is one job whichever part it is written on.
+        /// </remarks>
+        public static EquatableArray<JobModel> ParseAll(IMethodSymbol method, SyntaxNode declaration, ImmutableArray<AttributeData> attributes, CancellationToken cancellationToken)
         {
             var models = new List<JobModel>(attributes.Length);
             foreach (var attribute in attributes)
             {
+                var written = attribute.ApplicationSyntaxReference;
+                if (written != null && (written.SyntaxTree != declaration.SyntaxTree || !declaration.Span.Contains(written.Span))) continue;
                 if (Parse(method, attribute, includeWarnings: false, cancellationToken).Model is { } model) models.Add(model);
             }
 

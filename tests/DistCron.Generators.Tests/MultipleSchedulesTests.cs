@@ -91,6 +91,32 @@ public class MultipleSchedulesTests
     }
 
     [Fact]
+    public async Task A_partial_method_with_an_attribute_on_each_part_is_two_jobs_and_both_need_a_name()
+    {
+        var named = TestCompilation.Create("Multi", Usings + """
+            public static partial class Reports
+            {
+                [DistributedCron("0 * * * *", Name = "report.hourly")] public static partial void Send();
+                [DistributedCron("0 0 * * *", Name = "report.daily")] public static partial void Send() { }
+            }
+            """);
+        Assert.Empty(await TestCompilation.AnalyzeAsync(named));
+        var (_, output) = TestCompilation.Generate(named);
+        Assert.Empty(TestCompilation.CompilerProblems(output));
+        Assert.Equal(new[] { "report.daily", "report.hourly" }, StartUp.Definitions(output).Select(d => d.Name));
+
+        var unnamed = TestCompilation.Create("Multi", Usings + """
+            public static partial class Reports
+            {
+                [DistributedCron("0 * * * *", Name = "report.hourly")] public static partial void Send();
+                [DistributedCron("0 0 * * *")] public static partial void Send() { }
+            }
+            """);
+        Assert.Equal("DCRON0020", Assert.Single(await TestCompilation.AnalyzeAsync(unnamed)).Id);
+        Assert.Contains(StartUp.Refusal(StartUp.Definitions(TestCompilation.Generate(unnamed).Output))!, f => f.Contains(": DCRON0020: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task One_attribute_alone_keeps_its_default_name()
     {
         var compilation = TestCompilation.Create("Multi", Usings + """
