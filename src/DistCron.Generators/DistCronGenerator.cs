@@ -8,8 +8,9 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace DistCron.Generators
 {
     /// <summary>
-    /// Emits, per assembly, one file with the definitions of its <c>[DistributedCron]</c> methods (each both the
-    /// job's registration and its crontab seed row, with a direct invoker: no reflection) and a module initializer
+    /// Emits, per assembly, one file with the definitions of its <c>[DistributedCron]</c> jobs, one per attribute (a
+    /// method may carry several), each both the job's registration and its crontab seed row, with a direct invoker
+    /// (no reflection), and a module initializer
     /// that registers them together with the jobs of every referenced assembly that has some (so a job library is
     /// found even when the app never touches one of its types). An invalid usage gets no invoker (<see cref="DistCronAnalyzer"/> reports it, so the user sees one
     /// clear error, not a cascade) but a refused definition carrying that error: the runtime will not start with it,

@@ -15,8 +15,8 @@ public sealed class JobContext
     }
 
     /// <summary>
-    /// The job's unique name: the <c>Name</c> of the <c>[DistributedCron]</c> attribute that scheduled this run, which
-    /// tells a method with several schedules which one is running.
+    /// The job's unique name. A method with several <c>[DistributedCron]</c> attributes is several jobs: this is the
+    /// <c>Name</c> of the attribute whose job is running, which tells the method which schedule this run belongs to.
     /// </summary>
     public string JobName { get; }
 
