@@ -61,7 +61,7 @@ namespace DistCron.Generators
 
         public static readonly DiagnosticDescriptor DuplicateJobName = Create(
             "DCRON0011", "Duplicate job name",
-            "Job name \"{0}\" is used by {1} methods in this assembly ({2}); give each job a unique Name",
+            "Job name \"{0}\" is declared {1} times in this assembly ({2}); give each job a unique Name",
             UsageCategory, DiagnosticSeverity.Error, WellKnownDiagnosticTags.CompilationEnd);
 
         public static readonly DiagnosticDescriptor InvalidJobName = Create(
@@ -100,6 +100,11 @@ namespace DistCron.Generators
             "Job method '{0}' is [Conditional(\"{1}\")], so the generated call to it compiles away wherever {1} is not defined and the job would run without doing anything; remove [Conditional] from the job and call the conditional code from it instead",
             UsageCategory, DiagnosticSeverity.Error);
 
+        public static readonly DiagnosticDescriptor NameRequiredForSeveralSchedules = Create(
+            "DCRON0020", "Job name required on a method with several schedules",
+            "Method '{0}' has {1} [DistributedCron] attributes: each one is a job of its own and needs a Name of its own, but this one has none; add Name = \"...\" to it (the method reads JobContext.JobName to tell which job is running)",
+            UsageCategory, DiagnosticSeverity.Error);
+
         // Reported by the generator, not the analyzer (so it survives builds without analyzers), once per assembly with
         // no location, and not configurable: silencing it would leave every job of the assembly unregistered.
         public static readonly DiagnosticDescriptor LanguageVersionTooLow = Create(
@@ -113,7 +118,7 @@ namespace DistCron.Generators
             InvalidCronExpression, ScheduleNeverFires, UnknownTimeZone, InvalidDuration, DurationOutOfRange,
             NegativeMaxRetries, GenericJobMethod, JobMethodNotAccessible, UnsupportedParameter, UnsupportedReturnType,
             DuplicateJobName, InvalidJobName, MethodCannotBeJob, InvalidMisfirePolicy, QuartzDayOfWeek,
-            ConditionalJobMethod, MalformedTimeZone, DayOfMonthAndDayOfWeek,
+            ConditionalJobMethod, MalformedTimeZone, DayOfMonthAndDayOfWeek, NameRequiredForSeveralSchedules,
         };
 
         /// <summary>The diagnostics the generator reports itself.</summary>

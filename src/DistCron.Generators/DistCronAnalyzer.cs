@@ -92,8 +92,10 @@ namespace DistCron.Generators
             }
         }
 
+        // A name that is invalid, or missing where one is required (DCRON0020), already has its error: a duplicate
+        // report on top would only repeat it.
         private static bool JobNameIsValid(JobParseOutcome outcome) =>
-            outcome.Problems.All(p => p.Descriptor.Id != DiagnosticDescriptors.InvalidJobName.Id);
+            outcome.Problems.All(p => p.Descriptor.Id != DiagnosticDescriptors.InvalidJobName.Id && p.Descriptor.Id != DiagnosticDescriptors.NameRequiredForSeveralSchedules.Id);
 
         private static void ReportDuplicates(ConcurrentQueue<NamedJob> names, Action<Diagnostic> report)
         {
@@ -105,7 +107,9 @@ namespace DistCron.Generators
                     continue;
                 }
 
-                var methods = string.Join(", ", jobs.Select(j => j.Method));
+                // Several attributes of one method with one name are listed once, with their count.
+                var methods = string.Join(", ", jobs.GroupBy(j => j.Method, StringComparer.Ordinal)
+                    .Select(m => m.Count() == 1 ? m.Key : $"{m.Key} ({m.Count()} attributes)"));
                 foreach (var job in jobs)
                 {
                     report(new JobProblem(DiagnosticDescriptors.DuplicateJobName, ProblemSite.Name, -1, job.Name, jobs.Count, methods).ToDiagnostic(job.Location, null));
@@ -120,6 +124,8 @@ namespace DistCron.Generators
             {
                 case ProblemSite.Method:
                     return methodLocation;
+                case ProblemSite.Attribute:
+                    return attribute?.GetLocation() ?? methodLocation;
                 case ProblemSite.Parameter:
                     return parameterIndex >= 0 && parameterIndex < method.Parameters.Length
                         ? method.Parameters[parameterIndex].Locations.FirstOrDefault() ?? methodLocation

@@ -8,8 +8,9 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace DistCron.Generators
 {
     /// <summary>
-    /// Emits, per assembly, one file with the definitions of its <c>[DistributedCron]</c> methods (each both the
-    /// job's registration and its crontab seed row, with a direct invoker: no reflection) and a module initializer
+    /// Emits, per assembly, one file with the definitions of its <c>[DistributedCron]</c> jobs, one per attribute (a
+    /// method may carry several), each both the job's registration and its crontab seed row, with a direct invoker
+    /// (no reflection), and a module initializer
     /// that registers them together with the jobs of every referenced assembly that has some (so a job library is
     /// found even when the app never touches one of its types). An invalid usage gets no invoker (<see cref="DistCronAnalyzer"/> reports it, so the user sees one
     /// clear error, not a cascade) but a refused definition carrying that error: the runtime will not start with it,
@@ -21,7 +22,7 @@ namespace DistCron.Generators
         /// <summary>Tracking names of the pipeline steps (for incremental-cache tests).</summary>
         public static class Steps
         {
-            /// <summary>One model per annotated method (null when invalid).</summary>
+            /// <summary>Per annotated method, one model per <c>[DistributedCron]</c> attribute (an attribute the compiler reports as broken has none).</summary>
             public const string Jobs = "DistCron.Jobs";
 
             /// <summary>The compilation's assembly name, and whether it builds an executable.</summary>
@@ -43,9 +44,10 @@ namespace DistCron.Generators
                     // Every method-like node (local functions, lambdas, accessors too): each declared job either
                     // runs or is refused at start-up, none is dropped.
                     static (_, _) => true,
-                    static (syntax, cancellationToken) => syntax.TargetSymbol is IMethodSymbol method && syntax.Attributes.Length == 1
-                        ? JobParser.Parse(method, syntax.Attributes[0], includeWarnings: false, cancellationToken).Model
-                        : null)
+                    // One job per attribute: a method may carry several schedules, each its own named job.
+                    static (syntax, cancellationToken) => syntax.TargetSymbol is IMethodSymbol method
+                        ? JobParser.ParseAll(method, syntax.TargetNode, syntax.Attributes, cancellationToken)
+                        : default)
                 .WithTrackingName(Steps.Jobs);
 
             var assemblyName = context.CompilationProvider
@@ -100,14 +102,14 @@ namespace DistCron.Generators
             return string.Join(", ", names) + (jobs.Count > Shown ? $" and {jobs.Count - Shown} more" : string.Empty);
         }
 
-        // Sorted by name (then declaring type and method) so the file does not depend on file order. Duplicated names
+        // Sorted by name (then declaring type and method) so the file does not depend on file or attribute order. Duplicated names
         // are all kept: DCRON0011 reports them at build time, and the runtime refuses to start with them.
-        private static AssemblyJobsModel Combine((string Name, bool IsExecutable) assembly, ImmutableArray<JobModel?> jobs, EquatableArray<string> referencedJobClasses)
+        private static AssemblyJobsModel Combine((string Name, bool IsExecutable) assembly, ImmutableArray<EquatableArray<JobModel>> methods, EquatableArray<string> referencedJobClasses)
         {
-            var all = new List<JobModel>(jobs.Length);
-            foreach (var job in jobs)
+            var all = new List<JobModel>(methods.Length);
+            foreach (var jobs in methods)
             {
-                if (job is not null) all.Add(job);
+                foreach (var job in jobs) all.Add(job);
             }
 
             all.Sort(static (a, b) =>
@@ -115,7 +117,12 @@ namespace DistCron.Generators
                 var byName = string.CompareOrdinal(a.Name, b.Name);
                 if (byName != 0) return byName;
                 var byType = string.CompareOrdinal(a.DeclaringTypeDisplay, b.DeclaringTypeDisplay);
-                return byType != 0 ? byType : string.CompareOrdinal(a.MethodName, b.MethodName);
+                if (byType != 0) return byType;
+                var byMethod = string.CompareOrdinal(a.MethodName, b.MethodName);
+                if (byMethod != 0) return byMethod;
+                // Two attributes of one method with one name (DCRON0011): still one order whatever the attribute order.
+                var bySchedule = string.CompareOrdinal(a.Schedule, b.Schedule);
+                return bySchedule != 0 ? bySchedule : string.CompareOrdinal(a.DefinitionHash + a.BuildError, b.DefinitionHash + b.BuildError);
             });
             return new AssemblyJobsModel(assembly.Name, assembly.IsExecutable, new EquatableArray<JobModel>(all.ToArray()), referencedJobClasses);
         }

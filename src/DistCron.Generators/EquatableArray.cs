@@ -49,6 +49,9 @@ namespace DistCron.Generators
             return hash;
         }
 
+        /// <summary>The items, for step-tracking output and test messages.</summary>
+        public override string ToString() => "[" + string.Join(", ", _items ?? Array.Empty<T>()) + "]";
+
         public IEnumerator<T> GetEnumerator() => ((IEnumerable<T>)(_items ?? Array.Empty<T>())).GetEnumerator();
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -69,9 +69,18 @@ namespace DistCron.Generators
             var methodDisplay = DisplayName(method, defaultName);
             var nameIsExplicit = explicitName != null;
             var name = explicitName ?? defaultName;
-            // The default name of a method that cannot be a job at all is moot: DCRON0013 says why, alone.
+            var schedules = CountSchedules(method, attribute.AttributeClass);
+            var nameMissing = !nameIsExplicit && schedules > 1;
+            if (nameMissing)
+            {
+                // Each attribute is a job of its own: the default name would be every one's, so the user names each.
+                problems.Add(new JobProblem(DiagnosticDescriptors.NameRequiredForSeveralSchedules, ProblemSite.Attribute, -1, methodDisplay, schedules));
+            }
+
+            // The default name of a method that cannot be a job at all is moot: DCRON0013 says why, alone; and so is
+            // one the user must replace anyway (DCRON0020).
             var nameError = JobOptionText.NameError(name);
-            if (nameError != null && (nameIsExplicit || KindProblem(method) is null))
+            if (nameError != null && !nameMissing && (nameIsExplicit || KindProblem(method) is null))
             {
                 var fix = nameIsExplicit
                     ? "use " + RuleText.NameRule
@@ -126,6 +135,40 @@ namespace DistCron.Generators
                 shape!.Value.DeclaringTypeName, typeDisplay!, method.Name, method.IsStatic,
                 shape.Value.Disposal, shape.Value.ReturnKind, shape.Value.Parameters);
             return new JobParseOutcome(name, nameIsExplicit, model, problems);
+        }
+
+        /// <summary>
+        /// The jobs of one declaration of a method, one per <c>[DistributedCron]</c> attribute in
+        /// <paramref name="attributes"/> written on <paramref name="declaration"/>, in declaration order; attributes the
+        /// compiler reports as broken are left out.
+        /// </summary>
+        /// <remarks>
+        /// Each part of a partial method that carries attributes is a declaration of its own, yet sees the attributes of
+        /// both parts: only its own are its jobs, so each attribute is one job whichever part it is written on.
+        /// </remarks>
+        public static EquatableArray<JobModel> ParseAll(IMethodSymbol method, SyntaxNode declaration, ImmutableArray<AttributeData> attributes, CancellationToken cancellationToken)
+        {
+            var models = new List<JobModel>(attributes.Length);
+            foreach (var attribute in attributes)
+            {
+                var written = attribute.ApplicationSyntaxReference;
+                if (written != null && (written.SyntaxTree != declaration.SyntaxTree || !declaration.Span.Contains(written.Span))) continue;
+                if (Parse(method, attribute, includeWarnings: false, cancellationToken).Model is { } model) models.Add(model);
+            }
+
+            return new EquatableArray<JobModel>(models.ToArray());
+        }
+
+        // How many [DistributedCron] attributes the method carries (all parts of a partial method together).
+        private static int CountSchedules(IMethodSymbol method, INamedTypeSymbol? attributeClass)
+        {
+            var count = 0;
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, attributeClass)) count++;
+            }
+
+            return count;
         }
 
         // Warnings about a valid schedule: it never fires, it numbers days the Quartz way, or it restricts both days.

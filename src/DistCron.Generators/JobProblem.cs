@@ -14,6 +14,9 @@ namespace DistCron.Generators
     internal enum ProblemSite
     {
         Method,
+
+        /// <summary>The whole <c>[DistributedCron(...)]</c> attribute.</summary>
+        Attribute,
         Parameter,
         Schedule,
         Name,

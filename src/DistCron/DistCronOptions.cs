@@ -58,6 +58,17 @@ public sealed class DistCronOptions
     /// </summary>
     public string? NodeId { get; set; }
 
+    /// <summary>
+    /// Whether this node runs jobs. Default true. False makes a node that never runs one: it starts like any node
+    /// (migrates when <see cref="AutoMigrate"/> is set, seeds its job definitions, registers itself, so it is listed
+    /// with the fleet's nodes and its jobs count as having live code) but it never claims an occurrence and does no
+    /// history pruning; every occurrence runs on the nodes that run jobs, and with none the jobs stay due (the jobs
+    /// health check reports them overdue). For a developer's laptop on a shared database, a dashboard-only host, or
+    /// the first instance of a canary. Its seed still writes its definitions, like a deploy's: see
+    /// <see cref="DeploymentVersion"/> to keep a laptop's older or newer schedules from changing the fleet's.
+    /// </summary>
+    public bool RunsJobs { get; set; } = true;
+
     /// <summary>Create or upgrade the schema at startup. Default true; set false when a DBA applies the DDL.</summary>
     public bool AutoMigrate { get; set; } = true;
 

@@ -6,11 +6,16 @@ namespace DistCron;
 /// DistCron analyzer reports a build error for an invalid schedule or an unsupported method shape.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A method may carry several of these attributes: each is a job of its own, with its own schedule, options and
+/// crontab row, and then each must set <see cref="Name"/> (a build error, DCRON0020, says so). The method reads
+/// <see cref="JobContext.JobName"/> to tell which of its jobs is running.
+/// </para>
 /// The method may be static or instance (the instance is resolved from a DI scope per run), sync or async
 /// (<see cref="System.Threading.Tasks.Task"/> or <see cref="System.Threading.Tasks.ValueTask"/>), and may take a
 /// <see cref="System.Threading.CancellationToken"/>, a <see cref="JobContext"/> and any services registered in DI.
 /// </remarks>
-[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true, Inherited = false)]
 public sealed class DistributedCronAttribute : Attribute
 {
     /// <param name="schedule">
@@ -22,7 +27,10 @@ public sealed class DistributedCronAttribute : Attribute
     /// <summary>The cron expression as written.</summary>
     public string Schedule { get; }
 
-    /// <summary>The job's unique name. Defaults to <c>Namespace.Type.Method</c>. Allowed: <c>[A-Za-z0-9._:-]</c>, at most 200 characters.</summary>
+    /// <summary>
+    /// The job's unique name. Defaults to <c>Namespace.Type.Method</c>; required on each attribute of a method that
+    /// carries several. Allowed: <c>[A-Za-z0-9._:-]</c>, at most 200 characters.
+    /// </summary>
     public string? Name { get; set; }
 
     /// <summary>IANA (<c>Europe/Paris</c>) or Windows (<c>Romance Standard Time</c>) time zone id. Defaults to UTC.</summary>

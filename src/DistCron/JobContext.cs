@@ -14,7 +14,10 @@ public sealed class JobContext
         IsManualTrigger = isManualTrigger;
     }
 
-    /// <summary>The job's unique name.</summary>
+    /// <summary>
+    /// The job's unique name. A method with several <c>[DistributedCron]</c> attributes is several jobs: this is the
+    /// <c>Name</c> of the attribute whose job is running, which tells the method which schedule this run belongs to.
+    /// </summary>
     public string JobName { get; }
 
     /// <summary>The scheduled occurrence this run belongs to (UTC offset), not the time it started.</summary>

@@ -392,10 +392,10 @@ public class DiagnosticTests
         Assert.Equal(
             new[]
             {
-                "Diag/File0.cs: \"report\": Job name \"report\" is used by 2 methods in this assembly (A.First, B.Second); give each job a unique Name",
-                "Diag/File0.cs: Unique: Job name \"T.A.Unique\" is used by 2 methods in this assembly (A.Unique, C.Third); give each job a unique Name",
-                "Diag/File1.cs: \"report\": Job name \"report\" is used by 2 methods in this assembly (A.First, B.Second); give each job a unique Name",
-                "Diag/File1.cs: \"T.A.Unique\": Job name \"T.A.Unique\" is used by 2 methods in this assembly (A.Unique, C.Third); give each job a unique Name",
+                "Diag/File0.cs: \"report\": Job name \"report\" is declared 2 times in this assembly (A.First, B.Second); give each job a unique Name",
+                "Diag/File0.cs: Unique: Job name \"T.A.Unique\" is declared 2 times in this assembly (A.Unique, C.Third); give each job a unique Name",
+                "Diag/File1.cs: \"report\": Job name \"report\" is declared 2 times in this assembly (A.First, B.Second); give each job a unique Name",
+                "Diag/File1.cs: \"T.A.Unique\": Job name \"T.A.Unique\" is declared 2 times in this assembly (A.Unique, C.Third); give each job a unique Name",
             },
             diagnostics.Select(d => $"{Path.GetFileName(Path.GetDirectoryName(d.Location.SourceTree!.FilePath))}/{Path.GetFileName(d.Location.SourceTree.FilePath)}: {d.Location.SourceTree.GetText().ToString(d.Location.SourceSpan)}: {d.GetMessage()}"));
 
@@ -446,7 +446,7 @@ public class DiagnosticTests
         var descriptors = analyzer.SupportedDiagnostics.Append(generatorOnly).ToList();
         var ids = descriptors.Select(d => d.Id).ToList();
         Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => $"DCRON{i:0000}"), ids.Order());
-        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").Append(generatorOnly.Id).ToHashSet();
+        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").Append("DCRON0020").Append(generatorOnly.Id).ToHashSet();
         var root = RepositoryRoot();
         var unshipped = await File.ReadAllTextAsync(Path.Combine(root, "src", "DistCron.Generators", "AnalyzerReleases.Unshipped.md"));
         var index = await File.ReadAllTextAsync(Path.Combine(root, "docs", "diagnostics", "README.md"));

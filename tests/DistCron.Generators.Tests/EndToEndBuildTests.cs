@@ -300,6 +300,12 @@ public sealed class EndToEndBuildTests : IDisposable
                 [DistributedCron("@hourly", Name = "p.partial")] public static partial void Declared();
                 public static partial void Declared() => Console.WriteLine("ran partial");
             }
+            public static class Several
+            {
+                [DistributedCron("@hourly", Name = "s.hourly")]
+                [DistributedCron("@daily", Name = "s.daily")]
+                public static void Both(JobContext context) => Console.WriteLine("ran several as " + context.JobName);
+            }
             """);
         Write("Shapes/Program.cs", """
             using DistCron;
@@ -319,7 +325,7 @@ public sealed class EndToEndBuildTests : IDisposable
             """);
         var output = BuildAndRun("Shapes");
         Assert.Equal(
-            new[] { "ran await", "ran field", "ran args list=2 clock=True missing=True retries=3", "ran obsolete", "ran partial" },
+            new[] { "ran await", "ran field", "ran args list=2 clock=True missing=True retries=3", "ran obsolete", "ran partial", "ran several as s.daily", "ran several as s.hourly" },
             output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         Write("Shapes/Extensions.cs", """

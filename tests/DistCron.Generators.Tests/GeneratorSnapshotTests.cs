@@ -23,6 +23,26 @@ public class GeneratorSnapshotTests
     }
 
     [Fact]
+    public void Method_with_several_schedules()
+    {
+        Verify("App", "SeveralSchedules", """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using DistCron;
+
+            namespace App.Reports;
+
+            internal sealed class Digest
+            {
+                [DistributedCron("0 7 * * MON-FRI", Name = "digest.weekday", TimeZone = "Europe/Paris")]
+                [DistributedCron("0 9 * * SAT,SUN", Name = "digest.weekend", TimeZone = "Europe/Paris", Misfire = MisfirePolicy.Skip)]
+                [DistributedCron("*/30 * * * * *", Name = "digest.preview", Timeout = "00:00:20")]
+                public Task SendAsync(JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+            }
+            """);
+    }
+
+    [Fact]
     public void Instance_async_method_with_service_token_and_context()
     {
         Verify("App", "InstanceAsync", """

@@ -65,6 +65,48 @@ public class IncrementalTests
         Assert.Contains("\"30 * * * *\"", result.GeneratedSources.Single().SourceText.ToString());
     }
 
+    private static string MultiFile(string second) => $$"""
+        using DistCron;
+        namespace Inc;
+        public static class Multi
+        {
+            [DistributedCron("0 * * * *", Name = "multi.hourly")]
+            [DistributedCron("{{second}}", Name = "multi.daily")]
+            public static void Run(JobContext context) { }
+        }
+        """;
+
+    [Fact]
+    public void Editing_one_attribute_of_a_method_with_several_changes_only_that_methods_models()
+    {
+        var compilation = TestCompilation.Create("Inc", Enumerable.Range(0, 3).Select(i => JobFile(i)).Append(MultiFile("0 0 * * *")).ToArray());
+        var driver = CreateDriver().RunGenerators(compilation);
+
+        var target = compilation.SyntaxTrees.Last();
+        var edited = compilation.ReplaceSyntaxTree(target, CSharpSyntaxTree.ParseText(MultiFile("0 6 * * *"), TestCompilation.ParseOptions, target.FilePath));
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        // One output per method, holding one model per attribute: the edited method's, both schedules in it.
+        var jobOutputs = result.TrackedSteps[DistCronGenerator.Steps.Jobs].SelectMany(s => s.Outputs).ToList();
+        var modified = Assert.Single(jobOutputs, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("0 6 * * *", modified.Value.ToString());
+        Assert.Contains("multi.hourly", modified.Value.ToString());
+        Assert.All(jobOutputs.Where(o => o.Reason != IncrementalStepRunReason.Modified),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+        Assert.Equal(IncrementalStepRunReason.Modified, result.TrackedSteps[DistCronGenerator.Steps.Assembly].Single().Outputs.Single().Reason);
+        var generated = result.GeneratedSources.Single().SourceText.ToString();
+        Assert.Contains("Job(\"multi.daily\", \"0 6 * * *\"", generated);
+        Assert.Contains("Job(\"multi.hourly\", \"0 * * * *\"", generated);
+
+        // An edit elsewhere in the file that leaves both attributes alone reuses the method's models and the output.
+        var again = edited.ReplaceSyntaxTree(edited.SyntaxTrees.Last(), CSharpSyntaxTree.ParseText(MultiFile("0 6 * * *") + "\n// edited", TestCompilation.ParseOptions, target.FilePath));
+        var third = driver.RunGenerators(edited).RunGenerators(again).GetRunResult().Results.Single();
+        Assert.All(third.TrackedSteps[DistCronGenerator.Steps.Jobs].SelectMany(s => s.Outputs),
+            o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+        Assert.All(third.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+    }
+
     [Fact]
     public void Step_outputs_hold_no_symbols_syntax_compilations_or_locations()
     {

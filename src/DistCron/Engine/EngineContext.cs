@@ -28,6 +28,7 @@ internal sealed class EngineContext
         MaxConcurrentJobs = options.MaxConcurrentJobs;
         MisfireThreshold = options.MisfireThreshold;
         AutoMigrate = options.AutoMigrate;
+        RunsJobs = options.RunsJobs;
         Store = new InstrumentedJobStore(store, metrics); // every store call of the engine is measured here, once
         ScopeFactory = scopeFactory;
         Time = time;
@@ -49,6 +50,7 @@ internal sealed class EngineContext
     public int MaxConcurrentJobs { get; }
     public TimeSpan MisfireThreshold { get; }
     public bool AutoMigrate { get; }
+    public bool RunsJobs { get; }
     public IJobStore Store { get; }
     public IServiceScopeFactory ScopeFactory { get; }
     public TimeProvider Time { get; }

@@ -11,7 +11,7 @@ namespace DistCron.Engine;
 /// <see cref="ClaimPacer"/>'s to decide; what happens to each claim is <see cref="JobRunner"/>'s; this class does the
 /// loop's I/O.
 /// </summary>
-internal sealed class NodeLoop
+internal sealed partial class NodeLoop
 {
     private readonly EngineContext _context;
     private readonly IReadOnlyDictionary<string, JobDefinition> _definitions;
@@ -55,7 +55,7 @@ internal sealed class NodeLoop
         var signals = StoreSignalPump.RunAsync(_context, _wake, stopSignals.Token);
         try
         {
-            await LoopAsync(stopping, _hardStop.Token).ConfigureAwait(false);
+            await (_context.RunsJobs ? LoopAsync(stopping, _hardStop.Token) : KeepRegisteredAsync(stopping)).ConfigureAwait(false);
         }
         finally
         {

@@ -33,7 +33,7 @@ internal sealed class DistCronReadinessCheck : IHealthCheck
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var data = new Dictionary<string, object> { ["store"] = _store.Kind, ["app"] = _options.App, ["started"] = _node.Started };
+        var data = new Dictionary<string, object> { ["store"] = _store.Kind, ["app"] = _options.App, ["started"] = _node.Started, ["runsJobs"] = _options.RunsJobs };
         if (_node.HasNoJobs) return HealthCheckResult.Healthy("This node has no DistCron jobs: nothing to start.", data);
         if (!_node.Started)
         {
@@ -57,6 +57,10 @@ internal sealed class DistCronReadinessCheck : IHealthCheck
             return DistCronHealthCheck.Failure(context, $"The DistCron {_store.Kind} store {why}.", data);
         }
 
-        return HealthCheckResult.Healthy($"The DistCron node started and its {_store.Kind} store answers.", data);
+        // Ready all the same: a node that does not run jobs serves what it was started for; the jobs it leaves to
+        // others show as overdue in the jobs check when no node runs them.
+        return _options.RunsJobs
+            ? HealthCheckResult.Healthy($"The DistCron node started and its {_store.Kind} store answers.", data)
+            : HealthCheckResult.Healthy($"The DistCron node started and its {_store.Kind} store answers; it does not run jobs (RunsJobs = false): its jobs run only on nodes that do.", data);
     }
 }

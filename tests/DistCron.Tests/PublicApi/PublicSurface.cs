@@ -40,7 +40,9 @@ internal static class PublicSurface
         bases.AddRange(type.GetInterfaces().Select(TypeName).Order(StringComparer.Ordinal));
         var attributes = type.GetCustomAttributesData()
             .Where(a => a.AttributeType.Namespace is "System.ComponentModel" or "System" && a.AttributeType.Name is "EditorBrowsableAttribute" or "ObsoleteAttribute" or "AttributeUsageAttribute")
-            .Select(a => $"[{a.AttributeType.Name[..^"Attribute".Length]}({string.Join(", ", a.ConstructorArguments.Select(c => c.ArgumentType.IsEnum ? $"{c.ArgumentType.Name}.{Enum.ToObject(c.ArgumentType, c.Value!)}" : c.Value))})] ");
+            // Named arguments too: AttributeUsage's AllowMultiple is part of what a consumer may write.
+            .Select(a => $"[{a.AttributeType.Name[..^"Attribute".Length]}({string.Join(", ", a.ConstructorArguments.Select(c => c.ArgumentType.IsEnum ? $"{c.ArgumentType.Name}.{Enum.ToObject(c.ArgumentType, c.Value!)}" : c.Value)
+                .Concat(a.NamedArguments.Select(n => (object?)$"{n.MemberName} = {n.TypedValue.Value}")))})] ");
         return string.Concat(attributes) + kind + (bases.Count > 0 ? " : " + string.Join(", ", bases) : "");
     }
 
