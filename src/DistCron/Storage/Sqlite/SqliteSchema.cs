@@ -90,6 +90,18 @@ internal static class SqliteSchema
 
     // One async signal per (file, app), shared by every store instance in this process. Other processes are
 
+    /// <summary>
+    /// The statements that bring a file at <paramref name="fromVersion"/> (1 or later) to <see cref="CurrentVersion"/>, in
+    /// one transaction: what <see cref="SqliteJobStore.MigrateAsync"/> applies to such a file.
+    /// </summary>
+    internal static string UpgradeScript(int fromVersion)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fromVersion, 1);
+        var steps = Upgrades.Where(u => u.Version > fromVersion && u.Sql.Length > 0).Select(u => u.Sql);
+        return string.Join(" ", ["BEGIN IMMEDIATE;", .. steps, "DELETE FROM schema_version;",
+            $"INSERT INTO schema_version (version) VALUES ({CurrentVersion});", "COMMIT;"]);
+    }
+
     /// <summary>The DDL that creates the schema, for DBAs who forbid DDL from applications.</summary>
     internal static string Script() =>
         "PRAGMA journal_mode = WAL;\n" + Current +
