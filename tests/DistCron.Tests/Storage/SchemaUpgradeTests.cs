@@ -72,11 +72,13 @@ public sealed class SchemaUpgradeTests
             {
                 await connection.OpenAsync();
                 await using var check = connection.CreateCommand();
-                check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due');";
+                check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due'), " +
+                    "(SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_finish');";
                 await using var reader = await check.ExecuteReaderAsync();
                 Assert.True(await reader.ReadAsync());
-                Assert.Equal(3L, reader.GetInt64(0));
+                Assert.Equal(SqliteSchema.CurrentVersion, reader.GetInt64(0));
                 Assert.Equal(0L, reader.GetInt64(1)); // migration 1 did not run again
+                Assert.Equal(1L, reader.GetInt64(2)); // the history pruning index arrived with its upgrade
             }
         }
         finally
@@ -100,6 +102,7 @@ public sealed class SchemaUpgradeTests
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.runs_job_idx') IS NULL"),
             "migration 1 ran again: the dropped history index was recreated");
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.jobs_claim_order_idx') IS NOT NULL"), "migration 3 ran");
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.runs_finished_idx') IS NOT NULL"), "the history pruning migration ran");
         Assert.True(logs.Has(1001), logs.Dump());
         Assert.False(logs.Has(RetryEventId), logs.Dump());
         await AssertUpgradedAsync(store);
@@ -119,6 +122,7 @@ public sealed class SchemaUpgradeTests
         Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM fresh_schema.schema_version"));
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_claim_order_idx') IS NOT NULL"));
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_trigger_idx') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.runs_finished_idx') IS NOT NULL"));
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_due_idx') IS NULL"), "migration 3 replaced the old due index");
         Assert.True(await ScalarAsync<bool>(dataSource,
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'fresh_schema' AND table_name = 'jobs' AND column_name = 'definition_version')"));

@@ -19,6 +19,9 @@ internal static class SqliteSchema
         (2, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;"),
         // The schedule revision a completion carries back (see SqliteJobStore.CompleteOneAsync).
         (3, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;"),
+        // History pruning's age rule in finished order (see PruneByAgeSql). MERGE NOTE: upgrade 4 on the schema branch;
+        // it follows the claim-kind upgrade whatever its number.
+        (4, "CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (app, finished_at);"),
     ];
 
     internal static readonly string Current = $"""
@@ -75,6 +78,7 @@ internal static class SqliteSchema
         );
 
         CREATE INDEX IF NOT EXISTS runs_by_job ON runs (app, job_name, id DESC);
+        CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (app, finished_at); -- the age rule of history pruning (upgrade 4)
 
         CREATE TABLE IF NOT EXISTS nodes (
             app TEXT NOT NULL,
