@@ -4,8 +4,8 @@ namespace DistCron.Engine;
 
 /// <summary>
 /// Applies <see cref="HistoryRetention"/>: started by the loop when it is about to sleep (nothing more is due), first
-/// soon after start-up and then at most once per interval (<see cref="PruneTiming"/>), and run in the background so housekeeping never delays a claim. The store deletes in small
-/// batches, each its own short statement. Failures are logged and retried at the next interval; they never affect
+/// soon after start-up and then at most once per interval (<see cref="PruneTiming"/>), and run in the background so
+/// housekeeping never delays a claim. The store deletes in small batches, each its own short statement. Failures are logged and retried at the next interval; they never affect
 /// scheduling.
 /// </summary>
 internal sealed class HistoryPruner

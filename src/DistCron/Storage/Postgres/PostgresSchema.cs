@@ -108,7 +108,6 @@ internal static class PostgresSchema
     // History pruning's age rule reads the app's rows in finished order and stops at the first one young enough to
     // keep, so the last batch (nothing old left) reads no row instead of the app's whole history. On a large runs table
     // the build holds a SHARE lock on runs (completions wait); operations.md shows how to build it CONCURRENTLY first.
-    // MERGE NOTE: written as migration 5 on the schema branch; it follows the claim-kind migration whatever its number.
     private const string Migration5 = """
         CREATE INDEX IF NOT EXISTS runs_finished_idx ON {schema}.runs (app, finished_at);
         """;

@@ -19,8 +19,7 @@ internal static class SqliteSchema
         (2, "ALTER TABLE jobs ADD COLUMN definition_version INTEGER NULL;"),
         // The schedule revision a completion carries back (see SqliteJobStore.CompleteOneAsync).
         (3, "ALTER TABLE jobs ADD COLUMN schedule_rev INTEGER NOT NULL DEFAULT 0;"),
-        // History pruning's age rule in finished order (see PruneByAgeSql). MERGE NOTE: upgrade 4 on the schema branch;
-        // it follows the claim-kind upgrade whatever its number.
+        // History pruning's age rule reads in finished order and stops at the first row to keep (see PruneByAgeSql).
         (4, "CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (app, finished_at);"),
     ];
 
@@ -91,8 +90,6 @@ internal static class SqliteSchema
             PRIMARY KEY (app, node_id)
         );
         """;
-
-    // One async signal per (file, app), shared by every store instance in this process. Other processes are
 
     /// <summary>
     /// The statements that bring a file at <paramref name="fromVersion"/> (1 or later) to <see cref="CurrentVersion"/>, in
