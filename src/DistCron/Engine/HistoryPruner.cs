@@ -3,9 +3,9 @@ using DistCron.Diagnostics;
 namespace DistCron.Engine;
 
 /// <summary>
-/// Applies <see cref="HistoryRetention"/>: started by the loop when it is about to sleep (nothing more is due), at most
-/// once per interval, and run in the background so housekeeping never delays a claim. The store deletes in small
-/// batches, each its own short statement. Failures are logged and retried at the next interval; they never affect
+/// Applies <see cref="HistoryRetention"/>: started by the loop when it is about to sleep (nothing more is due), first
+/// soon after start-up and then at most once per interval (<see cref="PruneTiming"/>), and run in the background so
+/// housekeeping never delays a claim. The store deletes in small batches, each its own short statement. Failures are logged and retried at the next interval; they never affect
 /// scheduling.
 /// </summary>
 internal sealed class HistoryPruner
@@ -22,8 +22,11 @@ internal sealed class HistoryPruner
     {
         _context = context;
         _retention = retention;
-        // The first prune waits one interval: a fleet restarting together does not prune all at once at startup.
-        _nextPrune = context.Time.GetTimestamp() + Ticks(retention.Interval);
+        // Soon after start-up, at this node's random point of a short window (see PruneTiming); then every interval.
+        var first = retention.Interval > TimeSpan.Zero
+            ? PruneTiming.FirstPruneAfter(retention.Interval, retention.FirstPruneJitter ?? Random.Shared.NextDouble())
+            : TimeSpan.Zero;
+        _nextPrune = context.Time.GetTimestamp() + Ticks(first);
     }
 
     /// <summary>The prune in progress (or a completed task). Never faults.</summary>

@@ -75,12 +75,15 @@ internal sealed partial class NodeLoop
     private async Task<bool> StartAsync(CancellationToken stopping)
     {
         var backoff = Backoff.ForStore();
+        var schemaWait = Backoff.ForStore();
+        string? schemaReported = null;
         while (true)
         {
             var wake = _wake.WaitTask;
             try
             {
                 if (_context.AutoMigrate) await _context.Store.MigrateAsync(stopping).ConfigureAwait(false);
+                else await _context.Store.CheckSchemaAsync(stopping).ConfigureAwait(false);
                 var sentAt = _context.Clock.RoundTripStarts();
                 var now = await _context.Store.GetDatabaseTimeAsync(stopping).ConfigureAwait(false);
                 _context.Clock.Observe(now, sentAt);
@@ -93,6 +96,16 @@ internal sealed partial class NodeLoop
             catch (Exception) when (stopping.IsCancellationRequested)
             {
                 return false;
+            }
+            catch (SchemaNotReadyException ex)
+            {
+                // Not an outage: said once (again only when what the database holds changes), then retried quietly
+                // until someone applies the schema; readiness carries the message meanwhile.
+                if (ex.Message != schemaReported) Log.SchemaNotReady(_context.Logger, _context.NodeId, ex.Message);
+                schemaReported = ex.Message;
+                _context.Health.StoreFailed(ex.Message);
+                await SleepAsync(schemaWait.NextDelay(), wake, stopping).ConfigureAwait(false);
+                if (stopping.IsCancellationRequested) return false;
             }
             catch (Exception ex)
             {

@@ -20,6 +20,13 @@ internal interface IJobStore : IAsyncDisposable
     /// <summary>Creates or upgrades the schema. Idempotent and safe when many nodes call it at once.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Checks, changing nothing, that the schema is at the version this code needs or newer (start-up with
+    /// <c>AutoMigrate = false</c>). Throws <see cref="SchemaNotReadyException"/> naming the version found, the version
+    /// needed and what to apply when the schema is missing or older.
+    /// </summary>
+    Task CheckSchemaAsync(CancellationToken cancellationToken);
+
     /// <summary>The database's current time.</summary>
     Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken);
 

@@ -23,6 +23,7 @@ internal sealed class RecordingStore(IJobStore inner) : IJobStore
 
     public string Kind => inner.Kind;
     public Task MigrateAsync(CancellationToken ct) => Record(nameof(MigrateAsync), inner.MigrateAsync(ct));
+    public Task CheckSchemaAsync(CancellationToken ct) => Record(nameof(CheckSchemaAsync), inner.CheckSchemaAsync(ct));
     public Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken ct) => Record(nameof(GetDatabaseTimeAsync), inner.GetDatabaseTimeAsync(ct));
     public Task SeedAsync(string app, IReadOnlyList<SeedJob> jobs, CancellationToken ct) => Record(nameof(SeedAsync), inner.SeedAsync(app, jobs, ct));
     public Task RegisterNodeAsync(NodeInfo node, TimeSpan liveWindow, CancellationToken ct) => Record(nameof(RegisterNodeAsync), inner.RegisterNodeAsync(node, liveWindow, ct));

@@ -1,6 +1,7 @@
 using DistCron.Engine;
 using DistCron.Hosting;
 using DistCron.Storage;
+using DistCron.Storage.Sqlite;
 using DistCron.Tests.Engine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -53,8 +54,15 @@ public abstract class HealthCheckTests : EngineTestBase
         Assert.Equal(HealthStatus.Unhealthy, ready.Status);
         Assert.Contains("has not finished starting", ready.Description);
         Assert.Contains(node.CurrentStoreError!, ready.Description);
+        // Said as what it is (no schema, and what to apply), not as "store unavailable".
+        Assert.True(ready.Description!.Contains("no DistCron schema"), ready.Description);
+        Assert.Contains("'distcron sql", ready.Description);
+        Assert.Contains("AutoMigrate", ready.Description);
         Assert.False(node.Started);
         Assert.Equal(HealthStatus.Healthy, (await LiveAsync(host)).Status); // restarting the pod would not create the schema
+        var error = Assert.Single(Logs.Entries, e => e.EventId.Id == 80);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, error.Level);
+        Assert.False(Logs.Has(11), Logs.Dump()); // not "store unavailable"
     }
 
     [Fact]
@@ -173,4 +181,50 @@ public abstract class HealthCheckTests : EngineTestBase
 public sealed class SqliteHealthCheckTests : HealthCheckTests
 {
     protected override EngineStoreFactory CreateStoreFactory() => new SqliteEngineStoreFactory();
+
+    [Fact]
+    public async Task Without_auto_migrate_an_older_sqlite_file_keeps_readiness_failing_with_the_upgrade_to_apply_until_it_is_applied()
+    {
+        var path = ((SqliteEngineStoreFactory)Store).Path;
+        await using (var current = new SqliteJobStore(path))
+        {
+            await current.MigrateAsync(CancellationToken.None);
+        }
+
+        // A file as a version-2 DistCron left it (before schedule_rev).
+        await SqlAsync(path, "ALTER TABLE jobs DROP COLUMN schedule_rev; UPDATE schema_version SET version = 2;");
+        var host = await StartNodeAsync([Job("steady", "0 0 1 1 *", (_, _) => Task.CompletedTask)], o => o.AutoMigrate = false, Probes);
+        var node = host.Services.GetRequiredService<NodeHealth>();
+        await WaitUntilAsync(() => node.CurrentStoreError is not null, "start-up fails on the older file");
+
+        var ready = (await ReadyAsync(host)).Entries["distcron-ready"];
+        Assert.Equal(HealthStatus.Unhealthy, ready.Status);
+        Assert.Contains("SQLite schema is at version 2", ready.Description);
+        Assert.Contains($"needs version {SqliteSchema.CurrentVersion}", ready.Description);
+        Assert.Equal(HealthStatus.Healthy, (await LiveAsync(host)).Status);
+        var error = Assert.Single(Logs.Entries, e => e.EventId.Id == 80);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, error.Level);
+        Assert.False(Logs.Has(11), Logs.Dump()); // not "store unavailable"
+
+        // Exactly what the message says to apply, run on the file as sqlite3 would.
+        const string Lead = "Apply to the file (e.g. with sqlite3): ";
+        var start = error.Message.IndexOf(Lead, StringComparison.Ordinal) + Lead.Length;
+        var upgrade = error.Message[start..(error.Message.IndexOf("COMMIT;", start, StringComparison.Ordinal) + "COMMIT;".Length)];
+        Assert.StartsWith("BEGIN IMMEDIATE;", upgrade);
+        Assert.Contains("ADD COLUMN schedule_rev", upgrade);
+        await SqlAsync(path, upgrade);
+
+        await WaitUntilAsync(async () => (await ReadyAsync(host)).Status == HealthStatus.Healthy, "the node starts once the file is current");
+        Assert.True(node.Started);
+        Assert.Contains(await (await InspectAsync()).ListJobsAsync(App, CancellationToken.None), j => j.Name == "steady"); // seeded by the node
+    }
+
+    private static async Task SqlAsync(string path, string sql)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
 }

@@ -73,13 +73,25 @@ public sealed class PostgresHealthCheckTests : HealthCheckTests
         var ready = (await ReadyAsync(host)).Entries["distcron-ready"];
         Assert.Equal(HealthStatus.Unhealthy, ready.Status);
         Assert.Contains("has not finished starting", ready.Description);
-        Assert.Contains("schedule_rev", ready.Description);
+        // What the database has, what this build needs, and what to apply: not a column error from the seed.
+        Assert.Contains("schema 'distcron' is at version 3", ready.Description);
+        Assert.Contains($"needs version {PostgresSchema.LatestVersion}", ready.Description);
+        Assert.Contains("'distcron sql --schema distcron'", ready.Description);
         Assert.Equal(HealthStatus.Healthy, (await LiveAsync(host)).Status);
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // start-up retries: still not ready, and the error is said once
+        Assert.Equal(HealthStatus.Unhealthy, (await ReadyAsync(host)).Status);
+        Assert.False(node.Started);
+        var error = Assert.Single(Logs.Entries, e => e.EventId.Id == 80);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, error.Level);
+        Assert.Contains("is at version 3", error.Message);
+        Assert.False(Logs.Has(11), Logs.Dump()); // not "store unavailable"
 
-        await using (var dataSource = NpgsqlDataSource.Create(factory.ConnectionString))
-        await using (var store = new PostgresJobStore(dataSource))
+        // What the message says to apply: the script 'distcron sql --schema distcron' prints.
+        await using (var connection = new NpgsqlConnection(factory.ConnectionString))
         {
-            await store.MigrateAsync(CancellationToken.None); // what a DBA applying the upgrade does
+            await connection.OpenAsync();
+            await using var apply = new NpgsqlCommand(PostgresJobStore.GetSchemaSql("distcron"), connection);
+            await apply.ExecuteNonQueryAsync();
         }
 
         await WaitUntilAsync(async () => (await ReadyAsync(host)).Status == HealthStatus.Healthy, "the node starts once the schema is current");

@@ -123,6 +123,34 @@ public abstract class OperationsTests : EngineTestBase
     }
 
     [Fact]
+    public async Task A_node_prunes_soon_after_it_starts_not_one_interval_later_so_short_lived_nodes_prune_too()
+    {
+        var store = await InspectAsync();
+        var job = Job("chatty", Yearly, (_, _) => Task.CompletedTask);
+        await PreSeedAsync(job, now => now.AddDays(100));
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await store.TriggerAsync(App, "chatty", Ct));
+            var claim = Assert.Single((await store.ClaimDueAsync(App, "seeder", ["chatty"], 1, TimeSpan.FromMinutes(1), Ct)).Claimed);
+            Assert.True(await store.CompleteAsync(new Completion(claim.Token, RunStatus.Succeeded, claim.OccurrenceAt, 1, null,
+                TimeSpan.Zero, null, null, null, null, 1, IsManualTrigger: true), Ct));
+        }
+
+        // An interval of an hour: the old rule's first prune came an hour after start-up, so this node (stopped once it
+        // pruned, or after the deadline) never pruned. The jitter puts this node at the start of its first-prune window.
+        var host = await StartNodeAsync([job], o =>
+        {
+            o.HistoryRetention.MaxRunsPerJob = 1;
+            o.HistoryRetention.Interval = TimeSpan.FromHours(1);
+            o.HistoryRetention.FirstPruneJitter = 0;
+        });
+
+        await Eventually.TrueAsync(async () => (await HistoryAsync("chatty")).Count == 1, "the node pruned soon after it started");
+        await host.StopAsync();
+        Assert.Contains(Logs.Entries, e => e.EventId.Id == 40 && e.Message.Contains("Pruned 2 run history row(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task During_a_rolling_deploy_an_old_node_never_writes_back_its_older_definition()
     {
         var store = await InspectAsync();

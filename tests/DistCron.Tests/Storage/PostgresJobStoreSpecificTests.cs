@@ -85,8 +85,8 @@ public sealed class PostgresJobStoreSpecificTests : IAsyncLifetime
 
         Assert.Equal(1L, await ScalarAsync<long>(connectionString, "select count(*) from distcron.schema_version"));
         Assert.Equal(PostgresSchema.LatestVersion, await ScalarAsync<int>(connectionString, "select version from distcron.schema_version"));
-        Assert.Equal(3L, await ScalarAsync<long>(connectionString,
-            "select count(*) from pg_indexes where schemaname = 'distcron' and indexname in ('jobs_claim_order_idx', 'jobs_trigger_idx', 'runs_job_idx')"));
+        Assert.Equal(4L, await ScalarAsync<long>(connectionString,
+            "select count(*) from pg_indexes where schemaname = 'distcron' and indexname in ('jobs_claim_order_idx', 'jobs_trigger_idx', 'runs_job_idx', 'runs_finished_idx')"));
         // The claim-order index is partial (only claimable rows) and in the claim's order.
         Assert.Contains("(app, next_due_at, name) WHERE ((NOT paused) AND (error IS NULL))", await ScalarAsync<string>(connectionString,
             "select indexdef from pg_indexes where indexname = 'jobs_claim_order_idx'"));

@@ -72,11 +72,13 @@ public sealed class SchemaUpgradeTests
             {
                 await connection.OpenAsync();
                 await using var check = connection.CreateCommand();
-                check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due');";
+                check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due'), " +
+                    "(SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_finish');";
                 await using var reader = await check.ExecuteReaderAsync();
                 Assert.True(await reader.ReadAsync());
-                Assert.Equal(5L, reader.GetInt64(0));
+                Assert.Equal(SqliteSchema.CurrentVersion, reader.GetInt64(0));
                 Assert.Equal(0L, reader.GetInt64(1)); // migration 1 did not run again
+                Assert.Equal(1L, reader.GetInt64(2)); // the history pruning index arrived with its upgrade
             }
         }
         finally
@@ -100,6 +102,7 @@ public sealed class SchemaUpgradeTests
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.runs_job_idx') IS NULL"),
             "migration 1 ran again: the dropped history index was recreated");
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.jobs_claim_order_idx') IS NOT NULL"), "migration 3 ran");
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.runs_finished_idx') IS NOT NULL"), "the history pruning migration ran");
         Assert.True(logs.Has(1001), logs.Dump());
         Assert.False(logs.Has(RetryEventId), logs.Dump());
         await AssertUpgradedAsync(store);
@@ -119,6 +122,7 @@ public sealed class SchemaUpgradeTests
         Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM fresh_schema.schema_version"));
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_claim_order_idx') IS NOT NULL"));
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_trigger_idx') IS NOT NULL"));
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.runs_finished_idx') IS NOT NULL"));
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('fresh_schema.jobs_due_idx') IS NULL"), "migration 3 replaced the old due index");
         Assert.True(await ScalarAsync<bool>(dataSource,
             "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'fresh_schema' AND table_name = 'jobs' AND column_name = 'definition_version')"));
@@ -141,9 +145,98 @@ public sealed class SchemaUpgradeTests
         await using var store = new PostgresJobStore(dataSource, logger: logs.CreateLogger("DistCron.Storage"));
 
         await store.MigrateAsync(Ct);
+        await store.CheckSchemaAsync(Ct); // AutoMigrate = false: a newer schema lets the node start too
 
         Assert.Equal(PostgresSchema.LatestVersion + 1, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
-        Assert.True(logs.Has(NewerSchemaEventId), logs.Dump());
+        var newer = logs.Entries.Where(e => e.EventId.Id == NewerSchemaEventId).ToArray();
+        Assert.Equal(2, newer.Length);
+        Assert.All(newer, e => Assert.Equal(LogLevel.Warning, e.Level)); // code older than its database deserves attention
+    }
+
+    [Fact]
+    public async Task A_newer_sqlite_file_is_kept_with_a_warning_by_migrate_and_by_the_check()
+    {
+        var path = SqliteJobStoreTests.NewDatabasePath();
+        try
+        {
+            await using (var first = new SqliteJobStore(path))
+            {
+                await first.MigrateAsync(Ct);
+            }
+
+            await SqliteAsync(path, $"UPDATE schema_version SET version = {SqliteSchema.CurrentVersion + 1};");
+            var logs = new TestLogs();
+            await using (var store = new SqliteJobStore(path, logs.CreateLogger("DistCron.Storage")))
+            {
+                await store.MigrateAsync(Ct);
+                await store.CheckSchemaAsync(Ct);
+            }
+
+            var newer = logs.Entries.Where(e => e.EventId.Id == 2002).ToArray();
+            Assert.Equal(2, newer.Length);
+            Assert.All(newer, e => Assert.Equal(LogLevel.Warning, e.Level));
+            Assert.Equal(SqliteSchema.CurrentVersion + 1L, await SqliteAsync(path, "SELECT version FROM schema_version;"));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            SqliteJobStoreTests.DeleteDatabase(path);
+        }
+    }
+
+    [Fact]
+    public async Task Without_auto_migrate_the_check_names_the_versions_and_changes_nothing()
+    {
+        var path = SqliteJobStoreTests.NewDatabasePath();
+        try
+        {
+            await using (var empty = new SqliteJobStore(path))
+            {
+                var missing = await Assert.ThrowsAsync<SchemaNotReadyException>(() => empty.CheckSchemaAsync(Ct));
+                Assert.Contains("no DistCron schema", missing.Message);
+                Assert.Contains("'distcron sql --store sqlite'", missing.Message);
+                Assert.Equal(0L, await SqliteAsync(path, "SELECT COUNT(*) FROM sqlite_master;")); // nothing created
+                await empty.MigrateAsync(Ct);
+                await empty.CheckSchemaAsync(Ct); // current: passes
+            }
+
+            await SqliteAsync(path, "ALTER TABLE jobs DROP COLUMN schedule_rev; UPDATE schema_version SET version = 2;");
+            await using (var store = new SqliteJobStore(path))
+            {
+                var older = await Assert.ThrowsAsync<SchemaNotReadyException>(() => store.CheckSchemaAsync(Ct));
+                Assert.Contains($"is at version 2; this DistCron needs version {SqliteSchema.CurrentVersion}", older.Message);
+                Assert.Contains(SqliteSchema.UpgradeScript(2), older.Message);
+                Assert.Equal(2L, await SqliteAsync(path, "SELECT version FROM schema_version;"));
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            SqliteJobStoreTests.DeleteDatabase(path);
+        }
+
+        var server = await PostgresServer.SharedAsync();
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("check"));
+        await using var postgres = new PostgresJobStore(dataSource, "checked");
+        var none = await Assert.ThrowsAsync<SchemaNotReadyException>(() => postgres.CheckSchemaAsync(Ct));
+        Assert.Contains("no DistCron schema 'checked'", none.Message);
+        Assert.Contains("'distcron sql --schema checked'", none.Message);
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regnamespace('checked') IS NULL"), "the check created nothing");
+        await postgres.MigrateAsync(Ct);
+        await postgres.CheckSchemaAsync(Ct);
+        await ExecuteAsync(dataSource, "UPDATE checked.schema_version SET version = 2");
+        var behind = await Assert.ThrowsAsync<SchemaNotReadyException>(() => postgres.CheckSchemaAsync(Ct));
+        Assert.Contains($"schema 'checked' is at version 2; this DistCron needs version {PostgresSchema.LatestVersion}", behind.Message);
+        Assert.Contains($"migrations 3-{PostgresSchema.LatestVersion}", behind.Message);
+    }
+
+    private static async Task<object?> SqliteAsync(string path, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
     }
 
     [Fact]

@@ -63,6 +63,21 @@ internal sealed partial class PostgresJobStore
         }
     }
 
+    /// <inheritdoc />
+    public async Task CheckSchemaAsync(CancellationToken cancellationToken)
+    {
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var found = await ReadSchemaVersionAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (found > PostgresSchema.LatestVersion) LogNewerSchema(_logger, _schema, found, PostgresSchema.LatestVersion);
+            if (found < PostgresSchema.LatestVersion)
+            {
+                throw new SchemaNotReadyException(SchemaAdvice.Postgres(_schema, found, PostgresSchema.LatestVersion));
+            }
+        }
+    }
+
     private async Task MigrateOnceAsync(CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -138,7 +153,7 @@ internal sealed partial class PostgresJobStore
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "DistCron migrated PostgreSQL schema {Schema} from version {From} to {To}.")]
     private static partial void LogMigrated(ILogger logger, string schema, int from, int to);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "DistCron PostgreSQL schema {Schema} is at version {Found}, newer than this build's {Known}; continuing (migrations are additive).")]
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "DistCron PostgreSQL schema {Schema} is at version {Found}, newer than this build's {Known}; continuing (migrations are additive).")]
     private static partial void LogNewerSchema(ILogger logger, string schema, int found, int known);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "DistCron migration of PostgreSQL schema {Schema} was rolled back ({SqlState}: {Reason}); retrying (attempt {Attempt}).")]

@@ -63,27 +63,42 @@ internal sealed partial class PostgresJobStore
         LIMIT @limit
         """;
 
-    // Oldest first in id order (ids grow with time), one bounded batch per statement.
-    private const string PruneByAgeSql = """
-        DELETE FROM {schema}.runs WHERE id IN (
+    // Oldest first through runs_finished_idx (app, finished_at), one bounded batch per statement: the scan reads only
+    // rows it deletes and stops at the first row young enough to keep, so the last batch reads nothing. The batch's ids
+    // go in as an array (id = ANY), which the planner looks up by primary key; with id IN (subquery) it may choose a
+    // hash semi-join that reads the whole table once per batch.
+    internal const string PruneByAgeSql = """
+        DELETE FROM {schema}.runs WHERE id = ANY (ARRAY(
             SELECT id FROM {schema}.runs
             WHERE app = @app AND finished_at < now() - @max_age
-            ORDER BY id
-            LIMIT @batch)
+            ORDER BY finished_at
+            LIMIT @batch))
         """;
 
-    // Everything older than the job's @keep-th newest row, through the (app, job_name, id DESC) index.
-    private const string PruneByCountSql = """
-        DELETE FROM {schema}.runs WHERE id IN (
+    // Everything older than the job's @keep-th newest row, through the (app, job_name, id DESC) index; the batch's ids
+    // as an array, as above.
+    internal const string PruneByCountSql = """
+        DELETE FROM {schema}.runs WHERE id = ANY (ARRAY(
             SELECT id FROM {schema}.runs
             WHERE app = @app AND job_name = @name
               AND id < (SELECT id FROM {schema}.runs WHERE app = @app AND job_name = @name
                         ORDER BY id DESC OFFSET @keep - 1 LIMIT 1)
             ORDER BY id
-            LIMIT @batch)
+            LIMIT @batch))
         """;
 
-    private const string HistoryJobNamesSql = "SELECT DISTINCT job_name FROM {schema}.runs WHERE app = @app";
+    // The job names that have history, one index probe per name (a skip scan of runs_job_idx): each step asks for the
+    // first name after the previous one. SELECT DISTINCT read every history row of the app. Names come from runs, not
+    // jobs, so the history of a removed job is still trimmed.
+    internal const string HistoryJobNamesSql = """
+        WITH RECURSIVE names (name) AS (
+            SELECT (SELECT job_name FROM {schema}.runs WHERE app = @app ORDER BY job_name LIMIT 1)
+            UNION ALL
+            SELECT (SELECT r.job_name FROM {schema}.runs r WHERE r.app = @app AND r.job_name > n.name ORDER BY r.job_name LIMIT 1)
+            FROM names n
+            WHERE n.name IS NOT NULL)
+        SELECT name FROM names WHERE name IS NOT NULL
+        """;
 
     private const string ListNodesSql = """
         SELECT node_id, host, pid, started_at, heartbeat_at, job_names

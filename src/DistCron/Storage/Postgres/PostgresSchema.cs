@@ -9,7 +9,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 6;
+    public const int LatestVersion = 7;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -122,13 +122,20 @@ internal static class PostgresSchema
         ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS code_hash text NULL;
         """;
 
+    // History pruning's age rule reads the app's rows in finished order and stops at the first one young enough to
+    // keep, so the last batch (nothing old left) reads no row instead of the app's whole history. On a large runs table
+    // the build holds a SHARE lock on runs (completions wait); operations.md shows how to build it CONCURRENTLY first.
+    private const string Migration7 = """
+        CREATE INDEX IF NOT EXISTS runs_finished_idx ON {schema}.runs (app, finished_at);
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6];
+    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6, Migration7];
 
     /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
     public static int MigrationCount => Migrations.Length;

@@ -110,20 +110,34 @@ internal sealed partial class SqliteJobStore
     {
         var names = new List<string>();
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, "SELECT DISTINCT job_name FROM runs WHERE app = $app;", ("$app", app));
+        await using var command = Command(connection, null, HistoryJobNamesSql, ("$app", app));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
         return names;
     }
 
-    // Oldest first in id order (ids grow with time), one bounded batch per write transaction.
-    private static readonly string PruneByAgeSql = $"""
+    // Oldest first through runs_by_finish (app, finished_at), one bounded batch per write transaction: the search stops
+    // at the first row young enough to keep, so the last batch reads nothing.
+    internal static readonly string PruneByAgeSql = $"""
         DELETE FROM runs WHERE id IN (
-            SELECT id FROM runs WHERE app = $app AND finished_at < {Now} - $max_age ORDER BY id LIMIT $batch);
+            SELECT id FROM runs WHERE app = $app AND finished_at < {Now} - $max_age ORDER BY finished_at LIMIT $batch);
+        """;
+
+    // The job names that have history, one index probe per name on runs_by_job (a skip scan: each step asks for the
+    // first name after the previous one); SELECT DISTINCT read every history row of the app. Names come from runs, not
+    // jobs, so the history of a removed job is still trimmed.
+    internal const string HistoryJobNamesSql = """
+        WITH RECURSIVE names (name) AS (
+            SELECT (SELECT job_name FROM runs WHERE app = $app ORDER BY job_name LIMIT 1)
+            UNION ALL
+            SELECT (SELECT r.job_name FROM runs r WHERE r.app = $app AND r.job_name > n.name ORDER BY r.job_name LIMIT 1)
+            FROM names n
+            WHERE n.name IS NOT NULL)
+        SELECT name FROM names WHERE name IS NOT NULL;
         """;
 
     // Everything older than the job's keep-th newest row, through the (app, job_name, id DESC) index.
-    private const string PruneByCountSql = """
+    internal const string PruneByCountSql = """
         DELETE FROM runs WHERE id IN (
             SELECT id FROM runs
             WHERE app = $app AND job_name = $name

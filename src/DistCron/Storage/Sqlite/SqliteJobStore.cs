@@ -133,6 +133,20 @@ internal sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <inheritdoc />
+    public async Task CheckSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Read without creating anything: schema_version may not exist yet.
+        var hasTable = (long)(await ScalarAsync(connection, null,
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version');", cancellationToken).ConfigureAwait(false))!;
+        var found = hasTable == 0 ? null : await ScalarAsync(connection, null, "SELECT MAX(version) FROM schema_version;", cancellationToken).ConfigureAwait(false);
+        var version = found is long v ? (int)v : 0;
+        var current = SqliteSchema.CurrentVersion;
+        if (version > current) LogNewerSchema(_logger, version, current);
+        if (version < current) throw new SchemaNotReadyException(SchemaAdvice.Sqlite(version, current, SqliteSchema.UpgradeScript));
+    }
+
+    /// <inheritdoc />
     public async Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

@@ -24,6 +24,8 @@ internal static class SqliteSchema
         // Disabled by the deployment's configuration: seeded with no due time, never claimed for a trigger either.
         // Before the overrides: tells nodes of one version that differ by configuration from a rebuild (see SeedUpsertSql).
         (5, "ALTER TABLE jobs ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0; ALTER TABLE jobs ADD COLUMN code_hash TEXT NULL;"),
+        // History pruning's age rule reads in finished order and stops at the first row to keep (see PruneByAgeSql).
+        (6, "CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (app, finished_at);"),
     ];
 
     internal static readonly string Current = $"""
@@ -83,6 +85,7 @@ internal static class SqliteSchema
         );
 
         CREATE INDEX IF NOT EXISTS runs_by_job ON runs (app, job_name, id DESC);
+        CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (app, finished_at); -- the age rule of history pruning (upgrade 6)
 
         CREATE TABLE IF NOT EXISTS nodes (
             app TEXT NOT NULL,
@@ -96,7 +99,17 @@ internal static class SqliteSchema
         );
         """;
 
-    // One async signal per (file, app), shared by every store instance in this process. Other processes are
+    /// <summary>
+    /// The statements that bring a file at <paramref name="fromVersion"/> (1 or later) to <see cref="CurrentVersion"/>, in
+    /// one transaction: what <see cref="SqliteJobStore.MigrateAsync"/> applies to such a file.
+    /// </summary>
+    internal static string UpgradeScript(int fromVersion)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(fromVersion, 1);
+        var steps = Upgrades.Where(u => u.Version > fromVersion && u.Sql.Length > 0).Select(u => u.Sql);
+        return string.Join(" ", ["BEGIN IMMEDIATE;", .. steps, "DELETE FROM schema_version;",
+            $"INSERT INTO schema_version (version) VALUES ({CurrentVersion});", "COMMIT;"]);
+    }
 
     /// <summary>The DDL that creates the schema, for DBAs who forbid DDL from applications.</summary>
     internal static string Script() =>
