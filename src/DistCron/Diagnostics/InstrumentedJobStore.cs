@@ -48,6 +48,8 @@ internal sealed class InstrumentedJobStore : IJobStore
 
     public Task MigrateAsync(CancellationToken cancellationToken) => Measure("migrate", () => _inner.MigrateAsync(cancellationToken));
 
+    public Task CheckSchemaAsync(CancellationToken cancellationToken) => Measure("check_schema", () => _inner.CheckSchemaAsync(cancellationToken));
+
     public Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken) =>
         Measure("time", () => _inner.GetDatabaseTimeAsync(cancellationToken));
 

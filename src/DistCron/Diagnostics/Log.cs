@@ -5,7 +5,8 @@ namespace DistCron.Diagnostics;
 /// <summary>The engine's log lines, source-generated, with stable event ids. No message carries connection details.</summary>
 /// <remarks>
 /// Event ids are unique across the assembly, so a filter or an alert on an id means one message: 1-39 the engine (here),
-/// 40-49 operations (Log.Operations.cs), 60-69 shutdown (Log.Shutdown.cs), 1001-1199 the PostgreSQL store, 2001-2099 the SQLite store.
+/// 40-49 operations (Log.Operations.cs), 50-59 nodes (Log.Nodes.cs), 60-69 shutdown (Log.Shutdown.cs), 80-89 the schema
+/// (Log.Schema.cs), 90-99 configuration (Log.Configuration.cs), 1001-1199 the PostgreSQL store, 2001-2099 the SQLite store.
 /// </remarks>
 internal static partial class Log
 {

@@ -52,7 +52,7 @@ public sealed partial class KubernetesShutdownTests(ITestOutputHelper output) : 
             Assert.Equal(stubbornFence, long.Parse(named["stubborn"].Groups["fence"].Value, CultureInfo.InvariantCulture));
 
             // The job that ignored its token is named as abandoned, with the moment the fleet can take it over.
-            var abandoned = Assert.Single(lines.Select(l => Abandoned().Match(l)).Where(m => m.Success));
+            var abandoned = Assert.Single(lines.Select(l => Abandoned().Match(l)), m => m.Success);
             Assert.Equal("stubborn", abandoned.Groups["job"].Value);
             var stubbornLeaseEnd = Instant(abandoned.Groups["until"].Value);
 
