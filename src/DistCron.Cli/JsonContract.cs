@@ -58,6 +58,10 @@ internal static class JsonContract
     public static string NodesDocument(string app, DateTimeOffset now, IEnumerable<NodeRow> nodes) =>
         Envelope("nodes", app, now, "nodes", nodes.Select(n => Node(n, now)).ToArray());
 
+    /// <summary>An error document without a process exit code (the HTTP API's; the CLI adds its exit code).</summary>
+    public static string ErrorDocument(string code, string message) =>
+        new JsonObject { ["formatVersion"] = FormatVersion, ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }.ToJsonString(Options);
+
     /// <summary>The job's one-word state: the first of errored, running, paused, orphaned that applies, else scheduled.</summary>
     public static string State(JobRow job, DateTimeOffset now) =>
         job.Error is not null ? "errored" : IsRunning(job, now) ? "running" : job.Paused ? "paused" : job.Orphaned ? "orphaned" : "scheduled";

@@ -1,0 +1,58 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace DistCron.Dashboard.Live;
+
+/// <summary>
+/// The server-sent-events endpoint: <c>event: changed</c> each time the process's <see cref="ChangeFeed"/> sees the
+/// store change, and a comment line every <see cref="KeepAlive"/> so proxies do not close an idle stream. Plain HTTP:
+/// no WebSocket, no sticky session (any instance serves any stream).
+/// </summary>
+internal static class EventStream
+{
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    public static async Task RunAsync(HttpContext http, DashboardState state)
+    {
+        SecurityHeaders.Apply(http.Response);
+        http.Response.ContentType = "text/event-stream";
+        http.Response.Headers.CacheControl = "no-store";
+        // nginx buffers responses unless told not to; a buffered event stream delivers nothing.
+        http.Response.Headers["X-Accel-Buffering"] = "no";
+        http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        var ct = http.RequestAborted;
+        var feed = state.Feed;
+        using var subscription = feed.Subscribe();
+        var seen = feed.Version;
+        try
+        {
+            await WriteAsync(http, "retry: 5000\n\n", ct).ConfigureAwait(false);
+            while (!ct.IsCancellationRequested)
+            {
+                var changed = feed.WhenChangedAsync(seen);
+                var first = await Task.WhenAny(changed, Task.Delay(KeepAlive, ct)).ConfigureAwait(false);
+                if (first == changed)
+                {
+                    seen = feed.Version;
+                    await WriteAsync(http, $"event: changed\ndata: {seen.ToString(CultureInfo.InvariantCulture)}\n\n", ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WriteAsync(http, ": keep-alive\n\n", ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The page was closed.
+        }
+    }
+
+    private static async Task WriteAsync(HttpContext http, string text, CancellationToken ct)
+    {
+        await http.Response.WriteAsync(text, ct).ConfigureAwait(false);
+        await http.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+    }
+}
