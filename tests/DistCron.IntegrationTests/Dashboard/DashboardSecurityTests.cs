@@ -79,6 +79,30 @@ public sealed class DashboardSecurityTests : DashboardTestBase
         Assert.Contains("nightly", await ok.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task Inside_a_group_the_group_authorization_counts_and_its_prefix_is_in_every_link()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App,
+            web => web.MapGroup("/admin").RequireAuthorization("ops").MapDistCronDashboard("/distcron"),
+            configure: builder => AddTestAuthentication(builder, fallback: false));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await host.GetAsync("/admin/distcron/jobs")).Response.StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "admin/distcron/jobs");
+        request.Headers.Add(TestAuthentication.Header, "alice:ops");
+        var ok = await host.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Contains("href=\"/admin/distcron/jobs/nightly\"", await ok.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Inside_a_group_without_authorization_it_refuses_to_serve()
+    {
+        // Mapped on a group, the app's start-up cannot be hooked: the check runs when the endpoints are built.
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, web => web.MapGroup("/admin").MapDistCronDashboard("/distcron"));
+        var (response, body) = await host.GetAsync("/admin/distcron/jobs");
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.DoesNotContain("nightly", body);
+    }
+
     private static void AddTestAuthentication(WebApplicationBuilder builder, bool fallback)
     {
         builder.Services.AddAuthentication(TestAuthentication.Scheme)
