@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace DistCron.Dashboard.Live;
 
@@ -22,7 +24,11 @@ internal static class EventStream
         http.Response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        var ct = http.RequestAborted;
+        // A stream never ends by itself: without the app's stopping token, every open page would hold the app's
+        // graceful shutdown until its timeout, and the browser reconnects to another instance anyway.
+        var stopping = http.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
+        var ct = linked.Token;
         var feed = state.Feed;
         using var subscription = feed.Subscribe();
         var seen = feed.Version;
@@ -46,7 +52,7 @@ internal static class EventStream
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // The page was closed.
+            // The page was closed, or the app is stopping.
         }
     }
 

@@ -3,6 +3,7 @@ using DistCron.Dashboard.Live;
 using DistCron.Storage;
 using DistCron.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DistCron.Tests.Dashboard;
@@ -51,6 +52,17 @@ public sealed class DashboardEventsTests : DashboardTestBase
         first.Dispose();
         second.Dispose();
         await Eventually.TrueAsync(() => !feed.IsPolling, "the poller stops when no stream is open", TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task An_open_stream_ends_when_the_app_stops_instead_of_holding_its_shutdown()
+    {
+        // A shutdown timeout far longer than the test's wait: a stream that ignored the stop would hold StopAsync.
+        var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous(),
+            configure: builder => builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMinutes(10)));
+        using var stream = await EventReader.OpenAsync(host);
+        await host.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(await stream.NextEventAsync("changed", TimeSpan.FromSeconds(5)));
     }
 
     // Every mapping over the same client shares the process's one feed: this returns the host's.
