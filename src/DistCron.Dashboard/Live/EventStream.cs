@@ -35,10 +35,12 @@ internal static class EventStream
         try
         {
             await WriteAsync(http, "retry: 5000\n\n", ct).ConfigureAwait(false);
+            Task? keepAlive = null; // one timer at a time, however many changes arrive in between
             while (!ct.IsCancellationRequested)
             {
                 var changed = feed.WhenChangedAsync(seen);
-                var first = await Task.WhenAny(changed, Task.Delay(KeepAlive, ct)).ConfigureAwait(false);
+                keepAlive ??= Task.Delay(KeepAlive, ct);
+                var first = await Task.WhenAny(changed, keepAlive).ConfigureAwait(false);
                 if (first == changed)
                 {
                     seen = feed.Version;
@@ -46,6 +48,7 @@ internal static class EventStream
                 }
                 else
                 {
+                    keepAlive = null;
                     await WriteAsync(http, ": keep-alive\n\n", ct).ConfigureAwait(false);
                 }
             }
