@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DistCron.Json;
 using DistCron.Storage;
 
 namespace DistCron.Cli;
@@ -74,7 +75,7 @@ internal static class Commands
                 {
                     var jobs = await store.RunAsync(client.ListJobsAsync(ct));
                     if (jobs.Count == 0) await EnsureAppAsync(store, app, ct);
-                    if (json) output.WriteLine(JsonOutput.Envelope(command, app, now, "jobs", jobs.Select(j => JsonOutput.Job(j, now)).ToArray()));
+                    if (json) output.WriteLine(JsonContract.JobsDocument(app, now, jobs));
                     else TextOutput.Jobs(output, app, jobs, now);
                     return ExitCodes.Ok;
                 }
@@ -86,8 +87,7 @@ internal static class Commands
                     if (runs.Count == 0 && job is null) await EnsureAppAsync(store, app, ct);
                     if (json)
                     {
-                        output.WriteLine(JsonOutput.Envelope(command, app, now, "runs", runs.Select(JsonOutput.Run).ToArray(),
-                            ("nextBefore", runs.Count == query.Limit ? runs[^1].Id : null)));
+                        output.WriteLine(JsonContract.HistoryDocument(app, now, runs, query.Limit));
                     }
                     else
                     {
@@ -111,7 +111,7 @@ internal static class Commands
                     var row = await store.RunAsync(client.GetJobAsync(name, ct));
                     if (json)
                     {
-                        output.WriteLine(JsonOutput.Envelope(command, app, now, "job", JsonOutput.Job(row, now)));
+                        output.WriteLine(JsonContract.JobDocument(command, app, now, row));
                     }
                     else
                     {
@@ -133,7 +133,7 @@ internal static class Commands
                     var runs = await store.RunAsync(client.RemoveJobAsync(name, deleteHistory, ct));
                     if (json)
                     {
-                        output.WriteLine(JsonOutput.Envelope(command, app, now, "removed",
+                        output.WriteLine(JsonContract.Envelope(command, app, now, "removed",
                             new { job = name, historyDeleted = deleteHistory, runsDeleted = runs }));
                     }
                     else
@@ -150,7 +150,7 @@ internal static class Commands
                 {
                     var nodes = await store.RunAsync(client.ListNodesAsync(ct));
                     if (nodes.Count == 0) await EnsureAppAsync(store, app, ct);
-                    if (json) output.WriteLine(JsonOutput.Envelope(command, app, now, "nodes", nodes.Select(n => JsonOutput.Node(n, now)).ToArray()));
+                    if (json) output.WriteLine(JsonContract.NodesDocument(app, now, nodes));
                     else TextOutput.Nodes(output, app, nodes, now);
                     return ExitCodes.Ok;
                 }
@@ -158,7 +158,7 @@ internal static class Commands
                 case "apps":
                 {
                     var apps = await store.RunAsync(client.ListAppsAsync(ct));
-                    if (json) output.WriteLine(JsonOutput.Envelope(command, app, now, "apps", apps));
+                    if (json) output.WriteLine(JsonContract.Envelope(command, app, now, "apps", apps));
                     else if (apps.Count == 0) output.WriteLine("No apps yet: an app's jobs appear when its first node starts.");
                     else foreach (var name in apps) output.WriteLine(name);
                     return ExitCodes.Ok;

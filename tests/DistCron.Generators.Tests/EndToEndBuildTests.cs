@@ -136,9 +136,9 @@ public sealed class EndToEndBuildTests : IDisposable
         // A version no cache can hold, and a fresh packages folder: a stale package can never hide a problem.
         var version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "." + Guid.NewGuid().ToString("N")[..8];
         var feed = Path.Combine(_root, "feed");
-        // Every packable project in one pack (one build graph): the library and the CLI tool.
+        // Every packable project in one pack (one build graph): the library, the CLI tool and the dashboard.
         var packable = PackableProjects(_repository);
-        Assert.Equal(["src/DistCron.Cli/DistCron.Cli.csproj", "src/DistCron/DistCron.csproj"], packable);
+        Assert.Equal(["src/DistCron.Cli/DistCron.Cli.csproj", "src/DistCron.Dashboard/DistCron.Dashboard.csproj", "src/DistCron/DistCron.csproj"], packable);
         File.WriteAllText(Path.Combine(_repository, "packages.slnx"),
             "<Solution>\n" + string.Concat(packable.Select(p => $"  <Project Path=\"{p}\" />\n")) + "</Solution>\n");
         var pack = DotNetCli.Run(_repository, "pack", "packages.slnx", "-c", "Release", "-o", feed, $"-p:Version={version}");
@@ -156,6 +156,7 @@ public sealed class EndToEndBuildTests : IDisposable
 
         AssertPackageMetadata(nupkg, "DistCron", version, "source-generator");
         AssertPackageMetadata(Path.Combine(feed, $"DistCron.Cli.{version}.nupkg"), "DistCron.Cli", version, "cli");
+        AssertPackageMetadata(Path.Combine(feed, $"DistCron.Dashboard.{version}.nupkg"), "DistCron.Dashboard", version, "dashboard");
 
         var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         Write("Consumer/nuget.config", $"""

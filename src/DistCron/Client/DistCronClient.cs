@@ -72,6 +72,31 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
         _ => throw new ArgumentException($"Unknown store kind '{storeKind}': use 'postgres' or 'sqlite'.", nameof(storeKind)),
     };
 
+    /// <summary>
+    /// The next <paramref name="count"/> occurrences of <paramref name="job"/>'s schedule strictly after
+    /// <paramref name="after"/>, by the rules the nodes use, each with the offset the job's time zone has at that instant
+    /// (a daylight-saving change shows as a change of offset). Fewer when the schedule ends. Throws
+    /// <see cref="ArgumentException"/> with the reason when the row's schedule or time zone does not resolve (the job is
+    /// then errored and never runs).
+    /// </summary>
+    public static IReadOnlyList<DateTimeOffset> GetNextOccurrences(JobRow job, DateTimeOffset after, int count)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, HistoryQuery.MaxLimit);
+        var resolved = ScheduleResolver.Resolve(job.Schedule, job.TimeZone, job.Name);
+        if (!resolved.Success) throw new ArgumentException($"DistCron job '{job.Name}' cannot be scheduled: {resolved.Error}.", nameof(job));
+
+        var schedule = resolved.Schedule!;
+        var occurrences = new List<DateTimeOffset>(count);
+        for (var at = schedule.NextAfter(after); at is { } next && occurrences.Count < count; at = schedule.NextAfter(next))
+        {
+            occurrences.Add(TimeZoneInfo.ConvertTime(next, schedule.TimeZone));
+        }
+
+        return occurrences;
+    }
+
     /// <inheritdoc />
     public string App { get; }
 

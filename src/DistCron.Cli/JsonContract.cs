@@ -1,0 +1,140 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace DistCron.Json;
+
+// The one JSON contract of DistCron's operator tools: the CLI's --json output and the dashboard's HTTP API are both
+// written by this file (compiled into DistCron.Cli and linked into DistCron.Dashboard), so the two cannot drift apart.
+// docs/cli.md and docs/dashboard.md document it.
+
+/// <summary>
+/// One document per answer: an envelope with <see cref="FormatVersion"/>, the command, the app and the database time,
+/// around complete records. Times are UTC ISO 8601, durations are seconds (numbers), statuses and states are lower-case
+/// strings.
+/// </summary>
+internal static class JsonContract
+{
+    /// <summary>Raised only when a field changes meaning or disappears; new fields do not raise it.</summary>
+    public const int FormatVersion = 1;
+
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new UtcConverter() },
+        // Plain text for people reading it too; any JSON parser reads either form.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Envelope(string command, string app, DateTimeOffset databaseTime, string field, object? payload, params (string Name, object? Value)[] extra)
+    {
+        var root = new JsonObject
+        {
+            ["formatVersion"] = FormatVersion,
+            ["command"] = command,
+            ["app"] = app,
+            ["databaseTime"] = JsonSerializer.SerializeToNode(databaseTime, Options),
+            [field] = JsonSerializer.SerializeToNode(payload, Options),
+        };
+        foreach (var (name, value) in extra) root[name] = JsonSerializer.SerializeToNode(value, Options);
+        return root.ToJsonString(Options);
+    }
+
+    /// <summary>Every job of the app (<c>distcron jobs --json</c>, <c>GET api/jobs</c>).</summary>
+    public static string JobsDocument(string app, DateTimeOffset now, IEnumerable<JobRow> jobs) =>
+        Envelope("jobs", app, now, "jobs", jobs.Select(j => Job(j, now)).ToArray());
+
+    /// <summary>One job, after <paramref name="command"/> (trigger, pause, resume; <c>job</c> for a plain read).</summary>
+    public static string JobDocument(string command, string app, DateTimeOffset now, JobRow job) =>
+        Envelope(command, app, now, "job", Job(job, now));
+
+    /// <summary>A history page; <c>nextBefore</c> is the id to pass for the next page (null: this page is the last).</summary>
+    public static string HistoryDocument(string app, DateTimeOffset now, IReadOnlyList<RunRecord> runs, int limit) =>
+        Envelope("history", app, now, "runs", runs.Select(Run).ToArray(), ("nextBefore", runs.Count == limit ? runs[^1].Id : null));
+
+    /// <summary>The app's registered nodes.</summary>
+    public static string NodesDocument(string app, DateTimeOffset now, IEnumerable<NodeRow> nodes) =>
+        Envelope("nodes", app, now, "nodes", nodes.Select(n => Node(n, now)).ToArray());
+
+    /// <summary>An error document without a process exit code (the HTTP API's; the CLI adds its exit code).</summary>
+    public static string ErrorDocument(string code, string message) =>
+        new JsonObject { ["formatVersion"] = FormatVersion, ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }.ToJsonString(Options);
+
+    /// <summary>The job's one-word state: the first of errored, running, disabled, paused, orphaned that applies, else scheduled.</summary>
+    public static string State(JobRow job, DateTimeOffset now) =>
+        job.Error is not null ? "errored" : IsRunning(job, now) ? "running" : job.Disabled ? "disabled"
+            : job.Paused ? "paused" : job.Orphaned ? "orphaned" : "scheduled";
+
+    /// <summary>A node holds a live lease on the job.</summary>
+    public static bool IsRunning(JobRow job, DateTimeOffset now) => job.OwnerNode is not null && job.LeaseUntil > now;
+
+    public static JobJson Job(JobRow job, DateTimeOffset now)
+    {
+        var running = IsRunning(job, now);
+        var state = State(job, now);
+        return new JobJson(
+            job.Name, job.Schedule, job.TimeZone, state, job.NextDueAt, job.OccurrenceAt, job.Attempt, job.Paused, job.Orphaned,
+            job.Error, job.TriggerRequestedAt is not null, job.TriggerRequestedAt,
+            running ? new RunningJson(job.OwnerNode!, job.Fence, job.LeaseUntil) : null,
+            job.LastStatus is { } status
+                ? new LastRunJson(status, job.LastStartedAt, job.LastFinishedAt, Seconds(job.LastDuration), job.LastNode, job.LastError)
+                : null,
+            job.DefinitionHash, job.ScheduleRevision, job.Disabled);
+    }
+
+    public static RunJson Run(RunRecord run) => new(
+        run.Id, run.JobName, run.OccurrenceAt, run.Attempt, run.Status, run.IsManualTrigger, run.NodeId, run.Fence, run.StartedAt,
+        run.FinishedAt, Seconds(run.Duration)!.Value, run.ErrorType, run.ErrorMessage);
+
+    public static NodeJson Node(NodeRow node, DateTimeOffset now) => new(
+        node.NodeId, node.Host, node.ProcessId, node.StartedAt, node.HeartbeatAt,
+        Math.Round(Math.Max(0, (now - node.HeartbeatAt).TotalSeconds), 3), node.JobNames);
+
+    private static double? Seconds(TimeSpan? span) => span is { } s ? Math.Round(s.TotalSeconds, 3) : null;
+
+    private sealed class UtcConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDateTimeOffset();
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) => writer.WriteStringValue(value.UtcDateTime);
+    }
+}
+
+/// <summary>
+/// A job as <c>--json</c> shows it. <c>state</c> is one word: errored, running, disabled (by configuration), paused, orphaned or scheduled (the first
+/// that applies); <c>running</c> is the live lease, <c>lastRun</c> the last recorded run (null: never ran).
+/// </summary>
+internal sealed record JobJson(
+    string Name,
+    string Schedule,
+    string TimeZone,
+    string State,
+    DateTimeOffset? NextDueAt,
+    DateTimeOffset? OccurrenceAt,
+    int Attempt,
+    bool Paused,
+    bool Orphaned,
+    string? Error,
+    bool TriggerPending,
+    DateTimeOffset? TriggerRequestedAt,
+    RunningJson? Running,
+    LastRunJson? LastRun,
+    string DefinitionHash,
+    long ScheduleRevision,
+    bool Disabled);
+
+/// <summary>The live lease of a job being run.</summary>
+internal sealed record RunningJson(string Node, long Fence, DateTimeOffset? LeaseUntil);
+
+/// <summary>The last recorded run of a job.</summary>
+internal sealed record LastRunJson(RunStatus Status, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, string? Node, string? Error);
+
+/// <summary>One history row.</summary>
+internal sealed record RunJson(
+    long Id, string Job, DateTimeOffset OccurrenceAt, int Attempt, RunStatus Status, bool Manual, string Node, long Fence,
+    DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, double DurationSeconds, string? ErrorType, string? ErrorMessage);
+
+/// <summary>One registered node.</summary>
+internal sealed record NodeJson(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, double HeartbeatAgeSeconds, IReadOnlyList<string> Jobs);

@@ -1,0 +1,39 @@
+namespace DistCron.Dashboard;
+
+/// <summary>
+/// Settings of a mounted dashboard (<see cref="DashboardEndpointRouteBuilderExtensions.MapDistCronDashboard"/>). This
+/// version is read-only; actions (trigger, pause, resume) will come with an option of their own naming the
+/// authorization policy they require, separate from the policy that lets a user look.
+/// </summary>
+public sealed class DistCronDashboardOptions
+{
+    /// <summary>Shown in the page titles and header (default "DistCron").</summary>
+    public string Title { get; set; } = "DistCron";
+
+    /// <summary>
+    /// How often the process's one change poller reads the store while at least one page is open (default 2 s). Every
+    /// open page shares it: ten open pages cost the same reads as one; no page open, no reads.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A node is live while its last heartbeat is this recent. Null (default): the client's
+    /// <see cref="DistCronClient.NodeLiveWindow"/> (three lease durations, the window nodes use for orphan flags).
+    /// </summary>
+    public TimeSpan? NodeLiveWindow { get; set; }
+
+    /// <summary>A job counts as overdue when its due time is this far behind the database's now and no node runs it (default 1 min).</summary>
+    public TimeSpan OverdueAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Rows per page on the jobs page and in a job's history (default 50, at most 1000).</summary>
+    public int PageSize { get; set; } = 50;
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Title)) throw new InvalidOperationException("DistCronDashboardOptions.Title must not be empty.");
+        if (PollInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"DistCronDashboardOptions.PollInterval must be at least 100 ms (got {PollInterval}).");
+        if (NodeLiveWindow is { } window && window <= TimeSpan.Zero) throw new InvalidOperationException($"DistCronDashboardOptions.NodeLiveWindow must be positive (got {window}).");
+        if (OverdueAfter < TimeSpan.Zero) throw new InvalidOperationException($"DistCronDashboardOptions.OverdueAfter must not be negative (got {OverdueAfter}).");
+        if (PageSize is < 1 or > HistoryQuery.MaxLimit) throw new InvalidOperationException($"DistCronDashboardOptions.PageSize must be between 1 and {HistoryQuery.MaxLimit} (got {PageSize}).");
+    }
+}

@@ -1,0 +1,214 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using DistCron.Dashboard;
+using Microsoft.AspNetCore.Builder;
+
+namespace DistCron.Tests.Dashboard;
+
+/// <summary>Each page over real seeded data, served by Kestrel: content, encoding, security headers, path base.</summary>
+public sealed partial class DashboardPageTests : DashboardTestBase
+{
+    private static readonly string EvilPath = "/distcron/jobs/" + Uri.EscapeDataString(Evil);
+
+    private static string[] Pages => ["/distcron", "/distcron/jobs", "/distcron/jobs/nightly", EvilPath, "/distcron/nodes", "/distcron/jobs?state=failing&q=NIGHT&sort=last"];
+
+    [Fact]
+    public async Task The_overview_counts_the_jobs_by_state_and_lists_live_nodes_and_failures()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+        var html = await host.GetOkAsync("/distcron");
+        Assert.Equal("4", Count(html, "jobs"));
+        Assert.Equal("2", Count(html, "failing")); // nightly and the script-named job: their last run failed
+        Assert.Equal("1", Count(html, "paused"));
+        Assert.Equal("0", Count(html, "running"));
+        Assert.Equal("0", Count(html, "errored"));
+        Assert.Equal("0", Count(html, "overdue"));
+        Assert.Equal("1", Count(html, "live nodes"));
+        Assert.Contains("<strong>node-a</strong> on host-a", html);
+        Assert.Contains("disk full", html);
+        Assert.Contains("href=\"/distcron/jobs?state=failing\"", html);
+    }
+
+    [Fact]
+    public async Task The_jobs_page_searches_filters_sorts_and_pages()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App,
+            web => web.MapDistCronDashboard("/distcron", o => o.PageSize = 2).AllowAnonymous());
+        var all = await host.GetOkAsync("/distcron/jobs");
+        Assert.Contains("4 of 4 job(s)", all);
+        Assert.Contains("Page 1 of 2", all);
+        Assert.Contains("<a href=\"/distcron/jobs/every5\">every5</a>", all); // by name: every5 first
+        Assert.Contains("rel=\"next\"", all);
+        var second = await host.GetOkAsync("/distcron/jobs?page=2");
+        Assert.Contains("<a href=\"/distcron/jobs/paused-job\">paused-job</a>", second);
+        Assert.DoesNotContain(">every5</a>", second);
+
+        var failing = await host.GetOkAsync("/distcron/jobs?q=NIGHT&state=failing");
+        Assert.Contains("1 of 4 job(s)", failing);
+        Assert.Contains("Europe/Paris", failing);
+        Assert.Contains("disk full", failing);
+        Assert.Contains("<option value=\"failing\" selected>", failing);
+
+        var paused = await host.GetOkAsync("/distcron/jobs?state=paused");
+        Assert.Contains("1 of 4 job(s)", paused);
+        Assert.Contains("badge-paused", paused);
+        var triggered = await host.GetOkAsync("/distcron/jobs?q=every5");
+        Assert.Contains("badge-triggered", triggered);
+    }
+
+    [Fact]
+    public async Task The_job_page_shows_its_definition_last_run_next_occurrences_and_keyset_paged_history()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App,
+            web => web.MapDistCronDashboard("/distcron", o => o.PageSize = 1).AllowAnonymous());
+        var html = await host.GetOkAsync("/distcron/jobs/nightly");
+        Assert.Contains("<code>0 3 * * *</code>", html);
+        Assert.Contains("<dd>Europe/Paris</dd>", html);
+        Assert.Contains("<pre class=\"error\">disk full</pre>", html);
+        Assert.Contains("on node-a", html);
+        Assert.Contains("took 1.5s", html);
+        Assert.Contains("Next 10 occurrences in Europe/Paris", html);
+        var occurrences = OccurrenceRegex().Matches(html).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(10, occurrences.Count);
+        // 03:00 Paris time, with Paris's offset on that date (+01:00 in winter, +02:00 in summer).
+        Assert.All(occurrences, o => Assert.Matches(@"^\d{4}-\d\d-\d\d 03:00:00 \+0[12]:00$", o));
+
+        // Newest first, one per page: the failure, then (keyset: before its id) the success.
+        Assert.Contains("status-failed", HistorySection(html));
+        var older = Regex.Match(html, "href=\"(/distcron/jobs/nightly\\?before=\\d+)\" rel=\"next\"").Groups[1].Value;
+        Assert.NotEmpty(older);
+        var page2 = await host.GetOkAsync(WebUtility.HtmlDecode(older));
+        Assert.Contains("status-succeeded", HistorySection(page2));
+        Assert.DoesNotContain("status-failed", HistorySection(page2));
+
+        var failures = await host.GetOkAsync("/distcron/jobs/nightly?status=failed");
+        Assert.Contains("disk full", HistorySection(failures));
+        var successes = await host.GetOkAsync("/distcron/jobs/nightly?status=succeeded");
+        Assert.DoesNotContain("disk full", HistorySection(successes));
+
+        var (missing, body) = await host.GetAsync("/distcron/jobs/nope");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("no job named &#39;nope&#39;", body);
+    }
+
+    [Fact]
+    public async Task The_nodes_page_shows_live_and_silent_nodes_with_their_jobs()
+    {
+        await Store.RegisterNodeAsync(new Storage.NodeInfo(App, "node-old", "host-b", 7, ["nightly"]), TimeSpan.FromMinutes(1), Ct);
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App,
+            web => web.MapDistCronDashboard("/distcron", o => o.NodeLiveWindow = TimeSpan.FromHours(1)).AllowAnonymous());
+        var html = await host.GetOkAsync("/distcron/nodes");
+        Assert.Contains("<h2>Live (2)</h2>", html);
+        Assert.Contains("<td>node-a</td><td>host-a</td><td>4242</td>", html);
+        Assert.Contains("<a class=\"chip\" href=\"/distcron/jobs/every5\">every5</a>", html);
+        Assert.Contains("<h2>Silent (0)</h2>", html);
+
+        await using var strict = await DashboardHost.StartAsync(DatabasePath, App,
+            web => web.MapDistCronDashboard("/distcron", o => o.NodeLiveWindow = TimeSpan.FromMilliseconds(1)).AllowAnonymous());
+        await Task.Delay(50); // a heartbeat older than a 1 ms window
+        var silent = await strict.GetOkAsync("/distcron/nodes");
+        Assert.Contains("<h2>Live (0)</h2>", silent);
+        Assert.Contains("<h2>Silent (2)</h2>", silent);
+    }
+
+    [Fact]
+    public async Task A_script_in_a_job_name_or_an_error_is_shown_only_encoded()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+        foreach (var page in Pages)
+        {
+            var html = await host.GetOkAsync(page);
+            Assert.DoesNotContain("<script>", html);
+            Assert.DoesNotContain("<b>", html);
+        }
+
+        var detail = await host.GetOkAsync(EvilPath);
+        Assert.Contains($"<h1>{EvilEncoded}</h1>", detail);
+        Assert.Contains($"<pre class=\"error\">{EvilEncoded}</pre>", detail);
+        Assert.Contains("&lt;b&gt;EvilException&lt;/b&gt;", detail);
+        var jobs = await host.GetOkAsync("/distcron/jobs");
+        Assert.Contains($">{EvilEncoded}</a>", jobs);
+        Assert.Contains("href=\"/distcron/jobs/%3Cscript%3Ealert%281%29%3C%2Fscript%3E\"", jobs);
+        Assert.Contains(EvilEncoded, await host.GetOkAsync("/distcron"));
+        Assert.Contains(EvilEncoded, await host.GetOkAsync("/distcron/nodes"));
+    }
+
+    [Fact]
+    public async Task Every_response_has_a_strict_content_security_policy_and_no_page_has_inline_script_or_style()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+        foreach (var page in Pages)
+        {
+            var (response, html) = await host.GetAsync(page);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var csp = string.Join(";", response.Headers.GetValues("Content-Security-Policy"));
+            Assert.Contains("default-src 'self'", csp);
+            Assert.Contains("script-src 'self'", csp);
+            Assert.Contains("style-src 'self'", csp);
+            Assert.DoesNotContain("unsafe-inline", csp);
+            Assert.DoesNotContain("unsafe-eval", csp);
+            Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+
+            // Every script is a file of this origin; no style element, style attribute or event-handler attribute.
+            var scripts = Regex.Matches(html, "<script\\b[^>]*>", RegexOptions.IgnoreCase).Select(m => m.Value).ToList();
+            Assert.Equal([$"<script src=\"{ScriptSource(html)}\" defer>"], scripts);
+            Assert.StartsWith("/distcron/assets/dashboard.js?v=", ScriptSource(html));
+            Assert.DoesNotMatch("<style\\b", html);
+            Assert.DoesNotMatch("\\sstyle\\s*=", html);
+            Assert.DoesNotMatch("\\son[a-z]+\\s*=", html);
+            Assert.DoesNotContain("javascript:", html);
+            Assert.DoesNotContain("http://", html);
+            Assert.DoesNotContain("https://", html);
+        }
+
+        // The assets come from the package, with their types and the same policy.
+        var page1 = await host.GetOkAsync("/distcron");
+        var css = Regex.Match(page1, "<link rel=\"stylesheet\" href=\"([^\"]+)\">").Groups[1].Value;
+        var (cssResponse, cssBody) = await host.GetAsync(css);
+        Assert.Equal(HttpStatusCode.OK, cssResponse.StatusCode);
+        Assert.Equal("text/css", cssResponse.Content.Headers.ContentType!.MediaType);
+        Assert.Contains(".badge", cssBody);
+        var (jsResponse, jsBody) = await host.GetAsync(ScriptSource(page1));
+        Assert.Equal(HttpStatusCode.OK, jsResponse.StatusCode);
+        Assert.Equal("text/javascript", jsResponse.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("EventSource", jsBody);
+        Assert.Contains("default-src 'self'", string.Join(";", jsResponse.Headers.GetValues("Content-Security-Policy")));
+    }
+
+    [Fact]
+    public async Task Under_a_path_base_every_link_asset_and_the_event_stream_carry_it()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, web =>
+        {
+            web.UsePathBase("/ops");
+            DashboardHost.Anonymous()(web);
+        });
+        var html = await host.GetOkAsync("/ops/distcron/jobs");
+        Assert.Contains("href=\"/ops/distcron/jobs/nightly\"", html);
+        Assert.Contains("href=\"/ops/distcron/nodes\"", html);
+        Assert.Contains("action=\"/ops/distcron/jobs\"", html);
+        Assert.Contains("data-events=\"/ops/distcron/events\"", html);
+        var links = Regex.Matches(html, "(?:href|src|action|data-events)=\"([^\"]*)\"").Select(m => m.Groups[1].Value).ToList();
+        Assert.NotEmpty(links);
+        Assert.All(links, link => Assert.StartsWith("/ops/distcron/", link + "/"));
+
+        Assert.Equal(HttpStatusCode.OK, (await host.GetAsync(ScriptSource(html))).Response.StatusCode);
+        var detail = await host.GetOkAsync("/ops/distcron/jobs/nightly");
+        Assert.Contains("href=\"/ops/distcron/jobs/nightly?status=failed\"", detail);
+        Assert.Contains("\"formatVersion\": 1", await host.GetOkAsync("/ops/distcron/api/jobs"));
+    }
+
+    private static string Count(string html, string label)
+    {
+        var match = Regex.Match(html, $"<span class=\"count\">(\\d+)</span> <span class=\"label\">{Regex.Escape(label)}</span>");
+        Assert.True(match.Success, $"no '{label}' count");
+        return match.Groups[1].Value;
+    }
+
+    private static string ScriptSource(string html) => WebUtility.HtmlDecode(Regex.Match(html, "<script src=\"([^\"]+)\"").Groups[1].Value);
+
+    private static string HistorySection(string html) => html[html.IndexOf("<section id=\"history\"", StringComparison.Ordinal)..];
+
+    [GeneratedRegex("<li><time datetime=\"[^\"]+\">([^<]+)</time>")]
+    private static partial Regex OccurrenceRegex();
+}
