@@ -105,6 +105,41 @@ namespace DistCron.Generators
             "Method '{0}' has {1} [DistributedCron] attributes: each one is a job of its own and needs a Name of its own, but this one has none; add Name = \"...\" to it (the method reads JobContext.JobName to tell which job is running)",
             UsageCategory, DiagnosticSeverity.Error);
 
+        // Reported by the generator at a value in an appsettings*.json file (DistCron:Jobs): the same ID as the same
+        // problem in an attribute, the message the runtime gives at start-up ("{key}: {problem}"), and two IDs for
+        // what only configuration can get wrong.
+        public static readonly DiagnosticDescriptor UnknownConfiguredJob = Create(
+            "DCRON0021", "Configuration overrides a job no code declares",
+            "{0}: {1}",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        public static readonly DiagnosticDescriptor InvalidConfigurationSetting = Create(
+            "DCRON0022", "Unknown or unreadable job setting in configuration",
+            "{0}: {1}",
+            UsageCategory, DiagnosticSeverity.Error);
+
+        /// <summary>The diagnostics of appsettings values, by ID; each message is "{key}: {the runtime's words}".</summary>
+        public static readonly DiagnosticDescriptor[] Configuration =
+        {
+            InConfiguration(InvalidCronExpression), InConfiguration(UnknownTimeZone), InConfiguration(MalformedTimeZone),
+            InConfiguration(InvalidDuration), InConfiguration(DurationOutOfRange), InConfiguration(NegativeMaxRetries),
+            InConfiguration(InvalidMisfirePolicy), UnknownConfiguredJob, InvalidConfigurationSetting,
+        };
+
+        /// <summary>The descriptor of <see cref="Configuration"/> with this ID.</summary>
+        public static DiagnosticDescriptor ForConfiguration(string id)
+        {
+            foreach (var descriptor in Configuration)
+            {
+                if (descriptor.Id == id) return descriptor;
+            }
+
+            throw new System.ArgumentException("No configuration diagnostic " + id, nameof(id));
+        }
+
+        private static DiagnosticDescriptor InConfiguration(DiagnosticDescriptor attribute) =>
+            Create(attribute.Id, attribute.Title.ToString(System.Globalization.CultureInfo.InvariantCulture), "{0}: {1}", attribute.Category, attribute.DefaultSeverity);
+
         // Reported by the generator, not the analyzer (so it survives builds without analyzers), once per assembly with
         // no location, and not configurable: silencing it would leave every job of the assembly unregistered.
         public static readonly DiagnosticDescriptor LanguageVersionTooLow = Create(
@@ -122,7 +157,7 @@ namespace DistCron.Generators
         };
 
         /// <summary>The diagnostics the generator reports itself.</summary>
-        public static readonly DiagnosticDescriptor[] ReportedByGenerator = { LanguageVersionTooLow };
+        public static readonly DiagnosticDescriptor[] ReportedByGenerator = { LanguageVersionTooLow, UnknownConfiguredJob, InvalidConfigurationSetting };
 
         /// <summary>Documentation page of a diagnostic; every ID has one in docs/diagnostics.</summary>
         public static string HelpLink(string id) => "https://github.com/distcron/distcron/blob/main/docs/diagnostics/" + id + ".md";

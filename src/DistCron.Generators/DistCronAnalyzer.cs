@@ -8,6 +8,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace DistCron.Generators
 {
@@ -31,6 +32,14 @@ namespace DistCron.Generators
             context.EnableConcurrentExecution();
             context.RegisterCompilationStartAction(start =>
             {
+                // Jobs added in code: their constant arguments are checked as an attribute's.
+                if (start.Compilation.GetTypeByMetadataName(Configuration.ProgrammaticJobs.OptionsMetadataName) is { } optionsType)
+                {
+                    start.RegisterOperationAction(
+                        operationContext => AddJobArguments.Analyze((IInvocationOperation)operationContext.Operation, optionsType, operationContext.ReportDiagnostic),
+                        OperationKind.Invocation);
+                }
+
                 var attributeType = start.Compilation.GetTypeByMetadataName(JobParser.AttributeMetadataName);
                 if (attributeType is null)
                 {

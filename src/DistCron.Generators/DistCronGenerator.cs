@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
+using DistCron.Generators.Configuration;
+using DistCron.Internal;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -33,6 +35,15 @@ namespace DistCron.Generators
 
             /// <summary>All valid jobs of the assembly together, with the referenced job classes.</summary>
             public const string Assembly = "DistCron.Assembly";
+
+            /// <summary>Per appsettings*.json additional file: its DistCron:Jobs entries, their values checked.</summary>
+            public const string AppSettings = "DistCron.AppSettings";
+
+            /// <summary>Per AddJob/AddJobs call: the job name it adds, when constant.</summary>
+            public const string ProgrammaticJobs = "DistCron.ProgrammaticJobs";
+
+            /// <summary>The job names the code declares, for the unknown-name check of the appsettings files.</summary>
+            public const string DeclaredJobNames = "DistCron.DeclaredJobNames";
         }
 
         /// <inheritdoc/>
@@ -66,6 +77,27 @@ namespace DistCron.Generators
                 .Select(static (input, _) => Combine(input.Left.Right, input.Left.Left, input.Right))
                 .WithTrackingName(Steps.Assembly);
 
+            // appsettings*.json (added as AdditionalFiles by the package's build targets): each file is read and its
+            // values checked on its own, so an edit to code does not re-read it; only the declared names, a small
+            // list, join it, and an edit to the file touches nothing of the attribute pipeline above.
+            var appSettings = context.AdditionalTextsProvider
+                .Where(static text => AppSettingsChecker.IsAppSettings(text.Path))
+                .Select(static (text, cancellationToken) => AppSettingsChecker.Read(text.Path, text.GetText(cancellationToken)))
+                .WithTrackingName(Steps.AppSettings);
+
+            var programmatic = context.SyntaxProvider
+                .CreateSyntaxProvider(static (node, _) => ProgrammaticJobs.IsCandidate(node), static (syntax, cancellationToken) => ProgrammaticJobs.Read(syntax, cancellationToken))
+                .Where(static job => job != null)
+                .WithTrackingName(Steps.ProgrammaticJobs);
+
+            var declaredNames = jobs.Collect()
+                .Combine(programmatic.Collect())
+                .Combine(referenced)
+                .Select(static (input, _) => DeclaredNames(input.Left.Left, input.Left.Right, input.Right))
+                .WithTrackingName(Steps.DeclaredJobNames);
+
+            context.RegisterSourceOutput(appSettings.Combine(declaredNames), static (output, input) => ReportAppSettings(output, input.Left, input.Right));
+
             // The module initializer needs C# 9; below, the generated file would be a cascade of CS errors.
             var languageVersion = context.ParseOptionsProvider
                 .Select(static (options, _) => options is CSharpParseOptions csharp ? (int)csharp.LanguageVersion : int.MaxValue);
@@ -92,6 +124,48 @@ namespace DistCron.Generators
                     output.AddSource(JobEmitter.HintName, JobEmitter.Emit(model));
                 }
             });
+        }
+
+        // A referenced library's jobs, or one added in code under a computed name, cannot be named here: the list is
+        // then incomplete and no override is reported as naming an unknown job.
+        private static DeclaredJobNames DeclaredNames(ImmutableArray<EquatableArray<JobModel>> methods, ImmutableArray<ProgrammaticJob?> programmatic, EquatableArray<string> referencedJobClasses)
+        {
+            var names = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var jobs in methods)
+            {
+                foreach (var job in jobs) names.Add(job.Name);
+            }
+
+            var complete = referencedJobClasses.Count == 0;
+            foreach (var job in programmatic)
+            {
+                if (job?.Name is { } name) names.Add(name);
+                else complete = false;
+            }
+
+            var all = new string[names.Count];
+            names.CopyTo(all);
+            return new DeclaredJobNames(new EquatableArray<string>(all), complete);
+        }
+
+        private static void ReportAppSettings(SourceProductionContext output, AppSettingsFile file, DeclaredJobNames declared)
+        {
+            foreach (var problem in file.Problems)
+            {
+                output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ForConfiguration(problem.Id), problem.Place.ToLocation(file.Path),
+                    PrintableText.Printable(problem.Key, int.MaxValue, keepLetters: true), PrintableText.Printable(problem.Problem, int.MaxValue, keepLetters: true)));
+            }
+
+            if (!declared.Complete) return;
+            var names = new List<string>(declared.Names);
+            foreach (var job in file.Jobs)
+            {
+                if (AppSettingsChecker.UnknownJob(job.Name, names) is { } unknown)
+                {
+                    output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.UnknownConfiguredJob, job.Place.ToLocation(file.Path),
+                        PrintableText.Printable(job.Key, int.MaxValue, keepLetters: true), unknown));
+                }
+            }
         }
 
         private static string JobList(EquatableArray<JobModel> jobs)

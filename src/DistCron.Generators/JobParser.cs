@@ -91,17 +91,7 @@ namespace DistCron.Generators
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            var parsed = ScheduleText.Parse(schedule, name);
-            if (!parsed.Success)
-            {
-                var problem = new JobProblem(DiagnosticDescriptors.InvalidCronExpression, ProblemSite.Schedule, -1, Shown(schedule ?? string.Empty), Shown(parsed.Error ?? "it cannot be read"),
-                    parsed.Hint ?? RuleText.ScheduleFix);
-                problems.Add(includeWarnings ? problem.WithReplacements(ScheduleFixes.ForInvalid(schedule, name)) : problem);
-            }
-            else if (includeWarnings)
-            {
-                AddScheduleWarnings(schedule!, name, parsed, problems);
-            }
+            var parsed = AddScheduleProblems(schedule, name, includeWarnings, problems);
 
             AddTimeZoneProblems(timeZone ?? TimeZoneIds.Utc, includeWarnings, problems);
             // The definition carries the id as the runtime reads it ("utc" -> "UTC", " europe/paris " ->
@@ -171,6 +161,24 @@ namespace DistCron.Generators
             return count;
         }
 
+        /// <summary>The schedule's problems (errors, and warnings when asked), each at <see cref="ProblemSite.Schedule"/>; the parse result.</summary>
+        internal static ScheduleParseResult AddScheduleProblems(string? schedule, string name, bool includeWarnings, List<JobProblem> problems)
+        {
+            var parsed = ScheduleText.Parse(schedule, name);
+            if (!parsed.Success)
+            {
+                var problem = new JobProblem(DiagnosticDescriptors.InvalidCronExpression, ProblemSite.Schedule, -1, Shown(schedule ?? string.Empty), Shown(parsed.Error ?? "it cannot be read"),
+                    parsed.Hint ?? RuleText.ScheduleFix);
+                problems.Add(includeWarnings ? problem.WithReplacements(ScheduleFixes.ForInvalid(schedule, name)) : problem);
+            }
+            else if (includeWarnings)
+            {
+                AddScheduleWarnings(schedule!, name, parsed, problems);
+            }
+
+            return parsed;
+        }
+
         // Warnings about a valid schedule: it never fires, it numbers days the Quartz way, or it restricts both days.
         private static void AddScheduleWarnings(string schedule, string name, ScheduleParseResult parsed, List<JobProblem> problems)
         {
@@ -208,7 +216,7 @@ namespace DistCron.Generators
         // The analyzer's half of the one time zone rule (TimeZoneIds.Normalize; the runtime's TimeZoneResolver is the
         // other half): an empty or malformed id is an error as at start-up; "utc", " Europe/Paris " and "europe/paris"
         // are read as the runtime reads them.
-        private static void AddTimeZoneProblems(string zone, bool includeWarnings, List<JobProblem> problems)
+        internal static void AddTimeZoneProblems(string zone, bool includeWarnings, List<JobProblem> problems)
         {
             if (TimeZoneIds.MalformedReason(zone) is { } malformed)
             {

@@ -443,10 +443,14 @@ public class DiagnosticTests
         var analyzer = new DistCronAnalyzer();
         // The generator reports DCRON0017 itself (see LanguageVersionTests); its descriptor comes from a real report.
         var generatorOnly = LanguageVersionTests.ReportedDiagnostic().Descriptor;
-        var descriptors = analyzer.SupportedDiagnostics.Append(generatorOnly).ToList();
+        // So does it DCRON0021-0022, found in appsettings files (AppSettingsDiagnosticTests).
+        var configurationOnly = AppSettings.Diagnostics("""{ "DistCron": { "Jobs": { "nope": { "Schedul": "x" } } } }""")
+            .Select(d => d.Descriptor).OrderBy(d => d.Id).ToList();
+        Assert.Equal(["DCRON0021", "DCRON0022"], configurationOnly.Select(d => d.Id));
+        var descriptors = analyzer.SupportedDiagnostics.Append(generatorOnly).Concat(configurationOnly).ToList();
         var ids = descriptors.Select(d => d.Id).ToList();
         Assert.Equal(Enumerable.Range(1, ids.Count).Select(i => $"DCRON{i:0000}"), ids.Order());
-        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").Append("DCRON0020").Append(generatorOnly.Id).ToHashSet();
+        var tested = Cases.Select(c => (string)c[0]).Append("DCRON0011").Append("DCRON0020").Append(generatorOnly.Id).Append("DCRON0021").Append("DCRON0022").ToHashSet();
         var root = RepositoryRoot();
         var unshipped = await File.ReadAllTextAsync(Path.Combine(root, "src", "DistCron.Generators", "AnalyzerReleases.Unshipped.md"));
         var index = await File.ReadAllTextAsync(Path.Combine(root, "docs", "diagnostics", "README.md"));

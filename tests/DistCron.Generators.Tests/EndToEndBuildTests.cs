@@ -152,6 +152,8 @@ public sealed class EndToEndBuildTests : IDisposable
             Assert.Contains("analyzers/dotnet/cs/DistCron.CodeFixes.dll", entries);
             Assert.Contains("lib/net8.0/DistCron.dll", entries);
             Assert.Contains("lib/net10.0/DistCron.dll", entries);
+            Assert.Contains("build/DistCron.targets", entries);
+            Assert.Contains("buildTransitive/DistCron.targets", entries);
         }
 
         AssertPackageMetadata(nupkg, "DistCron", version, "source-generator");
@@ -193,6 +195,15 @@ public sealed class EndToEndBuildTests : IDisposable
         Assert.True(bad.ExitCode != 0, bad.Output);
         // Line 5, column 22: the string literal in `    [DistributedCron("61 * * * *", ...)]`.
         Assert.Contains("Jobs.cs(5,22): error DCRON0001: Schedule \"61 * * * *\" is not a valid cron expression: Minutes: Value must be a number between 0 and 59 (all inclusive)", bad.Output);
+
+        // The package's build targets hand appsettings*.json to the generator: a bad override in it fails the build,
+        // at its line and column in the file, in the words the start would use.
+        Write("Consumer/Jobs.cs", Jobs("*/10 * * * * *"));
+        Write("Consumer/appsettings.json", "{\n  // This deployment's overrides.\n  \"DistCron\": { \"Jobs\": {\n    \"Consumer.Jobs.Ping\": { \"Schedule\": \"61 * * * *\" } } }\n}\n");
+        var badSettings = DotNetCli.Run(Path.Combine(_root, "Consumer"), "build", "--nologo", "-v:q");
+        Assert.True(badSettings.ExitCode != 0, badSettings.Output);
+        Assert.Contains(Path.Combine(_root, "Consumer", "appsettings.json")
+            + "(4,42): error DCRON0001: DistCron:Jobs:Consumer.Jobs.Ping:Schedule: schedule \"61 * * * *\" is not a valid cron expression: Minutes: Value must be a number between 0 and 59 (all inclusive)", badSettings.Output);
     }
 
     // What a host would do at start: resolve the options, which runs DistCron's validation of every job definition.

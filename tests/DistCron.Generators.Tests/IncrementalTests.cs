@@ -15,6 +15,13 @@ public class IncrementalTests
         DistCronGenerator.Steps.Assembly,
     };
 
+    // The attribute pipeline: what an edit to an appsettings file must leave alone.
+    private static readonly string[] AttributeSteps =
+    {
+        DistCronGenerator.Steps.Jobs, DistCronGenerator.Steps.AssemblyName, DistCronGenerator.Steps.ReferencedJobClasses,
+        DistCronGenerator.Steps.Assembly,
+    };
+
     private static string JobFile(int i, string schedule = "0 * * * *") => $$"""
         using DistCron;
         namespace Inc;
@@ -118,6 +125,72 @@ public class IncrementalTests
             {
                 AssertPlainData(output.Value, step, depth: 0);
             }
+        }
+    }
+
+    private static string Settings(string schedule) => $$"""
+        {
+          // Overrides of this deployment.
+          "DistCron": { "Jobs": { "Inc.Jobs0.Run": { "Schedule": "{{schedule}}" } } }
+        }
+        """;
+
+    private const string ProgrammaticJob = """
+        using DistCron;
+        using System.Threading.Tasks;
+        namespace Inc;
+        public static class Setup
+        {
+            public static void Configure(DistCronOptions o) => o.AddJob("inc.programmatic", "0 6 * * *", static (c, s, t) => Task.CompletedTask);
+        }
+        """;
+
+    [Fact]
+    public void An_edit_to_code_does_not_read_the_appsettings_files_again()
+    {
+        var compilation = TestCompilation.Create("Inc", Enumerable.Range(0, 3).Select(i => JobFile(i)).Append(ProgrammaticJob).ToArray());
+        var driver = AppSettings.CreateDriver(new InMemoryAdditionalText("/app/appsettings.json", Settings("61 * * * *")),
+            new InMemoryAdditionalText("/app/appsettings.Production.json", Settings("0 * * * *"))).RunGenerators(compilation);
+
+        var target = compilation.SyntaxTrees.ElementAt(1);
+        var edited = compilation.ReplaceSyntaxTree(target, CSharpSyntaxTree.ParseText(JobFile(1, "30 * * * *"), TestCompilation.ParseOptions, target.FilePath));
+        var result = driver.RunGenerators(edited).GetRunResult();
+        var run = result.Results.Single();
+
+        var files = run.TrackedSteps[DistCronGenerator.Steps.AppSettings].SelectMany(s => s.Outputs).ToList();
+        Assert.Equal(2, files.Count);
+        Assert.All(files, o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        // The names did not change, so neither did the check of the files: the diagnostic is the cached one.
+        Assert.Equal(IncrementalStepRunReason.Unchanged, run.TrackedSteps[DistCronGenerator.Steps.DeclaredJobNames].Single().Outputs.Single().Reason);
+        Assert.Equal("DCRON0001", Assert.Single(result.Diagnostics).Id);
+    }
+
+    [Fact]
+    public void An_edit_to_an_appsettings_file_leaves_the_attribute_pipeline_cached_and_rechecks_only_that_file()
+    {
+        var compilation = TestCompilation.Create("Inc", Enumerable.Range(0, 3).Select(i => JobFile(i)).Append(ProgrammaticJob).ToArray());
+        var production = new InMemoryAdditionalText("/app/appsettings.Production.json", Settings("0 * * * *"));
+        var driver = AppSettings.CreateDriver(new InMemoryAdditionalText("/app/appsettings.json", Settings("0 * * * *")), production).RunGenerators(compilation);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+
+        var second = driver.ReplaceAdditionalText(production, new InMemoryAdditionalText(production.Path, Settings("61 * * * *"))).RunGenerators(compilation);
+        var result = second.GetRunResult();
+        var run = result.Results.Single();
+
+        foreach (var step in AttributeSteps.Append(DistCronGenerator.Steps.ProgrammaticJobs).Append(DistCronGenerator.Steps.DeclaredJobNames))
+        {
+            Assert.All(run.TrackedSteps[step].SelectMany(s => s.Outputs), o => Assert.Equal(IncrementalStepRunReason.Cached, o.Reason));
+        }
+
+        var files = run.TrackedSteps[DistCronGenerator.Steps.AppSettings].SelectMany(s => s.Outputs).ToList();
+        Assert.Single(files, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Single(files, o => o.Reason == IncrementalStepRunReason.Cached);
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("DCRON0001", diagnostic.Id);
+        Assert.Equal("/app/appsettings.Production.json", diagnostic.Location.GetLineSpan().Path);
+        foreach (var step in new[] { DistCronGenerator.Steps.AppSettings, DistCronGenerator.Steps.ProgrammaticJobs })
+        {
+            foreach (var output in run.TrackedSteps[step].SelectMany(s => s.Outputs)) AssertPlainData(output.Value, step, depth: 0);
         }
     }
 
