@@ -32,7 +32,7 @@ public sealed partial class StandaloneDashboardTests : DashboardTestBase
         Assert.DoesNotContain(Evil, jobs);
         var job = await http.GetStringAsync("jobs/nightly");
         Assert.Contains("disk full", job);
-        Assert.Contains("\"name\":\"nightly\"", await http.GetStringAsync("api/jobs"));
+        Assert.Contains("\"name\": \"nightly\"", await http.GetStringAsync("api/jobs"));
         Assert.Contains("node-a", await http.GetStringAsync("nodes"));
 
         // Read-only: nothing that changes the store is served.
