@@ -43,7 +43,12 @@ public static class NodeHost
         if (arguments.NodeIndex is not null) StopWhenParentGoes(lifetime);
 
         using var runFor = arguments.RunFor is { } limit ? new CancellationTokenSource(limit) : new CancellationTokenSource();
-        await host.RunAsync(runFor.Token);
+        await host.StartAsync(runFor.Token);
+        // Over this node's own client: the dashboard reads the node's store (and, on PostgreSQL, shares its LISTEN connection).
+        await using var dashboard = arguments.DashboardPort is { } port
+            ? await SampleDashboard.StartAsync(host.Services.GetRequiredService<IDistCronClient>(), port)
+            : null;
+        await host.WaitForShutdownAsync(runFor.Token);
         return 0;
     }
 

@@ -3,7 +3,8 @@ using System.Globalization;
 namespace DistCron.Sample;
 
 /// <summary>The sample's command line. Bad input stops it with a message saying what to type instead.</summary>
-public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunFor, string DatabasePath, int? NodeIndex, bool Telemetry = false)
+public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunFor, string DatabasePath, int? NodeIndex, bool Telemetry = false,
+    int? DashboardPort = SampleArguments.DefaultDashboardPort)
 {
     public const string Usage = """
         DistCron sample: a web site's scheduled chores (sitemap, temp-file cleanup, traffic report, search sync).
@@ -15,7 +16,12 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
           --db <path>            SQLite file (default ./.distcron/sample.db)
           --run-for <seconds>    stop by itself after that many seconds (default: until Ctrl+C)
           --telemetry            print DistCron's spans and metrics with the OpenTelemetry console exporter
+          --dashboard-port <n>   the dashboard's port on 127.0.0.1 (default 5080, or a free one if taken; 0: any free port)
+          --no-dashboard         do not serve the dashboard
         """;
+
+    /// <summary>The dashboard's port unless told otherwise (another free port when it is taken).</summary>
+    public const int DefaultDashboardPort = 5080;
 
     /// <summary>Internal: set on the child processes that <c>--nodes</c> starts.</summary>
     public const string NodeIndexFlag = "--node-index";
@@ -28,6 +34,7 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
         var db = Path.Combine(".distcron", "sample.db");
         int? nodeIndex = null;
         var telemetry = false;
+        int? dashboardPort = DefaultDashboardPort;
 
         for (var i = 0; i < args.Count; i++)
         {
@@ -50,6 +57,12 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
                 case "--telemetry":
                     telemetry = true;
                     break;
+                case "--dashboard-port":
+                    dashboardPort = PositiveInt(Value(), "--dashboard-port", 0, 65535);
+                    break;
+                case "--no-dashboard":
+                    dashboardPort = null;
+                    break;
                 case NodeIndexFlag:
                     nodeIndex = PositiveInt(Value(), NodeIndexFlag, 1, 32);
                     break;
@@ -60,7 +73,7 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
             }
         }
 
-        return new SampleArguments(nodes, postgres, runFor, Path.GetFullPath(db), nodeIndex, telemetry);
+        return new SampleArguments(nodes, postgres, runFor, Path.GetFullPath(db), nodeIndex, telemetry, dashboardPort);
     }
 
     /// <summary>The options a child process gets: everything but <c>--nodes</c>, plus its index.</summary>
@@ -77,6 +90,17 @@ public sealed record SampleArguments(int Nodes, string? Postgres, TimeSpan? RunF
         }
 
         if (Telemetry) yield return "--telemetry";
+
+        // One dashboard for the whole run: node 1 serves it (they all share one database), the others none.
+        if (index == 1 && DashboardPort is { } port)
+        {
+            yield return "--dashboard-port";
+            yield return port.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            yield return "--no-dashboard";
+        }
 
         if (RunFor is { } runFor)
         {

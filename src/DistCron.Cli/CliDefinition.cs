@@ -88,6 +88,7 @@ internal sealed class CliDefinition
         var sql = new Command("sql", "Print the schema DDL (no connection needed)") { Store, Schema };
         var help = new Command("help", "Show this help") { Hidden = true };
         foreach (var command in new[] { jobs, history, trigger, pause, resume, remove, nodes, apps, sql, help }) Root.Add(command);
+        Root.Add(Dashboard.DashboardCommand.Define(this));
         StoreCommands = new[] { jobs, history, trigger, pause, resume, remove, nodes, apps }.ToDictionary(c => c.Name, StringComparer.Ordinal);
         OptionNames = new HashSet<string>(Root.Subcommands.SelectMany(c => c.Options).Concat(Root.Options).SelectMany(o => o.Aliases.Append(o.Name)), StringComparer.Ordinal);
     }

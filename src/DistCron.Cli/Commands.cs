@@ -7,7 +7,7 @@ namespace DistCron.Cli;
 /// <summary>The tool's commands, each a few lines over <see cref="DistCronClient"/>.</summary>
 internal static class Commands
 {
-    public const string Usage = """
+    public const string Usage = $$"""
         distcron - operate DistCron jobs from the command line
 
         Usage: distcron <command> [job] [options]        (distcron <command> --help: that command's options)
@@ -26,6 +26,7 @@ internal static class Commands
                  [--live-window S]  A node is live while its heartbeat is this recent (default 90 s: 3 leases)
           nodes                     List registered nodes
           apps                      List the apps the database holds
+        {{Dashboard.DashboardCommand.UsageLines}}
           sql [--store postgres|sqlite] [--schema NAME]
                                     Print the schema DDL (no connection needed)
 
@@ -53,6 +54,8 @@ internal static class Commands
             output.WriteLine(DistCronClient.GetSchemaSql(StoreConnection.StoreKind(cli, parse), StoreConnection.Schema(cli, parse)));
             return ExitCodes.Ok;
         }
+
+        if (command == Dashboard.DashboardCommand.Name) return await Dashboard.DashboardCommand.RunAsync(cli, parse, output, cancellationToken);
 
         var json = parse.GetValue(cli.Json);
         var job = command switch

@@ -4,19 +4,18 @@ using Microsoft.Extensions.Logging;
 namespace DistCron.Dashboard.Live;
 
 /// <summary>
-/// "The store changed", for every open page of the process: one poller per client, running only while at least one
-/// event stream is open, reads a fingerprint of what the pages show (the jobs' schedule and run state, the newest run,
-/// the node list and each node's liveness) and bumps a version when it differs. Polling on PostgreSQL too: the store
-/// sends no NOTIFY for a completion (on purpose: it would wake the whole fleet per run), so a NOTIFY-fed feed would
-/// miss the change pages care about most.
+/// "The store changed", for every open page of the process: one watcher per client, running only while at least one
+/// event stream is open, bumps a version when its <see cref="ChangeSource"/> sees a change. On PostgreSQL the store's
+/// LISTEN connection wakes it and one small statement per interval covers what the store sends no NOTIFY for (a
+/// completion above all: notifying per run would wake the whole fleet); on SQLite it polls a fingerprint of the pages.
+/// Either way fifty open pages cost what one costs.
 /// </summary>
 internal sealed partial class ChangeFeed
 {
     private static readonly ConditionalWeakTable<IDistCronClient, ChangeFeed> Feeds = new();
 
-    private readonly IDistCronClient _client;
+    private readonly ChangeSource _source;
     private readonly TimeSpan _interval;
-    private readonly TimeSpan _liveWindow;
     private readonly ILogger _logger;
     private readonly object _gate = new();
     private TaskCompletionSource _changed = NewSource();
@@ -24,17 +23,19 @@ internal sealed partial class ChangeFeed
     private bool _polling;
     private long _version;
 
-    private ChangeFeed(IDistCronClient client, TimeSpan interval, TimeSpan liveWindow, ILogger logger)
+    private ChangeFeed(ChangeSource source, TimeSpan interval, ILogger logger)
     {
-        _client = client;
+        _source = source;
         _interval = interval;
-        _liveWindow = liveWindow;
         _logger = logger;
     }
 
     /// <summary>The process's feed for <paramref name="client"/>: the first mapping's settings make it.</summary>
     public static ChangeFeed For(IDistCronClient client, TimeSpan interval, TimeSpan liveWindow, ILogger logger) =>
-        Feeds.GetValue(client, c => new ChangeFeed(c, interval, liveWindow, logger));
+        Feeds.GetValue(client, c => new ChangeFeed(ChangeSource.For(c, liveWindow), interval, logger));
+
+    /// <summary>True when the store's signals wake the feed (PostgreSQL's LISTEN), false when it only polls.</summary>
+    public bool UsesStoreSignals => _source.UsesStoreSignals;
 
     /// <summary>How many times a change was seen since the process started.</summary>
     public long Version => Interlocked.Read(ref _version);
@@ -94,7 +95,7 @@ internal sealed partial class ChangeFeed
 
             try
             {
-                var fingerprint = await FingerprintAsync().ConfigureAwait(false);
+                var fingerprint = await _source.ReadAsync().ConfigureAwait(false);
                 if (last is { } previous && previous != fingerprint) Publish();
                 last = fingerprint;
             }
@@ -104,7 +105,16 @@ internal sealed partial class ChangeFeed
                 LogPollFailed(_logger, e);
             }
 
-            await Task.Delay(_interval).ConfigureAwait(false);
+            try
+            {
+                if (await _source.WaitAsync(_interval).ConfigureAwait(false)) Publish();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The client (and its LISTEN connection) was disposed: the app is stopping.
+                lock (_gate) _polling = false;
+                return;
+            }
         }
     }
 
@@ -119,47 +129,6 @@ internal sealed partial class ChangeFeed
         }
 
         changed.TrySetResult();
-    }
-
-    // What the pages show, hashed: a lease renewal (LeaseUntil) or a heartbeat alone is not a change.
-    private async Task<long> FingerprintAsync()
-    {
-        var now = await _client.GetDatabaseTimeAsync().ConfigureAwait(false);
-        var jobs = await _client.ListJobsAsync().ConfigureAwait(false);
-        var newest = await _client.GetHistoryAsync(null, new HistoryQuery(1)).ConfigureAwait(false);
-        var nodes = await _client.ListNodesAsync().ConfigureAwait(false);
-        var hash = new HashCode();
-        foreach (var job in jobs)
-        {
-            hash.Add(job.Name);
-            hash.Add(job.Schedule);
-            hash.Add(job.TimeZone);
-            hash.Add(job.DefinitionHash);
-            hash.Add(job.NextDueAt);
-            hash.Add(job.OccurrenceAt);
-            hash.Add(job.Attempt);
-            hash.Add(job.OwnerNode);
-            hash.Add(job.Fence);
-            hash.Add(job.Paused);
-            hash.Add(job.Orphaned);
-            hash.Add(job.Error);
-            hash.Add(job.LastStatus);
-            hash.Add(job.LastFinishedAt);
-            hash.Add(job.TriggerRequestedAt);
-            hash.Add(job.ScheduleRevision);
-            hash.Add(JobFacts.IsRunning(job, now));
-        }
-
-        hash.Add(newest.Count == 0 ? 0 : newest[0].Id);
-        foreach (var node in nodes)
-        {
-            hash.Add(node.NodeId);
-            hash.Add(node.StartedAt);
-            hash.Add(node.JobNames.Count);
-            hash.Add(Pages.NodesPage.IsLive(node, now, _liveWindow));
-        }
-
-        return ((long)jobs.Count << 32) ^ (uint)hash.ToHashCode();
     }
 
     private static TaskCompletionSource NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -100,6 +100,9 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
     /// <inheritdoc />
     public string App { get; }
 
+    /// <summary>The store's change watch (PostgreSQL's LISTEN connection and change token), for the dashboard; null when the store has none.</summary>
+    internal IStoreChangeWatch? ChangeWatch => _store as IStoreChangeWatch;
+
     /// <inheritdoc />
     public Task<IReadOnlyList<JobRow>> ListJobsAsync(CancellationToken cancellationToken = default) =>
         _store.ListJobsAsync(App, cancellationToken);

@@ -70,7 +70,7 @@ public sealed class DashboardEventsTests : DashboardTestBase
         ChangeFeed.For(host.Services.GetRequiredService<IDistCronClient>(), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), NullLogger.Instance);
 
     /// <summary>Reads an event stream line by line, one read outstanding at a time.</summary>
-    private sealed class EventReader : IDisposable
+    internal sealed class EventReader : IDisposable
     {
         private readonly HttpResponseMessage _response;
         private readonly StreamReader _reader;

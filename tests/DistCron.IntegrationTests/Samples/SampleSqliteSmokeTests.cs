@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using DistCron.Tests.Dashboard;
 using DistCron.Storage;
 using DistCron.Storage.Sqlite;
 using DistCron.Tests.Infrastructure;
@@ -12,7 +14,7 @@ namespace DistCron.Tests.Samples;
 /// End to end: the sample with <c>--nodes 2 --run-for 20</c> on a temp SQLite file. Two real node processes run the
 /// engine against one file; the test checks the launcher's own verdict AND the store's history: no occurrence ran twice.
 /// </summary>
-public sealed class SampleSqliteSmokeTests(ITestOutputHelper output) : IDisposable
+public sealed partial class SampleSqliteSmokeTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "distcron-tests", "sample-" + Guid.NewGuid().ToString("N"));
 
@@ -47,6 +49,39 @@ public sealed class SampleSqliteSmokeTests(ITestOutputHelper output) : IDisposab
         Assert.Contains("Metric Name: distcron.runs,", text);                 // flushed at the latest on shutdown
         Assert.Contains("Metric Name: distcron.run.start_lag,", text);
     }
+
+    [Fact]
+    public async Task The_sample_serves_the_dashboard_on_loopback_and_prints_its_address_and_the_jobs_show_there_live()
+    {
+        var sample = typeof(SampleSqliteSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Sample").Value!;
+        // Port 0: a free port, as the default 5080 may be taken on a shared machine; the address line is the same.
+        using var process = ServingProcess.Start("dotnet", [sample, "--run-for", "30", "--dashboard-port", "0", "--db", Path.Combine(_folder, "sample.db")]);
+        var address = await process.WaitForAddressAsync(DashboardLine(), TimeSpan.FromMinutes(2));
+        Assert.Equal("127.0.0.1", address.Host);
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+
+        var jobs = await http.GetStringAsync("jobs");
+        foreach (var job in new[] { "sitemap.regenerate", "maintenance.clean-temp-files", "search.sync-index" }) Assert.Contains(job, jobs);
+
+        // Live: the stream says "changed" as the jobs run, and their runs show in the history.
+        using (var events = await http.GetStreamAsync("events"))
+        using (var reader = new StreamReader(events))
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            string? line;
+            do line = await reader.ReadLineAsync(timeout.Token);
+            while (line is not null && line != "event: changed");
+            Assert.Equal("event: changed", line);
+        }
+
+        await Eventually.TrueAsync(async () => (await http.GetStringAsync("api/jobs/sitemap.regenerate/history")).Contains("\"succeeded\"", StringComparison.Ordinal),
+            "a succeeded run of sitemap.regenerate shows in the dashboard", TimeSpan.FromSeconds(30));
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromMinutes(1)));
+        output.WriteLine(process.Output);
+    }
+
+    [GeneratedRegex(@"Dashboard: (?<url>http://\S+/distcron/)")]
+    private static partial Regex DashboardLine();
 
     // Runs the built sample as a child process (as a user would with dotnet run) and returns its stdout.
     private async Task<string> RunSampleAsync(params string[] args)

@@ -55,6 +55,18 @@ internal sealed partial class PostgresSignalListener : IAsyncDisposable
         return signal.WaitAsync(timeout, consumePending: true, cancellationToken);
     }
 
+    // For watchers outside the engine (the dashboard): the app's signal task, which the next Set completes. Reading it
+    // leaves the pending flag alone, so the node loop's next WaitAsync still sees a notification that arrived meanwhile.
+    public Task NextSignal(string app)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _loop ??= Task.Run(() => ListenLoopAsync(_stop.Token));
+            return AppSignal(app).WaitTask;
+        }
+    }
+
     // Under _gate.
     private WakeSignal AppSignal(string app)
     {
