@@ -124,8 +124,7 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
     public async Task<JobRow> GetJobAsync(string jobName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobName);
-        var jobs = await _store.ListJobsAsync(App, cancellationToken).ConfigureAwait(false);
-        return jobs.FirstOrDefault(j => string.Equals(j.Name, jobName, StringComparison.Ordinal))
+        return await _store.GetJobAsync(App, jobName, cancellationToken).ConfigureAwait(false)
             ?? throw new DistCronJobNotFoundException(App, jobName);
     }
 

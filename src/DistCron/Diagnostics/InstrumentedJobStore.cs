@@ -83,6 +83,9 @@ internal sealed class InstrumentedJobStore : IJobStore
     public Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken) =>
         Measure("list_jobs", () => _inner.ListJobsAsync(app, cancellationToken));
 
+    public Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        Measure("get_job", () => _inner.GetJobAsync(app, jobName, cancellationToken));
+
     public Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken cancellationToken) =>
         Measure("query_jobs", () => _inner.QueryJobsAsync(app, query, cancellationToken));
 

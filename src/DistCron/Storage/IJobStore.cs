@@ -92,6 +92,9 @@ internal interface IJobStore : IAsyncDisposable
     /// <summary>Lists this app's jobs (for clients, tests and tools).</summary>
     Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken);
 
+    /// <summary>One job of this app by its exact name (ordinal), or null.</summary>
+    Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken cancellationToken);
+
     /// <summary>
     /// One page of this app's jobs: searched by name, filtered by state, sorted, keyset-paged (see <see cref="JobPageQuery"/>).
     /// States that depend on time are decided with the database's now.

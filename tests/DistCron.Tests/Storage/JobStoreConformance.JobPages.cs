@@ -134,6 +134,18 @@ public abstract partial class JobStoreConformance
     }
 
     [Fact]
+    public async Task Get_job_reads_one_row_by_its_exact_name_in_this_app_only()
+    {
+        var (store, _) = await JobsInEveryStateAsync();
+
+        foreach (var row in await store.ListJobsAsync(App, Ct)) Assert.Equal(row, await store.GetJobAsync(App, row.Name, Ct));
+        Assert.Null(await store.GetJobAsync(App, "ALPHA-RUNNING", Ct));
+        Assert.Null(await store.GetJobAsync(App, "alpha", Ct));
+        Assert.Null(await store.GetJobAsync("no-such-app", "alpha-running", Ct));
+        Assert.Equal(await RowAsync(store, "alpha-running", "other-app"), await store.GetJobAsync("other-app", "alpha-running", Ct));
+    }
+
+    [Fact]
     public async Task A_job_page_refuses_a_cursor_of_another_sort_and_a_limit_out_of_range()
     {
         var store = await NewStoreAsync();

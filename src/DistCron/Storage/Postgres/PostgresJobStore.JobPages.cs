@@ -9,6 +9,18 @@ internal sealed partial class PostgresJobStore
     private static readonly JobSqlDialect Dialect = new("@", "now()", IntegerFlags: false, ContainsFunction: "strpos");
 
     /// <inheritdoc />
+    public async Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken cancellationToken)
+    {
+        SqlNames.ValidateApp(app);
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        await using var command = _dataSource.CreateCommand($"SELECT {ListColumns} FROM {_schema}.jobs WHERE app = @app AND name = @name");
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("name", jobName);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadJob(reader) : null;
+    }
+
+    /// <inheritdoc />
     public async Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken cancellationToken)
     {
         SqlNames.ValidateApp(app);

@@ -6,6 +6,17 @@ internal sealed partial class SqliteJobStore
     private static readonly JobSqlDialect Dialect = new("$", Now, IntegerFlags: true, ContainsFunction: "instr");
 
     /// <inheritdoc />
+    public async Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken cancellationToken)
+    {
+        SqlNames.ValidateApp(app);
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = Command(connection, null, $"SELECT {ListColumns} FROM jobs WHERE app = $app AND name = $name;", ("$app", app), ("$name", jobName));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadJob(reader) : null;
+    }
+
+    /// <inheritdoc />
     public async Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken cancellationToken)
     {
         SqlNames.ValidateApp(app);
