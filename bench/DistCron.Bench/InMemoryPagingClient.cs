@@ -2,7 +2,8 @@ namespace DistCron.Bench;
 
 /// <summary>
 /// The first dashboard's data access, kept as the benchmark's baseline: every page and count reads every job row of
-/// the app and filters, sorts and pages in memory. Everything else is the real client.
+/// the app and filters, sorts and pages in memory, and one job is found in the list of all. Everything else is the real
+/// client.
 /// </summary>
 internal sealed class InMemoryPagingClient(IDistCronClient inner) : IDistCronClient
 {
@@ -54,7 +55,13 @@ internal sealed class InMemoryPagingClient(IDistCronClient inner) : IDistCronCli
     }
 
     public Task<IReadOnlyList<JobRow>> ListJobsAsync(CancellationToken cancellationToken = default) => inner.ListJobsAsync(cancellationToken);
-    public Task<JobRow> GetJobAsync(string jobName, CancellationToken cancellationToken = default) => inner.GetJobAsync(jobName, cancellationToken);
+
+    // The first client found one job by listing them all.
+    public async Task<JobRow> GetJobAsync(string jobName, CancellationToken cancellationToken = default) =>
+        (await inner.ListJobsAsync(cancellationToken).ConfigureAwait(false)).FirstOrDefault(j => j.Name == jobName)
+            ?? throw new DistCronJobNotFoundException(App, jobName);
+
+
     public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string? jobName, HistoryQuery? query = null, CancellationToken cancellationToken = default) => inner.GetHistoryAsync(jobName, query, cancellationToken);
     public Task TriggerAsync(string jobName, CancellationToken cancellationToken = default) => inner.TriggerAsync(jobName, cancellationToken);
     public Task PauseAsync(string jobName, CancellationToken cancellationToken = default) => inner.PauseAsync(jobName, cancellationToken);
