@@ -4,7 +4,20 @@ namespace DistCron.Dashboard;
 internal static class JobFacts
 {
     /// <summary>The filters the jobs page offers, in the order shown.</summary>
-    public static readonly string[] Filters = ["all", "running", "overdue", "errored", "failing", "paused", "orphaned"];
+    public static readonly string[] Filters = ["all", "running", "overdue", "errored", "failing", "paused", "orphaned", "disabled"];
+
+    /// <summary>The store's state for a filter of <see cref="Filters"/> (null: all).</summary>
+    public static JobState? State(string filter) => filter switch
+    {
+        "running" => JobState.Running,
+        "overdue" => JobState.Overdue,
+        "errored" => JobState.Errored,
+        "failing" => JobState.Failing,
+        "paused" => JobState.Paused,
+        "orphaned" => JobState.Orphaned,
+        "disabled" => JobState.Disabled,
+        _ => null,
+    };
 
     public static bool IsRunning(JobRow job, DateTimeOffset now) => DistCron.Json.JsonContract.IsRunning(job, now);
 
@@ -23,6 +36,7 @@ internal static class JobFacts
         "failing" => IsFailing(job),
         "paused" => job.Paused,
         "orphaned" => job.Orphaned,
+        "disabled" => job.Disabled,
         _ => true,
     };
 }

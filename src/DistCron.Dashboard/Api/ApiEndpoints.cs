@@ -12,11 +12,86 @@ namespace DistCron.Dashboard.Api;
 /// </summary>
 internal static class ApiEndpoints
 {
+    /// <summary>
+    /// Every job (the CLI's <c>jobs --json</c>), or with any of q, state, sort, limit, after one page of them in the same
+    /// document; the next page's address is in a <c>Link: &lt;…&gt;; rel="next"</c> header, so the document keeps its shape.
+    /// </summary>
     public static async Task JobsAsync(HttpContext http, DashboardState state)
     {
         var request = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);
-        var jobs = await state.Client.ListJobsAsync(http.RequestAborted).ConfigureAwait(false);
-        await WriteAsync(http, StatusCodes.Status200OK, JsonContract.JobsDocument(state.Client.App, request.Now, jobs)).ConfigureAwait(false);
+        string[] paging = ["q", "state", "sort", "limit", "after"];
+        if (!paging.Any(http.Request.Query.ContainsKey))
+        {
+            var jobs = await state.Client.ListJobsAsync(http.RequestAborted).ConfigureAwait(false);
+            await WriteAsync(http, StatusCodes.Status200OK, JsonContract.JobsDocument(state.Client.App, request.Now, jobs)).ConfigureAwait(false);
+            return;
+        }
+
+        if (!TryJobQuery(request, out var query, out var problem))
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, JsonContract.ErrorDocument("usage", problem)).ConfigureAwait(false);
+            return;
+        }
+
+        JobListPage page;
+        try
+        {
+            page = await state.Client.GetJobPageAsync(query with { OverdueAfter = state.Options.OverdueAfter }, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, JsonContract.ErrorDocument("usage", e.Message)).ConfigureAwait(false);
+            return;
+        }
+
+        if (page.Next is { } next)
+        {
+            var link = request.Link("/api/jobs") + "?" + string.Join("&", http.Request.Query.Where(p => p.Key != "after").Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value.ToString())}").Append("after=" + Uri.EscapeDataString(next)));
+            http.Response.Headers.Link = $"<{link}>; rel=\"next\"";
+        }
+
+        await WriteAsync(http, StatusCodes.Status200OK, JsonContract.JobsDocument(state.Client.App, request.Now, page.Jobs)).ConfigureAwait(false);
+    }
+
+    // The jobs page's names: q (name contains, ignoring case), state, sort (name, next, last, duration), limit, after.
+    private static bool TryJobQuery(DashboardRequest request, out JobPageQuery query, out string problem)
+    {
+        query = new JobPageQuery(request.Options.PageSize, request.Query("q"), After: request.Query("after"));
+        problem = "";
+        if (request.Query("limit") is { } limitText)
+        {
+            if (!int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit is < 1 or > JobPageQuery.MaxLimit)
+            {
+                problem = $"limit must be a whole number from 1 to {JobPageQuery.MaxLimit}.";
+                return false;
+            }
+
+            query = query with { Limit = limit };
+        }
+
+        if (request.Query("state") is { } stateText && stateText != "all")
+        {
+            if (JobFacts.State(stateText) is not { } jobState)
+            {
+                problem = $"state must be one of {string.Join(", ", JobFacts.Filters)}.";
+                return false;
+            }
+
+            query = query with { State = jobState };
+        }
+
+        if (request.Query("sort") is { } sortText)
+        {
+            if (!Pages.JobsPage.Sorts.Contains(sortText, StringComparer.Ordinal))
+            {
+                problem = $"sort must be one of {string.Join(", ", Pages.JobsPage.Sorts)}.";
+                return false;
+            }
+
+            query = query with { Sort = Pages.JobsPage.Sort(sortText) };
+        }
+
+        return true;
     }
 
     public static async Task JobAsync(HttpContext http, DashboardState state, string name)

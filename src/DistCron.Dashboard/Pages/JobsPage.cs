@@ -5,7 +5,8 @@ namespace DistCron.Dashboard.Pages;
 
 /// <summary>
 /// Every job of the app: search by name, filter by state, sort, page. The filter form is a plain GET form (it works
-/// without script) outside the live region, so a live refresh never takes the focus or the typed text away.
+/// without script) outside the live region, so a live refresh never takes the focus or the typed text away. The store
+/// reads one page (keyset: "Next" carries the last row's cursor) and the counts, never every job of the app.
 /// </summary>
 internal static class JobsPage
 {
@@ -22,23 +23,27 @@ internal static class JobsPage
         var now = request.Now;
         var grace = request.Options.OverdueAfter;
         var size = request.Options.PageSize;
+        var ct = request.Http.RequestAborted;
 
-        var all = await request.Client.ListJobsAsync(request.Http.RequestAborted).ConfigureAwait(false);
-        var matching = all
-            .Where(j => search.Length == 0 || j.Name.Contains(search, StringComparison.OrdinalIgnoreCase))
-            .Where(j => JobFacts.Matches(j, filter, now, grace));
-        var sorted = (sort switch
+        var query = new JobPageQuery(size, search, JobFacts.State(filter), Sort(sort), request.Query("after")) { OverdueAfter = grace };
+        JobListPage result;
+        try
         {
-            // Soonest due first; jobs with no due time (paused, ended) last.
-            "next" => matching.OrderBy(j => j.NextDueAt ?? DateTimeOffset.MaxValue),
-            // Most recent run first; never-run jobs last.
-            "last" => matching.OrderByDescending(j => j.LastFinishedAt ?? DateTimeOffset.MinValue),
-            "duration" => matching.OrderByDescending(j => j.LastDuration ?? TimeSpan.MinValue),
-            _ => matching.OrderBy(j => j.Name, StringComparer.Ordinal),
-        }).ThenBy(j => j.Name, StringComparer.Ordinal).ToList();
-        var pages = Math.Max(1, (sorted.Count + size - 1) / size);
-        page = Math.Min(page, pages);
-        var shown = sorted.Skip((page - 1) * size).Take(size).ToList();
+            result = await request.Client.GetJobPageAsync(query, ct).ConfigureAwait(false);
+        }
+        catch (ArgumentException)
+        {
+            // A cursor edited by hand or of another sort: show the first page rather than an error.
+            page = 1;
+            result = await request.Client.GetJobPageAsync(query with { After = null }, ct).ConfigureAwait(false);
+        }
+
+        if (query.After is null) page = 1;
+        var counts = await request.Client.GetJobCountsAsync(grace, search, ct).ConfigureAwait(false);
+        var total = search.Length == 0 ? counts.All : (await request.Client.GetJobCountsAsync(grace, null, ct).ConfigureAwait(false)).All;
+        var matching = JobFacts.State(filter) is { } state ? counts.Of(state) : counts.All;
+        var pages = Math.Max(page, (matching + size - 1) / size);
+        var shown = result.Jobs;
 
         await Layout.WriteAsync(request, "Jobs", "jobs", h =>
         {
@@ -52,7 +57,7 @@ internal static class JobsPage
             foreach (var option in Sorts) Option(h, option, sort);
             h.Add($"""</select></label><button type="submit">Show</button></form>""");
 
-            h.Add($"""<section id="jobs" data-live aria-label="Jobs"><p class="summary">{sorted.Count} of {all.Count} job(s)</p>""");
+            h.Add($"""<section id="jobs" data-live aria-label="Jobs"><p class="summary">{matching} of {total} job(s)</p>""");
             if (shown.Count == 0)
             {
                 h.Add($"""<p class="empty">No job matches.</p>""");
@@ -76,7 +81,7 @@ internal static class JobsPage
                 h.Add($"""</tbody></table>""");
             }
 
-            Pager(h, request, search, filter, sort, page, pages);
+            Pager(h, request, search, filter, sort, page, pages, result.Next);
             h.Add($"""</section>""");
         }).ConfigureAwait(false);
     }
@@ -89,16 +94,26 @@ internal static class JobsPage
         else h.Add($"""<option value="{value}">{value}</option>""");
     }
 
-    private static void Pager(HtmlBuilder h, DashboardRequest request, string search, string filter, string sort, int page, int pages)
+    public static JobSort Sort(string sort) => sort switch
     {
-        if (pages <= 1) return;
+        "next" => JobSort.NextDue,
+        "last" => JobSort.LastFinished,
+        "duration" => JobSort.LastDuration,
+        _ => JobSort.Name,
+    };
+
+    // Keyset paging goes forward from a cursor: "First" and "Next"; the page number is carried along for the reader.
+    private static void Pager(HtmlBuilder h, DashboardRequest request, string search, string filter, string sort, int page, int pages, string? next)
+    {
+        if (page == 1 && next is null) return;
         h.Add($"""<nav class="pager" aria-label="Pages">""");
-        if (page > 1) h.Add($"""<a href="{PageLink(request, search, filter, sort, page - 1)}" rel="prev">Previous</a> """);
+        if (page > 1) h.Add($"""<a href="{PageLink(request, search, filter, sort, 1, null)}" rel="first">First</a> """);
         h.Add($"""<span>Page {page} of {pages}</span>""");
-        if (page < pages) h.Add($""" <a href="{PageLink(request, search, filter, sort, page + 1)}" rel="next">Next</a>""");
+        if (next is not null) h.Add($""" <a href="{PageLink(request, search, filter, sort, page + 1, next)}" rel="next">Next</a>""");
         h.Add($"""</nav>""");
     }
 
-    private static string PageLink(DashboardRequest request, string search, string filter, string sort, int page) =>
-        request.Link($"/jobs?q={Uri.EscapeDataString(search)}&state={filter}&sort={sort}&page={page.ToString(CultureInfo.InvariantCulture)}");
+    private static string PageLink(DashboardRequest request, string search, string filter, string sort, int page, string? after) =>
+        request.Link($"/jobs?q={Uri.EscapeDataString(search)}&state={filter}&sort={sort}") +
+        (after is null ? "" : $"&page={page.ToString(CultureInfo.InvariantCulture)}&after={Uri.EscapeDataString(after)}");
 }

@@ -10,19 +10,18 @@ internal static class OverviewPage
     public static async Task RenderAsync(DashboardRequest request)
     {
         var ct = request.Http.RequestAborted;
-        var jobs = await request.Client.ListJobsAsync(ct).ConfigureAwait(false);
+        var counts = await request.Client.GetJobCountsAsync(request.Options.OverdueAfter, cancellationToken: ct).ConfigureAwait(false);
         var nodes = await request.Client.ListNodesAsync(ct).ConfigureAwait(false);
         var failures = await request.Client.GetHistoryAsync(null, new HistoryQuery(RecentFailures, Status: RunStatus.Failed), ct).ConfigureAwait(false);
         var now = request.Now;
-        var grace = request.Options.OverdueAfter;
         var window = request.State.NodeLiveWindow;
         var live = nodes.Where(n => NodesPage.IsLive(n, now, window)).ToList();
 
         await Layout.WriteAsync(request, "Overview", "overview", h =>
         {
             h.Add($"""<section id="counts" data-live aria-label="Job counts"><ul class="cards">""");
-            Card(h, request, "all", "jobs", jobs.Count);
-            foreach (var filter in JobFacts.Filters.Skip(1)) Card(h, request, filter, filter, jobs.Count(j => JobFacts.Matches(j, filter, now, grace)));
+            Card(h, request, "all", "jobs", counts.All);
+            foreach (var filter in JobFacts.Filters.Skip(1)) Card(h, request, filter, filter, counts.Of(JobFacts.State(filter)!.Value));
             h.Add($"""<li class="card"><a href="{request.Link("/nodes")}"><span class="count">{live.Count}</span> <span class="label">live nodes</span></a></li>""");
             h.Add($"""</ul></section>""");
 

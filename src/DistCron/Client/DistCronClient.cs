@@ -108,11 +108,26 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
         _store.ListJobsAsync(App, cancellationToken);
 
     /// <inheritdoc />
+    public Task<JobListPage> GetJobPageAsync(JobPageQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return _store.QueryJobsAsync(App, query, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<JobCounts> GetJobCountsAsync(TimeSpan? overdueAfter = null, string? search = null, CancellationToken cancellationToken = default)
+    {
+        var grace = overdueAfter ?? new JobPageQuery().OverdueAfter;
+        ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero, nameof(overdueAfter));
+        return _store.CountJobsAsync(App, grace, search, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<JobRow> GetJobAsync(string jobName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobName);
-        var jobs = await _store.ListJobsAsync(App, cancellationToken).ConfigureAwait(false);
-        return jobs.FirstOrDefault(j => string.Equals(j.Name, jobName, StringComparison.Ordinal))
+        return await _store.GetJobAsync(App, jobName, cancellationToken).ConfigureAwait(false)
             ?? throw new DistCronJobNotFoundException(App, jobName);
     }
 

@@ -15,6 +15,19 @@ public interface IDistCronClient
     /// <summary>Every job of the app, by name: schedule, time zone, next due time, last run, paused/orphaned/errored.</summary>
     Task<IReadOnlyList<JobRow>> ListJobsAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// One page of the app's jobs: searched by name, filtered by state, sorted, keyset-paged (pass the page's
+    /// <see cref="JobListPage.Next"/> as the next query's <see cref="JobPageQuery.After"/>). Reads only the rows it returns
+    /// and the ones its filters look at, never the whole table into memory.
+    /// </summary>
+    Task<JobListPage> GetJobPageAsync(JobPageQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// How many of the app's jobs are in each state, in one query; overdue: due more than <paramref name="overdueAfter"/>
+    /// ago (default 1 minute). With <paramref name="search"/>, only the jobs <see cref="JobPageQuery.Search"/> would match.
+    /// </summary>
+    Task<JobCounts> GetJobCountsAsync(TimeSpan? overdueAfter = null, string? search = null, CancellationToken cancellationToken = default);
+
     /// <summary>One job. Throws <see cref="DistCronJobNotFoundException"/> when the app has no such job.</summary>
     Task<JobRow> GetJobAsync(string jobName, CancellationToken cancellationToken = default);
 

@@ -83,6 +83,15 @@ internal sealed class InstrumentedJobStore : IJobStore
     public Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken) =>
         Measure("list_jobs", () => _inner.ListJobsAsync(app, cancellationToken));
 
+    public Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken cancellationToken) =>
+        Measure("get_job", () => _inner.GetJobAsync(app, jobName, cancellationToken));
+
+    public Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken cancellationToken) =>
+        Measure("query_jobs", () => _inner.QueryJobsAsync(app, query, cancellationToken));
+
+    public Task<JobCounts> CountJobsAsync(string app, TimeSpan overdueAfter, string? search, CancellationToken cancellationToken) =>
+        Measure("count_jobs", () => _inner.CountJobsAsync(app, overdueAfter, search, cancellationToken));
+
     public Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
         Measure("pause", () => _inner.PauseAsync(app, jobName, cancellationToken));
 

@@ -92,6 +92,21 @@ internal interface IJobStore : IAsyncDisposable
     /// <summary>Lists this app's jobs (for clients, tests and tools).</summary>
     Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken cancellationToken);
 
+    /// <summary>One job of this app by its exact name (ordinal), or null.</summary>
+    Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// One page of this app's jobs: searched by name, filtered by state, sorted, keyset-paged (see <see cref="JobPageQuery"/>).
+    /// States that depend on time are decided with the database's now.
+    /// </summary>
+    Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How many of this app's jobs are in each state, in one statement (overdue: due more than <paramref name="overdueAfter"/>
+    /// ago); with <paramref name="search"/>, only jobs whose name contains it, as <see cref="JobPageQuery.Search"/>.
+    /// </summary>
+    Task<JobCounts> CountJobsAsync(string app, TimeSpan overdueAfter, string? search, CancellationToken cancellationToken);
+
     /// <summary>
     /// Pauses a job: a paused job is never claimed for its schedule (a manual trigger still runs it once). A run in
     /// progress is not interrupted. Signals the change. Returns false when the job does not exist.

@@ -60,4 +60,37 @@ public sealed class BenchSmokeTests
             File.Delete(report);
         }
     }
+
+    [Fact]
+    public async Task Dashboard_mode_serves_every_measured_page_from_both_data_accesses()
+    {
+        var bench = typeof(BenchSmokeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "Bench").Value!;
+        var host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { bench, "dashboard", "--jobs", "60", "--runs", "600", "--requests", "2", "--warmup", "1" }) info.ArgumentList.Add(arg);
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"bench dashboard did not finish in 5 minutes.\n{await stdout}\n{await stderr}");
+        }
+
+        var output = await stdout;
+        Assert.True(process.ExitCode == 0, $"bench dashboard exited with {process.ExitCode}:\n{output}\n--- stderr ---\n{await stderr}");
+        // Every page answered 200 on both hosts (the bench stops on any other status): one row per page.
+        foreach (var page in new[] { "`/jobs`", "`/jobs?sort=next`", "`/jobs?state=failing&sort=last`", "`/`", "`/jobs/job-00030`" })
+        {
+            Assert.True(output.Split('\n').Any(l => l.StartsWith("| " + page + " |", StringComparison.Ordinal) && l.TrimEnd().EndsWith("× |", StringComparison.Ordinal)),
+                $"no row for {page}:\n{output}");
+        }
+    }
 }

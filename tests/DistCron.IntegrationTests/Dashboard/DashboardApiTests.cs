@@ -28,6 +28,43 @@ public sealed class DashboardApiTests : DashboardTestBase
     }
 
     [Fact]
+    public async Task A_page_of_jobs_is_the_CLI_jobs_document_of_those_jobs_with_the_next_page_in_a_Link_header()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+        var cli = await RunCliAsync("jobs", "--json");
+        Assert.True(cli.Succeeded, cli.Output);
+        var everyJob = JsonNode.Parse(cli.Output)!["jobs"]!.AsArray();
+
+        var walked = new List<JsonNode>();
+        var path = "/distcron/api/jobs?limit=3&sort=name";
+        while (true)
+        {
+            var (response, body) = await host.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var document = JsonNode.Parse(body)!;
+            Assert.Equal("jobs", document["command"]!.GetValue<string>());
+            walked.AddRange(document["jobs"]!.AsArray().Select(j => j!.DeepClone()));
+            if (!response.Headers.TryGetValues("Link", out var links)) break;
+            var link = System.Text.RegularExpressions.Regex.Match(Assert.Single(links), "^<(.+)>; rel=\"next\"$").Groups[1].Value;
+            Assert.StartsWith("/distcron/api/jobs?", link);
+            path = link;
+        }
+
+        // By name, page by page: the CLI's jobs, every field equal except the read instant's.
+        Assert.Equal(everyJob.Count, walked.Count);
+        for (var i = 0; i < walked.Count; i++) Assert.True(JsonNode.DeepEquals(everyJob[i], walked[i]), $"CLI:\n{everyJob[i]}\nAPI:\n{walked[i]}");
+
+        var failing = JsonNode.Parse(await host.GetOkAsync("/distcron/api/jobs?state=failing&q=NIGHT"))!["jobs"]!.AsArray();
+        Assert.Equal(["nightly"], failing.Select(j => j!["name"]!.GetValue<string>()));
+        foreach (var query in new[] { "limit=0", "limit=1001", "state=exploded", "sort=size", "after=garbage" })
+        {
+            var (bad, badBody) = await host.GetAsync("/distcron/api/jobs?" + query);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Equal("usage", JsonNode.Parse(badBody)!["error"]!["code"]!.GetValue<string>());
+        }
+    }
+
+    [Fact]
     public async Task One_job_is_the_CLI_record_of_that_job_in_the_same_envelope()
     {
         await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());

@@ -39,7 +39,14 @@ public sealed partial class DashboardPageTests : DashboardTestBase
         Assert.Contains("Page 1 of 2", all);
         Assert.Contains("<a href=\"/distcron/jobs/every5\">every5</a>", all); // by name: every5 first
         Assert.Contains("rel=\"next\"", all);
-        var second = await host.GetOkAsync("/distcron/jobs?page=2");
+        // Keyset paging: the next page is the one after the first page's last row, whatever page number is asked.
+        Assert.Contains(">every5</a>", await host.GetOkAsync("/distcron/jobs?page=2"));
+        var next = Regex.Match(all, "href=\"(/distcron/jobs\\?[^\"]*after=[^\"]+)\" rel=\"next\"").Groups[1].Value;
+        Assert.NotEmpty(next);
+        var second = await host.GetOkAsync(WebUtility.HtmlDecode(next));
+        Assert.Contains("Page 2 of 2", second);
+        Assert.Contains("rel=\"first\"", second);
+        Assert.DoesNotContain("rel=\"next\"", second);
         Assert.Contains("<a href=\"/distcron/jobs/paused-job\">paused-job</a>", second);
         Assert.DoesNotContain(">every5</a>", second);
 

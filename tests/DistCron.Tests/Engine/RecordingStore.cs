@@ -87,6 +87,9 @@ internal sealed class RecordingStore(IJobStore inner) : IJobStore
     public Task MarkErroredAsync(ClaimToken claim, string reason, long? scheduleRevision, CancellationToken ct) => Record(nameof(MarkErroredAsync), inner.MarkErroredAsync(claim, reason, scheduleRevision, ct));
     public Task<IReadOnlyList<JobRow>> ListJobsAsync(string app, CancellationToken ct) => Record(nameof(ListJobsAsync), inner.ListJobsAsync(app, ct));
     public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string app, string jobName, int limit, CancellationToken ct) => Record(nameof(GetHistoryAsync), inner.GetHistoryAsync(app, jobName, limit, ct));
+    public Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken ct) => Record(nameof(GetJobAsync), inner.GetJobAsync(app, jobName, ct));
+    public Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken ct) => Record(nameof(QueryJobsAsync), inner.QueryJobsAsync(app, query, ct));
+    public Task<JobCounts> CountJobsAsync(string app, TimeSpan overdueAfter, string? search, CancellationToken ct) => Record(nameof(CountJobsAsync), inner.CountJobsAsync(app, overdueAfter, search, ct));
     public Task<bool> PauseAsync(string app, string jobName, CancellationToken ct) => Record(nameof(PauseAsync), inner.PauseAsync(app, jobName, ct));
     public Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken ct) => Record(nameof(ResumeAsync), inner.ResumeAsync(app, jobName, nextDueAt, expectedRevision, ct));
     public Task<bool> TriggerAsync(string app, string jobName, CancellationToken ct) => Record(nameof(TriggerAsync), inner.TriggerAsync(app, jobName, ct));

@@ -305,12 +305,13 @@ internal sealed partial class PostgresJobStore
 
     private const string UnregisterNodeSql = "DELETE FROM {schema}.nodes WHERE app = @app AND node_id = @node";
 
-    private const string ListJobsSql = """
-        SELECT name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence,
-               lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev,
-               trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash
-        FROM {schema}.jobs WHERE app = @app ORDER BY name
-        """;
+    /// <summary>Every column of a job row, in <c>ReadJob</c>'s order.</summary>
+    private const string ListColumns =
+        "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, " +
+        "lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev, " +
+        "trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash";
+
+    private const string ListJobsSql = "SELECT " + ListColumns + " FROM {schema}.jobs WHERE app = @app ORDER BY name";
 
     private const string SchemaVersionSql = "SELECT coalesce(max(version), 0) FROM {schema}.schema_version";
     private const string SchemaVersionTableExistsSql = "SELECT to_regclass(@table) IS NOT NULL";

@@ -285,33 +285,7 @@ internal sealed partial class PostgresJobStore : IJobStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(new JobRow(
-                Name: reader.GetString(0),
-                Schedule: reader.GetString(1),
-                TimeZone: reader.GetString(2),
-                DefinitionHash: reader.GetString(3),
-                NextDueAt: NullableTime(reader, 4),
-                OccurrenceAt: NullableTime(reader, 5),
-                Attempt: reader.GetInt32(6),
-                OwnerNode: NullableString(reader, 7),
-                Fence: reader.GetInt64(8),
-                LeaseUntil: NullableTime(reader, 9),
-                Paused: reader.GetBoolean(10),
-                Orphaned: reader.GetBoolean(11),
-                Error: NullableString(reader, 12),
-                LastStatus: reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt16(13),
-                LastError: NullableString(reader, 14),
-                LastNode: NullableString(reader, 15),
-                LastFinishedAt: NullableTime(reader, 16))
-            {
-                ScheduleRevision = reader.GetInt64(17),
-                TriggerRequestedAt = NullableTime(reader, 18),
-                LastStartedAt = NullableTime(reader, 19),
-                LastDuration = reader.IsDBNull(20) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(20)),
-                Disabled = reader.GetBoolean(21),
-                DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
-                CodeHash = NullableString(reader, 23),
-            });
+            rows.Add(ReadJob(reader));
         }
 
         return rows;
@@ -339,6 +313,36 @@ internal sealed partial class PostgresJobStore : IJobStore
 
     // Npgsql writes timestamptz only from UTC values (offset 0).
     private static DateTimeOffset? Utc(DateTimeOffset? value) => value?.ToUniversalTime();
+
+    /// <summary>Reads a row of <c>ListJobsSql</c>'s columns, in its order.</summary>
+    private static JobRow ReadJob(NpgsqlDataReader reader) =>
+        new JobRow(
+            Name: reader.GetString(0),
+            Schedule: reader.GetString(1),
+            TimeZone: reader.GetString(2),
+            DefinitionHash: reader.GetString(3),
+            NextDueAt: NullableTime(reader, 4),
+            OccurrenceAt: NullableTime(reader, 5),
+            Attempt: reader.GetInt32(6),
+            OwnerNode: NullableString(reader, 7),
+            Fence: reader.GetInt64(8),
+            LeaseUntil: NullableTime(reader, 9),
+            Paused: reader.GetBoolean(10),
+            Orphaned: reader.GetBoolean(11),
+            Error: NullableString(reader, 12),
+            LastStatus: reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt16(13),
+            LastError: NullableString(reader, 14),
+            LastNode: NullableString(reader, 15),
+            LastFinishedAt: NullableTime(reader, 16))
+        {
+            ScheduleRevision = reader.GetInt64(17),
+            TriggerRequestedAt = NullableTime(reader, 18),
+            LastStartedAt = NullableTime(reader, 19),
+            LastDuration = reader.IsDBNull(20) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(20)),
+            Disabled = reader.GetBoolean(21),
+            DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
+            CodeHash = NullableString(reader, 23),
+        };
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);

@@ -248,32 +248,38 @@ internal sealed partial class SqliteJobStore : IJobStore
     {
         SqlNames.ValidateApp(app);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {JobColumns}, trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash FROM jobs WHERE app = $app ORDER BY name;", ("$app", app));
+        await using var command = Command(connection, null, $"SELECT {ListColumns} FROM jobs WHERE app = $app ORDER BY name;", ("$app", app));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<JobRow>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            rows.Add(new JobRow(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
-                NullableTime(reader, 4), NullableTime(reader, 5), reader.GetInt32(6),
-                reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetInt64(8), NullableTime(reader, 9),
-                reader.GetInt64(10) != 0, reader.GetInt64(11) != 0, reader.IsDBNull(12) ? null : reader.GetString(12),
-                reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt32(13),
-                reader.IsDBNull(14) ? null : reader.GetString(14), reader.IsDBNull(15) ? null : reader.GetString(15),
-                NullableTime(reader, 16))
-            {
-                ScheduleRevision = reader.GetInt64(17),
-                TriggerRequestedAt = NullableTime(reader, 18),
-                LastStartedAt = NullableTime(reader, 19),
-                LastDuration = reader.IsDBNull(20) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(20)),
-                Disabled = reader.GetInt64(21) != 0,
-                DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
-                CodeHash = reader.IsDBNull(23) ? null : reader.GetString(23),
-            });
+            rows.Add(ReadJob(reader));
         }
 
         return rows;
     }
+
+    /// <summary>Columns every listing of whole job rows reads, in <see cref="ReadJob"/>'s order.</summary>
+    private const string ListColumns = JobColumns + ", trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash";
+
+    private static JobRow ReadJob(SqliteDataReader reader) =>
+        new JobRow(
+            reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            NullableTime(reader, 4), NullableTime(reader, 5), reader.GetInt32(6),
+            reader.IsDBNull(7) ? null : reader.GetString(7), reader.GetInt64(8), NullableTime(reader, 9),
+            reader.GetInt64(10) != 0, reader.GetInt64(11) != 0, reader.IsDBNull(12) ? null : reader.GetString(12),
+            reader.IsDBNull(13) ? null : (RunStatus)reader.GetInt32(13),
+            reader.IsDBNull(14) ? null : reader.GetString(14), reader.IsDBNull(15) ? null : reader.GetString(15),
+            NullableTime(reader, 16))
+        {
+            ScheduleRevision = reader.GetInt64(17),
+            TriggerRequestedAt = NullableTime(reader, 18),
+            LastStartedAt = NullableTime(reader, 19),
+            LastDuration = reader.IsDBNull(20) ? null : TimeSpan.FromMilliseconds(reader.GetInt64(20)),
+            Disabled = reader.GetInt64(21) != 0,
+            DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
+            CodeHash = reader.IsDBNull(23) ? null : reader.GetString(23),
+        };
 
     /// <inheritdoc />
     public Task<bool> WaitForSignalAsync(string app, TimeSpan timeout, CancellationToken cancellationToken)
