@@ -248,7 +248,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     {
         SqlNames.ValidateApp(app);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = Command(connection, null, $"SELECT {JobColumns}, trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash FROM jobs WHERE app = $app ORDER BY name;", ("$app", app));
+        await using var command = Command(connection, null, $"SELECT {JobColumns}, trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash, pause_reason, pause_until FROM jobs WHERE app = $app ORDER BY name;", ("$app", app));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var rows = new List<JobRow>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -269,6 +269,8 @@ internal sealed partial class SqliteJobStore : IJobStore
                 Disabled = reader.GetInt64(21) != 0,
                 DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
                 CodeHash = reader.IsDBNull(23) ? null : reader.GetString(23),
+                PauseReason = reader.IsDBNull(24) ? null : reader.GetString(24),
+                PauseUntil = NullableTime(reader, 25),
             });
         }
 
