@@ -67,6 +67,10 @@ internal sealed class InMemoryPagingClient(IDistCronClient inner) : IDistCronCli
     public Task PauseAsync(string jobName, CancellationToken cancellationToken = default) => inner.PauseAsync(jobName, cancellationToken);
     public Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default) => inner.ResumeAsync(jobName, cancellationToken);
     public Task<IReadOnlyList<NodeRow>> ListNodesAsync(CancellationToken cancellationToken = default) => inner.ListNodesAsync(cancellationToken);
+    public Task TriggerAsync(string jobName, string? reason, string? actor = null, CancellationToken cancellationToken = default) => inner.TriggerAsync(jobName, reason, actor, cancellationToken);
+    public Task PauseAsync(string jobName, string? reason, DateTimeOffset? until = null, string? actor = null, CancellationToken cancellationToken = default) => inner.PauseAsync(jobName, reason, until, actor, cancellationToken);
+    public Task<DateTimeOffset?> ResumeAsync(string jobName, string? reason, string? actor = null, CancellationToken cancellationToken = default) => inner.ResumeAsync(jobName, reason, actor, cancellationToken);
+    public Task<IReadOnlyList<AuditRecord>> ListAuditAsync(AuditQuery? query = null, CancellationToken cancellationToken = default) => inner.ListAuditAsync(query, cancellationToken);
     public Task<DateTimeOffset> GetDatabaseTimeAsync(CancellationToken cancellationToken = default) => inner.GetDatabaseTimeAsync(cancellationToken);
     public Task<IReadOnlyList<string>> ListAppsAsync(CancellationToken cancellationToken = default) => inner.ListAppsAsync(cancellationToken);
     public Task<long> RemoveJobAsync(string jobName, bool deleteHistory = false, CancellationToken cancellationToken = default) => inner.RemoveJobAsync(jobName, deleteHistory, cancellationToken);

@@ -51,6 +51,17 @@ internal sealed class CliDefinition
 
     public Option<RunStatus?> Status { get; } = new("--status") { HelpName = "S", Description = "Only runs with status succeeded|failed|timedout|skipped", CustomParser = RunStatusValue };
 
+    public Option<string?> Reason { get; } = new("--reason") { HelpName = "TEXT", Description = "Why: shown with the job and written to the audit trail" };
+
+    public Option<PauseEnd?> Until { get; } = new("--until")
+    {
+        HelpName = "WHEN",
+        Description = "End the pause by itself at WHEN: a UTC/offset time (2026-01-31T18:00Z) or a span from now (90m, 4h, 2d)",
+        CustomParser = UntilValue,
+    };
+
+    public Option<long?> AuditBefore { get; } = new("--before") { HelpName = "ID", Description = "Only audit rows with an id below ID (the next page)", CustomParser = RunId };
+
     public Option<bool> DeleteHistory { get; } = new("--history") { Description = "Also delete the job's run history" };
 
     public Option<int?> LiveWindow { get; } = new("--live-window")
@@ -79,17 +90,18 @@ internal sealed class CliDefinition
         Root = new RootCommand("distcron - operate DistCron jobs from the command line");
         var jobs = StoreCommand("jobs", "List jobs: schedule, time zone, next due time, state, last run");
         var history = StoreCommand("history", "Run history, newest first (every job when no job is given)", HistoryJob, Limit, Status, Before);
-        var trigger = StoreCommand("trigger", "Run the job once now (paused or not; its schedule is unchanged)", Job);
-        var pause = StoreCommand("pause", "Stop scheduling the job (a run in progress finishes)", Job);
-        var resume = StoreCommand("resume", "Resume at the next occurrence after the database's now", Job);
+        var trigger = StoreCommand("trigger", "Run the job once now (paused or not; its schedule is unchanged)", Job, Reason);
+        var pause = StoreCommand("pause", "Stop scheduling the job (a run in progress finishes)", Job, Reason, Until);
+        var resume = StoreCommand("resume", "Resume at the next occurrence after the database's now", Job, Reason);
+        var audit = StoreCommand("audit", "Who paused, resumed or triggered which job, when and why, newest first", HistoryJob, Limit, AuditBefore);
         var remove = StoreCommand("remove", "Delete a job no live node has code for (a deleted or renamed job)", Job, DeleteHistory, LiveWindow);
         var nodes = StoreCommand("nodes", "List registered nodes");
         var apps = StoreCommand("apps", "List the apps the database holds");
         var sql = new Command("sql", "Print the schema DDL (no connection needed)") { Store, Schema };
         var help = new Command("help", "Show this help") { Hidden = true };
-        foreach (var command in new[] { jobs, history, trigger, pause, resume, remove, nodes, apps, sql, help }) Root.Add(command);
+        foreach (var command in new[] { jobs, history, trigger, pause, resume, audit, remove, nodes, apps, sql, help }) Root.Add(command);
         Root.Add(Dashboard.DashboardCommand.Define(this));
-        StoreCommands = new[] { jobs, history, trigger, pause, resume, remove, nodes, apps }.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        StoreCommands = new[] { jobs, history, trigger, pause, resume, audit, remove, nodes, apps }.ToDictionary(c => c.Name, StringComparer.Ordinal);
         OptionNames = new HashSet<string>(Root.Subcommands.SelectMany(c => c.Options).Concat(Root.Options).SelectMany(o => o.Aliases.Append(o.Name)), StringComparer.Ordinal);
     }
 
@@ -132,6 +144,30 @@ internal sealed class CliDefinition
         return null;
     }
 
+    // A time with an explicit offset (a bare local time would depend on the operator's machine), or a span from the
+    // database's now (resolved by the command, which reads that clock).
+    private static PauseEnd? UntilValue(ArgumentResult result)
+    {
+        var text = result.Tokens[0].Value.Trim();
+        if (text.Length >= 2 && long.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 && count <= 3650 * 24 * 60)
+        {
+            TimeSpan? span = char.ToLowerInvariant(text[^1]) switch
+            {
+                's' => TimeSpan.FromSeconds(count),
+                'm' => TimeSpan.FromMinutes(count),
+                'h' => TimeSpan.FromHours(count),
+                'd' => TimeSpan.FromDays(count),
+                _ => null,
+            };
+            if (span is { } after) return new PauseEnd(null, after);
+        }
+
+        var hasOffset = text.EndsWith('Z') || text.EndsWith('z') || System.Text.RegularExpressions.Regex.IsMatch(text, @"T.*[+-]\d\d(:?\d\d)?$");
+        if (hasOffset && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)) return new PauseEnd(at, null);
+        result.AddError($"--until must be a time with an offset (2026-01-31T18:00Z, 2026-01-31T19:00+01:00) or a span from now (90m, 4h, 2d); got '{Secrets.Shown(text)}'.");
+        return null;
+    }
+
     private static long? RunId(ArgumentResult result)
     {
         var text = result.Tokens[0].Value;
@@ -153,4 +189,10 @@ internal sealed class CliDefinition
     }
 
     private static string OptionName(ArgumentResult result) => result.Parent is OptionResult option ? option.Option.Name : "The value";
+}
+
+/// <summary>When a pause ends: a fixed time, or a span after the database's now.</summary>
+internal sealed record PauseEnd(DateTimeOffset? At, TimeSpan? After)
+{
+    public DateTimeOffset From(DateTimeOffset databaseNow) => At ?? databaseNow + After!.Value;
 }

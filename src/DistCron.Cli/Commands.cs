@@ -19,8 +19,15 @@ internal static class Commands
                  [--status S]       Only runs with status succeeded|failed|timedout|skipped
                  [--before ID]      Only runs with an id below ID (the next page)
           trigger <job>             Run the job once now (paused or not; its schedule is unchanged)
+                 [--reason TEXT]    Why (written to the audit trail with your OS user name)
           pause <job>               Stop scheduling the job (a run in progress finishes)
+                 [--reason TEXT]    Why (shown with the job; audited)
+                 [--until WHEN]     Resume by itself after WHEN: 2026-01-31T18:00Z, or a span from now (90m, 4h, 2d)
           resume <job>              Resume at the next occurrence after the database's now
+                 [--reason TEXT]    Why (audited)
+          audit [job]               Who paused, resumed or triggered which job, when and why, newest first
+                 [--limit N]        Page size, 1-1000 (default 20)
+                 [--before ID]      Only rows with an id below ID (the next page)
           remove <job>              Delete a job no live node has code for (a deleted or renamed job)
                  [--history]        Also delete its run history
                  [--live-window S]  A node is live while its heartbeat is this recent (default 90 s: 3 leases)
@@ -60,7 +67,7 @@ internal static class Commands
         var json = parse.GetValue(cli.Json);
         var job = command switch
         {
-            "history" => Named(parse.GetValue(cli.HistoryJob)),
+            "history" or "audit" => Named(parse.GetValue(cli.HistoryJob)),
             "trigger" or "pause" or "resume" or "remove" => JobName(command, parse.GetValue(cli.Job)),
             _ => null,
         };
@@ -104,11 +111,14 @@ internal static class Commands
                 {
                     var name = job ?? throw NeedsJob(command);
                     DateTimeOffset? next = null;
+                    // The actor is the OS user who ran the command: what the audit trail can honestly say about a CLI call.
+                    var reason = parse.GetValue(cli.Reason);
+                    var actor = Environment.UserName;
                     switch (command)
                     {
-                        case "trigger": await store.RunAsync(client.TriggerAsync(name, ct)); break;
-                        case "pause": await store.RunAsync(client.PauseAsync(name, ct)); break;
-                        default: next = await store.RunAsync(client.ResumeAsync(name, ct)); break;
+                        case "trigger": await store.RunAsync(client.TriggerAsync(name, reason, actor, ct)); break;
+                        case "pause": await store.RunAsync(client.PauseAsync(name, reason, parse.GetValue(cli.Until)?.From(now), actor, ct)); break;
+                        default: next = await store.RunAsync(client.ResumeAsync(name, reason, actor, ct)); break;
                     }
 
                     var row = await store.RunAsync(client.GetJobAsync(name, ct));
@@ -121,11 +131,21 @@ internal static class Commands
                         output.WriteLine(command switch
                         {
                             "trigger" => $"Triggered '{name}': it runs once as soon as a node with its code is free.",
+                            "pause" when row.PauseUntil is { } until => $"Paused '{name}' until {TextOutput.Time(until)} (a node resumes it then). Resume sooner with 'distcron resume {name}'.",
                             "pause" => $"Paused '{name}'. Resume with 'distcron resume {name}'.",
                             _ => $"Resumed '{name}'; next due {TextOutput.Time(next ?? row.NextDueAt)}.",
                         });
                     }
 
+                    return ExitCodes.Ok;
+                }
+
+                case "audit":
+                {
+                    var query = new AuditQuery(Limit: parse.GetValue(cli.Limit) ?? 20, BeforeId: parse.GetValue(cli.AuditBefore), JobName: job);
+                    var rows = await store.RunAsync(client.ListAuditAsync(query, ct));
+                    if (json) output.WriteLine(JsonContract.AuditDocument(app, now, rows, query.Limit));
+                    else TextOutput.Audit(output, rows, query.Limit);
                     return ExitCodes.Ok;
                 }
 

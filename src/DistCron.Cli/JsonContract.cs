@@ -58,6 +58,13 @@ internal static class JsonContract
     public static string NodesDocument(string app, DateTimeOffset now, IEnumerable<NodeRow> nodes) =>
         Envelope("nodes", app, now, "nodes", nodes.Select(n => Node(n, now)).ToArray());
 
+    /// <summary>An audit page, newest first; <c>nextBefore</c> is the id to pass for the next page (null: this page is the last).</summary>
+    public static string AuditDocument(string app, DateTimeOffset now, IReadOnlyList<AuditRecord> rows, int limit) =>
+        Envelope("audit", app, now, "audit", rows.Select(Audit).ToArray(), ("nextBefore", rows.Count == limit ? rows[^1].Id : null));
+
+    public static AuditJson Audit(AuditRecord row) =>
+        new(row.Id, row.JobName, row.Action.ToString().ToLowerInvariant(), row.Actor, row.Reason, row.PauseUntil, row.At);
+
     /// <summary>An error document without a process exit code (the HTTP API's; the CLI adds its exit code).</summary>
     public static string ErrorDocument(string code, string message) =>
         new JsonObject { ["formatVersion"] = FormatVersion, ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }.ToJsonString(Options);
@@ -81,7 +88,7 @@ internal static class JsonContract
             job.LastStatus is { } status
                 ? new LastRunJson(status, job.LastStartedAt, job.LastFinishedAt, Seconds(job.LastDuration), job.LastNode, job.LastError)
                 : null,
-            job.DefinitionHash, job.ScheduleRevision, job.Disabled);
+            job.DefinitionHash, job.ScheduleRevision, job.Disabled, job.PauseReason, job.PauseUntil);
     }
 
     public static RunJson Run(RunRecord run) => new(
@@ -123,7 +130,12 @@ internal sealed record JobJson(
     LastRunJson? LastRun,
     string DefinitionHash,
     long ScheduleRevision,
-    bool Disabled);
+    bool Disabled,
+    string? PauseReason,
+    DateTimeOffset? PauseUntil);
+
+/// <summary>One audit row: <c>action</c> is pause, resume or trigger; <c>at</c> is the database's time of the action.</summary>
+internal sealed record AuditJson(long Id, string Job, string Action, string Actor, string? Reason, DateTimeOffset? PauseUntil, DateTimeOffset At);
 
 /// <summary>The live lease of a job being run.</summary>
 internal sealed record RunningJson(string Node, long Fence, DateTimeOffset? LeaseUntil);

@@ -44,6 +44,23 @@ internal static class TextOutput
         if (runs.Count == limit) output.WriteLine($"More may exist: add --before {runs[^1].Id.ToString(CultureInfo.InvariantCulture)}");
     }
 
+    public static void Audit(TextWriter output, IReadOnlyList<AuditRecord> rows, int limit)
+    {
+        if (rows.Count == 0)
+        {
+            output.WriteLine("No audit rows.");
+            return;
+        }
+
+        Table.Write(output, ["ID", "AT (UTC)", "ACTOR", "ACTION", "JOB", "UNTIL (UTC)", "REASON"],
+            rows.Select(r => new[]
+            {
+                r.Id.ToString(CultureInfo.InvariantCulture), Time(r.At), r.Actor, r.Action.ToString().ToLowerInvariant(), r.JobName,
+                r.PauseUntil is null ? "" : Time(r.PauseUntil), Short(r.Reason),
+            }));
+        if (rows.Count == limit) output.WriteLine($"More may exist: add --before {rows[^1].Id.ToString(CultureInfo.InvariantCulture)}");
+    }
+
     public static void Nodes(TextWriter output, string app, IReadOnlyList<NodeRow> nodes, DateTimeOffset now)
     {
         if (nodes.Count == 0)

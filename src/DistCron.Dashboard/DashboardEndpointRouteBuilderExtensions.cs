@@ -1,6 +1,9 @@
+using DistCron;
+using DistCron.Dashboard;
 using DistCron.Dashboard.Api;
 using DistCron.Dashboard.Live;
 using DistCron.Dashboard.Pages;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -8,14 +11,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace DistCron.Dashboard;
+namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Mounts the DistCron dashboard and its HTTP API into an ASP.NET Core app.</summary>
 public static class DashboardEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the read-only dashboard (overview, jobs, job detail, nodes), its JSON API (<c>api/jobs</c>,
-    /// <c>api/jobs/{name}</c>, <c>api/jobs/{name}/history</c>, <c>api/nodes</c>: the CLI's <c>--json</c> documents) and
+    /// Maps the dashboard (overview, jobs, job detail, nodes, audit), its JSON API (<c>api/jobs</c>,
+    /// <c>api/jobs/{name}</c>, <c>api/jobs/{name}/history</c>, <c>api/nodes</c>, <c>api/audit</c>: the CLI's <c>--json</c>
+    /// documents; <c>POST api/jobs/{name}/trigger|pause|resume</c> when <see cref="DistCronDashboardOptions.ActionsPolicy"/>
+    /// is set) and
     /// its live event stream under <paramref name="prefix"/>, over the app's <see cref="IDistCronClient"/> (registered
     /// by <c>AddDistCron</c>). Returns the route group: compose ASP.NET Core conventions on it, above all
     /// <c>.RequireAuthorization("policy")</c>. Outside Development, start-up fails unless the dashboard requires
@@ -41,11 +46,26 @@ public static class DashboardEndpointRouteBuilderExtensions
         var logger = services.GetService<ILoggerFactory>()?.CreateLogger("DistCron.Dashboard") ?? NullLogger.Instance;
         var state = new DashboardState(client, options, ChangeFeed.For(client, options.PollInterval, liveWindow, logger), new EmbeddedAssets(), liveWindow);
 
+        if (options.ActionsPolicy is not null && services.GetService<IAntiforgery>() is null)
+        {
+            throw new InvalidOperationException(
+                "The DistCron dashboard's actions (ActionsPolicy) are protected against cross-site request forgery and need ASP.NET Core's " +
+                "antiforgery services: call services.AddAntiforgery().");
+        }
+
         var group = endpoints.MapGroup(prefix);
         Page(group, "/", state, OverviewPage.RenderAsync);
         Page(group, "/jobs", state, JobsPage.RenderAsync);
         Page(group, "/jobs/{name}", state, request => JobPage.RenderAsync(request, Name(request.Http)));
         Page(group, "/nodes", state, NodesPage.RenderAsync);
+        Page(group, "/audit", state, AuditPage.RenderAsync);
+        Action(Get(group, "/jobs/{name}/confirm/{action}", async http =>
+            await ActionPages.ConfirmAsync(await DashboardRequest.StartAsync(http, state).ConfigureAwait(false), Name(http), Verb(http)).ConfigureAwait(false)), options);
+        Action(Post(group, "/jobs/{name}/actions/{action}", async http =>
+            await ActionPages.SubmitAsync(await DashboardRequest.StartAsync(http, state).ConfigureAwait(false), Name(http), Verb(http)).ConfigureAwait(false)), options);
+        Action(Post(group, "/api/jobs/{name}/{action}", http => ApiEndpoints.ActAsync(http, state, Name(http), Verb(http))), options);
+        Get(group, "/api/audit", http => ApiEndpoints.AuditAsync(http, state));
+        Action(Get(group, "/api/antiforgery", http => ApiEndpoints.AntiforgeryAsync(http, state)), options);
         Get(group, "/api/jobs", http => ApiEndpoints.JobsAsync(http, state));
         Get(group, "/api/jobs/{name}", http => ApiEndpoints.JobAsync(http, state, Name(http)));
         Get(group, "/api/jobs/{name}/history", http => ApiEndpoints.HistoryAsync(http, state, Name(http)));
@@ -80,10 +100,22 @@ public static class DashboardEndpointRouteBuilderExtensions
     private static string Name(HttpContext http) =>
         (http.GetRouteValue("name") as string ?? "").Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
+    private static string Verb(HttpContext http) => http.GetRouteValue("action") as string ?? "";
+
+    // An action endpoint requires the actions policy on top of the group's; without one it stays mapped and answers 403
+    // (ActionPages.Allowed), so a forged POST to a read-only dashboard is refused, not "not found".
+    private static void Action(IEndpointConventionBuilder endpoint, DistCronDashboardOptions options)
+    {
+        if (options.ActionsPolicy is { } policy) endpoint.RequireAuthorization(policy);
+    }
+
+    private static IEndpointConventionBuilder Post(RouteGroupBuilder group, string pattern, RequestDelegate handler) =>
+        group.MapPost(pattern, handler).WithMetadata(new DashboardRoute(pattern)).ExcludeFromDescription();
+
     private static void Page(RouteGroupBuilder group, string pattern, DashboardState state, Func<DashboardRequest, Task> render) =>
         Get(group, pattern, async http => await render(await DashboardRequest.StartAsync(http, state).ConfigureAwait(false)).ConfigureAwait(false));
 
-    private static void Get(RouteGroupBuilder group, string pattern, RequestDelegate handler) =>
+    private static IEndpointConventionBuilder Get(RouteGroupBuilder group, string pattern, RequestDelegate handler) =>
         group.MapGet(pattern, handler).WithMetadata(new DashboardRoute(pattern)).ExcludeFromDescription();
 }
 

@@ -1,12 +1,18 @@
 namespace DistCron.Dashboard;
 
 /// <summary>
-/// Settings of a mounted dashboard (<see cref="DashboardEndpointRouteBuilderExtensions.MapDistCronDashboard"/>). This
-/// version is read-only; actions (trigger, pause, resume) will come with an option of their own naming the
-/// authorization policy they require, separate from the policy that lets a user look.
+/// Settings of a mounted dashboard (<see cref="Microsoft.AspNetCore.Builder.DashboardEndpointRouteBuilderExtensions.MapDistCronDashboard"/>).
+/// Read-only unless <see cref="ActionsPolicy"/> names the authorization policy that lets a user act.
 /// </summary>
 public sealed class DistCronDashboardOptions
 {
+    /// <summary>
+    /// The authorization policy a user must meet to trigger, pause and resume jobs, on top of whatever the dashboard's
+    /// group requires to look (null, the default: read-only, no action buttons, and every action POST answers 403).
+    /// Actions need <c>services.AddAntiforgery()</c>: each POST is refused without a valid antiforgery token.
+    /// </summary>
+    public string? ActionsPolicy { get; set; }
+
     /// <summary>Shown in the page titles and header (default "DistCron").</summary>
     public string Title { get; set; } = "DistCron";
 
@@ -30,6 +36,7 @@ public sealed class DistCronDashboardOptions
 
     internal void Validate()
     {
+        if (ActionsPolicy is { } policy && string.IsNullOrWhiteSpace(policy)) throw new InvalidOperationException("DistCronDashboardOptions.ActionsPolicy must name a policy, or be null for a read-only dashboard.");
         if (string.IsNullOrWhiteSpace(Title)) throw new InvalidOperationException("DistCronDashboardOptions.Title must not be empty.");
         if (PollInterval < TimeSpan.FromMilliseconds(100)) throw new InvalidOperationException($"DistCronDashboardOptions.PollInterval must be at least 100 ms (got {PollInterval}).");
         if (NodeLiveWindow is { } window && window <= TimeSpan.Zero) throw new InvalidOperationException($"DistCronDashboardOptions.NodeLiveWindow must be positive (got {window}).");

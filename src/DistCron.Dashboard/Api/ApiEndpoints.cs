@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using DistCron.Json;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DistCron.Dashboard.Api;
 
@@ -133,6 +135,98 @@ internal static class ApiEndpoints
         var request = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);
         var nodes = await state.Client.ListNodesAsync(http.RequestAborted).ConfigureAwait(false);
         await WriteAsync(http, StatusCodes.Status200OK, JsonContract.NodesDocument(state.Client.App, request.Now, nodes)).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET api/audit</c>: the <c>distcron audit --json</c> document (limit, before, job as query parameters).</summary>
+    public static async Task AuditAsync(HttpContext http, DashboardState state)
+    {
+        var request = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);
+        if (!TryQuery(request, out var history, out var problem) || history.Status is not null)
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, JsonContract.ErrorDocument("usage", history.Status is not null ? "status does not apply to the audit." : problem)).ConfigureAwait(false);
+            return;
+        }
+
+        var query = new AuditQuery(history.Limit, history.BeforeId, request.Query("job"));
+        var rows = await state.Client.ListAuditAsync(query, http.RequestAborted).ConfigureAwait(false);
+        await WriteAsync(http, StatusCodes.Status200OK, JsonContract.AuditDocument(state.Client.App, request.Now, rows, query.Limit)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>GET api/antiforgery</c>: a token for the action POSTs of a script or tool (send it in the header named here,
+    /// with the cookie this response sets). 403 for a user who may not act.
+    /// </summary>
+    public static async Task AntiforgeryAsync(HttpContext http, DashboardState state)
+    {
+        _ = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);
+        if (!await JobActions.AllowedAsync(http, state.Options).ConfigureAwait(false))
+        {
+            await WriteAsync(http, StatusCodes.Status403Forbidden, JsonContract.ErrorDocument("refused", "This dashboard is read-only for you: actions need the dashboard's actions policy.")).ConfigureAwait(false);
+            return;
+        }
+
+        var tokens = http.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(http);
+        var json = new System.Text.Json.Nodes.JsonObject { ["formatVersion"] = 1, ["headerName"] = tokens.HeaderName, ["token"] = tokens.RequestToken };
+        await WriteAsync(http, StatusCodes.Status200OK, json.ToJsonString()).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>POST api/jobs/{name}/trigger|pause|resume</c> with an optional JSON body <c>{"reason": "…", "until": "…"}</c> and
+    /// the antiforgery header: the job afterwards, as <c>distcron pause --json</c> prints it.
+    /// </summary>
+    public static async Task ActAsync(HttpContext http, DashboardState state, string name, string verb)
+    {
+        var request = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);
+        if (!JobActions.IsVerb(verb))
+        {
+            await WriteAsync(http, StatusCodes.Status404NotFound, JsonContract.ErrorDocument("not_found", "Unknown action: use trigger, pause or resume.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await JobActions.AllowedAsync(http, state.Options).ConfigureAwait(false))
+        {
+            await WriteAsync(http, StatusCodes.Status403Forbidden, JsonContract.ErrorDocument("refused", "This dashboard is read-only for you: actions need the dashboard's actions policy.")).ConfigureAwait(false);
+            return;
+        }
+
+        if (!await JobActions.ValidTokenAsync(http).ConfigureAwait(false))
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, JsonContract.ErrorDocument("usage", "The antiforgery token is missing or invalid.")).ConfigureAwait(false);
+            return;
+        }
+
+        string? reason = null;
+        string? untilText = null;
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            try
+            {
+                using var body = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted).ConfigureAwait(false);
+                if (body.RootElement.TryGetProperty("reason", out var r) && r.ValueKind == System.Text.Json.JsonValueKind.String) reason = r.GetString();
+                if (body.RootElement.TryGetProperty("until", out var u) && u.ValueKind == System.Text.Json.JsonValueKind.String) untilText = u.GetString();
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                await WriteAsync(http, StatusCodes.Status400BadRequest, JsonContract.ErrorDocument("usage", "The body must be a JSON object such as {\"reason\": \"…\", \"until\": \"2026-01-31T18:00:00Z\"}.")).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        if (!JobActions.TryParseUntil(untilText, out var until))
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, JsonContract.ErrorDocument("usage", "until must be an ISO 8601 time, e.g. 2026-01-31T18:00:00Z.")).ConfigureAwait(false);
+            return;
+        }
+
+        var failure = await JobActions.RunAsync(state.Client, verb, name, JobActions.Actor(http), reason, verb == JobActions.Pause ? until : null, http.RequestAborted).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            await WriteAsync(http, failure.StatusCode, JsonContract.ErrorDocument(failure.Code, failure.Message)).ConfigureAwait(false);
+            return;
+        }
+
+        var job = await state.Client.GetJobAsync(name, http.RequestAborted).ConfigureAwait(false);
+        await WriteAsync(http, StatusCodes.Status200OK, JsonContract.JobDocument(verb, state.Client.App, request.Now, job)).ConfigureAwait(false);
     }
 
     // The CLI's history options, by the same names: limit (1-1000, default 20), before (a run id), status.

@@ -29,6 +29,7 @@ internal static class JobPage
             return;
         }
 
+        var canAct = await JobActions.AllowedAsync(request.Http, request.Options).ConfigureAwait(false);
         var status = request.Query("status") is { } s && StatusFilters.Contains(s, StringComparer.Ordinal) ? s : "all";
         var before = long.TryParse(request.Query("before"), NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : (long?)null;
         var limit = request.Options.PageSize;
@@ -69,11 +70,22 @@ internal static class JobPage
             h.Add($""" started {Format.Utc(job.LastStartedAt)} · finished {Format.Utc(job.LastFinishedAt)} · took {Format.Duration(job.LastDuration)} · on {job.LastNode ?? "—"}</dd>""");
             if (job.LastError is not null) h.Add($"""<dt>Last error</dt><dd><pre class="error">{job.LastError}</pre></dd>""");
             if (job.Error is not null) h.Add($"""<dt>Definition error</dt><dd><pre class="error">{job.Error}</pre></dd>""");
+            if (job.Paused && job.PauseReason is not null) h.Add($"""<dt>Paused because</dt><dd>{job.PauseReason}</dd>""");
+            if (job.Paused && job.PauseUntil is { } pauseEnd) h.Add($"""<dt>Paused until</dt><dd>{Format.Utc(pauseEnd)} (then a node resumes it)</dd>""");
             if (job.TriggerRequestedAt is { } triggered) h.Add($"""<dt>Trigger pending</dt><dd>since {Format.Utc(triggered)}</dd>""");
             h.Add($"""
                 <dt>Definition hash</dt><dd><code>{job.DefinitionHash}</code> (schedule revision {job.ScheduleRevision})</dd>
                 </dl></section>
                 """);
+            if (canAct)
+            {
+                // Links to confirmation pages (GET, nothing changes): each holds the form that POSTs the action.
+                var confirm = request.Link("/jobs/" + Uri.EscapeDataString(job.Name) + "/confirm/");
+                h.Add($"""<nav class="actions" aria-label="Actions"><a class="button" href="{confirm}trigger">Trigger now…</a> """);
+                if (job.Paused) h.Add($"""<a class="button" href="{confirm}resume">Resume…</a> <a class="button" href="{confirm}pause">Change pause…</a>""");
+                else h.Add($"""<a class="button" href="{confirm}pause">Pause…</a>""");
+                h.Add($"""</nav>""");
+            }
 
             h.Add($"""<section id="occurrences" data-live><h2>Next {Occurrences} occurrences in {job.TimeZone}</h2>""");
             if (scheduleProblem is not null)

@@ -33,6 +33,7 @@ internal static class Layout
         NavLink(h, request, "/", "Overview", section == "overview");
         NavLink(h, request, "/jobs", "Jobs", section == "jobs");
         NavLink(h, request, "/nodes", "Nodes", section == "nodes");
+        NavLink(h, request, "/audit", "Audit", section == "audit");
         h.Add($"""
             </nav>
             <span class="meta">app <strong>{request.Client.App}</strong> · database time <time datetime="{Format.Iso(request.Now)}">{Format.Utc(request.Now)}</time> · <span id="live-status" class="live-status">read-only</span></span>

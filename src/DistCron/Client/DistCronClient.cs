@@ -143,8 +143,13 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task TriggerAsync(string jobName, CancellationToken cancellationToken = default)
+    public Task TriggerAsync(string jobName, CancellationToken cancellationToken = default) =>
+        TriggerAsync(jobName, null, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task TriggerAsync(string jobName, string? reason, string? actor = null, CancellationToken cancellationToken = default)
     {
+        var action = Action(actor, reason);
         var job = await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
         if (job.Error is not null)
         {
@@ -158,18 +163,64 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
                 $"DistCron job '{jobName}' is disabled by its deployment's configuration (DistCron:Jobs:{jobName}:Enabled = false) and is never run, not even when triggered. Enable it in configuration and redeploy.");
         }
 
-        if (!await _store.TriggerAsync(App, jobName, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
+        if (!await _store.TriggerAsync(App, jobName, action, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
     }
 
     /// <inheritdoc />
-    public async Task PauseAsync(string jobName, CancellationToken cancellationToken = default)
+    public Task PauseAsync(string jobName, CancellationToken cancellationToken = default) =>
+        PauseAsync(jobName, null, null, null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task PauseAsync(string jobName, string? reason, DateTimeOffset? until = null, string? actor = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobName);
-        if (!await _store.PauseAsync(App, jobName, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
+        var action = Action(actor, reason);
+        if (until is { } end)
+        {
+            // Checked by the database clock, the one the nodes compare the end with: a past end would resume at once.
+            var now = await _store.GetDatabaseTimeAsync(cancellationToken).ConfigureAwait(false);
+            if (end <= now)
+            {
+                throw new ArgumentException(
+                    $"The pause of DistCron job '{jobName}' would end at {end:O}, which has already passed (database time {now:O}). Give a later time, or pause without an end.", nameof(until));
+            }
+        }
+
+        if (!await _store.PauseAsync(App, jobName, action, until, cancellationToken).ConfigureAwait(false)) throw new DistCronJobNotFoundException(App, jobName);
     }
 
     /// <inheritdoc />
-    public async Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default)
+    public Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default) =>
+        ResumeAsync(jobName, null, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<DateTimeOffset?> ResumeAsync(string jobName, string? reason, string? actor = null, CancellationToken cancellationToken = default) =>
+        ResumeAsync(jobName, Action(actor, reason), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<AuditRecord>> ListAuditAsync(AuditQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new AuditQuery();
+        query.Validate();
+        return _store.QueryAuditAsync(App, query, cancellationToken);
+    }
+
+    /// <summary>
+    /// Resumes the job when its timed pause has ended (database clock), as <paramref name="nodeId"/>: the nodes' check
+    /// of <see cref="IJobStore.ListExpiredPausesAsync"/>. A pause extended or resumed meanwhile is left alone.
+    /// </summary>
+    internal Task<DateTimeOffset?> ResumeExpiredPauseAsync(string jobName, string nodeId, CancellationToken cancellationToken) =>
+        ResumeAsync(jobName, new OperatorAction("distcron-node:" + nodeId, "timed pause ended") { OnlyExpiredPause = true }, cancellationToken);
+
+    // The actor defaults to the process's OS user: what the CLI records, and honest for code that names no one.
+    private static OperatorAction Action(string? actor, string? reason)
+    {
+        var action = new OperatorAction(string.IsNullOrWhiteSpace(actor) ? Environment.UserName : actor, string.IsNullOrWhiteSpace(reason) ? null : reason);
+        action.Validate();
+        return action;
+    }
+
+    private async Task<DateTimeOffset?> ResumeAsync(string jobName, OperatorAction action, CancellationToken cancellationToken)
     {
         // The due time is computed from the row as read, and written only while the row's schedule revision is still
         // the one read: a seed of a new definition in between makes the write miss, and the loop computes again from
@@ -178,7 +229,7 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var job = await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
-            if (!job.Paused) return job.NextDueAt;
+            if (!job.Paused || (action.OnlyExpiredPause && job.PauseUntil is null)) return job.NextDueAt;
 
             // The same rules as a node's seed: the first occurrence strictly after the database's now. A row whose
             // schedule does not resolve keeps its due time; the engine marks it errored when it claims it.
@@ -190,10 +241,11 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
                 next = RunRules.FirstDue(resolved.Schedule!, now).DueAt;
             }
 
-            switch (await _store.ResumeAsync(App, jobName, next, job.ScheduleRevision, cancellationToken).ConfigureAwait(false))
+            switch (await _store.ResumeAsync(App, jobName, next, job.ScheduleRevision, action, cancellationToken).ConfigureAwait(false))
             {
                 case ResumeOutcome.NotFound: throw new DistCronJobNotFoundException(App, jobName);
                 case ResumeOutcome.Resumed: return next ?? job.NextDueAt;
+                case ResumeOutcome.NotPaused when action.OnlyExpiredPause: return job.NextDueAt; // not ended yet, or extended
                 case ResumeOutcome.RevisionChanged when attempt >= MaxResumeAttempts:
                     throw new InvalidOperationException(
                         $"DistCron job '{jobName}' was not resumed: its definition changed {attempt} times while the resume was computed " +

@@ -45,8 +45,24 @@ public interface IDistCronClient
     /// </summary>
     Task TriggerAsync(string jobName, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// <see cref="TriggerAsync(string, CancellationToken)"/> with an audit row naming <paramref name="actor"/> (null: the
+    /// process's OS user) and <paramref name="reason"/>, written in the same transaction as the request.
+    /// </summary>
+    Task TriggerAsync(string jobName, string? reason, string? actor = null, CancellationToken cancellationToken = default);
+
     /// <summary>Stops scheduling the job (a run in progress finishes). Throws <see cref="DistCronJobNotFoundException"/> for an unknown job.</summary>
     Task PauseAsync(string jobName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stops scheduling the job (a run in progress finishes), with <paramref name="reason"/> shown by the CLI and the
+    /// dashboard and written, with <paramref name="actor"/> (null: the process's OS user), to the audit trail in the same
+    /// transaction. With <paramref name="until"/> (after the database's now), the first node check after that time
+    /// resumes the job by itself at its next occurrence. Pausing a paused job replaces its reason and end. Throws
+    /// <see cref="DistCronJobNotFoundException"/> for an unknown job and <see cref="ArgumentException"/> for an
+    /// <paramref name="until"/> that has already passed.
+    /// </summary>
+    Task PauseAsync(string jobName, string? reason, DateTimeOffset? until = null, string? actor = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Resumes a paused job at its next occurrence after the database's now (occurrences missed while paused are not
@@ -57,6 +73,18 @@ public interface IDistCronClient
     /// job stays paused) when its definition kept changing through several attempts.
     /// </summary>
     Task<DateTimeOffset?> ResumeAsync(string jobName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// <see cref="ResumeAsync(string, CancellationToken)"/> with an audit row naming <paramref name="actor"/> (null: the
+    /// process's OS user) and <paramref name="reason"/>, written in the same transaction as the resume.
+    /// </summary>
+    Task<DateTimeOffset?> ResumeAsync(string jobName, string? reason, string? actor = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The audit trail newest first (who paused, resumed or triggered which job, when by the database clock, why),
+    /// keyset-paged: pass the last id of a page as <see cref="AuditQuery.BeforeId"/>.
+    /// </summary>
+    Task<IReadOnlyList<AuditRecord>> ListAuditAsync(AuditQuery? query = null, CancellationToken cancellationToken = default);
 
     /// <summary>The app's registered nodes, newest heartbeat first.</summary>
     Task<IReadOnlyList<NodeRow>> ListNodesAsync(CancellationToken cancellationToken = default);

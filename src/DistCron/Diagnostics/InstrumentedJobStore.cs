@@ -92,14 +92,20 @@ internal sealed class InstrumentedJobStore : IJobStore
     public Task<JobCounts> CountJobsAsync(string app, TimeSpan overdueAfter, string? search, CancellationToken cancellationToken) =>
         Measure("count_jobs", () => _inner.CountJobsAsync(app, overdueAfter, search, cancellationToken));
 
-    public Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        Measure("pause", () => _inner.PauseAsync(app, jobName, cancellationToken));
+    public Task<bool> PauseAsync(string app, string jobName, OperatorAction action, DateTimeOffset? until, CancellationToken cancellationToken) =>
+        Measure("pause", () => _inner.PauseAsync(app, jobName, action, until, cancellationToken));
 
-    public Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken) =>
-        Measure("resume", () => _inner.ResumeAsync(app, jobName, nextDueAt, expectedRevision, cancellationToken));
+    public Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, OperatorAction action, CancellationToken cancellationToken) =>
+        Measure("resume", () => _inner.ResumeAsync(app, jobName, nextDueAt, expectedRevision, action, cancellationToken));
 
-    public Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        Measure("trigger", () => _inner.TriggerAsync(app, jobName, cancellationToken));
+    public Task<bool> TriggerAsync(string app, string jobName, OperatorAction action, CancellationToken cancellationToken) =>
+        Measure("trigger", () => _inner.TriggerAsync(app, jobName, action, cancellationToken));
+
+    public Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(string app, AuditQuery query, CancellationToken cancellationToken) =>
+        Measure("audit", () => _inner.QueryAuditAsync(app, query, cancellationToken));
+
+    public Task<IReadOnlyList<string>> ListExpiredPausesAsync(string app, CancellationToken cancellationToken) =>
+        Measure("expired_pauses", () => _inner.ListExpiredPausesAsync(app, cancellationToken));
 
     public Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken) =>
         Measure("query_history", () => _inner.QueryHistoryAsync(app, jobName, query, cancellationToken));

@@ -18,6 +18,7 @@ internal sealed partial class NodeLoop
     private readonly JobRunner _runner;
     private readonly RunSlots _slots;
     private readonly HistoryPruner _pruner;
+    private readonly PauseExpiry _pauses;
     private readonly WakeSignal _wake = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly ClaimPacer _pacer;
@@ -32,6 +33,7 @@ internal sealed partial class NodeLoop
         _slots = new RunSlots(context.MaxConcurrentJobs, _pacer, _wake);
         _runner = new JobRunner(context, _definitions, _slots);
         _pruner = new HistoryPruner(context, context.Retention);
+        _pauses = new PauseExpiry(context);
         _registration = new NodeRegistration(context, _definitions.Keys);
     }
 
@@ -64,6 +66,7 @@ internal sealed partial class NodeLoop
             await DrainAsync().ConfigureAwait(false);
             await _runner.DisposeAsync().ConfigureAwait(false); // every run has ended: write the completions still queued
             await _pruner.Running.ConfigureAwait(false); // cancelled by stopping; never faults
+            await _pauses.Running.ConfigureAwait(false); // likewise
             await _registration.UnregisterAsync().ConfigureAwait(false);
             Log.NodeStopped(_context.Logger, _context.NodeId);
         }
@@ -222,6 +225,7 @@ internal sealed partial class NodeLoop
 
             delay = TimeMath.Min(delay, _registration.UntilDue());
             _pruner.StartIfDue(stopping); // nothing more is due now: housekeeping, in the background
+            _pauses.StartIfDue(stopping);
             await SleepAsync(delay, wake, stopping).ConfigureAwait(false);
         }
     }

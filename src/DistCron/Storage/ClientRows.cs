@@ -64,6 +64,15 @@ public sealed record JobRow(
     /// </summary>
     public long? DefinitionVersion { get; init; }
 
+    /// <summary>Why an operator paused the job (null: not paused, or paused without a reason by an older client).</summary>
+    public string? PauseReason { get; init; }
+
+    /// <summary>
+    /// When a timed pause ends: the first node check after it resumes the job at its next occurrence (null: paused until
+    /// resumed by hand, or not paused).
+    /// </summary>
+    public DateTimeOffset? PauseUntil { get; init; }
+
     /// <summary>The definition hash the code declares, before configuration overrides (null: unknown).</summary>
     internal string? CodeHash { get; init; }
 }
@@ -108,3 +117,40 @@ public sealed record HistoryQuery(int Limit = 50, long? BeforeId = null, RunStat
 /// <param name="HeartbeatAt">Its last registration heartbeat (database time).</param>
 /// <param name="JobNames">Jobs it has code for.</param>
 public sealed record NodeRow(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, IReadOnlyList<string> JobNames);
+
+/// <summary>An operator action recorded in the audit trail.</summary>
+public enum AuditAction
+{
+    /// <summary>The job was paused (or its pause's reason or end changed).</summary>
+    Pause = 0,
+    /// <summary>The job was resumed, by hand or by a node when its timed pause ended.</summary>
+    Resume = 1,
+    /// <summary>A run was requested now ("trigger now").</summary>
+    Trigger = 2,
+}
+
+/// <summary>One audit row: who did what to which job, when (database clock), and why.</summary>
+/// <param name="Id">Increasing with time; the keyset for paging.</param>
+/// <param name="JobName">The job acted on.</param>
+/// <param name="Action">What was done.</param>
+/// <param name="Actor">Who did it: the dashboard's signed-in user, the CLI's OS user, the caller's name for the client, or <c>distcron-node:{id}</c> for a timed pause's end.</param>
+/// <param name="Reason">Why, as given (required for a pause from the dashboard).</param>
+/// <param name="PauseUntil">For a pause: when it ends by itself (null: until resumed).</param>
+/// <param name="At">When the action was written (database clock).</param>
+public sealed record AuditRecord(long Id, string JobName, AuditAction Action, string Actor, string? Reason, DateTimeOffset? PauseUntil, DateTimeOffset At);
+
+/// <summary>A page request for <see cref="IDistCronClient.ListAuditAsync"/>.</summary>
+/// <param name="Limit">Most rows returned (1–1000).</param>
+/// <param name="BeforeId">Only rows with an id below this (the last id of the previous page); null: from the newest.</param>
+/// <param name="JobName">Only this job's rows; null: every job of the app.</param>
+public sealed record AuditQuery(int Limit = 50, long? BeforeId = null, string? JobName = null)
+{
+    /// <summary>The largest page a store returns.</summary>
+    public const int MaxLimit = 1000;
+
+    /// <summary>Throws a clear error for an out-of-range limit.</summary>
+    internal void Validate()
+    {
+        if (Limit is < 1 or > MaxLimit) throw new ArgumentOutOfRangeException(nameof(Limit), Limit, $"The audit page size must be between 1 and {MaxLimit}.");
+    }
+}

@@ -109,31 +109,45 @@ internal interface IJobStore : IAsyncDisposable
 
     /// <summary>
     /// Pauses a job: a paused job is never claimed for its schedule (a manual trigger still runs it once). A run in
-    /// progress is not interrupted. Signals the change. Returns false when the job does not exist.
+    /// progress is not interrupted. Pausing a paused job replaces its reason and end. With <paramref name="until"/>, the
+    /// pause ends by itself: <see cref="ListExpiredPausesAsync"/> finds it once <c>until &lt;= now()</c> and a node resumes
+    /// it like an operator would. Writes one audit row in the same transaction. Signals the change. Returns false (nothing
+    /// written) when the job does not exist.
     /// </summary>
-    Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken);
+    Task<bool> PauseAsync(string app, string jobName, OperatorAction action, DateTimeOffset? until, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Resumes a paused job. When <paramref name="nextDueAt"/> is given (the caller computes the next occurrence after
-    /// the database's now, from the schedule of the row it read), the job's due time, occurrence and attempt restart
-    /// there and its schedule revision is raised, so a run in flight completes without overwriting them; when null, the
-    /// stored due time is kept (if it passed while paused, the row is claimed at once and follows its misfire policy).
-    /// When <paramref name="expectedRevision"/> is given, the resume applies only while the row's
-    /// <see cref="JobRow.ScheduleRevision"/> still equals it (<see cref="ResumeOutcome.RevisionChanged"/> otherwise: a
-    /// new definition was seeded since the row was read, and the due time must be computed again). A job that is not
-    /// paused is left untouched. Signals the change.
+    /// Resumes a paused job and clears its pause reason and end. When <paramref name="nextDueAt"/> is given (the caller
+    /// computes the next occurrence after the database's now, from the schedule of the row it read), the job's due time,
+    /// occurrence and attempt restart there and its schedule revision is raised, so a run in flight completes without
+    /// overwriting them; when null, the stored due time is kept (if it passed while paused, the row is claimed at once and
+    /// follows its misfire policy). When <paramref name="expectedRevision"/> is given, the resume applies only while the
+    /// row's <see cref="JobRow.ScheduleRevision"/> still equals it (<see cref="ResumeOutcome.RevisionChanged"/> otherwise: a
+    /// new definition was seeded since the row was read, and the due time must be computed again). With
+    /// <see cref="OperatorAction.OnlyExpiredPause"/>, a job whose pause has no end or has not ended is
+    /// <see cref="ResumeOutcome.NotPaused"/>. A job that is not paused is left untouched. A resume writes one audit row in
+    /// the same transaction. Signals the change.
     /// </summary>
-    Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken);
+    Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, OperatorAction action, CancellationToken cancellationToken);
 
     /// <summary>
     /// Requests one extra run now ("trigger now"): sets <c>trigger_requested_at = now()</c> unless a request is already
     /// pending (two triggers before a run give one run). A pending request makes the row claimable even when paused;
     /// the claim reports <see cref="ClaimedJob.IsManualTrigger"/> unless the row was also due by its schedule. Any run
     /// claimed after the request satisfies it: its completion clears the request. A manual completion leaves the due
-    /// time, occurrence and attempt unchanged. Errored rows are not claimed. Signals the change. Returns false when the
-    /// job does not exist.
+    /// time, occurrence and attempt unchanged. Errored rows are not claimed. Writes one audit row in the same
+    /// transaction. Signals the change. Returns false when the job does not exist.
     /// </summary>
-    Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken);
+    Task<bool> TriggerAsync(string app, string jobName, OperatorAction action, CancellationToken cancellationToken);
+
+    /// <summary>The app's audit rows newest first, keyset-paged by id (pass the last id of a page as the next BeforeId).</summary>
+    Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(string app, AuditQuery query, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The names of the app's paused jobs whose timed pause has ended (<c>pause_until &lt;= now()</c>), through an index
+    /// that holds only timed pauses: a node's periodic check reads nothing while none is due.
+    /// </summary>
+    Task<IReadOnlyList<string>> ListExpiredPausesAsync(string app, CancellationToken cancellationToken);
 
     /// <summary>
     /// History newest first, keyset-paged by id: of one job, or of every job of the app when <paramref name="jobName"/>

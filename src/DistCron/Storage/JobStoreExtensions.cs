@@ -19,16 +19,37 @@ internal static class JobStoreExtensions
         return (await store.CompleteAsync([completion], cancellationToken).ConfigureAwait(false))[0];
     }
 
+    /// <summary>Pauses a job with no reason or end, unattributed (tools and tests).</summary>
+    public static Task<bool> PauseAsync(this IJobStore store, string app, string jobName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.PauseAsync(app, jobName, OperatorAction.Unattributed, null, cancellationToken);
+    }
+
+    /// <summary>Triggers a job, unattributed (tools and tests).</summary>
+    public static Task<bool> TriggerAsync(this IJobStore store, string app, string jobName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.TriggerAsync(app, jobName, OperatorAction.Unattributed, cancellationToken);
+    }
+
+    /// <summary>Resumes a job, unattributed (tools and tests): see <see cref="IJobStore.ResumeAsync"/>.</summary>
+    public static Task<ResumeOutcome> ResumeAsync(this IJobStore store, string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.ResumeAsync(app, jobName, nextDueAt, expectedRevision, OperatorAction.Unattributed, cancellationToken);
+    }
+
     /// <summary>
     /// Resumes a paused job whatever its schedule revision (see
-    /// <see cref="IJobStore.ResumeAsync(string, string, DateTimeOffset?, long?, CancellationToken)"/>): false when the job does
+    /// <see cref="IJobStore.ResumeAsync"/>): false when the job does
     /// not exist. A <paramref name="nextDueAt"/> computed from a schedule read earlier may belong to a definition replaced
-    /// since; <see cref="DistCronClient.ResumeAsync"/> passes the revision it read instead.
+    /// since; <see cref="DistCronClient.ResumeAsync(string, CancellationToken)"/> passes the revision it read instead.
     /// </summary>
     public static async Task<bool> ResumeAsync(this IJobStore store, string app, string jobName, DateTimeOffset? nextDueAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return await store.ResumeAsync(app, jobName, nextDueAt, null, cancellationToken).ConfigureAwait(false) != ResumeOutcome.NotFound;
+        return await store.ResumeAsync(app, jobName, nextDueAt, null, OperatorAction.Unattributed, cancellationToken).ConfigureAwait(false) != ResumeOutcome.NotFound;
     }
 
     /// <summary>Marks a claimed job errored whatever its schedule revision (see <see cref="IJobStore.MarkErroredAsync(ClaimToken, string, long?, CancellationToken)"/>).</summary>

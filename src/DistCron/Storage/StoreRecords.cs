@@ -191,7 +191,7 @@ internal sealed record Completion(
     bool IsManualTrigger = false,
     long? ScheduleRevision = null);
 
-/// <summary>What <see cref="IJobStore.ResumeAsync(string, string, DateTimeOffset?, long?, CancellationToken)"/> did.</summary>
+/// <summary>What <see cref="IJobStore.ResumeAsync"/> did.</summary>
 internal enum ResumeOutcome
 {
     /// <summary>No such job.</summary>
@@ -207,3 +207,32 @@ internal enum ResumeOutcome
     RevisionChanged = 3,
 }
 
+
+/// <summary>
+/// Who asks for an operator action and why: written to the audit row in the same transaction as the action.
+/// </summary>
+internal sealed record OperatorAction(string Actor, string? Reason)
+{
+    /// <summary>The longest actor name stored (a user name, an e-mail, a node id).</summary>
+    public const int MaxActorLength = 256;
+
+    /// <summary>The longest reason stored.</summary>
+    public const int MaxReasonLength = 2000;
+
+    /// <summary>Tools and tests that act without a user (and code written before actions carried one).</summary>
+    public static OperatorAction Unattributed { get; } = new("unattributed", null);
+
+    /// <summary>
+    /// A resume that applies only when the job's timed pause has ended (<c>pause_until &lt;= now()</c>, database clock):
+    /// the node's resume of an expired pause, which must not undo a pause someone extended meanwhile.
+    /// </summary>
+    public bool OnlyExpiredPause { get; init; }
+
+    /// <summary>Throws a clear error for an empty or oversized actor or reason.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(Actor, nameof(Actor));
+        if (Actor.Length > MaxActorLength) throw new ArgumentException($"The actor name is longer than {MaxActorLength} characters.", nameof(Actor));
+        if (Reason is { Length: > MaxReasonLength }) throw new ArgumentException($"The reason is longer than {MaxReasonLength} characters.", nameof(Reason));
+    }
+}

@@ -38,7 +38,7 @@ public sealed class DashboardPostgresLiveTests : IAsyncLifetime
         // A poll interval far longer than the test: only the store's NOTIFY can deliver the event in time.
         await using var host = await DashboardHost.StartAsync(SqliteFiles.NewDatabasePath(), App,
             web => Microsoft.AspNetCore.Builder.AuthorizationEndpointConventionBuilderExtensions.AllowAnonymous(
-                DistCron.Dashboard.DashboardEndpointRouteBuilderExtensions.MapDistCronDashboard(web, "/distcron", o => o.PollInterval = TimeSpan.FromMinutes(10))),
+                Microsoft.AspNetCore.Builder.DashboardEndpointRouteBuilderExtensions.MapDistCronDashboard(web, "/distcron", o => o.PollInterval = TimeSpan.FromMinutes(10))),
             configure: builder => builder.Services.AddSingleton<IDistCronClient>(_ => DistCronClient.ForPostgres(_connectionString, app: App)));
         var client = host.Services.GetRequiredService<IDistCronClient>();
         var feed = ChangeFeed.For(client, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1), NullLogger.Instance);

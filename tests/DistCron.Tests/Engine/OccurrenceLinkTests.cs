@@ -65,7 +65,7 @@ public sealed class OccurrenceLinkTests : EngineTestBase
         var job = Job("manual-" + App, "0 0 1 1 *", (_, _) => Task.CompletedTask);
         await PreSeedAsync(job, now => now.AddYears(1));
         await StartNodeAsync([job]);
-        Assert.True(await (await InspectAsync()).TriggerAsync(App, job.Name, CancellationToken.None));
+        Assert.True(await (await InspectAsync()).TriggerAsync(App, job.Name, DistCron.Storage.OperatorAction.Unattributed, CancellationToken.None));
         await WaitUntilAsync(() => !spans.IsEmpty, "the manual run's span ends");
 
         var span = Assert.Single(spans);

@@ -90,9 +90,11 @@ internal sealed class RecordingStore(IJobStore inner) : IJobStore
     public Task<JobRow?> GetJobAsync(string app, string jobName, CancellationToken ct) => Record(nameof(GetJobAsync), inner.GetJobAsync(app, jobName, ct));
     public Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken ct) => Record(nameof(QueryJobsAsync), inner.QueryJobsAsync(app, query, ct));
     public Task<JobCounts> CountJobsAsync(string app, TimeSpan overdueAfter, string? search, CancellationToken ct) => Record(nameof(CountJobsAsync), inner.CountJobsAsync(app, overdueAfter, search, ct));
-    public Task<bool> PauseAsync(string app, string jobName, CancellationToken ct) => Record(nameof(PauseAsync), inner.PauseAsync(app, jobName, ct));
-    public Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken ct) => Record(nameof(ResumeAsync), inner.ResumeAsync(app, jobName, nextDueAt, expectedRevision, ct));
-    public Task<bool> TriggerAsync(string app, string jobName, CancellationToken ct) => Record(nameof(TriggerAsync), inner.TriggerAsync(app, jobName, ct));
+    public Task<bool> PauseAsync(string app, string jobName, OperatorAction action, DateTimeOffset? until, CancellationToken ct) => Record(nameof(PauseAsync), inner.PauseAsync(app, jobName, action, until, ct));
+    public Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, OperatorAction action, CancellationToken ct) => Record(nameof(ResumeAsync), inner.ResumeAsync(app, jobName, nextDueAt, expectedRevision, action, ct));
+    public Task<bool> TriggerAsync(string app, string jobName, OperatorAction action, CancellationToken ct) => Record(nameof(TriggerAsync), inner.TriggerAsync(app, jobName, action, ct));
+    public Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(string app, AuditQuery query, CancellationToken ct) => Record(nameof(QueryAuditAsync), inner.QueryAuditAsync(app, query, ct));
+    public Task<IReadOnlyList<string>> ListExpiredPausesAsync(string app, CancellationToken ct) => Record(nameof(ListExpiredPausesAsync), inner.ListExpiredPausesAsync(app, ct));
     public Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken ct) => Record(nameof(QueryHistoryAsync), inner.QueryHistoryAsync(app, jobName, query, ct));
     public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken ct) => Record(nameof(PruneHistoryAsync), inner.PruneHistoryAsync(app, maxAge, keepPerJob, batchSize, ct));
     public Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken ct) => Record(nameof(ListNodesAsync), inner.ListNodesAsync(app, ct));

@@ -36,7 +36,7 @@ public sealed class SqliteTriggerDuringRunTests : EngineTestBase
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
 
-        Assert.True(await (await InspectAsync()).TriggerAsync(App, "report", CancellationToken.None));
+        Assert.True(await (await InspectAsync()).TriggerAsync(App, "report", DistCron.Storage.OperatorAction.Unattributed, CancellationToken.None));
         release.SetResult();
 
         await WaitUntilAsync(() => runs.Count == 2, "the triggered run happens after the run in progress");

@@ -191,8 +191,10 @@ public sealed class SqliteHealthCheckTests : HealthCheckTests
             await current.MigrateAsync(CancellationToken.None);
         }
 
-        // A file as a version-2 DistCron left it (before schedule_rev).
-        await SqlAsync(path, "ALTER TABLE jobs DROP COLUMN schedule_rev; UPDATE schema_version SET version = 2;");
+        // A file as a version-2 DistCron left it (before schedule_rev and everything after it).
+        await SqlAsync(path, "ALTER TABLE jobs DROP COLUMN schedule_rev; ALTER TABLE jobs DROP COLUMN claimed_manual; ALTER TABLE jobs DROP COLUMN disabled; " +
+            "ALTER TABLE jobs DROP COLUMN code_hash; DROP INDEX runs_by_finish; DROP INDEX jobs_pause_until; ALTER TABLE jobs DROP COLUMN pause_reason; " +
+            "ALTER TABLE jobs DROP COLUMN pause_until; DROP TABLE audit; UPDATE schema_version SET version = 2;");
         var host = await StartNodeAsync([Job("steady", "0 0 1 1 *", (_, _) => Task.CompletedTask)], o => o.AutoMigrate = false, Probes);
         var node = host.Services.GetRequiredService<NodeHealth>();
         await WaitUntilAsync(() => node.CurrentStoreError is not null, "start-up fails on the older file");

@@ -55,6 +55,15 @@ public sealed class PostgresJobStoreTests : JobStoreConformance
         return reader.GetFieldValue<DateTimeOffset>(0);
     }
 
+    private protected override async Task BreakAuditTableAsync(IJobStore store)
+    {
+        await using var connection = new NpgsqlConnection(_connectionStrings[store]);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "ALTER TABLE distcron.audit RENAME TO audit_gone";
+        await command.ExecuteNonQueryAsync();
+    }
+
     protected override async Task DropDatabasesAsync()
     {
         // The databases go with the cluster at the end of the run; only the pools are closed here.

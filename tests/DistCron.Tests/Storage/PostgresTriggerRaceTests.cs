@@ -51,6 +51,8 @@ public sealed class PostgresTriggerRaceTests : IAsyncLifetime
             trigger.Parameters.AddWithValue("app", App);
             trigger.Parameters.AddWithValue("name", "a");
             trigger.Parameters.AddWithValue("channel", _store.Channel);
+            trigger.Parameters.AddWithValue("actor", "test");
+            trigger.Parameters.AddWithValue("reason", DBNull.Value);
             await trigger.ExecuteNonQueryAsync();
         }
 

@@ -56,7 +56,8 @@ public sealed class SchemaUpgradeTests
             {
                 await connection.OpenAsync();
                 await using var downgrade = connection.CreateCommand();
-                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; ALTER TABLE jobs DROP COLUMN schedule_rev; ALTER TABLE jobs DROP COLUMN claimed_manual; ALTER TABLE jobs DROP COLUMN disabled; ALTER TABLE jobs DROP COLUMN code_hash; DROP INDEX jobs_due; UPDATE schema_version SET version = 1;";
+                downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; ALTER TABLE jobs DROP COLUMN schedule_rev; ALTER TABLE jobs DROP COLUMN claimed_manual; ALTER TABLE jobs DROP COLUMN disabled; ALTER TABLE jobs DROP COLUMN code_hash; DROP INDEX jobs_due; " +
+                    "DROP INDEX jobs_pause_until; ALTER TABLE jobs DROP COLUMN pause_reason; ALTER TABLE jobs DROP COLUMN pause_until; DROP TABLE audit; UPDATE schema_version SET version = 1;";
                 await downgrade.ExecuteNonQueryAsync();
             }
 
@@ -73,12 +74,15 @@ public sealed class SchemaUpgradeTests
                 await connection.OpenAsync();
                 await using var check = connection.CreateCommand();
                 check.CommandText = "SELECT (SELECT version FROM schema_version), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'jobs_due'), " +
-                    "(SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_finish');";
+                    "(SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'runs_by_finish'), " +
+                    "(SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit'), (SELECT COUNT(*) FROM pragma_table_info('jobs') WHERE name IN ('pause_reason', 'pause_until'));";
                 await using var reader = await check.ExecuteReaderAsync();
                 Assert.True(await reader.ReadAsync());
                 Assert.Equal(SqliteSchema.CurrentVersion, reader.GetInt64(0));
                 Assert.Equal(0L, reader.GetInt64(1)); // migration 1 did not run again
                 Assert.Equal(1L, reader.GetInt64(2)); // the history pruning index arrived with its upgrade
+                Assert.Equal(1L, reader.GetInt64(3)); // the audit table arrived with upgrade 7
+                Assert.Equal(2L, reader.GetInt64(4)); // and the pause reason and until columns
             }
         }
         finally
@@ -103,6 +107,9 @@ public sealed class SchemaUpgradeTests
             "migration 1 ran again: the dropped history index was recreated");
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.jobs_claim_order_idx') IS NOT NULL"), "migration 3 ran");
         Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.runs_finished_idx') IS NOT NULL"), "the history pruning migration ran");
+        Assert.True(await ScalarAsync<bool>(dataSource, "SELECT to_regclass('distcron.audit') IS NOT NULL"), "the audit migration ran");
+        Assert.Equal(2L, await ScalarAsync<long>(dataSource,
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'distcron' AND table_name = 'jobs' AND column_name IN ('pause_reason', 'pause_until')"));
         Assert.True(logs.Has(1001), logs.Dump());
         Assert.False(logs.Has(RetryEventId), logs.Dump());
         await AssertUpgradedAsync(store);
@@ -353,7 +360,7 @@ public sealed class SchemaUpgradeTests
 
         await DowngradeToVersion1Async(dataSource);
         // Not in DowngradeToVersion1Async: the traffic test downgrades under claims, which use these columns.
-        if (!keepScheduleRevision) await ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev, DROP COLUMN claimed_manual, DROP COLUMN disabled, DROP COLUMN code_hash");
+        if (!keepScheduleRevision) await ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev, DROP COLUMN claimed_manual, DROP COLUMN disabled, DROP COLUMN code_hash, DROP COLUMN pause_reason, DROP COLUMN pause_until; DROP TABLE distcron.audit");
         await ExecuteAsync(dataSource, "DROP INDEX IF EXISTS distcron.runs_job_idx"); // a migration-1 object: must not come back
         return dataSource;
     }

@@ -53,6 +53,15 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
         return DateTimeOffset.FromUnixTimeMilliseconds((long)(await command.ExecuteScalarAsync())!);
     }
 
+    private protected override async Task BreakAuditTableAsync(IJobStore store)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_paths[store]}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "ALTER TABLE audit RENAME TO audit_gone;";
+        await command.ExecuteNonQueryAsync();
+    }
+
     protected override Task DropDatabasesAsync()
     {
         foreach (var file in _files) DeleteDatabase(file);

@@ -6,39 +6,50 @@ namespace DistCron.Storage.Postgres;
 /// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
 internal sealed partial class PostgresJobStore
 {
-    // Each write answers "does the job exist?" in the same statement, so an unknown name is reported, not ignored.
+    // Each write answers "does the job exist?" in the same statement, so an unknown name is reported, not ignored. The
+    // audit row is inserted from the updated row in the same statement: an action and its audit row commit together.
+    // A pause of a paused job replaces its reason and end (an operator extends or explains a pause).
     private const string PauseSql = """
         WITH paused AS (
-            UPDATE {schema}.jobs SET paused = true, updated_at = now()
-            WHERE app = @app AND name = @name AND NOT paused
-            RETURNING pg_notify(@channel, @app)
+            UPDATE {schema}.jobs SET paused = true, pause_reason = @reason, pause_until = @until, updated_at = now()
+            WHERE app = @app AND name = @name
+            RETURNING name, pg_notify(@channel, @app)
+        ), audited AS (
+            INSERT INTO {schema}.audit (app, job_name, action, actor, reason, pause_until)
+            SELECT @app, name, 'pause', @actor, @reason, @until FROM paused
         )
         SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM paused)
         """;
 
     // A new due time restarts the schedule state, so it raises the revision: a run in flight (claimed before the pause)
     // then completes without overwriting it. @expected_rev (when given) makes the resume apply only to the schedule the
-    // caller computed the due time from. The row read in the last column is the statement's snapshot, taken before
-    // the update: it tells "not paused" from "revision changed" when nothing was updated.
+    // caller computed the due time from; @expired_only makes it apply only to a timed pause that has ended (a node's
+    // resume must not undo a pause extended meanwhile). The row read in the last column is the statement's snapshot,
+    // taken before the update: it tells "not resumable" from "revision changed" when nothing was updated.
     private const string ResumeSql = """
         WITH resumed AS (
             UPDATE {schema}.jobs
-            SET paused = false, updated_at = now(),
+            SET paused = false, pause_reason = NULL, pause_until = NULL, updated_at = now(),
                 next_due_at = CASE WHEN @has_due THEN @due_at ELSE next_due_at END,
                 occurrence_at = CASE WHEN @has_due THEN @due_at ELSE occurrence_at END,
                 attempt = CASE WHEN @has_due THEN 1 ELSE attempt END,
                 schedule_rev = schedule_rev + CASE WHEN @has_due THEN 1 ELSE 0 END
             WHERE app = @app AND name = @name AND paused AND schedule_rev = coalesce(@expected_rev, schedule_rev)
-            RETURNING pg_notify(@channel, @app)
+              AND (NOT @expired_only OR coalesce(pause_until <= now(), false))
+            RETURNING name, pg_notify(@channel, @app)
+        ), audited AS (
+            INSERT INTO {schema}.audit (app, job_name, action, actor, reason)
+            SELECT @app, name, 'resume', @actor, @reason FROM resumed
         )
         SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM resumed),
-               coalesce((SELECT paused FROM {schema}.jobs WHERE app = @app AND name = @name), false)
+               coalesce((SELECT paused AND (NOT @expired_only OR coalesce(pause_until <= now(), false)) FROM {schema}.jobs WHERE app = @app AND name = @name), false)
         """;
 
     // coalesce: a request already pending keeps its (earlier) time, so repeated triggers before a run give one run.
     // A completion clears requests at or before its claim's claimed_at. A request written while the row is claimed
     // came after that claim (it waited for the claim's row lock), yet its now() (its transaction's start) can be at or
     // before claimed_at: it is stamped just after the claim instead, so it outlives that run (the SQLite store's rule).
+    // Every trigger is audited, a repeated one too: each was asked for.
     internal const string TriggerSql = """
         WITH triggered AS (
             UPDATE {schema}.jobs
@@ -46,9 +57,26 @@ internal sealed partial class PostgresJobStore
                     CASE WHEN owner_node IS NOT NULL AND claimed_at >= now() THEN claimed_at + interval '1 microsecond' ELSE now() END),
                 updated_at = now()
             WHERE app = @app AND name = @name
-            RETURNING pg_notify(@channel, @app)
+            RETURNING name, pg_notify(@channel, @app)
+        ), audited AS (
+            INSERT INTO {schema}.audit (app, job_name, action, actor, reason)
+            SELECT @app, name, 'trigger', @actor, @reason FROM triggered
         )
         SELECT EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND name = @name), (SELECT count(*) FROM triggered)
+        """;
+
+    // Keyset paging on audit_app_idx (app, id DESC).
+    private const string QueryAuditSql = """
+        SELECT id, job_name, action, actor, reason, pause_until, at
+        FROM {schema}.audit
+        WHERE app = @app AND (@name::text IS NULL OR job_name = @name) AND (@before_id::bigint IS NULL OR id < @before_id)
+        ORDER BY id DESC
+        LIMIT @limit
+        """;
+
+    // Through jobs_pause_until_idx, which holds only timed pauses.
+    private const string ExpiredPausesSql = """
+        SELECT name FROM {schema}.jobs WHERE app = @app AND paused AND pause_until IS NOT NULL AND pause_until <= now() ORDER BY name
         """;
 
     // Keyset paging on the (app, job_name, id DESC) index; the optional filters are parameters, never spliced.
@@ -106,14 +134,16 @@ internal sealed partial class PostgresJobStore
         """;
 
     /// <inheritdoc />
-    public async Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        (await JobWriteAsync(PauseSql, app, jobName, null, cancellationToken).ConfigureAwait(false)).Exists;
+    public async Task<bool> PauseAsync(string app, string jobName, OperatorAction action, DateTimeOffset? until, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(PauseSql, app, jobName, action, command =>
+            command.Parameters.AddWithValue("until", NpgsqlDbType.TimestampTz, Utc(until) ?? (object)DBNull.Value), cancellationToken).ConfigureAwait(false)).Exists;
 
     /// <inheritdoc />
-    public async Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken)
+    public async Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, OperatorAction action, CancellationToken cancellationToken)
     {
-        var (exists, changed, paused) = await JobWriteAsync(ResumeSql, app, jobName, command =>
+        var (exists, changed, paused) = await JobWriteAsync(ResumeSql, app, jobName, action, command =>
         {
+            command.Parameters.AddWithValue("expired_only", action.OnlyExpiredPause);
             command.Parameters.AddWithValue("has_due", nextDueAt.HasValue);
             command.Parameters.AddWithValue("due_at", NpgsqlDbType.TimestampTz, Utc(nextDueAt) ?? (object)DBNull.Value);
             command.Parameters.AddWithValue("expected_rev", NpgsqlDbType.Bigint, (object?)expectedRevision ?? DBNull.Value);
@@ -125,17 +155,55 @@ internal sealed partial class PostgresJobStore
     }
 
     /// <inheritdoc />
-    public async Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        (await JobWriteAsync(TriggerSql, app, jobName, null, cancellationToken).ConfigureAwait(false)).Exists;
+    public async Task<bool> TriggerAsync(string app, string jobName, OperatorAction action, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(TriggerSql, app, jobName, action, null, cancellationToken).ConfigureAwait(false)).Exists;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(string app, AuditQuery query, CancellationToken cancellationToken)
+    {
+        SqlNames.ValidateApp(app);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        await using var command = _dataSource.CreateCommand(Bind(QueryAuditSql));
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("name", NpgsqlDbType.Text, (object?)query.JobName ?? DBNull.Value);
+        command.Parameters.AddWithValue("before_id", NpgsqlDbType.Bigint, (object?)query.BeforeId ?? DBNull.Value);
+        command.Parameters.AddWithValue("limit", query.Limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<AuditRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new AuditRecord(reader.GetInt64(0), reader.GetString(1), AuditActions.Parse(reader.GetString(2)), reader.GetString(3),
+                NullableString(reader, 4), NullableTime(reader, 5), reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return rows;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListExpiredPausesAsync(string app, CancellationToken cancellationToken)
+    {
+        SqlNames.ValidateApp(app);
+        await using var command = _dataSource.CreateCommand(Bind(ExpiredPausesSql));
+        command.Parameters.AddWithValue("app", app);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var names = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+        return names;
+    }
 
     // Whether the job exists, whether the statement changed it, and (when it returns a third column) that column.
-    private async Task<(bool Exists, bool Changed, bool Extra)> JobWriteAsync(string sql, string app, string jobName, Action<NpgsqlCommand>? parameters, CancellationToken cancellationToken)
+    private async Task<(bool Exists, bool Changed, bool Extra)> JobWriteAsync(string sql, string app, string jobName, OperatorAction action, Action<NpgsqlCommand>? parameters, CancellationToken cancellationToken)
     {
         StoreRules.Job(app, jobName);
+        ArgumentNullException.ThrowIfNull(action);
+        action.Validate();
         await using var command = _dataSource.CreateCommand(Bind(sql));
         command.Parameters.AddWithValue("app", app);
         command.Parameters.AddWithValue("name", jobName);
         command.Parameters.AddWithValue("channel", _channel);
+        command.Parameters.AddWithValue("actor", action.Actor);
+        command.Parameters.AddWithValue("reason", NpgsqlDbType.Text, (object?)action.Reason ?? DBNull.Value);
         parameters?.Invoke(command);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);

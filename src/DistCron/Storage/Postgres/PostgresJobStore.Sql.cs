@@ -309,7 +309,8 @@ internal sealed partial class PostgresJobStore
     private const string ListColumns =
         "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, " +
         "lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev, " +
-        "trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash";
+        "trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash, " +
+        "pause_reason, pause_until";
 
     private const string ListJobsSql = "SELECT " + ListColumns + " FROM {schema}.jobs WHERE app = @app ORDER BY name";
 

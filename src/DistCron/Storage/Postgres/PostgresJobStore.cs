@@ -342,6 +342,8 @@ internal sealed partial class PostgresJobStore : IJobStore
             Disabled = reader.GetBoolean(21),
             DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
             CodeHash = NullableString(reader, 23),
+            PauseReason = NullableString(reader, 24),
+            PauseUntil = NullableTime(reader, 25),
         };
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>

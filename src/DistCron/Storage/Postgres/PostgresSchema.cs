@@ -9,7 +9,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 7;
+    public const int LatestVersion = 8;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -129,13 +129,34 @@ internal static class PostgresSchema
         CREATE INDEX IF NOT EXISTS runs_finished_idx ON {schema}.runs (app, finished_at);
         """;
 
+    // Operator actions with a reason: the pause's reason and the time after which a node resumes the job by itself, and
+    // the audit trail of pauses, resumes and triggers (written in the same statement as the action). The expired-pause
+    // index holds only timed pauses, so the nodes' check reads nothing while none is due; pause_until is not written by
+    // claims, so they stay HOT updates. Catalog-only column additions and a new table: no rewrite, no long lock.
+    private const string Migration8 = """
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS pause_reason text NULL;
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS pause_until timestamptz NULL;
+        CREATE INDEX IF NOT EXISTS jobs_pause_until_idx ON {schema}.jobs (app, pause_until) WHERE paused AND pause_until IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS {schema}.audit (
+            id bigserial PRIMARY KEY,
+            app text NOT NULL,
+            job_name text NOT NULL,
+            action text NOT NULL,
+            actor text NOT NULL,
+            reason text NULL,
+            pause_until timestamptz NULL,
+            at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS audit_app_idx ON {schema}.audit (app, id DESC);
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6, Migration7];
+    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6, Migration7, Migration8];
 
     /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
     public static int MigrationCount => Migrations.Length;

@@ -4,27 +4,37 @@ namespace DistCron.Storage.Sqlite;
 /// <summary>Operator actions (pause, resume, trigger), history queries, retention and node listing.</summary>
 internal sealed partial class SqliteJobStore
 {
-    // After the update, in the same transaction: whether the job exists and is (still) paused.
-    private const string JobPausedSql = "SELECT paused <> 0 FROM jobs WHERE app = $app AND name = $name;";
+    // After the update, in the same transaction: whether the job exists and is (still) resumable: paused, and for a
+    // node's resume of a timed pause ($expired_only), with its end passed.
+    private static readonly string JobPausedSql =
+        $"SELECT paused <> 0 AND ($expired_only = 0 OR COALESCE(pause_until <= {Now}, 0)) FROM jobs WHERE app = $app AND name = $name;";
 
+    // The audit row of an action that changed the row, in the action's transaction (see JobWriteAsync).
+    private static readonly string AuditSql =
+        $"INSERT INTO audit (app, job_name, action, actor, reason, pause_until, at) VALUES ($app, $name, $action, $actor, $reason, $until, {Now});";
+
+    // A pause of a paused job replaces its reason and end (an operator extends or explains a pause).
     /// <inheritdoc />
-    public async Task<bool> PauseAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        (await JobWriteAsync(app, jobName, $"UPDATE jobs SET paused = 1, updated_at = {Now} WHERE app = $app AND name = $name AND paused = 0;",
-            cancellationToken).ConfigureAwait(false)).Exists;
+    public async Task<bool> PauseAsync(string app, string jobName, OperatorAction action, DateTimeOffset? until, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(app, jobName, AuditActions.Pause, action,
+            $"UPDATE jobs SET paused = 1, pause_reason = $reason, pause_until = $until, updated_at = {Now} WHERE app = $app AND name = $name;",
+            cancellationToken, ("$until", ToMs(until))).ConfigureAwait(false)).Exists;
 
     // A new due time restarts the schedule state, so it raises the revision: a run in flight (claimed before the pause)
     // then completes without overwriting it. $expected_rev (when given) makes the resume apply only to the schedule the
-    // caller computed the due time from.
+    // caller computed the due time from; $expired_only only to a timed pause that has ended (a node's resume must not
+    // undo a pause extended meanwhile).
     /// <inheritdoc />
-    public async Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, CancellationToken cancellationToken)
+    public async Task<ResumeOutcome> ResumeAsync(string app, string jobName, DateTimeOffset? nextDueAt, long? expectedRevision, OperatorAction action, CancellationToken cancellationToken)
     {
-        var (exists, changed, paused) = await JobWriteAsync(app, jobName, $"""
-            UPDATE jobs SET paused = 0, updated_at = {Now},
+        var (exists, changed, paused) = await JobWriteAsync(app, jobName, AuditActions.Resume, action, $"""
+            UPDATE jobs SET paused = 0, pause_reason = NULL, pause_until = NULL, updated_at = {Now},
                 next_due_at = CASE WHEN $has_due THEN $due_at ELSE next_due_at END,
                 occurrence_at = CASE WHEN $has_due THEN $due_at ELSE occurrence_at END,
                 attempt = CASE WHEN $has_due THEN 1 ELSE attempt END,
                 schedule_rev = schedule_rev + $has_due
-            WHERE app = $app AND name = $name AND paused <> 0 AND schedule_rev = COALESCE($expected_rev, schedule_rev);
+            WHERE app = $app AND name = $name AND paused <> 0 AND schedule_rev = COALESCE($expected_rev, schedule_rev)
+              AND ($expired_only = 0 OR COALESCE(pause_until <= {Now}, 0));
             """, cancellationToken, ("$has_due", nextDueAt.HasValue ? 1 : 0), ("$due_at", ToMs(nextDueAt)), ("$expected_rev", expectedRevision))
             .ConfigureAwait(false);
         return !exists ? ResumeOutcome.NotFound
@@ -38,8 +48,8 @@ internal sealed partial class SqliteJobStore
     // must outlive its completion, which clears requests at or before claimed_at: in the claim's own millisecond it is
     // stamped one millisecond after it (it was cleared, and the requested run never happened).
     /// <inheritdoc />
-    public async Task<bool> TriggerAsync(string app, string jobName, CancellationToken cancellationToken) =>
-        (await JobWriteAsync(app, jobName,
+    public async Task<bool> TriggerAsync(string app, string jobName, OperatorAction action, CancellationToken cancellationToken) =>
+        (await JobWriteAsync(app, jobName, AuditActions.Trigger, action,
             $"""
             UPDATE jobs SET trigger_requested_at = COALESCE(trigger_requested_at,
                     CASE WHEN owner_node IS NOT NULL AND claimed_at >= {Now} THEN claimed_at + 1 ELSE {Now} END),
@@ -48,18 +58,67 @@ internal sealed partial class SqliteJobStore
             """,
             cancellationToken).ConfigureAwait(false)).Exists;
 
-    private async Task<(bool Exists, bool Changed, bool Paused)> JobWriteAsync(string app, string jobName, string update, CancellationToken cancellationToken, params (string, object?)[] extra)
+    // The update, its audit row when it changed the row, and the row's state, in one write transaction: an action and
+    // its audit row commit together.
+    private async Task<(bool Exists, bool Changed, bool Paused)> JobWriteAsync(string app, string jobName, string auditAction, OperatorAction action, string update, CancellationToken cancellationToken, params (string, object?)[] extra)
     {
         StoreRules.Job(app, jobName);
-        (string, object?)[] parameters = [("$app", app), ("$name", jobName), .. extra];
+        ArgumentNullException.ThrowIfNull(action);
+        action.Validate();
+        (string, object?)[] parameters = [("$app", app), ("$name", jobName), ("$reason", action.Reason), ("$expired_only", action.OnlyExpiredPause ? 1 : 0), .. extra];
         var (exists, changed, paused) = await WriteAsync(async (connection, transaction) =>
         {
             var rows = await ExecuteAsync(connection, transaction, update, cancellationToken, parameters).ConfigureAwait(false);
+            if (rows > 0)
+            {
+                var until = auditAction == AuditActions.Pause ? extra.First(p => p.Item1 == "$until").Item2 : null;
+                await ExecuteAsync(connection, transaction, AuditSql, cancellationToken, ("$app", app), ("$name", jobName),
+                    ("$action", auditAction), ("$actor", action.Actor), ("$reason", action.Reason), ("$until", until)).ConfigureAwait(false);
+            }
+
             var state = await ScalarAsync(connection, transaction, JobPausedSql, cancellationToken, parameters).ConfigureAwait(false);
             return (state is not null, rows > 0, state is long flag && flag != 0);
         }, cancellationToken).ConfigureAwait(false);
         if (changed) Notify(app);
         return (exists, changed, paused);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(string app, AuditQuery query, CancellationToken cancellationToken)
+    {
+        SqlNames.ValidateApp(app);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Keyset paging on audit_by_app (app, id DESC).
+        await using var command = Command(connection, null, """
+            SELECT id, job_name, action, actor, reason, pause_until, at FROM audit
+            WHERE app = $app AND ($name IS NULL OR job_name = $name) AND ($before_id IS NULL OR id < $before_id)
+            ORDER BY id DESC LIMIT $limit;
+            """, ("$app", app), ("$name", query.JobName), ("$before_id", query.BeforeId), ("$limit", query.Limit));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var rows = new List<AuditRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(new AuditRecord(reader.GetInt64(0), reader.GetString(1), AuditActions.Parse(reader.GetString(2)), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), NullableTime(reader, 5), FromMs(reader.GetInt64(6))));
+        }
+
+        return rows;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<string>> ListExpiredPausesAsync(string app, CancellationToken cancellationToken)
+    {
+        SqlNames.ValidateApp(app);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        // Through jobs_pause_until, which holds only timed pauses.
+        await using var command = Command(connection, null,
+            $"SELECT name FROM jobs WHERE app = $app AND paused <> 0 AND pause_until IS NOT NULL AND pause_until <= {Now} ORDER BY name;", ("$app", app));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var names = new List<string>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) names.Add(reader.GetString(0));
+        return names;
     }
 
     /// <inheritdoc />

@@ -260,7 +260,7 @@ internal sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <summary>Columns every listing of whole job rows reads, in <see cref="ReadJob"/>'s order.</summary>
-    private const string ListColumns = JobColumns + ", trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash";
+    private const string ListColumns = JobColumns + ", trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash, pause_reason, pause_until";
 
     private static JobRow ReadJob(SqliteDataReader reader) =>
         new JobRow(
@@ -279,6 +279,8 @@ internal sealed partial class SqliteJobStore : IJobStore
             Disabled = reader.GetInt64(21) != 0,
             DefinitionVersion = reader.IsDBNull(22) ? null : reader.GetInt64(22),
             CodeHash = reader.IsDBNull(23) ? null : reader.GetString(23),
+            PauseReason = reader.IsDBNull(24) ? null : reader.GetString(24),
+            PauseUntil = NullableTime(reader, 25),
         };
 
     /// <inheritdoc />

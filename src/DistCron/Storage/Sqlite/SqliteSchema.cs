@@ -13,6 +13,23 @@ internal static class SqliteSchema
     /// What each version adds to the one before. A new file gets <see cref="Current"/> (every column included) and
     /// skips them; applied steps never run again (the rule PostgreSQL's migrator follows).
     /// </summary>
+    // Operator actions (pause, resume, trigger): who, what, which job, why, when by the database clock; written in the
+    // same transaction as the action. The expired-pause index holds only timed pauses.
+    private const string AuditDdl = $"""
+        CREATE TABLE IF NOT EXISTS audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            app TEXT NOT NULL,
+            job_name TEXT NOT NULL,
+            action TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NULL,
+            pause_until INTEGER NULL,
+            at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now})
+        );
+        CREATE INDEX IF NOT EXISTS audit_by_app ON audit (app, id DESC);
+        CREATE INDEX IF NOT EXISTS jobs_pause_until ON jobs (app, pause_until) WHERE paused <> 0 AND pause_until IS NOT NULL;
+        """;
+
     internal static readonly (int Version, string Sql)[] Upgrades =
     [
         (1, ""), // the first schema: a version-1 file has it
@@ -26,6 +43,8 @@ internal static class SqliteSchema
         (5, "ALTER TABLE jobs ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0; ALTER TABLE jobs ADD COLUMN code_hash TEXT NULL;"),
         // History pruning's age rule reads in finished order and stops at the first row to keep (see PruneByAgeSql).
         (6, "CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (app, finished_at);"),
+        // A pause's reason and the time after which a node resumes it by itself; the audit trail of operator actions.
+        (7, "ALTER TABLE jobs ADD COLUMN pause_reason TEXT NULL; ALTER TABLE jobs ADD COLUMN pause_until INTEGER NULL; " + AuditDdl),
     ];
 
     internal static readonly string Current = $"""
@@ -59,6 +78,8 @@ internal static class SqliteSchema
             claimed_manual INTEGER NOT NULL DEFAULT 0, -- the current claim is a manual trigger's run (migration 4)
             disabled INTEGER NOT NULL DEFAULT 0,       -- disabled by configuration: never due, never triggered (migration 5)
             code_hash TEXT NULL,                       -- the declared definition hash, before configuration overrides (migration 5)
+            pause_reason TEXT NULL,                    -- why an operator paused the job (migration 7)
+            pause_until INTEGER NULL,                  -- a node resumes the job by itself after this time (migration 7)
             created_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             updated_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             PRIMARY KEY (app, name)
@@ -97,6 +118,8 @@ internal static class SqliteSchema
             job_names TEXT NOT NULL,           -- JSON array of job names
             PRIMARY KEY (app, node_id)
         );
+
+        {AuditDdl}
         """;
 
     /// <summary>
