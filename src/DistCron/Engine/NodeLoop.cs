@@ -204,6 +204,7 @@ internal sealed partial class NodeLoop
 
                     // The claim kept this node's registration alive; a full one only when the fleet changed.
                     if (batch.RegistrationNeeded) await _registration.RegisterAsync(stopping).ConfigureAwait(false);
+                    if (batch.PausesEnded) _pauses.Ended();
                     else _registration.KeptAlive();
 
                     _pacer.RunsStarted(batch.Claimed.Count, free);

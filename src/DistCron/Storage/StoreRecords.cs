@@ -148,6 +148,12 @@ internal sealed record ClaimCursor(DateTimeOffset DueAt, string JobName);
 internal sealed record ClaimBatch(IReadOnlyList<ClaimedJob> Claimed, DateTimeOffset DatabaseNow, DateTimeOffset? EarliestDueAt, bool RegistrationNeeded = false)
 {
     /// <summary>
+    /// True when a timed pause of the app is over (its <c>pause_until</c> passed by the database clock): the node ends
+    /// it (PauseExpiry). Carried by the claim so that an idle node sends no statement of its own to find out.
+    /// </summary>
+    public bool PausesEnded { get; init; }
+
+    /// <summary>
     /// Where the next claim may resume (<see cref="ClaimRequest.After"/>): the last row claimed by schedule, in claim
     /// order. Every row before it that this claim did not take was held by a lease or by another claim at that moment.
     /// Null when nothing was claimed by schedule, or when the store does not use positions.

@@ -38,7 +38,12 @@ public abstract class EngineTestBase : IAsyncLifetime
         {
             try
             {
-                await host.StopAsync(TimeSpan.FromSeconds(30));
+                // A host whose start failed (a test of start-up validation) has nothing to stop, and .NET's Host throws
+                // from StopAsync when its start did not get as far as its hosted services.
+                if (host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.IsCancellationRequested)
+                {
+                    await host.StopAsync(TimeSpan.FromSeconds(30));
+                }
             }
             finally
             {

@@ -101,14 +101,18 @@ internal sealed partial class PostgresJobStore
         -- a node that anchored its clock estimate on it lagged the database by the whole claim, so jobs
         -- claimed ahead started that late. The decisions above all use now().
         SELECT clock_timestamp(), e.due_at, m.self_live, m.fingerprint, c.name, c.fence, c.occurrence_at, c.attempt, c.next_due_at,
-               c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual, r.next_due_at, r.name, c.schedule_rev
+               c.lease_until, c.schedule, c.time_zone, c.definition_hash, c.manual, r.next_due_at, r.name, c.schedule_rev,
+               m.pauses_ended
         FROM (SELECT CASE WHEN (SELECT count(*) FROM claimed) >= @max THEN now()
                           ELSE (SELECT min(due_at) FROM earliest) END AS due_at) e
              CROSS JOIN (SELECT
                  CASE WHEN @live_window IS NOT NULL THEN EXISTS (
                      SELECT 1 FROM {schema}.nodes
                      WHERE app = @app AND node_id = @node AND heartbeat_at > now() - @live_window) END AS self_live,
-                 CASE WHEN @live_window IS NOT NULL THEN ({{OtherLiveNodesFingerprintSql}}) END AS fingerprint) m
+                 CASE WHEN @live_window IS NOT NULL THEN ({{OtherLiveNodesFingerprintSql}}) END AS fingerprint,
+                 -- ClaimBatch.PausesEnded: a timed pause is over (jobs_pause_until_idx holds only timed pauses, so this
+                 -- reads nothing while none is): the node ends it, and an idle node sends no other statement for it.
+                 EXISTS (SELECT 1 FROM {schema}.jobs WHERE app = @app AND paused AND pause_until <= now()) AS pauses_ended) m
              -- ClaimBatch.Resume: the last row claimed by schedule, in the index's order (the column's collation).
              LEFT JOIN (SELECT next_due_at, name FROM claimed WHERE NOT manual ORDER BY next_due_at DESC, name DESC LIMIT 1) r ON true
              LEFT JOIN claimed c ON true

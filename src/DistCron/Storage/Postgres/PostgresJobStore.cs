@@ -139,12 +139,14 @@ internal sealed partial class PostgresJobStore : IJobStore
         DateTimeOffset databaseNow = default;
         DateTimeOffset? earliest = null;
         var registrationNeeded = false;
+        var pausesEnded = false;
         ClaimCursor? resume = null;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             databaseNow = reader.GetFieldValue<DateTimeOffset>(0);
             earliest = NullableTime(reader, 1);
+            pausesEnded = reader.GetBoolean(17);
             if (request.NodeLiveWindow is not null)
             {
                 var selfLive = reader.GetBoolean(2);
@@ -167,7 +169,7 @@ internal sealed partial class PostgresJobStore : IJobStore
                 ScheduleRevision: reader.GetInt64(16)));
         }
 
-        return new ClaimBatch(claimed, databaseNow, earliest, registrationNeeded) { Resume = resume };
+        return new ClaimBatch(claimed, databaseNow, earliest, registrationNeeded) { Resume = resume, PausesEnded = pausesEnded };
     }
 
     /// <inheritdoc />

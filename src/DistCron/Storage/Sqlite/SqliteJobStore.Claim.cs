@@ -13,7 +13,7 @@ internal sealed partial class SqliteJobStore
         var skip = SqliteJson.Names(request.ExcludedNames ?? []);
 
         var claimed = new List<ClaimedJob>();
-        var (now, earliest, registrationNeeded) = await WriteAsync(async (connection, transaction) =>
+        var (now, earliest, registrationNeeded, pausesEnded) = await WriteAsync(async (connection, transaction) =>
         {
             claimed.Clear();
             await using (var claim = Command(connection, transaction, ClaimSql,
@@ -42,20 +42,21 @@ internal sealed partial class SqliteJobStore
 
             DateTimeOffset now;
             DateTimeOffset? earliest;
+            bool pausesEnded;
             await using (var next = Command(connection, transaction, NextDueSql, ("$app", app), ("$node", nodeId), ("$skip", skip)))
             await using (var row = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 await row.ReadAsync(cancellationToken).ConfigureAwait(false);
-                (now, earliest) = (FromMs(row.GetInt64(0)), row.IsDBNull(1) ? null : FromMs(row.GetInt64(1)));
+                (now, earliest, pausesEnded) = (FromMs(row.GetInt64(0)), row.IsDBNull(1) ? null : FromMs(row.GetInt64(1)), row.GetInt64(2) != 0);
             }
 
             var registrationNeeded = request.NodeLiveWindow is { } window
                 && await KeepRegistrationAliveAsync(connection, transaction, app, nodeId, window, cancellationToken).ConfigureAwait(false);
-            return (now, earliest, registrationNeeded);
+            return (now, earliest, registrationNeeded, pausesEnded);
         }, cancellationToken).ConfigureAwait(false);
 
         if (claimed.Count > 0) LogClaimed(_logger, claimed.Count, app, nodeId);
-        return new ClaimBatch(claimed, now, earliest, registrationNeeded);
+        return new ClaimBatch(claimed, now, earliest, registrationNeeded) { PausesEnded = pausesEnded };
     }
 
     // See ClaimRequest.NodeLiveWindow: refreshes a live node's heartbeat at most every sixth of the window, and says

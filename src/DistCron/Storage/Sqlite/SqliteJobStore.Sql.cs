@@ -97,8 +97,10 @@ internal sealed partial class SqliteJobStore
     // The earliest moment any of this node's other jobs can become claimable: a row leased by another node
     // counts at max(due, lease end); rows this node holds right now are excluded (it re-polls after them).
     // A pending manual trigger makes a row due at its request time, paused or not.
+    // The third column is ClaimBatch.PausesEnded: a timed pause is over (jobs_pause_until holds only timed pauses).
     private static readonly string NextDueSql = $"""
-        SELECT {Now}, MIN(max(due_at, COALESCE(lease_until, due_at)))
+        SELECT {Now}, MIN(max(due_at, COALESCE(lease_until, due_at))),
+            EXISTS (SELECT 1 FROM jobs WHERE app = $app AND paused <> 0 AND pause_until <= {Now})
         FROM (
             SELECT lease_until, CASE
                 WHEN trigger_requested_at IS NOT NULL AND (paused <> 0 OR next_due_at IS NULL OR trigger_requested_at < next_due_at)
