@@ -407,8 +407,8 @@ public class DiagnosticTests
         Assert.Equal(
             new[]
             {
-                "DistCron job name 'T.A.Unique' is used by 2 methods (T.A.Unique, T.C.Third); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
-                "DistCron job name 'report' is used by 2 methods (T.A.First, T.B.Second); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
+                "DistCron job name 'T.A.Unique' is declared 2 times (T.A.Unique, T.C.Third); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
+                "DistCron job name 'report' is declared 2 times (T.A.First, T.B.Second); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.",
             },
             StartUp.Refusal(definitions)!.Order(StringComparer.Ordinal));
     }

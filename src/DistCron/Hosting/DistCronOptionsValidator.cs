@@ -61,8 +61,10 @@ internal sealed class DistCronOptionsValidator : IValidateOptions<DistCronOption
 
         foreach (var group in jobs.Where(j => j is not null).GroupBy(j => j.Name, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
-            var declarations = string.Join(", ", group.Select(j => $"{j.DeclaringType}.{j.MethodName}"));
-            errors.Add($"DistCron job name '{group.Key}' is used by {group.Count()} methods ({declarations}); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.");
+            // Grouped by declaration, as the analyzer's DCRON0011 says it: several attributes of one method are one place.
+            var declarations = string.Join(", ", group.GroupBy(j => $"{j.DeclaringType}.{j.MethodName}", StringComparer.Ordinal)
+                .Select(d => d.Count() > 1 ? $"{d.Key} ({d.Count()} attributes)" : d.Key));
+            errors.Add($"DistCron job name '{group.Key}' is declared {group.Count()} times ({declarations}); job names must be unique across all assemblies: set Name on one of the [DistributedCron] attributes.");
         }
 
         foreach (var job in jobs)

@@ -80,7 +80,7 @@ public sealed class EngineHostingTests : EngineTestBase
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         var message = string.Join("\n", error.Failures);
-        Assert.Contains("DistCron job name 'dup' is used by 2 methods (DistCron.Tests.Engine.Jobs.dup, DistCron.Tests.Engine.Jobs.dup)", message);
+        Assert.Contains("DistCron job name 'dup' is declared 2 times (DistCron.Tests.Engine.Jobs.dup (2 attributes))", message);
         Assert.Contains("DistCron job 'quartz' (DistCron.Tests.Engine.Jobs.quartz): schedule \"0 0 12 ? * MON *\" is not a valid cron expression: ", message);
         Assert.Contains("drop the last (year) field", message);
         Assert.Contains("DistCron job 'zone' (DistCron.Tests.Engine.Jobs.zone): time zone \"Nowhere/Land\" is not a known IANA or Windows time zone id; use an IANA id such as \"Europe/Paris\"", message);

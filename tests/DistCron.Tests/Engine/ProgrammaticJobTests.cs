@@ -58,7 +58,7 @@ public abstract class ProgrammaticJobTests : EngineTestBase
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains(error.Failures, f => f.StartsWith(
             "DistCron job 'tenant-42.report' (DistCronOptions.AddJob): schedule \"0 25 * * *\" is not a valid cron expression", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.StartsWith("DistCron job name 'declared' is used by 2 methods", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.StartsWith("DistCron job name 'declared' is declared 2 times (DistCron.Tests.Engine.Jobs.declared, DistCronOptions.AddJob)", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistCron job 'tenant 43' (DistCronOptions.AddJob): job name \"tenant 43\" is invalid", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.StartsWith("DistCron job 'tenant 43' (DistCronOptions.AddJob): Timeout (30.00:00:00) must be", StringComparison.Ordinal));
 
