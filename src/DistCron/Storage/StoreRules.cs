@@ -74,6 +74,21 @@ internal static class StoreRules
         query.Validate();
     }
 
+    /// <summary>Checks a page query of the app's jobs; returns its decoded cursor (null: the first page).</summary>
+    internal static (long? Key, string Name)? JobPage(string app, JobPageQuery query)
+    {
+        SqlNames.ValidateApp(app);
+        ArgumentNullException.ThrowIfNull(query);
+        query.Validate();
+        return query.After is { } after ? JobCursor.Decode(after, query.Sort) : null;
+    }
+
+    internal static void JobCounts(string app, TimeSpan overdueAfter)
+    {
+        SqlNames.ValidateApp(app);
+        ArgumentOutOfRangeException.ThrowIfLessThan(overdueAfter, TimeSpan.Zero);
+    }
+
     internal static void Prune(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize)
     {
         SqlNames.ValidateApp(app);

@@ -23,10 +23,7 @@ internal sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(query);
-        query.Validate();
-        var cursor = query.After is { } after ? JobCursor.Decode(after, query.Sort) : default((long? Key, string Name)?);
+        var cursor = StoreRules.JobPage(app, query);
         await using var command = _dataSource.CreateCommand(
             $"SELECT {ListColumns} FROM {_schema}.jobs WHERE {JobPageSql.Where(Dialect, query, cursor is not null, cursor?.Key)} " +
             $"ORDER BY {JobPageSql.OrderBy(query.Sort)} LIMIT @limit");
@@ -53,8 +50,7 @@ internal sealed partial class PostgresJobStore
     /// <inheritdoc />
     public async Task<JobCounts> CountJobsAsync(string app, TimeSpan overdueAfter, string? search, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentOutOfRangeException.ThrowIfLessThan(overdueAfter, TimeSpan.Zero);
+        StoreRules.JobCounts(app, overdueAfter);
         await using var command = _dataSource.CreateCommand($"SELECT {JobPageSql.Counts(Dialect)} FROM {_schema}.jobs WHERE {JobPageSql.AppAndSearch(Dialect, search)}");
         command.Parameters.AddWithValue("app", app);
         if (!string.IsNullOrEmpty(search)) command.Parameters.AddWithValue("search", search);

@@ -19,10 +19,7 @@ internal sealed partial class SqliteJobStore
     /// <inheritdoc />
     public async Task<JobListPage> QueryJobsAsync(string app, JobPageQuery query, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentNullException.ThrowIfNull(query);
-        query.Validate();
-        var cursor = query.After is { } after ? JobCursor.Decode(after, query.Sort) : default((long? Key, string Name)?);
+        var cursor = StoreRules.JobPage(app, query);
         var parameters = new List<(string, object?)> { ("$app", app), ("$limit", query.Limit + 1) };
         if (!string.IsNullOrEmpty(query.Search)) parameters.Add(("$search", query.Search));
         if (query.State == JobState.Overdue) parameters.Add(("$grace", ToMs(query.OverdueAfter)));
@@ -47,8 +44,7 @@ internal sealed partial class SqliteJobStore
     /// <inheritdoc />
     public async Task<JobCounts> CountJobsAsync(string app, TimeSpan overdueAfter, string? search, CancellationToken cancellationToken)
     {
-        SqlNames.ValidateApp(app);
-        ArgumentOutOfRangeException.ThrowIfLessThan(overdueAfter, TimeSpan.Zero);
+        StoreRules.JobCounts(app, overdueAfter);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null, $"SELECT {JobPageSql.Counts(Dialect)} FROM jobs WHERE {JobPageSql.AppAndSearch(Dialect, search)};",
             ("$app", app), ("$grace", ToMs(overdueAfter)), ("$search", search ?? ""));
