@@ -63,9 +63,8 @@ public sealed record ChaosOptions(
 /// nodes (mostly mid-run, since every run works 100-950 ms) and restarts them, restarts PostgreSQL (immediate mode)
 /// and takes it down for longer than the misfire threshold, runs nodes whose application clocks are off by up to
 /// ±10 minutes, and freezes nodes (SIGSTOP) for longer than the lease before thawing them (SIGCONT) — then audits
-/// with <see cref="FleetAudit"/>. At least two nodes (one when the fleet has two, or during a rollout) stay healthy
-/// (running jobs) at any time, so the
-/// fleet as a whole is always able to run every job. Meanwhile rolling deploys switch the every-second jobs between
+/// with <see cref="FleetAudit"/>. At least two nodes (one when the fleet has two, during a rollout, or when a kill has
+/// waited a whole kill interval for a third healthy node) stay healthy (running jobs) at any time, so the fleet as a whole is always able to run every job. Meanwhile rolling deploys switch the every-second jobs between
 /// two releases' schedules (<see cref="RollingDeploy"/>) and an operator pauses, resumes and triggers jobs through
 /// IDistCronClient (<see cref="ChaosOperator"/>), each recorded for the audit (rules 9-11).
 /// </summary>
@@ -110,6 +109,7 @@ public static class ChaosRun
         // nothing about zombies.
         var nextFreeze = windowFrom + Seconds(random, (2, Math.Min(options.KillEverySeconds.Min, options.FreezeEverySeconds.Min)));
         var reportedCrashes = new HashSet<TestNodeProcess>();
+        DateTimeOffset? killDueSince = null;
         using var operatorStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var operatorRun = options.OperatorEverySeconds is { } every
             ? new ChaosOperator(client, fleet.JobNames, fleet.Events, new Random(random.Next()), every, log)
@@ -148,8 +148,14 @@ public static class ChaosRun
             if (now >= nextKill)
             {
                 nextKill = now + TimeSpan.FromSeconds(1);
-                if (HealthySlots(fleet, keepHealthy) is { Length: > 0 } candidates)
+                killDueSince ??= now;
+                // On a loaded machine a killed node takes long to restart and run again, so "more than two healthy"
+                // can stay false for most of a short window and the run would prove little about kills. A kill
+                // overdue by a whole interval settles for keeping one node healthy, as rollouts do.
+                var keepForKill = now - killDueSince.Value > TimeSpan.FromSeconds(options.KillEverySeconds.Max) ? 1 : keepHealthy;
+                if (HealthySlots(fleet, keepForKill) is { Length: > 0 } candidates)
                 {
+                    killDueSince = null;
                     nextKill = now + Seconds(random, options.KillEverySeconds);
                     // Two kills in three are aimed at the middle of a run; the others land anywhere (claim, complete, idle).
                     var (slot, aimed) = random.Next(3) > 0
