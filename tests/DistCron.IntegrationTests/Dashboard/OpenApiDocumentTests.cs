@@ -18,6 +18,12 @@ namespace DistCron.Tests.Dashboard;
 /// enums as documented, and every property seen with a value at least once. A field added to the JSON contract
 /// without the document (or the other way round) fails here.
 /// </summary>
+/// <remarks>
+/// A new field of a document: add it to its schema's <c>properties</c> and <c>required</c> in
+/// src/DistCron.Dashboard/Api/openapi.json (nullable: <c>"nullable": true</c>); when the seeded data never gives it a
+/// value, give it one (<see cref="PrepareAsync"/> or DashboardTestBase). A new endpoint: its path, operation and
+/// response schemas in openapi.json, and one <c>Call</c> below for each status the document lists for it.
+/// </remarks>
 public sealed class OpenApiDocumentTests : DashboardTestBase
 {
     /// <summary>Runs for the document's sake: <c>every5</c> holds a live lease, the script-named job is errored.</summary>
