@@ -7,6 +7,7 @@ CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 // One executable, two roles: the harness (default) and a node process it starts ("node distcron|quartz ...").
 if (args.Length > 0 && args[0] == "node") return await NodeMain.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "dashboard") return await DashboardBench.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "dashboard-idle") return await DashboardIdleBench.RunAsync(args[1..]);
 try
 {
     return await Harness.RunAsync(args);

@@ -35,12 +35,18 @@ internal sealed class DashboardRequest
 
     public static async Task<DashboardRequest> StartAsync(HttpContext http, DashboardState state)
     {
-        var root = http.GetEndpoint()?.Metadata.GetMetadata<DashboardRoot>()
-            ?? throw new InvalidOperationException("The DistCron dashboard endpoint has no route metadata; map it with MapDistCronDashboard.");
-        var basePath = http.Request.PathBase.Add(new PathString(root.Prefix.Length == 0 ? null : root.Prefix)).Value ?? "";
+        var basePath = BasePathOf(http);
         SecurityHeaders.Apply(http.Response);
         var now = await state.Client.GetDatabaseTimeAsync(http.RequestAborted).ConfigureAwait(false);
-        return new DashboardRequest(http, state, basePath.TrimEnd('/'), now);
+        return new DashboardRequest(http, state, basePath, now);
+    }
+
+    /// <summary>The request's PathBase + the dashboard's route prefix, without a trailing slash.</summary>
+    public static string BasePathOf(HttpContext http)
+    {
+        var root = http.GetEndpoint()?.Metadata.GetMetadata<DashboardRoot>()
+            ?? throw new InvalidOperationException("The DistCron dashboard endpoint has no route metadata; map it with MapDistCronDashboard.");
+        return (http.Request.PathBase.Add(new PathString(root.Prefix.Length == 0 ? null : root.Prefix)).Value ?? "").TrimEnd('/');
     }
 
     /// <summary>An absolute path under the dashboard: <paramref name="relative"/> starts with '/' or is empty.</summary>

@@ -17,8 +17,12 @@ public sealed class DistCronDashboardOptions
     public string Title { get; set; } = "DistCron";
 
     /// <summary>
-    /// How often the process's one change poller reads the store while at least one page is open (default 2 s). Every
-    /// open page shares it: ten open pages cost the same reads as one; no page open, no reads.
+    /// The longest an open page waits to learn that what it shows changed (default 2 s, at least 100 ms). While at least
+    /// one page of this process listens for live updates, the process reads a small summary of the store once per
+    /// interval and tells every open page when it changed; with no page open it reads nothing. On PostgreSQL the
+    /// store's LISTEN connection also wakes the pages at once for pauses, resumes and triggers, and the interval
+    /// covers what sends no notification (claims, completions, nodes); on SQLite the interval is the only signal.
+    /// All open pages share the same reads.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -15,6 +15,8 @@ internal static class Layout
     {
         var h = new HtmlBuilder();
         var options = request.Options;
+        // "read-only" says what this user can do here, so it depends on the request, not only on the options.
+        var canAct = await JobActions.AllowedAsync(request.Http, options).ConfigureAwait(false);
         h.Add($"""
             <!DOCTYPE html>
             <html lang="en">
@@ -36,7 +38,11 @@ internal static class Layout
         NavLink(h, request, "/audit", "Audit", section == "audit");
         h.Add($"""
             </nav>
-            <span class="meta">app <strong>{request.Client.App}</strong> · database time <time datetime="{Format.Iso(request.Now)}">{Format.Utc(request.Now)}</time> · <span id="live-status" class="live-status">read-only</span></span>
+            <span class="meta">app <strong>{request.Client.App}</strong> · database time <time datetime="{Format.Iso(request.Now)}">{Format.Utc(request.Now)}</time>
+            """);
+        if (!canAct) h.Add($""" · <span class="access">read-only</span>""");
+        h.Add($"""
+             <span id="live-status" class="live-status" aria-live="polite"></span></span>
             </header>
             <main>
             <h1>{title}</h1>

@@ -1,0 +1,64 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using DistCron.Dashboard;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DistCron.Tests.Dashboard;
+
+/// <summary>
+/// A dashboard host with real authentication and authorization: "X-Test-User: name[:role]" signs a request in (no
+/// header is anonymous), the group requires a signed-in user ("ops") and actions need the role "writer" ("ops-write").
+/// </summary>
+internal static class TestUsers
+{
+    public const string Header = "X-Test-User";
+    public const string Reader = "rita";         // signed in, may look
+    public const string Writer = "alice:writer"; // signed in, may act
+
+    /// <summary>Starts the dashboard at /distcron with actions enabled for writers.</summary>
+    public static Task<DashboardHost> StartAsync(string databasePath, string app) => DashboardHost.StartAsync(databasePath, app,
+        web => web.MapDistCronDashboard("/distcron", o =>
+        {
+            o.PollInterval = TimeSpan.FromMilliseconds(200);
+            o.ActionsPolicy = "ops-write";
+        }).RequireAuthorization("ops"),
+        configure: builder =>
+        {
+            builder.Services.AddAntiforgery();
+            builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, _ => { });
+            builder.Services.AddAuthorization(options =>
+            {
+                options.AddPolicy("ops", policy => policy.RequireAuthenticatedUser());
+                options.AddPolicy("ops-write", policy => policy.RequireRole("writer"));
+            });
+        });
+
+    /// <summary>Sends a request as <paramref name="user"/> (null: anonymous).</summary>
+    public static async Task<(HttpResponseMessage Response, string Body)> SendAsync(DashboardHost host, HttpRequestMessage request, string? user)
+    {
+        if (user is not null) request.Headers.Add(Header, user);
+        var response = await host.Http.SendAsync(request);
+        return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    {
+        public const string SchemeName = "Test";
+
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            if (!Request.Headers.TryGetValue(Header, out var value)) return Task.FromResult(AuthenticateResult.NoResult());
+            var parts = value.ToString().Split(':');
+            var claims = new List<Claim> { new(ClaimTypes.Name, parts[0]) };
+            if (parts.Length > 1) claims.Add(new Claim(ClaimTypes.Role, parts[1]));
+            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+        }
+    }
+}
