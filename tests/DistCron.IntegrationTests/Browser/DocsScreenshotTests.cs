@@ -6,15 +6,15 @@ using static Microsoft.Playwright.Assertions;
 namespace DistCron.Tests.Browser;
 
 /// <summary>
-/// The dashboard over a realistic data set (jobs in every state, runs with a failure, two nodes, an audit trail): each
-/// page passes axe-core and is saved as an artifact; with DISTCRON_WRITE_DOCS_SCREENSHOTS=1 (never under CI=true) the
-/// same images replace docs/images/dashboard-*.png.
+/// The dashboard over a realistic data set (jobs in several states, runs with a failure, two nodes, an audit trail):
+/// each page is saved as an artifact; with DISTCRON_WRITE_DOCS_SCREENSHOTS=1 (never under CI=true) the same views
+/// replace docs/images/dashboard-*.png. The accessibility checks run in the page tests (the markup is the same).
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class DocsScreenshotTests(Chromium chromium, DocsSite site, ITestOutputHelper output) : IClassFixture<DocsSite>
 {
     [Fact]
-    public async Task Every_page_over_a_realistic_data_set_passes_axe_and_is_saved()
+    public async Task Every_page_over_a_realistic_data_set_renders_and_is_saved()
     {
         SetDefaultExpectTimeout(20_000);
         await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
@@ -40,7 +40,6 @@ public sealed class DocsScreenshotTests(Chromium chromium, DocsSite site, ITestO
             Assert.Equal(200, (await page.GotoAsync(site.Url(path)))!.Status);
             await Expect(page.Locator("main")).ToContainTextAsync(shows);
             await Expect(page.Locator("#live-status")).ToHaveTextAsync("live");
-            await AxeCheck.AssertNoSeriousViolationsAsync(page, site.Origin);
             await Screenshots.SaveAsync(page, "docs-" + name, output);
             if (Screenshots.WriteDocs) await Screenshots.SaveDocsAsync(page, name, output);
         }
