@@ -116,6 +116,52 @@ public sealed partial class DashboardRunStatsTests : DashboardTestBase
     }
 
     [Fact]
+    public async Task The_stats_documents_equal_the_CLI_stats_json()
+    {
+        await RecordTwentyRunsAsync();
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+
+        // The job's document depends on nothing but the runs: equal but for the instant of the read.
+        await AssertSameAsync(await host.GetOkAsync("/distcron/api/jobs/every5/stats"), "stats", "every5", "--json");
+        await AssertSameAsync(await host.GetOkAsync("/distcron/api/jobs/every5/stats?runs=7"), "stats", "every5", "--runs", "7", "--json");
+        // The hour's window moves with the database's now: equal counts in every bucket (every run is a few seconds old).
+        await AssertSameAsync(await host.GetOkAsync("/distcron/api/stats"), "stats", "--json");
+
+        var text = await RunCliAsync("stats", "every5");
+        Assert.True(text.Succeeded, text.Output);
+        Assert.Contains("'every5': p50 10.000 s, p95 19.000 s over its last 20 runs (of up to 100; nearest rank), 2 failed", text.Output);
+        var hour = await RunCliAsync("stats");
+        Assert.True(hour.Succeeded, hour.Output);
+        Assert.Contains("23 runs, 4 failed in the last hour", hour.Output);
+    }
+
+    private async Task AssertSameAsync(string api, params string[] cliArgs)
+    {
+        var cli = await RunCliAsync(cliArgs);
+        Assert.True(cli.Succeeded, cli.Output);
+        Assert.Equal(Comparable(cli.Output), Comparable(api));
+    }
+
+    // Without the fields that depend on the instant of the read: the envelope's databaseTime and the window's times.
+    private static string Comparable(string json)
+    {
+        var document = JsonNode.Parse(json)!.AsObject();
+        document.Remove("databaseTime");
+        if (document["activity"] is JsonObject activity)
+        {
+            activity.Remove("from");
+            activity.Remove("to");
+            foreach (var bucket in activity["buckets"]!.AsArray())
+            {
+                bucket!.AsObject().Remove("start");
+                bucket.AsObject().Remove("end");
+            }
+        }
+
+        return document.ToJsonString();
+    }
+
+    [Fact]
     public async Task A_job_that_never_ran_says_so_and_its_stats_are_empty()
     {
         await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
