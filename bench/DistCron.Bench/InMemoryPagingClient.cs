@@ -62,6 +62,10 @@ internal sealed class InMemoryPagingClient(IDistCronClient inner) : IDistCronCli
             ?? throw new DistCronJobNotFoundException(App, jobName);
 
 
+    public Task<RunActivity> GetRunActivityAsync(CancellationToken cancellationToken = default) => inner.GetRunActivityAsync(cancellationToken);
+
+    public Task<DurationStats> GetDurationStatsAsync(string jobName, int runs = DurationStats.DefaultWindow, CancellationToken cancellationToken = default) => inner.GetDurationStatsAsync(jobName, runs, cancellationToken);
+
     public Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string? jobName, HistoryQuery? query = null, CancellationToken cancellationToken = default) => inner.GetHistoryAsync(jobName, query, cancellationToken);
     public Task TriggerAsync(string jobName, CancellationToken cancellationToken = default) => inner.TriggerAsync(jobName, cancellationToken);
     public Task PauseAsync(string jobName, CancellationToken cancellationToken = default) => inner.PauseAsync(jobName, cancellationToken);

@@ -47,6 +47,8 @@ internal sealed class CliDefinition
 
     public Option<int?> Limit { get; } = new("--limit") { HelpName = "N", Description = "Page size, 1-1000 (default 20)", CustomParser = r => WholeNumber(r, 1, HistoryQuery.MaxLimit) };
 
+    public Option<int?> Runs { get; } = new("--runs") { HelpName = "N", Description = "With a job: the last N runs' durations, 1-1000 (default 100)", CustomParser = r => WholeNumber(r, 1, HistoryQuery.MaxLimit) };
+
     public Option<long?> Before { get; } = new("--before") { HelpName = "ID", Description = "Only runs with an id below ID (the next page)", CustomParser = RunId };
 
     public Option<RunStatus?> Status { get; } = new("--status") { HelpName = "S", Description = "Only runs with status succeeded|failed|timedout|skipped", CustomParser = RunStatusValue };
@@ -95,13 +97,14 @@ internal sealed class CliDefinition
         var resume = StoreCommand("resume", "Resume at the next occurrence after the database's now", Job, Reason);
         var audit = StoreCommand("audit", "Who paused, resumed or triggered which job, when and why, newest first", HistoryJob, Limit, AuditBefore);
         var remove = StoreCommand("remove", "Delete a job no live node has code for (a deleted or renamed job)", Job, DeleteHistory, LiveWindow);
+        var stats = StoreCommand("stats", "Runs and failures per minute of the last hour; with a job, p50/p95 of its last runs' durations", HistoryJob, Runs);
         var nodes = StoreCommand("nodes", "List registered nodes");
         var apps = StoreCommand("apps", "List the apps the database holds");
         var sql = new Command("sql", "Print the schema DDL (no connection needed)") { Store, Schema };
         var help = new Command("help", "Show this help") { Hidden = true };
-        foreach (var command in new[] { jobs, history, trigger, pause, resume, audit, remove, nodes, apps, sql, help }) Root.Add(command);
+        foreach (var command in new[] { jobs, history, trigger, pause, resume, audit, remove, stats, nodes, apps, sql, help }) Root.Add(command);
         Root.Add(Dashboard.DashboardCommand.Define(this));
-        StoreCommands = new[] { jobs, history, trigger, pause, resume, audit, remove, nodes, apps }.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        StoreCommands = new[] { jobs, history, trigger, pause, resume, audit, remove, stats, nodes, apps }.ToDictionary(c => c.Name, StringComparer.Ordinal);
         OptionNames = new HashSet<string>(Root.Subcommands.SelectMany(c => c.Options).Concat(Root.Options).SelectMany(o => o.Aliases.Append(o.Name)), StringComparer.Ordinal);
     }
 

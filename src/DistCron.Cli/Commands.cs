@@ -31,6 +31,9 @@ internal static class Commands
           remove <job>              Delete a job no live node has code for (a deleted or renamed job)
                  [--history]        Also delete its run history
                  [--live-window S]  A node is live while its heartbeat is this recent (default 90 s: 3 leases)
+          stats [job]               Runs and failures per minute of the last hour (database clock); with a job,
+                                    p50/p95 (nearest rank) of its last runs' durations
+                 [--runs N]         With a job: how many of its last runs, 1-1000 (default 100)
           nodes                     List registered nodes
           apps                      List the apps the database holds
         {{Dashboard.DashboardCommand.UsageLines}}
@@ -67,7 +70,7 @@ internal static class Commands
         var json = parse.GetValue(cli.Json);
         var job = command switch
         {
-            "history" or "audit" => Named(parse.GetValue(cli.HistoryJob)),
+            "history" or "audit" or "stats" => Named(parse.GetValue(cli.HistoryJob)),
             "trigger" or "pause" or "resume" or "remove" => JobName(command, parse.GetValue(cli.Job)),
             _ => null,
         };
@@ -166,6 +169,23 @@ internal static class Commands
                             : $"Removed '{name}'; its history is kept (delete it too with 'distcron remove {name} --history').");
                     }
 
+                    return ExitCodes.Ok;
+                }
+
+                case "stats" when job is null:
+                {
+                    var activity = await store.RunAsync(client.GetRunActivityAsync(ct));
+                    if (activity.Runs == 0) await EnsureAppAsync(store, app, ct);
+                    if (json) output.WriteLine(JsonContract.StatsDocument(app, now, activity));
+                    else TextOutput.Activity(output, activity);
+                    return ExitCodes.Ok;
+                }
+
+                case "stats":
+                {
+                    var durations = await store.RunAsync(client.GetDurationStatsAsync(job!, parse.GetValue(cli.Runs) ?? DurationStats.DefaultWindow, ct));
+                    if (json) output.WriteLine(JsonContract.JobStatsDocument(app, now, job!, durations));
+                    else TextOutput.Durations(output, job!, durations);
                     return ExitCodes.Ok;
                 }
 

@@ -62,6 +62,22 @@ internal static class JsonContract
     public static string AuditDocument(string app, DateTimeOffset now, IReadOnlyList<AuditRecord> rows, int limit) =>
         Envelope("audit", app, now, "audit", rows.Select(Audit).ToArray(), ("nextBefore", rows.Count == limit ? rows[^1].Id : null));
 
+    /// <summary>The app's runs and failures per minute of the last hour by the database clock (<c>GET api/stats</c>).</summary>
+    public static string StatsDocument(string app, DateTimeOffset now, RunActivity activity) =>
+        Envelope("stats", app, now, "activity", Activity(activity));
+
+    /// <summary>A job's last runs' durations with p50/p95 by nearest rank (<c>GET api/jobs/{name}/stats</c>).</summary>
+    public static string JobStatsDocument(string app, DateTimeOffset now, string job, DurationStats stats) =>
+        Envelope("job-stats", app, now, "durations", Durations(job, stats));
+
+    public static ActivityJson Activity(RunActivity activity) => new(
+        activity.From, activity.To, activity.BucketWidth.TotalSeconds, activity.Runs, activity.Failures,
+        activity.Buckets.Select(b => new ActivityBucketJson(b.Start, b.End, b.Runs, b.Failures)).ToArray());
+
+    public static DurationsJson Durations(string job, DurationStats stats) => new(
+        job, stats.Window, stats.Runs.Count, stats.Runs.Count(r => r.IsFailure), Seconds(stats.P50), Seconds(stats.P95), "nearest-rank",
+        stats.Runs.Select(r => new RecentRunJson(r.Id, r.Status, r.FinishedAt, Seconds(r.Duration)!.Value)).ToArray());
+
     public static AuditJson Audit(AuditRecord row) =>
         new(row.Id, row.JobName, row.Action.ToString().ToLowerInvariant(), row.Actor, row.Reason, row.PauseUntil, row.At);
 
@@ -150,3 +166,23 @@ internal sealed record RunJson(
 
 /// <summary>One registered node.</summary>
 internal sealed record NodeJson(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, double HeartbeatAgeSeconds, IReadOnlyList<string> Jobs);
+
+/// <summary>
+/// Runs finished in each bucket of the window (from, to] by the database clock, oldest first, every bucket present;
+/// <c>runs</c> counts succeeded, failed and timed-out runs (skipped occurrences did not run), <c>failures</c> the failed
+/// and timed-out ones. A bucket holds the runs finished after its start and at or before its end.
+/// </summary>
+internal sealed record ActivityJson(DateTimeOffset From, DateTimeOffset To, double BucketSeconds, int Runs, int Failures, IReadOnlyList<ActivityBucketJson> Buckets);
+
+/// <summary>One bucket of <see cref="ActivityJson"/>.</summary>
+internal sealed record ActivityBucketJson(DateTimeOffset Start, DateTimeOffset End, int Runs, int Failures);
+
+/// <summary>
+/// A job's last runs that ran, at most <c>window</c> (N), newest first in <c>recent</c>; <c>p50Seconds</c> and
+/// <c>p95Seconds</c> are nearest-rank percentiles of their durations (the duration at rank ⌈p × n / 100⌉ in ascending
+/// order), null when the job has no run.
+/// </summary>
+internal sealed record DurationsJson(string Job, int Window, int Runs, int Failures, double? P50Seconds, double? P95Seconds, string Percentiles, IReadOnlyList<RecentRunJson> Recent);
+
+/// <summary>One run of <see cref="DurationsJson"/>.</summary>
+internal sealed record RecentRunJson(long Id, RunStatus Status, DateTimeOffset FinishedAt, double DurationSeconds);

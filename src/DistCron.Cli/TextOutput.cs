@@ -89,6 +89,28 @@ internal static class TextOutput
         return states.Count == 0 ? "scheduled" : string.Join(",", states);
     }
 
+    /// <summary>The last hour's totals, then one line per minute that had runs.</summary>
+    public static void Activity(TextWriter output, RunActivity activity)
+    {
+        output.WriteLine($"{activity.Runs} runs, {activity.Failures} failed in the last hour ({Time(activity.From)} - {Time(activity.To)} UTC, database clock)");
+        foreach (var bucket in activity.Buckets.Where(b => b.Runs > 0))
+        {
+            output.WriteLine($"  {Time(bucket.End)}  {bucket.Runs,5} runs  {bucket.Failures,5} failed");
+        }
+    }
+
+    /// <summary>p50/p95 of the job's last runs, by nearest rank.</summary>
+    public static void Durations(TextWriter output, string job, DurationStats stats)
+    {
+        if (stats.Runs.Count == 0)
+        {
+            output.WriteLine($"'{job}' has no finished run yet.");
+            return;
+        }
+
+        output.WriteLine($"'{job}': p50 {Duration(stats.P50)}, p95 {Duration(stats.P95)} over its last {stats.Runs.Count} runs (of up to {stats.Window}; nearest rank), {stats.Runs.Count(r => r.IsFailure)} failed; longest {Duration(stats.Runs.Max(r => r.Duration))}");
+    }
+
     public static string Time(DateTimeOffset? time) =>
         time?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) ?? "-";
 

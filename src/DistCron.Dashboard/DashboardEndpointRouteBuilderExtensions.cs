@@ -19,7 +19,8 @@ public static class DashboardEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the dashboard (overview, jobs, job detail, nodes, audit), its JSON API (<c>api/jobs</c>,
     /// <c>api/jobs/{name}</c>, <c>api/jobs/{name}/history</c>, <c>api/nodes</c>, <c>api/audit</c>: the CLI's <c>--json</c>
-    /// documents; <c>POST api/jobs/{name}/trigger|pause|resume</c> when <see cref="DistCronDashboardOptions.ActionsPolicy"/>
+    /// documents; <c>api/stats</c> and <c>api/jobs/{name}/stats</c>: run statistics in the same envelope;
+    /// <c>POST api/jobs/{name}/trigger|pause|resume</c> when <see cref="DistCronDashboardOptions.ActionsPolicy"/>
     /// is set; their OpenAPI document at <c>api/openapi.json</c>) and
     /// its live event stream under <paramref name="prefix"/>, over the app's <see cref="IDistCronClient"/> (registered
     /// by <c>AddDistCron</c>). Returns the route group: compose ASP.NET Core conventions on it, above all
@@ -71,6 +72,8 @@ public static class DashboardEndpointRouteBuilderExtensions
         Get(group, "/api/jobs/{name}/history", http => ApiEndpoints.HistoryAsync(http, state, Name(http)));
         Get(group, "/api/nodes", http => ApiEndpoints.NodesAsync(http, state));
         Get(group, "/api/openapi.json", OpenApiDocument.ServeAsync);
+        Get(group, "/api/stats", http => ApiEndpoints.StatsAsync(http, state));
+        Get(group, "/api/jobs/{name}/stats", http => ApiEndpoints.JobStatsAsync(http, state, Name(http)));
         Get(group, "/events", http => EventStream.RunAsync(http, state));
         Get(group, "/assets/dashboard.css", state.Assets.WriteCssAsync);
         Get(group, "/assets/dashboard.js", state.Assets.WriteJsAsync);

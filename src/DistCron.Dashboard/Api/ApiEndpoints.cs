@@ -130,6 +130,40 @@ internal static class ApiEndpoints
         }
     }
 
+    /// <summary><c>GET api/stats</c>: the app's runs and failures per minute of the last hour, by the database clock.</summary>
+    public static async Task StatsAsync(HttpContext http, DashboardState state)
+    {
+        var request = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);
+        var activity = await state.Client.GetRunActivityAsync(http.RequestAborted).ConfigureAwait(false);
+        await WriteAsync(http, StatusCodes.Status200OK, JsonContract.StatsDocument(state.Client.App, request.Now, activity)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>GET api/jobs/{name}/stats</c>: the durations of the job's last runs (<c>runs</c>, 1-1000, default 100) with
+    /// their nearest-rank p50 and p95.
+    /// </summary>
+    public static async Task JobStatsAsync(HttpContext http, DashboardState state, string name)
+    {
+        var request = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);
+        var window = DurationStats.DefaultWindow;
+        if (request.Query("runs") is { } runsText
+            && (!int.TryParse(runsText, NumberStyles.None, CultureInfo.InvariantCulture, out window) || window is < 1 or > HistoryQuery.MaxLimit))
+        {
+            await WriteAsync(http, StatusCodes.Status400BadRequest, JsonContract.ErrorDocument("usage", $"runs must be a whole number from 1 to {HistoryQuery.MaxLimit}.")).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            var stats = await state.Client.GetDurationStatsAsync(name, window, http.RequestAborted).ConfigureAwait(false);
+            await WriteAsync(http, StatusCodes.Status200OK, JsonContract.JobStatsDocument(state.Client.App, request.Now, name, stats)).ConfigureAwait(false);
+        }
+        catch (DistCronJobNotFoundException e)
+        {
+            await WriteAsync(http, StatusCodes.Status404NotFound, JsonContract.ErrorDocument("not_found", e.Message)).ConfigureAwait(false);
+        }
+    }
+
     public static async Task NodesAsync(HttpContext http, DashboardState state)
     {
         var request = await DashboardRequest.StartAsync(http, state).ConfigureAwait(false);

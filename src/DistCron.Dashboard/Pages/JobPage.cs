@@ -34,6 +34,7 @@ internal static class JobPage
         var before = long.TryParse(request.Query("before"), NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b : (long?)null;
         var limit = request.Options.PageSize;
         var runs = await request.Client.GetHistoryAsync(name, new HistoryQuery(limit, before, StatusOf(status)), ct).ConfigureAwait(false);
+        var durations = await request.Client.GetDurationStatsAsync(name, DurationStats.DefaultWindow, ct).ConfigureAwait(false);
         var now = request.Now;
         IReadOnlyList<DateTimeOffset> next;
         string? scheduleProblem = null;
@@ -112,7 +113,9 @@ internal static class JobPage
                 h.Add($"""</ol>""");
             }
 
-            h.Add($"""</section><section id="history" data-live><h2>History</h2><nav class="tabs" aria-label="Filter history">""");
+            h.Add($"""</section>""");
+            RunCharts.Durations(h, durations);
+            h.Add($"""<section id="history" data-live><h2>History</h2><nav class="tabs" aria-label="Filter history">""");
             foreach (var filter in StatusFilters)
             {
                 var link = request.Link("/jobs/" + Uri.EscapeDataString(job.Name) + (filter == "all" ? "" : "?status=" + filter));

@@ -2,7 +2,7 @@ using DistCron.Dashboard.Html;
 
 namespace DistCron.Dashboard.Pages;
 
-/// <summary>The counts an operator looks at first, each a link to the jobs it counts; live nodes; recent failures.</summary>
+/// <summary>The counts an operator looks at first, each a link to the jobs it counts; runs per minute of the last hour; live nodes; recent failures.</summary>
 internal static class OverviewPage
 {
     private const int RecentFailures = 10;
@@ -13,6 +13,7 @@ internal static class OverviewPage
         var counts = await request.Client.GetJobCountsAsync(request.Options.OverdueAfter, cancellationToken: ct).ConfigureAwait(false);
         var nodes = await request.Client.ListNodesAsync(ct).ConfigureAwait(false);
         var failures = await request.Client.GetHistoryAsync(null, new HistoryQuery(RecentFailures, Status: RunStatus.Failed), ct).ConfigureAwait(false);
+        var activity = await request.Client.GetRunActivityAsync(ct).ConfigureAwait(false);
         var now = request.Now;
         var window = request.State.NodeLiveWindow;
         var live = nodes.Where(n => NodesPage.IsLive(n, now, window)).ToList();
@@ -25,6 +26,7 @@ internal static class OverviewPage
             h.Add($"""<li class="card"><a href="{request.Link("/nodes")}"><span class="count">{live.Count}</span> <span class="label">live nodes</span></a></li>""");
             h.Add($"""</ul></section>""");
 
+            RunCharts.Activity(h, activity);
             h.Add($"""<section id="live-nodes" data-live><h2>Live nodes</h2>""");
             if (live.Count == 0)
             {

@@ -143,6 +143,22 @@ public sealed class DistCronClient : IDistCronClient, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public Task<RunActivity> GetRunActivityAsync(CancellationToken cancellationToken = default) =>
+        _store.GetRunActivityAsync(App, RunActivity.DefaultBucketWidth, RunActivity.DefaultBucketCount, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<DurationStats> GetDurationStatsAsync(string jobName, int runs = DurationStats.DefaultWindow, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobName);
+        ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(runs, HistoryQuery.MaxLimit);
+        var recent = await _store.GetRecentRunsAsync(App, jobName, runs, cancellationToken).ConfigureAwait(false);
+        // No runs of an unknown job is a typo, not "never ran": say so.
+        if (recent.Count == 0) await GetJobAsync(jobName, cancellationToken).ConfigureAwait(false);
+        return new DurationStats(runs, recent);
+    }
+
+    /// <inheritdoc />
     public Task TriggerAsync(string jobName, CancellationToken cancellationToken = default) =>
         TriggerAsync(jobName, null, null, cancellationToken);
 

@@ -39,6 +39,20 @@ public interface IDistCronClient
     Task<IReadOnlyList<RunRecord>> GetHistoryAsync(string? jobName, HistoryQuery? query = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// How many of the app's runs finished, and how many of them failed or timed out, in each minute of the last hour by
+    /// the database clock (60 buckets, oldest first; skipped occurrences are not runs). Counted in the database over an
+    /// index of finish times: it reads only the hour's rows.
+    /// </summary>
+    Task<RunActivity> GetRunActivityAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The durations of the job's last <paramref name="runs"/> runs (1–1000, default 100; skipped occurrences are not
+    /// runs), newest first, with their p50 and p95 by nearest rank. Throws <see cref="DistCronJobNotFoundException"/> for
+    /// an unknown job.
+    /// </summary>
+    Task<DurationStats> GetDurationStatsAsync(string jobName, int runs = DurationStats.DefaultWindow, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Runs the job once as soon as a node with its code is free, paused or not, without changing its schedule. Repeated
     /// triggers before that run give one run. Throws <see cref="DistCronJobNotFoundException"/> for an unknown job and
     /// <see cref="InvalidOperationException"/> for an errored job (it would never run).

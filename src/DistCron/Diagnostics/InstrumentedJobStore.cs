@@ -110,6 +110,12 @@ internal sealed class InstrumentedJobStore : IJobStore
     public Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken) =>
         Measure("query_history", () => _inner.QueryHistoryAsync(app, jobName, query, cancellationToken));
 
+    public Task<RunActivity> GetRunActivityAsync(string app, TimeSpan bucketWidth, int bucketCount, CancellationToken cancellationToken) =>
+        Measure("run_activity", () => _inner.GetRunActivityAsync(app, bucketWidth, bucketCount, cancellationToken));
+
+    public Task<IReadOnlyList<RecentRun>> GetRecentRunsAsync(string app, string jobName, int count, CancellationToken cancellationToken) =>
+        Measure("recent_runs", () => _inner.GetRecentRunsAsync(app, jobName, count, cancellationToken));
+
     public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken cancellationToken) =>
         Measure("prune", () => _inner.PruneHistoryAsync(app, maxAge, keepPerJob, batchSize, cancellationToken));
 

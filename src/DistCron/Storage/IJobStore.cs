@@ -156,6 +156,21 @@ internal interface IJobStore : IAsyncDisposable
     Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken cancellationToken);
 
     /// <summary>
+    /// How many of the app's runs finished in each of the last <paramref name="bucketCount"/> slices of
+    /// <paramref name="bucketWidth"/>, by the database clock, in one statement over the <c>runs (app, finished_at)</c>
+    /// index (it reads only the window's rows). Bucket i holds the runs finished in (now − window + i × width,
+    /// now − window + (i + 1) × width]; skipped occurrences are not runs; failures are failed and timed-out runs.
+    /// </summary>
+    Task<RunActivity> GetRunActivityAsync(string app, TimeSpan bucketWidth, int bucketCount, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The job's last <paramref name="count"/> runs that ran (skipped occurrences excluded), newest first, in one statement
+    /// over the <c>runs (app, job_name, id DESC)</c> index: it reads those rows and the skipped ones between them, never
+    /// the job's whole history.
+    /// </summary>
+    Task<IReadOnlyList<RecentRun>> GetRecentRunsAsync(string app, string jobName, int count, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Deletes history rows finished longer than <paramref name="maxAge"/> ago (database time) and, per job, all but the
     /// newest <paramref name="keepPerJob"/> rows; null disables that rule. Deletes in batches of at most
     /// <paramref name="batchSize"/> rows, each its own short statement/transaction, so running jobs never wait long.

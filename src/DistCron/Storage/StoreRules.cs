@@ -89,6 +89,28 @@ internal static class StoreRules
         ArgumentOutOfRangeException.ThrowIfLessThan(overdueAfter, TimeSpan.Zero);
     }
 
+    internal static void RunActivity(string app, TimeSpan bucketWidth, int bucketCount)
+    {
+        SqlNames.ValidateApp(app);
+        // Whole seconds: both dialects count in whole milliseconds, and a window finer than a second has no use.
+        if (bucketWidth < TimeSpan.FromSeconds(1) || bucketWidth.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bucketWidth), bucketWidth, "The bucket width must be a whole number of seconds, at least one.");
+        }
+
+        if (bucketCount is < 1 or > MaxActivityBuckets) throw new ArgumentOutOfRangeException(nameof(bucketCount), bucketCount, $"The bucket count must be between 1 and {MaxActivityBuckets}.");
+        if (bucketWidth * bucketCount > TimeSpan.FromDays(31)) throw new ArgumentOutOfRangeException(nameof(bucketCount), bucketCount, "The activity window (bucket width × count) must not exceed 31 days.");
+    }
+
+    /// <summary>The most buckets one activity read returns (a day of minutes).</summary>
+    internal const int MaxActivityBuckets = 1440;
+
+    internal static void RecentRuns(string app, string jobName, int count)
+    {
+        Job(app, jobName);
+        if (count is < 1 or > HistoryQuery.MaxLimit) throw new ArgumentOutOfRangeException(nameof(count), count, $"The number of recent runs must be between 1 and {HistoryQuery.MaxLimit}.");
+    }
+
     internal static void Prune(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize)
     {
         SqlNames.ValidateApp(app);

@@ -96,6 +96,8 @@ internal sealed class RecordingStore(IJobStore inner) : IJobStore
     public Task<IReadOnlyList<AuditRecord>> QueryAuditAsync(string app, AuditQuery query, CancellationToken ct) => Record(nameof(QueryAuditAsync), inner.QueryAuditAsync(app, query, ct));
     public Task<IReadOnlyList<string>> ListExpiredPausesAsync(string app, CancellationToken ct) => Record(nameof(ListExpiredPausesAsync), inner.ListExpiredPausesAsync(app, ct));
     public Task<IReadOnlyList<RunRecord>> QueryHistoryAsync(string app, string? jobName, HistoryQuery query, CancellationToken ct) => Record(nameof(QueryHistoryAsync), inner.QueryHistoryAsync(app, jobName, query, ct));
+    public Task<RunActivity> GetRunActivityAsync(string app, TimeSpan bucketWidth, int bucketCount, CancellationToken ct) => Record(nameof(GetRunActivityAsync), inner.GetRunActivityAsync(app, bucketWidth, bucketCount, ct));
+    public Task<IReadOnlyList<RecentRun>> GetRecentRunsAsync(string app, string jobName, int count, CancellationToken ct) => Record(nameof(GetRecentRunsAsync), inner.GetRecentRunsAsync(app, jobName, count, ct));
     public Task<int> PruneHistoryAsync(string app, TimeSpan? maxAge, int? keepPerJob, int batchSize, CancellationToken ct) => Record(nameof(PruneHistoryAsync), inner.PruneHistoryAsync(app, maxAge, keepPerJob, batchSize, ct));
     public Task<IReadOnlyList<NodeRow>> ListNodesAsync(string app, CancellationToken ct) => Record(nameof(ListNodesAsync), inner.ListNodesAsync(app, ct));
     public Task<JobRemoval> RemoveJobAsync(string app, string jobName, TimeSpan liveWindow, bool deleteHistory, CancellationToken ct) => Record(nameof(RemoveJobAsync), inner.RemoveJobAsync(app, jobName, liveWindow, deleteHistory, ct));

@@ -33,6 +33,22 @@ public sealed class PostgresJobStoreTests : JobStoreConformance
         return store;
     }
 
+    private protected override async Task InsertRunAsync(IJobStore store, string app, string job, RunStatus status, TimeSpan finishedAgo, TimeSpan duration)
+    {
+        await using var connection = new NpgsqlConnection(_connectionStrings[store]);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO distcron.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
+            VALUES (@app, @job, now(), 1, 'n', 1, @status, now() - @ago, @ms)
+            """, connection);
+        command.Parameters.AddWithValue("app", app);
+        command.Parameters.AddWithValue("job", job);
+        command.Parameters.AddWithValue("status", (short)status);
+        command.Parameters.AddWithValue("ago", finishedAgo);
+        command.Parameters.AddWithValue("ms", (long)duration.TotalMilliseconds);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
     {
         await using var connection = new NpgsqlConnection(_connectionStrings[store]);

@@ -31,6 +31,23 @@ public sealed class SqliteJobStoreTests : JobStoreConformance
         return store;
     }
 
+    private protected override async Task InsertRunAsync(IJobStore store, string app, string job, RunStatus status, TimeSpan finishedAgo, TimeSpan duration)
+    {
+        await using var connection = new SqliteConnection($"Data Source={_paths[store]}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
+            VALUES ($app, $job, {SqliteJobStore.Now}, 1, 'n', 1, $status, {SqliteJobStore.Now} - $ago, $ms);
+            """;
+        command.Parameters.AddWithValue("$app", app);
+        command.Parameters.AddWithValue("$job", job);
+        command.Parameters.AddWithValue("$status", (int)status);
+        command.Parameters.AddWithValue("$ago", (long)finishedAgo.TotalMilliseconds);
+        command.Parameters.AddWithValue("$ms", (long)duration.TotalMilliseconds);
+        await command.ExecuteNonQueryAsync();
+    }
+
     private protected override async Task<bool> ClaimedAtIsSetAsync(IJobStore store, string jobName)
     {
         await using var connection = new SqliteConnection($"Data Source={_paths[store]}");
