@@ -11,8 +11,8 @@ namespace DistCron.Json;
 
 /// <summary>
 /// One document per answer: an envelope with <see cref="FormatVersion"/>, the command, the app and the database time,
-/// around complete records. Times are UTC ISO 8601, durations are seconds (numbers), statuses and states are lower-case
-/// strings.
+/// around complete records. Times are UTC ISO 8601, durations are seconds (numbers), statuses and states are camelCase
+/// strings (timedOut).
 /// </summary>
 internal static class JsonContract
 {

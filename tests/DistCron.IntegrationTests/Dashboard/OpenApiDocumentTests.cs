@@ -104,6 +104,11 @@ public sealed class OpenApiDocumentTests : DashboardTestBase
         await Call(host, reader, HttpMethod.Get, history, "/distcron/api/jobs/nightly/history?before=x", HttpStatusCode.BadRequest);
         await Call(host, reader, HttpMethod.Get, history, "/distcron/api/jobs/no-such-job/history", HttpStatusCode.NotFound);
         await Call(host, reader, HttpMethod.Get, "/distcron/api/nodes", "/distcron/api/nodes", HttpStatusCode.OK);
+        const string stats = "/distcron/api/jobs/{name}/stats";
+        await Call(host, reader, HttpMethod.Get, "/distcron/api/stats", "/distcron/api/stats", HttpStatusCode.OK);
+        await Call(host, reader, HttpMethod.Get, stats, "/distcron/api/jobs/nightly/stats", HttpStatusCode.OK);
+        await Call(host, reader, HttpMethod.Get, stats, "/distcron/api/jobs/nightly/stats?runs=0", HttpStatusCode.BadRequest);
+        await Call(host, reader, HttpMethod.Get, stats, "/distcron/api/jobs/no-such-job/stats", HttpStatusCode.NotFound);
         await Call(host, reader, HttpMethod.Get, audit, audit + "?limit=0", HttpStatusCode.BadRequest);
         // A reader fails the actions policy: the authorization middleware refuses before the handler runs.
         await Call(host, reader, HttpMethod.Get, antiforgery, antiforgery, HttpStatusCode.Forbidden);
