@@ -113,6 +113,15 @@ public sealed record JobDefinitionInfo(
 
     /// <summary>True for a job registered in code with <see cref="DistCronOptions.AddJob"/> rather than declared by an attribute.</summary>
     public bool IsAddedInCode => DeclaringType == nameof(DistCronOptions) && MethodName == nameof(DistCronOptions.AddJob);
+
+    /// <summary>Equal when every option and the overriding keys (in order) are equal: two reads of one row compare equal.</summary>
+    public bool Equals(JobDefinitionInfo? other) =>
+        other is not null && DeclaringType == other.DeclaringType && MethodName == other.MethodName && Format == other.Format
+        && Misfire == other.Misfire && Timeout == other.Timeout && RetryDelay == other.RetryDelay && MaxRetries == other.MaxRetries
+        && OverriddenBy.SequenceEqual(other.OverriddenBy);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(DeclaringType, MethodName, Format, Misfire, Timeout, RetryDelay, MaxRetries, OverriddenBy.Count);
 }
 
 /// <summary>One history row.</summary>

@@ -61,7 +61,8 @@ internal static class DefinitionFacts
                 || !string.Equals(hash.GetString(), rowHash, StringComparison.Ordinal)
                 || !Enum.TryParse<CronFormat>(Text(root, "format"), ignoreCase: false, out var format)
                 || !Enum.TryParse<MisfirePolicy>(Text(root, "misfire"), ignoreCase: false, out var misfire)
-                || !root.TryGetProperty("maxRetries", out var maxRetries) || !maxRetries.TryGetInt32(out var retries))
+                || !root.TryGetProperty("maxRetries", out var maxRetries) || maxRetries.ValueKind != JsonValueKind.Number
+                || !maxRetries.TryGetInt32(out var retries))
             {
                 return null;
             }
