@@ -104,8 +104,14 @@ internal static class JsonContract
             job.LastStatus is { } status
                 ? new LastRunJson(status, job.LastStartedAt, job.LastFinishedAt, Seconds(job.LastDuration), job.LastNode, job.LastError)
                 : null,
-            job.DefinitionHash, job.ScheduleRevision, job.Disabled, job.PauseReason, job.PauseUntil);
+            job.DefinitionHash, job.ScheduleRevision, job.Disabled, job.PauseReason, job.PauseUntil,
+            job.DefinitionVersion, Definition(job.Definition));
     }
+
+    /// <summary>Where the job is declared and its options; null when the store does not know them.</summary>
+    public static DefinitionJson? Definition(JobDefinitionInfo? facts) => facts is null ? null : new DefinitionJson(
+        facts.DeclaringType, facts.MethodName, facts.IsAddedInCode, facts.Format, facts.Misfire, Seconds(facts.Timeout),
+        Seconds(facts.RetryDelay), facts.MaxRetries, facts.OverriddenBy);
 
     public static RunJson Run(RunRecord run) => new(
         run.Id, run.JobName, run.OccurrenceAt, run.Attempt, run.Status, run.IsManualTrigger, run.NodeId, run.Fence, run.StartedAt,
@@ -113,7 +119,8 @@ internal static class JsonContract
 
     public static NodeJson Node(NodeRow node, DateTimeOffset now) => new(
         node.NodeId, node.Host, node.ProcessId, node.StartedAt, node.HeartbeatAt,
-        Math.Round(Math.Max(0, (now - node.HeartbeatAt).TotalSeconds), 3), node.JobNames);
+        Math.Round(Math.Max(0, (now - node.HeartbeatAt).TotalSeconds), 3), node.JobNames,
+        node.LibraryVersion, node.DeploymentVersion, node.Runtime);
 
     private static double? Seconds(TimeSpan? span) => span is { } s ? Math.Round(s.TotalSeconds, 3) : null;
 
@@ -148,7 +155,26 @@ internal sealed record JobJson(
     long ScheduleRevision,
     bool Disabled,
     string? PauseReason,
-    DateTimeOffset? PauseUntil);
+    DateTimeOffset? PauseUntil,
+    long? DefinitionVersion,
+    DefinitionJson? Definition);
+
+/// <summary>
+/// Where a job is declared and the options its stored definition was built from (null as a whole: unknown, the row was
+/// written by an older DistCron or a tool). <c>addedInCode</c>: registered with <c>DistCronOptions.AddJob</c> (then
+/// declaringType and methodName are <c>DistCronOptions</c> and <c>AddJob</c>). <c>overriddenBy</c>: the configuration
+/// keys that changed the declared options (empty: the declaration's own). Durations are seconds (null: none / default).
+/// </summary>
+internal sealed record DefinitionJson(
+    string DeclaringType,
+    string MethodName,
+    bool AddedInCode,
+    CronFormat Format,
+    MisfirePolicy Misfire,
+    double? TimeoutSeconds,
+    double? RetryDelaySeconds,
+    int MaxRetries,
+    IReadOnlyList<string> OverriddenBy);
 
 /// <summary>One audit row: <c>action</c> is pause, resume or trigger; <c>at</c> is the database's time of the action.</summary>
 internal sealed record AuditJson(long Id, string Job, string Action, string Actor, string? Reason, DateTimeOffset? PauseUntil, DateTimeOffset At);
@@ -164,8 +190,14 @@ internal sealed record RunJson(
     long Id, string Job, DateTimeOffset OccurrenceAt, int Attempt, RunStatus Status, bool Manual, string Node, long Fence,
     DateTimeOffset? StartedAt, DateTimeOffset FinishedAt, double DurationSeconds, string? ErrorType, string? ErrorMessage);
 
-/// <summary>One registered node.</summary>
-internal sealed record NodeJson(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, double HeartbeatAgeSeconds, IReadOnlyList<string> Jobs);
+/// <summary>
+/// One registered node. <c>libraryVersion</c> (DistCron's), <c>deploymentVersion</c> (the app's
+/// <c>DeploymentVersion</c> option) and <c>runtime</c> (.NET) are null when unknown: registered by an older DistCron,
+/// or not set.
+/// </summary>
+internal sealed record NodeJson(
+    string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, double HeartbeatAgeSeconds,
+    IReadOnlyList<string> Jobs, string? LibraryVersion, long? DeploymentVersion, string? Runtime);
 
 /// <summary>
 /// Runs finished in each bucket of the window (from, to] by the database clock, oldest first, every bucket present;

@@ -69,13 +69,21 @@ internal static class TextOutput
             return;
         }
 
-        Table.Write(output, ["NODE", "HOST", "PID", "STARTED (UTC)", "LAST HEARTBEAT", "JOBS"],
+        Table.Write(output, ["NODE", "HOST", "PID", "STARTED (UTC)", "LAST HEARTBEAT", "VERSION", "JOBS"],
             nodes.Select(n => new[]
             {
                 n.NodeId, n.Host, n.ProcessId.ToString(CultureInfo.InvariantCulture), Time(n.StartedAt),
-                $"{Math.Max(0, (now - n.HeartbeatAt).TotalSeconds):0} s ago", n.JobNames.Count.ToString(CultureInfo.InvariantCulture),
+                $"{Math.Max(0, (now - n.HeartbeatAt).TotalSeconds):0} s ago", Version(n), n.JobNames.Count.ToString(CultureInfo.InvariantCulture),
             }));
     }
+
+    // DistCron's version, then the app's DeploymentVersion when set; "-" when the node did not report one (an older DistCron).
+    private static string Version(NodeRow node) => (node.LibraryVersion, node.DeploymentVersion) switch
+    {
+        (null, null) => "-",
+        (var library, null) => library!,
+        (var library, { } deployment) => $"{library ?? "-"} (deployment {deployment.ToString(CultureInfo.InvariantCulture)})",
+    };
 
     public static string State(JobRow job, DateTimeOffset now)
     {

@@ -75,9 +75,10 @@ internal static class JobPage
             if (job.Paused && job.PauseUntil is { } pauseEnd) h.Add($"""<dt>Paused until</dt><dd>{Format.Utc(pauseEnd)} (then a node resumes it)</dd>""");
             if (job.TriggerRequestedAt is { } triggered) h.Add($"""<dt>Trigger pending</dt><dd>since {Format.Utc(triggered)}</dd>""");
             h.Add($"""
-                <dt>Definition hash</dt><dd><code>{job.DefinitionHash}</code> (schedule revision {job.ScheduleRevision})</dd>
+                <dt>Schedule revision</dt><dd>{job.ScheduleRevision}</dd>
                 </dl></section>
                 """);
+            DefinitionBlock.Write(h, job);
             if (canAct)
             {
                 // Links to confirmation pages (GET, nothing changes): each holds the form that POSTs the action.

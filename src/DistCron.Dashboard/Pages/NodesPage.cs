@@ -2,7 +2,7 @@ using DistCron.Dashboard.Html;
 
 namespace DistCron.Dashboard.Pages;
 
-/// <summary>The app's registered nodes, live first then silent, with heartbeat age and the jobs each has code for.</summary>
+/// <summary>The app's registered nodes, live first then silent, with heartbeat age, versions and the jobs each has code for.</summary>
 internal static class NodesPage
 {
     /// <summary>Live while its last heartbeat is within the window (the nodes' own rule for orphan flags).</summary>
@@ -27,10 +27,12 @@ internal static class NodesPage
                     continue;
                 }
 
-                h.Add($"""<table><thead><tr><th scope="col">Node</th><th scope="col">Host</th><th scope="col">Process</th><th scope="col">Started</th><th scope="col">Heartbeat age</th><th scope="col">Jobs it has code for</th></tr></thead><tbody>""");
+                h.Add($"""<table><thead><tr><th scope="col">Node</th><th scope="col">Host</th><th scope="col">Process</th><th scope="col">Started</th><th scope="col">Heartbeat age</th><th scope="col">Version</th><th scope="col">Jobs it has code for</th></tr></thead><tbody>""");
                 foreach (var node in group)
                 {
                     h.Add($"""<tr><td>{node.NodeId}</td><td>{node.Host}</td><td>{node.ProcessId}</td><td>{Format.Utc(node.StartedAt)}</td><td>{Format.Span(now - node.HeartbeatAt)}</td><td>""");
+                    DefinitionBlock.NodeVersion(h, node);
+                    h.Add($"""</td><td>""");
                     foreach (var job in node.JobNames) h.Add($"""<a class="chip" href="{JobsPage.JobLink(request, job)}">{job}</a> """);
                     h.Add($"""</td></tr>""");
                 }

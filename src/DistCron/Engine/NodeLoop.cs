@@ -163,6 +163,7 @@ internal sealed partial class NodeLoop
                 FirstDueAfter = definition.Disabled ? static _ => null : after => RunRules.FirstDue(schedule, after).DueAt,
                 Disabled = definition.Disabled,
                 CodeHash = definition.DeclaredHash,
+                Facts = DefinitionFacts.Of(definition),
             });
         }
 

@@ -24,7 +24,12 @@ internal sealed class NodeRegistration
     /// <summary>Registers in full: the node's row, its job names, the orphan flags of the app's jobs.</summary>
     public async Task RegisterAsync(CancellationToken stopping)
     {
-        var node = new NodeInfo(_context.App, _context.NodeId, Environment.MachineName, Environment.ProcessId, _jobNames);
+        var node = new NodeInfo(_context.App, _context.NodeId, Environment.MachineName, Environment.ProcessId, _jobNames)
+        {
+            LibraryVersion = NodeVersion.Library,
+            DeploymentVersion = _context.DeploymentVersion,
+            Runtime = NodeVersion.Runtime,
+        };
         await _context.Store.RegisterNodeAsync(node, _context.NodeLiveWindow, stopping).ConfigureAwait(false);
         KeptAlive();
         _context.Metrics.NodeSeen(_context.Clock.UtcNow);

@@ -75,6 +75,53 @@ public sealed record JobRow(
 
     /// <summary>The definition hash the code declares, before configuration overrides (null: unknown).</summary>
     internal string? CodeHash { get; init; }
+
+    /// <summary>
+    /// Where the job is declared and its options, as the node that wrote this definition declared them. Null: unknown
+    /// (the row was seeded by a DistCron older than these facts, by a tool, or an older DistCron rewrote its definition
+    /// since).
+    /// </summary>
+    public JobDefinitionInfo? Definition { get; init; }
+}
+
+/// <summary>
+/// A job's declaration as the node that seeded its definition knew it: the declaring method and the options the
+/// stored definition was built from (after configuration overrides). Schedule, time zone and enabled are the row's own
+/// (<see cref="JobRow.Schedule"/>, <see cref="JobRow.TimeZone"/>, <see cref="JobRow.Disabled"/>).
+/// </summary>
+/// <param name="DeclaringType">Fully qualified name of the declaring type; <c>DistCronOptions</c> for a job added with <see cref="DistCronOptions.AddJob"/>.</param>
+/// <param name="MethodName">The method's name; <c>AddJob</c> for a job added with <see cref="DistCronOptions.AddJob"/>.</param>
+/// <param name="Format">Five-field or six-field (seconds first).</param>
+/// <param name="Misfire">Misfire policy.</param>
+/// <param name="Timeout">Run timeout (null: none).</param>
+/// <param name="RetryDelay">Delay before the first retry (null: the default).</param>
+/// <param name="MaxRetries">Retries after a failed run.</param>
+public sealed record JobDefinitionInfo(
+    string DeclaringType,
+    string MethodName,
+    CronFormat Format,
+    MisfirePolicy Misfire,
+    TimeSpan? Timeout,
+    TimeSpan? RetryDelay,
+    int MaxRetries)
+{
+    /// <summary>
+    /// The configuration keys (<c>DistCron:Jobs:{name}:Schedule</c>, …) that changed the declared options; empty when
+    /// the options are the declaration's own.
+    /// </summary>
+    public IReadOnlyList<string> OverriddenBy { get; init; } = [];
+
+    /// <summary>True for a job registered in code with <see cref="DistCronOptions.AddJob"/> rather than declared by an attribute.</summary>
+    public bool IsAddedInCode => DeclaringType == nameof(DistCronOptions) && MethodName == nameof(DistCronOptions.AddJob);
+
+    /// <summary>Equal when every option and the overriding keys (in order) are equal: two reads of one row compare equal.</summary>
+    public bool Equals(JobDefinitionInfo? other) =>
+        other is not null && DeclaringType == other.DeclaringType && MethodName == other.MethodName && Format == other.Format
+        && Misfire == other.Misfire && Timeout == other.Timeout && RetryDelay == other.RetryDelay && MaxRetries == other.MaxRetries
+        && OverriddenBy.SequenceEqual(other.OverriddenBy);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(DeclaringType, MethodName, Format, Misfire, Timeout, RetryDelay, MaxRetries, OverriddenBy.Count);
 }
 
 /// <summary>One history row.</summary>
@@ -116,7 +163,17 @@ public sealed record HistoryQuery(int Limit = 50, long? BeforeId = null, RunStat
 /// <param name="StartedAt">When the node first registered (database time).</param>
 /// <param name="HeartbeatAt">Its last registration heartbeat (database time).</param>
 /// <param name="JobNames">Jobs it has code for.</param>
-public sealed record NodeRow(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, IReadOnlyList<string> JobNames);
+public sealed record NodeRow(string NodeId, string Host, int ProcessId, DateTimeOffset StartedAt, DateTimeOffset HeartbeatAt, IReadOnlyList<string> JobNames)
+{
+    /// <summary>The DistCron library version the node runs ("1.2.0"; null: unknown, registered by an older DistCron).</summary>
+    public string? LibraryVersion { get; init; }
+
+    /// <summary>The node's <see cref="DistCronOptions.DeploymentVersion"/> (null: not set, or unknown).</summary>
+    public long? DeploymentVersion { get; init; }
+
+    /// <summary>The node's .NET runtime (".NET 10.0.1"; null: unknown).</summary>
+    public string? Runtime { get; init; }
+}
 
 /// <summary>An operator action recorded in the audit trail.</summary>
 public enum AuditAction

@@ -39,6 +39,15 @@ internal sealed record SeedJob(string Name, string Schedule, string TimeZone, st
     public string? CodeHash { get; init; }
 
     /// <summary>
+    /// Where the job is declared and its options (null: not known, e.g. a tool's seed). Written with the definition,
+    /// under the same rules: a seed that may not write the row's definition does not write these either.
+    /// </summary>
+    public JobDefinitionInfo? Facts { get; init; }
+
+    /// <summary>The options object stored for <see cref="Facts"/> (null when they are not known).</summary>
+    internal string? FactsOptions => Facts is null ? null : DefinitionFacts.Options(Facts, DefinitionHash);
+
+    /// <summary>
     /// The due time this seed writes to a new or changed row, given the database time read under the row's lock and
     /// the occurrence in flight on that row (null: not claimed).
     /// </summary>
@@ -56,7 +65,17 @@ internal sealed record SeedJob(string Name, string Schedule, string TimeZone, st
 /// <param name="Host">Host name.</param>
 /// <param name="ProcessId">OS process id.</param>
 /// <param name="JobNames">Jobs this node has code for.</param>
-internal sealed record NodeInfo(string App, string NodeId, string Host, int ProcessId, IReadOnlyList<string> JobNames);
+internal sealed record NodeInfo(string App, string NodeId, string Host, int ProcessId, IReadOnlyList<string> JobNames)
+{
+    /// <summary>The DistCron library version (null: not reported, e.g. a tool's registration).</summary>
+    public string? LibraryVersion { get; init; }
+
+    /// <summary>The node's <see cref="DistCronOptions.DeploymentVersion"/> (null: not set).</summary>
+    public long? DeploymentVersion { get; init; }
+
+    /// <summary>The node's .NET runtime description (null: not reported).</summary>
+    public string? Runtime { get; init; }
+}
 
 /// <summary>Identifies one claim: every fenced write carries it.</summary>
 /// <param name="App">Application name.</param>

@@ -80,6 +80,29 @@ public sealed class DashboardApiTests : DashboardTestBase
     }
 
     [Fact]
+    public async Task A_jobs_declaration_and_a_nodes_versions_are_in_the_documents_null_when_unknown()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+        var nightly = JsonNode.Parse(await host.GetOkAsync("/distcron/api/jobs/nightly"))!["job"]!;
+        var expected = JsonNode.Parse("""
+            {"declaringType": "Shop.Jobs.Reports", "methodName": "NightlyAsync", "addedInCode": false, "format": "standard",
+             "misfire": "skip", "timeoutSeconds": 300, "retryDelaySeconds": 30, "maxRetries": 3,
+             "overriddenBy": ["DistCron:Jobs:nightly:TimeZone"]}
+            """);
+        Assert.True(JsonNode.DeepEquals(expected, nightly["definition"]), nightly["definition"]?.ToJsonString());
+        Assert.Null(nightly["definitionVersion"]);
+        Assert.True(JsonNode.Parse(await host.GetOkAsync("/distcron/api/jobs/every5"))!["job"]!["definition"]!["addedInCode"]!.GetValue<bool>());
+        var unknown = JsonNode.Parse(await host.GetOkAsync("/distcron/api/jobs/paused-job"))!["job"]!.AsObject();
+        Assert.True(unknown.ContainsKey("definition"));
+        Assert.Null(unknown["definition"]);
+
+        var node = JsonNode.Parse(await host.GetOkAsync("/distcron/api/nodes"))!["nodes"]![0]!;
+        Assert.Equal("1.4.0-" + Evil, node["libraryVersion"]!.GetValue<string>());
+        Assert.Equal(202612070300, node["deploymentVersion"]!.GetValue<long>());
+        Assert.Equal(".NET 10.0.1", node["runtime"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Unknown_jobs_and_bad_queries_are_json_errors_with_the_CLI_code_names()
     {
         await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());

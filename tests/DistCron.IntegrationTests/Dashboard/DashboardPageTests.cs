@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using DistCron.Dashboard;
+using DistCron.Storage;
 using Microsoft.AspNetCore.Builder;
 
 namespace DistCron.Tests.Dashboard;
@@ -61,6 +62,58 @@ public sealed partial class DashboardPageTests : DashboardTestBase
         Assert.Contains("badge-paused", paused);
         var triggered = await host.GetOkAsync("/distcron/jobs?q=every5");
         Assert.Contains("badge-triggered", triggered);
+    }
+
+    [Fact]
+    public async Task The_job_page_shows_where_the_job_is_declared_its_options_and_hash_read_from_the_store()
+    {
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+        var nightly = Section(await host.GetOkAsync("/distcron/jobs/nightly"), "definition");
+        Assert.Contains("<dt>Declared by</dt><dd><code>Shop.Jobs.Reports.NightlyAsync</code></dd>", nightly);
+        Assert.Contains("<dt>Schedule</dt><dd><code>0 3 * * *</code> (five fields)</dd>", nightly);
+        Assert.Contains("<dt>Time zone</dt><dd>Europe/Paris</dd>", nightly);
+        Assert.Contains("<dt>Misfire policy</dt><dd>Skip</dd>", nightly);
+        Assert.Contains("<dt>Timeout</dt><dd>5m 0s</dd>", nightly);
+        Assert.Contains("<dt>Retry delay</dt><dd>30s</dd>", nightly);
+        Assert.Contains("<dt>Max retries</dt><dd>3</dd>", nightly);
+        Assert.Contains("<dt>Enabled</dt><dd>yes</dd>", nightly);
+        Assert.Contains("<code class=\"chip\">DistCron:Jobs:nightly:TimeZone</code>", nightly);
+        Assert.Contains("<dt>Definition hash</dt><dd><code>h1</code></dd>", nightly);
+
+        var added = Section(await host.GetOkAsync("/distcron/jobs/every5"), "definition");
+        Assert.Contains("registered in code with <code>DistCronOptions.AddJob</code>", added);
+        Assert.Contains("<dt>From configuration</dt><dd>no: the declaration's own values</dd>", added);
+        Assert.Contains("<dt>Timeout</dt><dd>none</dd>", added);
+
+        var unknown = Section(await host.GetOkAsync("/distcron/jobs/paused-job"), "definition");
+        Assert.Contains("<dt>Misfire policy</dt><dd>unknown</dd>", unknown);
+        Assert.Contains("<dt>Definition hash</dt><dd><code>h4</code></dd>", unknown);
+
+        var evil = Section(await host.GetOkAsync(EvilPath), "definition");
+        Assert.Contains($"<code>Shop.{EvilEncoded}.Run</code>", evil);
+        Assert.Contains($"DistCron:Jobs:{EvilEncoded}:Schedule", evil);
+        Assert.DoesNotContain("<script>", evil);
+    }
+
+    [Fact]
+    public async Task The_nodes_page_shows_each_nodes_versions_encoded_and_unknown_for_an_older_node()
+    {
+        // A node registered by an older DistCron reports no versions.
+        await Store.RegisterNodeAsync(new NodeInfo(App, "node-old", "host-b", 7, ["nightly"]), TimeSpan.FromMinutes(1), Ct);
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
+        var html = Section(await host.GetOkAsync("/distcron/nodes"), "nodes");
+        Assert.Contains("<th scope=\"col\">Version</th>", html);
+        Assert.Contains($"DistCron 1.4.0-{EvilEncoded}<br>deployment 202612070300<br><span class=\"age\">.NET 10.0.1</span>", html);
+        Assert.Contains("<span class=\"empty\">unknown</span>", html);
+        Assert.DoesNotContain("<script>", html);
+    }
+
+    // The element with this id, up to its closing tag (the page's sections do not nest).
+    private static string Section(string html, string id)
+    {
+        var start = html.IndexOf($"<section id=\"{id}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no section '{id}' in:\n{html}");
+        return html[start..(html.IndexOf("</section>", start, StringComparison.Ordinal) + "</section>".Length)];
     }
 
     [Fact]

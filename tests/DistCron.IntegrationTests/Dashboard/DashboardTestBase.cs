@@ -8,7 +8,9 @@ namespace DistCron.Tests.Dashboard;
 /// <summary>
 /// A real SQLite file seeded through the store with real jobs, runs and a node: "nightly" (Europe/Paris) with a success
 /// and a "disk full" failure, "every5" with a pending trigger, a job whose name is a script tag with a failure whose
-/// error is a script tag, and a paused job.
+/// error is a script tag, and a paused job. Their declarations: "nightly" a method with every option, "every5" added with
+/// AddJob, the script-named job declared by a type whose name holds a script tag, "paused-job" unknown (as an older
+/// DistCron seeds); the node reports its versions, its library version holding a script tag.
 /// </summary>
 public abstract class DashboardTestBase : IAsyncLifetime
 {
@@ -29,9 +31,15 @@ public abstract class DashboardTestBase : IAsyncLifetime
         var due = DateTimeOffset.FromUnixTimeMilliseconds(now.AddHours(1).ToUnixTimeMilliseconds());
         await Store.SeedAsync(App,
         [
-            new SeedJob("nightly", "0 3 * * *", "Europe/Paris", "h1", due),
-            new SeedJob("every5", "*/5 * * * *", "UTC", "h2", due),
-            new SeedJob(Evil, "0 * * * *", "UTC", "h3", due),
+            new SeedJob("nightly", "0 3 * * *", "Europe/Paris", "h1", due) { Facts = NightlyDeclaration },
+            new SeedJob("every5", "*/5 * * * *", "UTC", "h2", due)
+            {
+                Facts = new JobDefinitionInfo(nameof(DistCronOptions), nameof(DistCronOptions.AddJob), CronFormat.Standard, MisfirePolicy.RunOnce, null, null, 0),
+            },
+            new SeedJob(Evil, "0 * * * *", "UTC", "h3", due)
+            {
+                Facts = new JobDefinitionInfo("Shop." + Evil, "Run", CronFormat.Standard, MisfirePolicy.RunOnce, null, null, 0) { OverriddenBy = [$"DistCron:Jobs:{Evil}:Schedule"] },
+            },
             new SeedJob("paused-job", "0 4 * * *", "UTC", "h4", due),
         ], Ct);
         await RecordRunAsync("nightly", RunStatus.Succeeded, null, null);
@@ -39,8 +47,18 @@ public abstract class DashboardTestBase : IAsyncLifetime
         await RecordRunAsync(Evil, RunStatus.Failed, "<b>EvilException</b>", Evil);
         Assert.True(await Store.TriggerAsync(App, "every5", Ct));
         Assert.True(await Store.PauseAsync(App, "paused-job", Ct));
-        await Store.RegisterNodeAsync(new NodeInfo(App, "node-a", "host-a", 4242, ["nightly", "every5", Evil]), TimeSpan.FromMinutes(1), Ct);
+        await Store.RegisterNodeAsync(new NodeInfo(App, "node-a", "host-a", 4242, ["nightly", "every5", Evil])
+        {
+            LibraryVersion = "1.4.0-" + Evil, DeploymentVersion = 202612070300, Runtime = ".NET 10.0.1",
+        }, TimeSpan.FromMinutes(1), Ct);
     }
+
+    /// <summary>"nightly"'s declaration: a method with every option set, one of them from configuration.</summary>
+    private protected static readonly JobDefinitionInfo NightlyDeclaration = new("Shop.Jobs.Reports", "NightlyAsync", CronFormat.Standard,
+        MisfirePolicy.Skip, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(30), 3)
+    {
+        OverriddenBy = ["DistCron:Jobs:nightly:TimeZone"],
+    };
 
     public virtual async Task DisposeAsync()
     {

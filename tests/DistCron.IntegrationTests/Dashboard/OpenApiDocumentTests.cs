@@ -199,6 +199,9 @@ public sealed class OpenApiDocumentTests : DashboardTestBase
         var broken = Assert.Single((await Store.ClaimDueAsync(new ClaimRequest(App, "node-a", 1, TimeSpan.FromMinutes(1)), Ct)).Claimed);
         Assert.Equal(Evil, broken.Token.JobName);
         await Store.MarkErroredAsync(broken.Token, "time zone 'Mars/Olympus' is unknown", Ct);
+        // A job written by a node with a DeploymentVersion, so definitionVersion is seen with a value.
+        var due = (await Store.GetDatabaseTimeAsync(Ct)).AddDays(1);
+        await Store.SeedAsync(App, [new SeedJob("versioned", "0 5 * * *", "UTC", "h5", due, DefinitionVersion: 42)], Ct);
     }
 
     private static async Task<JsonNode> DocumentAsync(DashboardHost host)

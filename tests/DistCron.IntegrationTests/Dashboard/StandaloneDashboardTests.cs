@@ -32,8 +32,13 @@ public sealed partial class StandaloneDashboardTests : DashboardTestBase
         Assert.DoesNotContain(Evil, jobs);
         var job = await http.GetStringAsync("jobs/nightly");
         Assert.Contains("disk full", job);
+        // The declaration and the node's versions come from the store: no job code is loaded here.
+        Assert.Contains("<code>Shop.Jobs.Reports.NightlyAsync</code>", job);
+        Assert.Contains("<dt>Misfire policy</dt><dd>Skip</dd>", job);
         Assert.Contains("\"name\": \"nightly\"", await http.GetStringAsync("api/jobs"));
-        Assert.Contains("node-a", await http.GetStringAsync("nodes"));
+        var nodes = await http.GetStringAsync("nodes");
+        Assert.Contains("node-a", nodes);
+        Assert.Contains("deployment 202612070300", nodes);
 
         // Read-only: nothing that changes the store is served.
         var post = await http.PostAsync("jobs/nightly/trigger", new StringContent(""));

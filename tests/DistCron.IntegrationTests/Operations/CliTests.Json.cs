@@ -98,6 +98,15 @@ public abstract partial class CliTests
         Assert.Equal(4242, node.GetProperty("processId").GetInt32());
         Assert.InRange(node.GetProperty("heartbeatAgeSeconds").GetDouble(), 0, 120);
         Assert.Equal(["nightly", "every5"], node.GetProperty("jobs").EnumerateArray().Select(j => j.GetString()));
+        // Registered without versions (as an older DistCron registers): present, null.
+        foreach (var field in new[] { "libraryVersion", "deploymentVersion", "runtime" }) Assert.Equal(JsonValueKind.Null, node.GetProperty(field).ValueKind);
+
+        await Store.RegisterNodeAsync(new NodeInfo(App, "node-a", "host-a", 4242, ["nightly", "every5"]) { LibraryVersion = "1.4.0", DeploymentVersion = 7 },
+            TimeSpan.FromMinutes(1), Ct);
+        var table = await RunAsync("nodes");
+        Assert.True(table.Succeeded, table.Output);
+        Assert.Contains("VERSION", table.Output);
+        Assert.Contains("1.4.0 (deployment 7)", table.Output);
     }
 
     [Fact]

@@ -194,7 +194,9 @@ public sealed class SqliteHealthCheckTests : HealthCheckTests
         // A file as a version-2 DistCron left it (before schedule_rev and everything after it).
         await SqlAsync(path, "ALTER TABLE jobs DROP COLUMN schedule_rev; ALTER TABLE jobs DROP COLUMN claimed_manual; ALTER TABLE jobs DROP COLUMN disabled; " +
             "ALTER TABLE jobs DROP COLUMN code_hash; DROP INDEX runs_by_finish; DROP INDEX jobs_pause_until; ALTER TABLE jobs DROP COLUMN pause_reason; " +
-            "ALTER TABLE jobs DROP COLUMN pause_until; DROP TABLE audit; UPDATE schema_version SET version = 2;");
+            "ALTER TABLE jobs DROP COLUMN pause_until; DROP TABLE audit; ALTER TABLE jobs DROP COLUMN declaring_type; ALTER TABLE jobs DROP COLUMN method_name; " +
+            "ALTER TABLE jobs DROP COLUMN options; ALTER TABLE nodes DROP COLUMN library_version; ALTER TABLE nodes DROP COLUMN deployment_version; " +
+            "ALTER TABLE nodes DROP COLUMN runtime; UPDATE schema_version SET version = 2;");
         var host = await StartNodeAsync([Job("steady", "0 0 1 1 *", (_, _) => Task.CompletedTask)], o => o.AutoMigrate = false, Probes);
         var node = host.Services.GetRequiredService<NodeHealth>();
         await WaitUntilAsync(() => node.CurrentStoreError is not null, "start-up fails on the older file");

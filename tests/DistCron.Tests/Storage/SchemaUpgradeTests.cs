@@ -57,7 +57,8 @@ public sealed class SchemaUpgradeTests
                 await connection.OpenAsync();
                 await using var downgrade = connection.CreateCommand();
                 downgrade.CommandText = "ALTER TABLE jobs DROP COLUMN definition_version; ALTER TABLE jobs DROP COLUMN schedule_rev; ALTER TABLE jobs DROP COLUMN claimed_manual; ALTER TABLE jobs DROP COLUMN disabled; ALTER TABLE jobs DROP COLUMN code_hash; DROP INDEX jobs_due; " +
-                    "DROP INDEX jobs_pause_until; ALTER TABLE jobs DROP COLUMN pause_reason; ALTER TABLE jobs DROP COLUMN pause_until; DROP TABLE audit; UPDATE schema_version SET version = 1;";
+                    "DROP INDEX jobs_pause_until; ALTER TABLE jobs DROP COLUMN pause_reason; ALTER TABLE jobs DROP COLUMN pause_until; DROP TABLE audit; " +
+                    DropUpgrade8Sqlite + "UPDATE schema_version SET version = 1;";
                 await downgrade.ExecuteNonQueryAsync();
             }
 
@@ -343,6 +344,80 @@ public sealed class SchemaUpgradeTests
         await AssertUpgradedAsync(store);
     }
 
+    [Fact]
+    public async Task A_version_8_postgres_schema_upgrades_in_place_and_its_old_rows_read_as_unknown()
+    {
+        var server = await PostgresServer.SharedAsync();
+        await using var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("v8"));
+        await using (var first = new PostgresJobStore(dataSource)) await first.MigrateAsync(Ct);
+        await ExecuteAsync(dataSource, DropMigration9Postgres + " UPDATE distcron.schema_version SET version = 8;");
+        // Rows as a version-8 DistCron writes them (it names none of the new columns).
+        await ExecuteAsync(dataSource, """
+            INSERT INTO distcron.jobs (app, name, schedule, time_zone, definition_hash, next_due_at) VALUES ('app', 'kept', '0 * * * *', 'UTC', 'h1', now() + interval '1 hour');
+            INSERT INTO distcron.nodes (app, node_id, host, pid, job_names) VALUES ('app', 'old-node', 'host', 1, ARRAY['kept']);
+            """);
+
+        await using var store = new PostgresJobStore(dataSource);
+        await store.MigrateAsync(Ct);
+
+        Assert.Equal(9, await ScalarAsync<int>(dataSource, "SELECT version FROM distcron.schema_version"));
+        await AssertVersion8RowsReadAsUnknownThenFilledAsync(store);
+    }
+
+    [Fact]
+    public async Task A_version_7_sqlite_file_upgrades_in_place_and_its_old_rows_read_as_unknown()
+    {
+        var path = SqliteJobStoreTests.NewDatabasePath();
+        try
+        {
+            await using (var first = new SqliteJobStore(path)) await first.MigrateAsync(Ct);
+            SqliteConnection.ClearAllPools();
+            await using (var connection = new SqliteConnection($"Data Source={path}"))
+            {
+                await connection.OpenAsync();
+                await using var downgrade = connection.CreateCommand();
+                downgrade.CommandText = DropUpgrade8Sqlite + "UPDATE schema_version SET version = 7; " +
+                    "INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at) VALUES ('app', 'kept', '0 * * * *', 'UTC', 'h1', 4102444800000); " +
+                    "INSERT INTO nodes (app, node_id, host, pid, started_at, heartbeat_at, job_names) VALUES ('app', 'old-node', 'host', 1, 0, 0, '[\"kept\"]');";
+                await downgrade.ExecuteNonQueryAsync();
+            }
+
+            SqliteConnection.ClearAllPools();
+            await using var store = new SqliteJobStore(path);
+            await store.MigrateAsync(Ct);
+            await AssertVersion8RowsReadAsUnknownThenFilledAsync(store);
+            await using var check = new SqliteConnection($"Data Source={path}");
+            await check.OpenAsync();
+            await using var version = check.CreateCommand();
+            version.CommandText = "SELECT version FROM schema_version;";
+            Assert.Equal(8L, (long)(await version.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            SqliteJobStoreTests.DeleteDatabase(path);
+        }
+    }
+
+    // The rows an older DistCron wrote read as unknown; this version's seed fills the facts in (same definition: its
+    // schedule state stays) and its registration the versions.
+    private static async Task AssertVersion8RowsReadAsUnknownThenFilledAsync(IJobStore store)
+    {
+        var old = Assert.Single(await store.ListJobsAsync(App, Ct));
+        Assert.Null(old.Definition);
+        var node = Assert.Single(await store.ListNodesAsync(App, Ct));
+        Assert.Equal((null, null, null), (node.LibraryVersion, node.DeploymentVersion, node.Runtime));
+
+        var facts = new JobDefinitionInfo("Shop.Jobs", "Run", CronFormat.Standard, MisfirePolicy.RunOnce, null, null, 0);
+        await store.SeedAsync(App, [new SeedJob("kept", "0 * * * *", "UTC", "h1", null) { Facts = facts }], Ct);
+        await store.RegisterNodeAsync(new NodeInfo(App, "new-node", "host", 2, ["kept"]) { LibraryVersion = "9.9.9" }, TimeSpan.FromDays(1), Ct);
+
+        var row = Assert.Single(await store.ListJobsAsync(App, Ct));
+        Assert.Equal(facts, row.Definition);
+        Assert.Equal((old.NextDueAt, old.ScheduleRevision), (row.NextDueAt, row.ScheduleRevision));
+        Assert.Equal("9.9.9", Assert.Single(await store.ListNodesAsync(App, Ct), n => n.NodeId == "new-node").LibraryVersion);
+    }
+
     // A database at version 1 holding the seeded jobs (due a minute ago), without the history index (see above).
     // keepScheduleRevision: the column of migration 4 stays, for traffic that runs this build's claims before the
     // upgrade (they read it; migration 4 adds it only if missing).
@@ -360,10 +435,19 @@ public sealed class SchemaUpgradeTests
 
         await DowngradeToVersion1Async(dataSource);
         // Not in DowngradeToVersion1Async: the traffic test downgrades under claims, which use these columns.
-        if (!keepScheduleRevision) await ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev, DROP COLUMN claimed_manual, DROP COLUMN disabled, DROP COLUMN code_hash, DROP COLUMN pause_reason, DROP COLUMN pause_until; DROP TABLE distcron.audit");
+        if (!keepScheduleRevision) await ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN schedule_rev, DROP COLUMN claimed_manual, DROP COLUMN disabled, DROP COLUMN code_hash, DROP COLUMN pause_reason, DROP COLUMN pause_until; DROP TABLE distcron.audit; " + DropMigration9Postgres);
         await ExecuteAsync(dataSource, "DROP INDEX IF EXISTS distcron.runs_job_idx"); // a migration-1 object: must not come back
         return dataSource;
     }
+
+    // What migration 9 (upgrade 8) adds: dropping it leaves a database as version 8 (7) left it.
+    private const string DropMigration9Postgres =
+        "ALTER TABLE distcron.jobs DROP COLUMN declaring_type, DROP COLUMN method_name, DROP COLUMN options; " +
+        "ALTER TABLE distcron.nodes DROP COLUMN library_version, DROP COLUMN deployment_version, DROP COLUMN runtime;";
+
+    private const string DropUpgrade8Sqlite =
+        "ALTER TABLE jobs DROP COLUMN declaring_type; ALTER TABLE jobs DROP COLUMN method_name; ALTER TABLE jobs DROP COLUMN options; " +
+        "ALTER TABLE nodes DROP COLUMN library_version; ALTER TABLE nodes DROP COLUMN deployment_version; ALTER TABLE nodes DROP COLUMN runtime; ";
 
     private static Task DowngradeToVersion1Async(NpgsqlDataSource dataSource) =>
         ExecuteAsync(dataSource, "ALTER TABLE distcron.jobs DROP COLUMN definition_version; " +

@@ -31,14 +31,16 @@ public sealed class SqliteJsonTests
         [
             new("a", "*/5 * * * *", "Europe/Paris", "0123456789abcdef", due, 202611270335) { CodeHash = "fedcba9876543210" },
             new("été \"x\"", "@daily", "UTC", "hash", null) { Disabled = true },
+            new("b", "* * * * *", "UTC", "h", null) { Facts = new("Shop.Jobs", "Run", CronFormat.Standard, MisfirePolicy.Skip, null, null, 1) },
         ];
 
         var reflection = JsonSerializer.Serialize(jobs.Select(j => new object?[]
         {
             j.Name, j.Schedule, j.TimeZone, j.DefinitionHash, j.NextDueAt?.ToUnixTimeMilliseconds(), j.DefinitionVersion, j.Disabled ? 1 : 0, j.CodeHash,
+            j.Facts?.DeclaringType, j.Facts?.MethodName, j.FactsOptions,
         }));
         Assert.Equal(reflection, SqliteJson.SeedBatch(jobs));
-        Assert.Equal("""[["a","*/5 * * * *","Europe/Paris","0123456789abcdef",1764000000123,202611270335,0,"fedcba9876543210"],["\u00E9t\u00E9 \u0022x\u0022","@daily","UTC","hash",null,null,1,null]]""", SqliteJson.SeedBatch(jobs));
+        Assert.Equal("""[["a","*/5 * * * *","Europe/Paris","0123456789abcdef",1764000000123,202611270335,0,"fedcba9876543210",null,null,null],["\u00E9t\u00E9 \u0022x\u0022","@daily","UTC","hash",null,null,1,null,null,null,null],["b","* * * * *","UTC","h",null,null,0,null,"Shop.Jobs","Run","{\u0022definitionHash\u0022:\u0022h\u0022,\u0022format\u0022:\u0022Standard\u0022,\u0022misfire\u0022:\u0022Skip\u0022,\u0022timeoutMs\u0022:null,\u0022retryDelayMs\u0022:null,\u0022maxRetries\u0022:1,\u0022overriddenBy\u0022:[]}"]]""", SqliteJson.SeedBatch(jobs));
         Assert.Equal("[]", SqliteJson.SeedBatch([]));
     }
 

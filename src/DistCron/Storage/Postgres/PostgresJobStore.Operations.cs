@@ -129,7 +129,7 @@ internal sealed partial class PostgresJobStore
         """;
 
     private const string ListNodesSql = """
-        SELECT node_id, host, pid, started_at, heartbeat_at, job_names
+        SELECT node_id, host, pid, started_at, heartbeat_at, job_names, library_version, deployment_version, runtime
         FROM {schema}.nodes WHERE app = @app ORDER BY heartbeat_at DESC, node_id
         """;
 
@@ -289,7 +289,12 @@ internal sealed partial class PostgresJobStore
         {
             nodes.Add(new NodeRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
                 reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
-                reader.IsDBNull(5) ? [] : reader.GetFieldValue<string[]>(5)));
+                reader.IsDBNull(5) ? [] : reader.GetFieldValue<string[]>(5))
+            {
+                LibraryVersion = NullableString(reader, 6),
+                DeploymentVersion = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                Runtime = NullableString(reader, 8),
+            });
         }
 
         return nodes;

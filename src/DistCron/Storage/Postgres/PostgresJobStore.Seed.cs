@@ -33,11 +33,12 @@ internal sealed partial class PostgresJobStore
     private const int MaxSeedAttempts = 5;
 
     // Whether the upsert would change any row: a missing row, or one whose definition differs (and was not written by a
-    // node of a newer DeploymentVersion, or of the same one with the same code), or that is orphaned or errored. The
-    // same conditions as SeedSql's WHERE.
+    // node of a newer DeploymentVersion, or of the same one with the same code), or whose declaration facts are stale
+    // (and were not written by a newer version), or that is orphaned or errored. The same conditions as SeedSql's WHERE.
     private async Task<bool> SeedHasWorkAsync(string app, SeedJob[] sorted, string[] names, CancellationToken cancellationToken)
     {
-        var rows = new Dictionary<string, (string? Hash, bool NeedsWrite, long? Version, string? CodeHash)>(StringComparer.Ordinal);
+        var rows = new Dictionary<string, (string? Hash, bool NeedsWrite, long? Version, string? CodeHash, bool FactsStale, string? Type, string? Method)>(
+            StringComparer.Ordinal);
         await using (var command = _dataSource.CreateCommand(_seedCheckSql))
         {
             command.Parameters.AddWithValue("app", app);
@@ -49,16 +50,24 @@ internal sealed partial class PostgresJobStore
                     reader.IsDBNull(1) ? null : reader.GetString(1),
                     reader.GetBoolean(2),
                     reader.IsDBNull(3) ? null : reader.GetInt64(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4));
+                    reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.GetBoolean(5),
+                    reader.IsDBNull(6) ? null : reader.GetString(6),
+                    reader.IsDBNull(7) ? null : reader.GetString(7));
             }
         }
 
         foreach (var job in sorted)
         {
             if (!rows.TryGetValue(job.Name, out var row) || row.NeedsWrite) return true;
-            if (string.Equals(row.Hash, job.DefinitionHash, StringComparison.Ordinal)) continue;
+            var definitionDiffers = !string.Equals(row.Hash, job.DefinitionHash, StringComparison.Ordinal);
+            var factsDiffer = job.Facts is { } facts && (row.FactsStale
+                || !string.Equals(row.Type, facts.DeclaringType, StringComparison.Ordinal)
+                || !string.Equals(row.Method, facts.MethodName, StringComparison.Ordinal));
+            if (!definitionDiffers && !factsDiffer) continue;
             var keptByRow = job.DefinitionVersion is { } mine && row.Version is { } theirs
-                && (mine < theirs || (mine == theirs && row.CodeHash is not null && string.Equals(row.CodeHash, job.CodeHash, StringComparison.Ordinal)));
+                && (mine < theirs || (definitionDiffers && mine == theirs && row.CodeHash is not null
+                                      && string.Equals(row.CodeHash, job.CodeHash, StringComparison.Ordinal)));
             if (!keptByRow) return true;
         }
 
@@ -108,6 +117,9 @@ internal sealed partial class PostgresJobStore
                     command.Parameters.AddWithValue("versions", NpgsqlDbType.Array | NpgsqlDbType.Bigint, sorted.Select(j => j.DefinitionVersion).ToArray());
                     command.Parameters.AddWithValue("disabled", NpgsqlDbType.Array | NpgsqlDbType.Boolean, sorted.Select(j => j.Disabled).ToArray());
                     command.Parameters.AddWithValue("code_hashes", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.CodeHash).ToArray());
+                    command.Parameters.AddWithValue("declaring_types", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Facts?.DeclaringType).ToArray());
+                    command.Parameters.AddWithValue("method_names", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.Facts?.MethodName).ToArray());
+                    command.Parameters.AddWithValue("options", NpgsqlDbType.Array | NpgsqlDbType.Text, sorted.Select(j => j.FactsOptions).ToArray());
                     command.Parameters.AddWithValue("locked", NpgsqlDbType.Array | NpgsqlDbType.Text, inFlight.Keys.ToArray());
                     await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) written.Add(reader.GetString(0));

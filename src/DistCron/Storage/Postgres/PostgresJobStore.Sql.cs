@@ -194,12 +194,20 @@ internal sealed partial class PostgresJobStore
     // An unchanged row (same hash, not orphaned, no error) is not touched at all: its due time survives restarts. An
     // orphaned row with an unchanged definition only stops being orphaned: its due time and attempt are the
     // occurrence (a catch-up, a pending retry) it missed while no node had its code.
-    private const string SeedSql = """
+    // Whether a row's stored declaration facts need this seed's (excluded), given that its definition hash is the same.
+    private const string FactsStale = """
+        (j.options IS NULL OR j.options ->> 'definitionHash' IS DISTINCT FROM j.definition_hash
+         OR j.declaring_type IS DISTINCT FROM excluded.declaring_type OR j.method_name IS DISTINCT FROM excluded.method_name)
+        """;
+
+    private const string SeedSql = $$"""
         WITH seeded AS (
-            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash)
-            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version, s.disabled, s.code_hash
-            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions, @disabled, @code_hashes)
-                 AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version, disabled, code_hash)
+            INSERT INTO {schema}.jobs AS j (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash,
+                                            declaring_type, method_name, options)
+            SELECT @app, s.name, s.schedule, s.time_zone, s.definition_hash, s.next_due_at, s.next_due_at, s.definition_version, s.disabled, s.code_hash,
+                   s.declaring_type, s.method_name, s.options::jsonb
+            FROM unnest(@names, @schedules, @time_zones, @hashes, @due_at, @versions, @disabled, @code_hashes, @declaring_types, @method_names, @options)
+                 AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version, disabled, code_hash, declaring_type, method_name, options)
             ORDER BY s.name COLLATE "C"
             ON CONFLICT (app, name) DO UPDATE
             SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
@@ -213,8 +221,14 @@ internal sealed partial class PostgresJobStore
                 schedule_rev = j.schedule_rev + CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
                                                      THEN 1 ELSE 0 END,
                 error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version,
-                disabled = excluded.disabled, code_hash = excluded.code_hash
-            WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)
+                disabled = excluded.disabled, code_hash = excluded.code_hash,
+                declaring_type = excluded.declaring_type, method_name = excluded.method_name, options = excluded.options
+            WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL
+                   -- The declaration's facts are missing (written by an older DistCron, or left behind by its rewrite
+                   -- of the definition) or name another method: written under the same rules as a definition, so a
+                   -- node of an older DeploymentVersion never overwrites a newer node's facts either. Two nodes whose
+                   -- facts differ only by the configuration keys named (same hash) do not flip the row.
+                   OR (excluded.options IS NOT NULL AND {{FactsStale}}))
               -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition. Nor does a node
               -- of the same version whose definition differs only by configuration (same code_hash) while the row is
               -- kept (DefinitionConflicts): each restart would flip it back and forth. A rebuild of one version (another
@@ -235,7 +249,8 @@ internal sealed partial class PostgresJobStore
     // occurrence in flight: a claimed row's occurrence, unless the claim is a manual trigger's run (claimed_manual).
     // What the seed would change, read without locks (SeedHasWorkAsync).
     private const string SeedCheckSql = """
-        SELECT name, definition_hash, orphaned OR error IS NOT NULL, definition_version, code_hash
+        SELECT name, definition_hash, orphaned OR error IS NOT NULL, definition_version, code_hash,
+               options IS NULL OR options ->> 'definitionHash' IS DISTINCT FROM definition_hash, declaring_type, method_name
         FROM {schema}.jobs WHERE app = @app AND name = ANY(@names)
         """;
 
@@ -263,10 +278,11 @@ internal sealed partial class PostgresJobStore
         WITH prev AS (
             SELECT job_names, heartbeat_at FROM {schema}.nodes WHERE app = @app AND node_id = @node
         ), me AS (
-            INSERT INTO {schema}.nodes AS n (app, node_id, host, pid, started_at, heartbeat_at, job_names)
-            VALUES (@app, @node, @host, @pid, now(), now(), @names)
+            INSERT INTO {schema}.nodes AS n (app, node_id, host, pid, started_at, heartbeat_at, job_names, library_version, deployment_version, runtime)
+            VALUES (@app, @node, @host, @pid, now(), now(), @names, @library_version, @deployment_version, @runtime)
             ON CONFLICT (app, node_id) DO UPDATE
-            SET host = excluded.host, pid = excluded.pid, heartbeat_at = now(), job_names = excluded.job_names
+            SET host = excluded.host, pid = excluded.pid, heartbeat_at = now(), job_names = excluded.job_names,
+                library_version = excluded.library_version, deployment_version = excluded.deployment_version, runtime = excluded.runtime
             RETURNING 1
         ), dead AS (
             SELECT app, node_id FROM {schema}.nodes
@@ -314,7 +330,7 @@ internal sealed partial class PostgresJobStore
         "name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, attempt, owner_node, fence, " +
         "lease_until, paused, orphaned, error, last_status, last_error, last_node, last_finished_at, schedule_rev, " +
         "trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash, " +
-        "pause_reason, pause_until";
+        "pause_reason, pause_until, declaring_type, method_name, options";
 
     private const string ListJobsSql = "SELECT " + ListColumns + " FROM {schema}.jobs WHERE app = @app ORDER BY name";
 

@@ -95,6 +95,9 @@ internal sealed partial class PostgresJobStore : IJobStore
         command.Parameters.AddWithValue("pid", node.ProcessId);
         command.Parameters.AddWithValue("names", NpgsqlDbType.Array | NpgsqlDbType.Text, node.JobNames.Distinct(StringComparer.Ordinal).ToArray());
         command.Parameters.AddWithValue("live_window", NpgsqlDbType.Interval, liveWindow);
+        command.Parameters.AddWithValue("library_version", NpgsqlDbType.Text, (object?)node.LibraryVersion ?? DBNull.Value);
+        command.Parameters.AddWithValue("deployment_version", NpgsqlDbType.Bigint, (object?)node.DeploymentVersion ?? DBNull.Value);
+        command.Parameters.AddWithValue("runtime", NpgsqlDbType.Text, (object?)node.Runtime ?? DBNull.Value);
         var key = (node.App, node.NodeId);
         command.Parameters.AddWithValue("seen", NpgsqlDbType.Text, _seenNodes.TryGetValue(key, out var seen) ? seen : DBNull.Value);
         // Remembered only after the statement committed: a failed registration recomputes next time.
@@ -346,6 +349,7 @@ internal sealed partial class PostgresJobStore : IJobStore
             CodeHash = NullableString(reader, 23),
             PauseReason = NullableString(reader, 24),
             PauseUntil = NullableTime(reader, 25),
+            Definition = DefinitionFacts.Read(NullableString(reader, 26), NullableString(reader, 27), NullableString(reader, 28), reader.GetString(3)),
         };
 
     private static DateTimeOffset? NullableTime(NpgsqlDataReader reader, int ordinal) =>

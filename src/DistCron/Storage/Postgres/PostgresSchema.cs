@@ -9,7 +9,7 @@ namespace DistCron.Storage.Postgres;
 internal static class PostgresSchema
 {
     /// <summary>The schema version this code writes and understands.</summary>
-    public const int LatestVersion = 8;
+    public const int LatestVersion = 9;
 
     private const string Migration1 = """
         CREATE SCHEMA IF NOT EXISTS {schema};
@@ -150,13 +150,27 @@ internal static class PostgresSchema
         CREATE INDEX IF NOT EXISTS audit_app_idx ON {schema}.audit (app, id DESC);
         """;
 
+    // What the dashboard shows of a definition and a node: the declaring type and method and the options a job's
+    // definition was built from (a small JSON object carrying the definition hash it belongs to, so facts left behind
+    // by an older DistCron's rewrite of the definition read as unknown), and each node's library version, deployment
+    // version and runtime. Nullable: rows written by older DistCron versions read as unknown, and their nodes keep
+    // working beside newer ones. Catalog-only column additions.
+    private const string Migration9 = """
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS declaring_type text NULL;
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS method_name text NULL;
+        ALTER TABLE {schema}.jobs ADD COLUMN IF NOT EXISTS options jsonb NULL;
+        ALTER TABLE {schema}.nodes ADD COLUMN IF NOT EXISTS library_version text NULL;
+        ALTER TABLE {schema}.nodes ADD COLUMN IF NOT EXISTS deployment_version bigint NULL;
+        ALTER TABLE {schema}.nodes ADD COLUMN IF NOT EXISTS runtime text NULL;
+        """;
+
     // One row holding the highest applied migration; never lowered (an older node must not downgrade the marker).
     private const string VersionRow = """
         INSERT INTO {schema}.schema_version (version) SELECT {version} WHERE NOT EXISTS (SELECT 1 FROM {schema}.schema_version);
         UPDATE {schema}.schema_version SET version = {version} WHERE version < {version};
         """;
 
-    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6, Migration7, Migration8];
+    private static readonly string[] Migrations = [Migration1, Migration2, Migration3, Migration4, Migration5, Migration6, Migration7, Migration8, Migration9];
 
     /// <summary>How many migrations exist; equals <see cref="LatestVersion"/> (a test keeps the two together).</summary>
     public static int MigrationCount => Migrations.Length;

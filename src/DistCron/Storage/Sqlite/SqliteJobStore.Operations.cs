@@ -210,7 +210,8 @@ internal sealed partial class SqliteJobStore
         SqlNames.ValidateApp(app);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = Command(connection, null,
-            "SELECT node_id, host, pid, started_at, heartbeat_at, job_names FROM nodes WHERE app = $app ORDER BY heartbeat_at DESC, node_id;",
+            "SELECT node_id, host, pid, started_at, heartbeat_at, job_names, library_version, deployment_version, runtime " +
+            "FROM nodes WHERE app = $app ORDER BY heartbeat_at DESC, node_id;",
             ("$app", app));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var nodes = new List<NodeRow>();
@@ -218,7 +219,12 @@ internal sealed partial class SqliteJobStore
         {
             nodes.Add(new NodeRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2),
                 FromMs(reader.GetInt64(3)), FromMs(reader.GetInt64(4)),
-                SqliteJson.ReadNames(reader.GetString(5))));
+                SqliteJson.ReadNames(reader.GetString(5)))
+            {
+                LibraryVersion = reader.IsDBNull(6) ? null : reader.GetString(6),
+                DeploymentVersion = reader.IsDBNull(7) ? null : reader.GetInt64(7),
+                Runtime = reader.IsDBNull(8) ? null : reader.GetString(8),
+            });
         }
 
         return nodes;

@@ -56,7 +56,8 @@ internal sealed partial class SqliteJobStore
         var fingerprint = await WriteAsync(async (connection, transaction) =>
         {
             (string, object?)[] parameters = [("$app", node.App), ("$node", node.NodeId), ("$host", node.Host), ("$pid", node.ProcessId),
-                ("$names", names), ("$window", ToMs(liveWindow))];
+                ("$names", names), ("$window", ToMs(liveWindow)),
+                ("$library_version", node.LibraryVersion), ("$deployment_version", node.DeploymentVersion), ("$runtime", node.Runtime)];
             await ExecuteAsync(connection, transaction, RegisterNodeSql, cancellationToken, parameters).ConfigureAwait(false);
             return (string)(await ScalarAsync(connection, transaction, OtherLiveNodesSql, cancellationToken, parameters).ConfigureAwait(false))!;
         }, cancellationToken).ConfigureAwait(false);

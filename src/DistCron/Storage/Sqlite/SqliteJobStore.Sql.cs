@@ -17,8 +17,10 @@ internal sealed partial class SqliteJobStore
     // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
     // with an unchanged definition only stops being orphaned: it keeps the occurrence and attempt it missed.
     private static readonly string SeedUpsertSql = $"""
-        INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash)
-        SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5, value ->> 6, value ->> 7
+        INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash,
+                          declaring_type, method_name, options)
+        SELECT $app, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+               value ->> 8, value ->> 9, value ->> 10
         FROM json_each($batch) WHERE true
         ON CONFLICT (app, name) DO UPDATE SET
             schedule = excluded.schedule,
@@ -37,8 +39,15 @@ internal sealed partial class SqliteJobStore
             updated_at = {Now},
             definition_version = excluded.definition_version,
             disabled = excluded.disabled,
-            code_hash = excluded.code_hash
-        WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL)
+            code_hash = excluded.code_hash,
+            declaring_type = excluded.declaring_type,
+            method_name = excluded.method_name,
+            options = excluded.options
+        WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL
+               -- Stale declaration facts, under the same version rules (see the PostgreSQL store's SeedSql).
+               OR (excluded.options IS NOT NULL
+                   AND (jobs.options IS NULL OR jobs.options ->> '$.definitionHash' IS NOT jobs.definition_hash
+                        OR jobs.declaring_type IS NOT excluded.declaring_type OR jobs.method_name IS NOT excluded.method_name)))
           -- Rolling deploys: a node of an older DeploymentVersion never overwrites a newer definition, nor a node of the
           -- same version and code a definition that differs by configuration (see the PostgreSQL store's SeedSql).
           AND NOT COALESCE(excluded.definition_version < jobs.definition_version
@@ -53,10 +62,11 @@ internal sealed partial class SqliteJobStore
         """;
 
     private static readonly string RegisterNodeSql = $"""
-        INSERT INTO nodes (app, node_id, host, pid, started_at, heartbeat_at, job_names)
-        VALUES ($app, $node, $host, $pid, {Now}, {Now}, $names)
+        INSERT INTO nodes (app, node_id, host, pid, started_at, heartbeat_at, job_names, library_version, deployment_version, runtime)
+        VALUES ($app, $node, $host, $pid, {Now}, {Now}, $names, $library_version, $deployment_version, $runtime)
         ON CONFLICT (app, node_id) DO UPDATE SET
-            host = excluded.host, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, job_names = excluded.job_names;
+            host = excluded.host, pid = excluded.pid, heartbeat_at = excluded.heartbeat_at, job_names = excluded.job_names,
+            library_version = excluded.library_version, deployment_version = excluded.deployment_version, runtime = excluded.runtime;
 
         DELETE FROM nodes WHERE app = $app AND heartbeat_at < {Now} - {ForgetNodesAfterMs};
 

@@ -260,7 +260,8 @@ internal sealed partial class SqliteJobStore : IJobStore
     }
 
     /// <summary>Columns every listing of whole job rows reads, in <see cref="ReadJob"/>'s order.</summary>
-    private const string ListColumns = JobColumns + ", trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash, pause_reason, pause_until";
+    private const string ListColumns = JobColumns + ", trigger_requested_at, last_started_at, last_duration_ms, disabled, definition_version, code_hash, pause_reason, pause_until, " +
+        "declaring_type, method_name, options";
 
     private static JobRow ReadJob(SqliteDataReader reader) =>
         new JobRow(
@@ -281,6 +282,9 @@ internal sealed partial class SqliteJobStore : IJobStore
             CodeHash = reader.IsDBNull(23) ? null : reader.GetString(23),
             PauseReason = reader.IsDBNull(24) ? null : reader.GetString(24),
             PauseUntil = NullableTime(reader, 25),
+            Definition = DefinitionFacts.Read(
+                reader.IsDBNull(26) ? null : reader.GetString(26), reader.IsDBNull(27) ? null : reader.GetString(27),
+                reader.IsDBNull(28) ? null : reader.GetString(28), reader.GetString(3)),
         };
 
     /// <inheritdoc />

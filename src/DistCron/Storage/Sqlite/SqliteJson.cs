@@ -21,7 +21,10 @@ internal static class SqliteJson
     public static string[] ReadNames(string json) =>
         JsonSerializer.Deserialize(json, SqliteJsonContext.Default.StringArray) ?? [];
 
-    /// <summary>One [name, schedule, timeZone, definitionHash, nextDueAtMs, definitionVersion] row per job.</summary>
+    /// <summary>
+    /// One [name, schedule, timeZone, definitionHash, nextDueAtMs, definitionVersion, disabled, codeHash, declaringType,
+    /// methodName, options] row per job (options: the JSON object as text).
+    /// </summary>
     public static string SeedBatch(IEnumerable<SeedJob> jobs) => Rows(jobs, static (writer, job) =>
     {
         writer.WriteStringValue(job.Name);
@@ -31,8 +34,10 @@ internal static class SqliteJson
         WriteNumberOrNull(writer, job.NextDueAt?.ToUnixTimeMilliseconds());
         WriteNumberOrNull(writer, job.DefinitionVersion);
         writer.WriteNumberValue(job.Disabled ? 1 : 0);
-        if (job.CodeHash is null) writer.WriteNullValue();
-        else writer.WriteStringValue(job.CodeHash);
+        WriteStringOrNull(writer, job.CodeHash);
+        WriteStringOrNull(writer, job.Facts?.DeclaringType);
+        WriteStringOrNull(writer, job.Facts?.MethodName);
+        WriteStringOrNull(writer, job.FactsOptions);
     });
 
     /// <summary>One [app, jobName, nodeId, fence] row per claim.</summary>
@@ -61,6 +66,12 @@ internal static class SqliteJson
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string? value)
+    {
+        if (value is null) writer.WriteNullValue();
+        else writer.WriteStringValue(value);
     }
 
     private static void WriteNumberOrNull(Utf8JsonWriter writer, long? value)

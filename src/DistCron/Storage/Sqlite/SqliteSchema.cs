@@ -45,6 +45,11 @@ internal static class SqliteSchema
         (6, "CREATE INDEX IF NOT EXISTS runs_by_finish ON runs (app, finished_at);"),
         // A pause's reason and the time after which a node resumes it by itself; the audit trail of operator actions.
         (7, "ALTER TABLE jobs ADD COLUMN pause_reason TEXT NULL; ALTER TABLE jobs ADD COLUMN pause_until INTEGER NULL; " + AuditDdl),
+        // Where a job is declared and its options (a JSON object with the definition hash it belongs to, see
+        // DefinitionFacts), and each node's versions: shown by the dashboard; NULL (unknown) for older writers.
+        (8, "ALTER TABLE jobs ADD COLUMN declaring_type TEXT NULL; ALTER TABLE jobs ADD COLUMN method_name TEXT NULL; " +
+            "ALTER TABLE jobs ADD COLUMN options TEXT NULL; ALTER TABLE nodes ADD COLUMN library_version TEXT NULL; " +
+            "ALTER TABLE nodes ADD COLUMN deployment_version INTEGER NULL; ALTER TABLE nodes ADD COLUMN runtime TEXT NULL;"),
     ];
 
     internal static readonly string Current = $"""
@@ -80,6 +85,9 @@ internal static class SqliteSchema
             code_hash TEXT NULL,                       -- the declared definition hash, before configuration overrides (migration 5)
             pause_reason TEXT NULL,                    -- why an operator paused the job (migration 7)
             pause_until INTEGER NULL,                  -- a node resumes the job by itself after this time (migration 7)
+            declaring_type TEXT NULL,                  -- the declaring type of the definition's method (upgrade 8)
+            method_name TEXT NULL,                     -- its method (upgrade 8)
+            options TEXT NULL,                         -- JSON: the definition's options and its hash (upgrade 8)
             created_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             updated_at INTEGER NOT NULL DEFAULT ({SqliteJobStore.Now}),
             PRIMARY KEY (app, name)
@@ -116,6 +124,9 @@ internal static class SqliteSchema
             started_at INTEGER NOT NULL,
             heartbeat_at INTEGER NOT NULL,
             job_names TEXT NOT NULL,           -- JSON array of job names
+            library_version TEXT NULL,         -- DistCron's version on the node (upgrade 8)
+            deployment_version INTEGER NULL,   -- the node's DeploymentVersion (upgrade 8)
+            runtime TEXT NULL,                 -- the node's .NET runtime (upgrade 8)
             PRIMARY KEY (app, node_id)
         );
 
