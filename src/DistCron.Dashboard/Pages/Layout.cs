@@ -76,7 +76,14 @@ internal static class Layout
         if (JobFacts.IsFailing(job)) Badge(h, "failing");
         if (job.Paused) Badge(h, "paused");
         if (job.Orphaned) Badge(h, "orphaned");
+        if (job.Disabled) Badge(h, "disabled");
         if (job.TriggerRequestedAt is not null) Badge(h, "triggered");
+        // Which deployment wrote the definition: during a rolling deploy this tells the jobs already switched to the
+        // new release from the ones still on the old one.
+        if (job.DefinitionVersion is { } version)
+        {
+            h.Add($"""<span class="badge badge-version" title="Definition written by DeploymentVersion {version}">v{version}</span> """);
+        }
     }
 
     public static void Badge(HtmlBuilder h, string state) => h.Add($"""<span class="badge badge-{state}">{state}</span> """);

@@ -65,6 +65,23 @@ public sealed partial class DashboardPageTests : DashboardTestBase
     }
 
     [Fact]
+    public async Task A_disabled_job_and_the_deployment_version_that_wrote_a_definition_show_as_badges()
+    {
+        var due = (await Store.GetDatabaseTimeAsync(Ct)).AddDays(1);
+        await Store.SeedAsync(App, [new SeedJob("switched-off", "0 6 * * *", "UTC", "h6", due) { Disabled = true }], Ct);
+        await Store.SeedAsync(App, [new SeedJob("released", "0 7 * * *", "UTC", "h7", due, DefinitionVersion: 42)], Ct);
+        await using var host = await DashboardHost.StartAsync(DatabasePath, App, web => web.MapDistCronDashboard("/distcron").AllowAnonymous());
+
+        var jobs = await host.GetOkAsync("/distcron/jobs");
+        // In the job's own row.
+        Assert.Matches("<tr>(?:(?!</tr>).)*switched-off</a>(?:(?!</tr>).)*<span class=\"badge badge-disabled\">disabled</span>", Regex.Replace(jobs, "\\s+", " "));
+        Assert.Contains("<span class=\"badge badge-version\" title=\"Definition written by DeploymentVersion 42\">v42</span>", jobs);
+        Assert.Contains("badge-disabled", await host.GetOkAsync("/distcron/jobs?state=disabled"));
+        Assert.Contains("v42</span>", await host.GetOkAsync("/distcron/jobs/released"));
+        Assert.DoesNotContain("badge-version", await host.GetOkAsync("/distcron/jobs/nightly"));
+    }
+
+    [Fact]
     public async Task The_job_page_shows_where_the_job_is_declared_its_options_and_hash_read_from_the_store()
     {
         await using var host = await DashboardHost.StartAsync(DatabasePath, App, DashboardHost.Anonymous());
