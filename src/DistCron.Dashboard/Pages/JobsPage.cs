@@ -73,7 +73,7 @@ internal static class JobsPage
                     Layout.Time(h, job.NextDueAt, now);
                     h.Add($"""</td><td>""");
                     Layout.StatusBadge(h, job.LastStatus);
-                    h.Add($"""</td><td>{job.LastNode}</td><td>{Format.Duration(job.LastDuration)}</td><td class="error">{Format.Excerpt(job.Error ?? job.LastError)}</td><td>""");
+                    h.Add($"""</td><td class="nowrap">{job.LastNode}</td><td>{Format.Duration(job.LastDuration)}</td><td class="error">{Format.Excerpt(job.Error ?? job.LastError)}</td><td>""");
                     Layout.Badges(h, job, now, grace);
                     h.Add($"""</td></tr>""");
                 }

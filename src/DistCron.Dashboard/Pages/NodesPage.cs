@@ -30,7 +30,7 @@ internal static class NodesPage
                 h.Add($"""<table><thead><tr><th scope="col">Node</th><th scope="col">Host</th><th scope="col">Process</th><th scope="col">Started</th><th scope="col">Heartbeat age</th><th scope="col">Version</th><th scope="col">Jobs it has code for</th></tr></thead><tbody>""");
                 foreach (var node in group)
                 {
-                    h.Add($"""<tr><td>{node.NodeId}</td><td>{node.Host}</td><td>{node.ProcessId}</td><td>{Format.Utc(node.StartedAt)}</td><td>{Format.Span(now - node.HeartbeatAt)}</td><td>""");
+                    h.Add($"""<tr><td class="nowrap">{node.NodeId}</td><td class="nowrap">{node.Host}</td><td>{node.ProcessId}</td><td class="nowrap">{Format.Utc(node.StartedAt)}</td><td>{Format.Span(now - node.HeartbeatAt)}</td><td>""");
                     DefinitionBlock.NodeVersion(h, node);
                     h.Add($"""</td><td>""");
                     foreach (var job in node.JobNames) h.Add($"""<a class="chip" href="{JobsPage.JobLink(request, job)}">{job}</a> """);

@@ -108,7 +108,7 @@ public abstract class DashboardBrowserTests : IAsyncLifetime
         await Expect(facts).ToContainTextAsync("0 3 * * *");
         await Expect(facts).ToContainTextAsync("Europe/Paris");
         await Expect(facts.Locator("pre.error")).ToHaveTextAsync("disk full");
-        await Expect(facts).ToContainTextAsync("h1");
+        await Expect(page.Locator("#definition dl")).ToContainTextAsync("h1"); // the definition hash
         await Expect(page.Locator("#occurrences li")).ToHaveCountAsync(10);
         var history = page.Locator("#history tbody tr");
         await Expect(history).ToHaveCountAsync(2);

@@ -148,6 +148,9 @@ public class SqliteSite : DashboardSite
 {
     private readonly string _path = SqliteFiles.NewDatabasePath();
 
+    /// <summary>The SQLite file the site's store uses.</summary>
+    private protected string DatabasePath => _path;
+
     public override string StoreName => "sqlite";
 
     public override string PathBase => "/ops";

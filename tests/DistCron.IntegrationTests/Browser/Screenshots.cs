@@ -36,6 +36,14 @@ internal static class Screenshots
         output.WriteLine($"docs image: {path}");
     }
 
+    /// <summary>One section of a page (its own box), for a docs image of a detail.</summary>
+    public static async Task SaveDocsAsync(ILocator section, string name, ITestOutputHelper output)
+    {
+        var path = Path.Combine(RepositoryRoot(), "docs", "images", $"dashboard-{name}.png");
+        await section.ScreenshotAsync(new LocatorScreenshotOptions { Path = path });
+        output.WriteLine($"docs image: {path}");
+    }
+
     private static string RepositoryRoot([CallerFilePath] string path = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, "..", "..", ".."));
 }

@@ -176,7 +176,7 @@ public sealed partial class DashboardPageTests : DashboardTestBase
             web => web.MapDistCronDashboard("/distcron", o => o.NodeLiveWindow = TimeSpan.FromHours(1)).AllowAnonymous());
         var html = await host.GetOkAsync("/distcron/nodes");
         Assert.Contains("<h2>Live (2)</h2>", html);
-        Assert.Contains("<td>node-a</td><td>host-a</td><td>4242</td>", html);
+        Assert.Contains("<td class=\"nowrap\">node-a</td><td class=\"nowrap\">host-a</td><td>4242</td>", html);
         Assert.Contains("<a class=\"chip\" href=\"/distcron/jobs/every5\">every5</a>", html);
         Assert.Contains("<h2>Silent (0)</h2>", html);
 
