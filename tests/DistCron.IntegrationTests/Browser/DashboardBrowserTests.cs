@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using DistCron.Tests.Dashboard;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
@@ -227,7 +228,7 @@ public abstract class DashboardBrowserTests : IAsyncLifetime
             ColorScheme = ColorScheme.Light,
             Locale = "en-US",
         };
-        if (user is not null) options.ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderUsers.Header] = user };
+        if (user is not null) options.ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderAuthentication.Header] = user };
         var context = await _chromium.Browser.NewContextAsync(options);
         _contexts.Add(context);
         return context;

@@ -3,7 +3,6 @@ using DistCron.Storage.Postgres;
 using DistCron.Storage.Sqlite;
 using DistCron.Tests.Dashboard;
 using DistCron.Tests.Infrastructure;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
@@ -114,8 +113,7 @@ public abstract class DashboardSite : IAsyncLifetime
     private void Configure(WebApplicationBuilder builder)
     {
         builder.Services.AddAntiforgery();
-        builder.Services.AddAuthentication(HeaderUsers.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, HeaderUsers>(HeaderUsers.SchemeName, _ => { });
+        HeaderAuthentication.AddTo(builder.Services);
         builder.Services.AddAuthorization(options =>
         {
             options.AddPolicy("ops", policy => policy.RequireAuthenticatedUser());

@@ -1,6 +1,7 @@
 using DistCron.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Playwright;
+using DistCron.Tests.Dashboard;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
 
@@ -23,7 +24,7 @@ public sealed class DocsScreenshotTests(Chromium chromium, DocsSite site, ITestO
             ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
             ColorScheme = ColorScheme.Light,
             Locale = "en-US",
-            ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderUsers.Header] = DashboardSite.Writer },
+            ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderAuthentication.Header] = DashboardSite.Writer },
         });
         var page = await context.NewPageAsync();
         var dialogs = new List<string>();

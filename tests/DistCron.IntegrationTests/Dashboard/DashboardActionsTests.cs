@@ -1,16 +1,11 @@
 using System.Globalization;
 using System.Net;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
 using DistCron.Dashboard;
 using DistCron.Storage;
 using DistCron.Tests.Infrastructure;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace DistCron.Tests.Dashboard;
 
@@ -175,8 +170,7 @@ public sealed partial class DashboardActionsTests : DashboardTestBase
         configure: builder =>
         {
             builder.Services.AddAntiforgery();
-            builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
-                .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, _ => { });
+            HeaderAuthentication.AddTo(builder.Services);
             builder.Services.AddAuthorization(options =>
             {
                 options.AddPolicy("ops", policy => policy.RequireAuthenticatedUser());
@@ -243,21 +237,4 @@ public sealed partial class DashboardActionsTests : DashboardTestBase
 
     [GeneratedRegex("""<form class="action" method="post" action="([^"]+)">""")]
     private static partial Regex FormAction();
-
-    /// <summary>"X-Test-User: name[:role]" signs a request in; no header is anonymous.</summary>
-    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        public const string SchemeName = "Test";
-
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue("X-Test-User", out var value)) return Task.FromResult(AuthenticateResult.NoResult());
-            var parts = value.ToString().Split(':');
-            var claims = new List<Claim> { new(ClaimTypes.Name, parts[0]) };
-            if (parts.Length > 1) claims.Add(new Claim(ClaimTypes.Role, parts[1]));
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-        }
-    }
 }

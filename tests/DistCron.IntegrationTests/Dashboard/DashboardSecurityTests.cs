@@ -1,13 +1,8 @@
 using System.Net;
-using System.Security.Claims;
-using System.Text.Encodings.Web;
 using DistCron.Dashboard;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace DistCron.Tests.Dashboard;
 
@@ -67,13 +62,13 @@ public sealed class DashboardSecurityTests : DashboardTestBase
             Assert.DoesNotContain("nightly", body);
 
             using var stranger = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
-            stranger.Headers.Add(TestAuthentication.Header, "mallory");
+            stranger.Headers.Add(HeaderAuthentication.Header, "mallory");
             var forbidden = await host.Http.SendAsync(stranger);
             Assert.True(forbidden.StatusCode == HttpStatusCode.Forbidden, $"{path}: {(int)forbidden.StatusCode}");
         }
 
         using var operatorRequest = new HttpRequestMessage(HttpMethod.Get, "distcron/jobs");
-        operatorRequest.Headers.Add(TestAuthentication.Header, "alice:ops");
+        operatorRequest.Headers.Add(HeaderAuthentication.Header, "alice:ops");
         var ok = await host.Http.SendAsync(operatorRequest);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Contains("nightly", await ok.Content.ReadAsStringAsync());
@@ -87,7 +82,7 @@ public sealed class DashboardSecurityTests : DashboardTestBase
             configure: builder => AddTestAuthentication(builder, fallback: false));
         Assert.Equal(HttpStatusCode.Unauthorized, (await host.GetAsync("/admin/distcron/jobs")).Response.StatusCode);
         using var request = new HttpRequestMessage(HttpMethod.Get, "admin/distcron/jobs");
-        request.Headers.Add(TestAuthentication.Header, "alice:ops");
+        request.Headers.Add(HeaderAuthentication.Header, "alice:ops");
         var ok = await host.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         Assert.Contains("href=\"/admin/distcron/jobs/nightly\"", await ok.Content.ReadAsStringAsync());
@@ -105,30 +100,11 @@ public sealed class DashboardSecurityTests : DashboardTestBase
 
     private static void AddTestAuthentication(WebApplicationBuilder builder, bool fallback)
     {
-        builder.Services.AddAuthentication(TestAuthentication.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, TestAuthentication>(TestAuthentication.SchemeName, _ => { });
+        HeaderAuthentication.AddTo(builder.Services);
         builder.Services.AddAuthorization(options =>
         {
             options.AddPolicy("ops", policy => policy.RequireRole("ops"));
             if (fallback) options.FallbackPolicy = options.GetPolicy("ops");
         });
-    }
-
-    /// <summary>"X-Test-User: name[:role]" signs a request in; no header is anonymous.</summary>
-    private sealed class TestAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        public const string SchemeName = "Test";
-        public const string Header = "X-Test-User";
-
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue(Header, out var value)) return Task.FromResult(AuthenticateResult.NoResult());
-            var parts = value.ToString().Split(':');
-            var claims = new List<Claim> { new(ClaimTypes.Name, parts[0]) };
-            if (parts.Length > 1) claims.Add(new Claim(ClaimTypes.Role, parts[1]));
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-        }
     }
 }

@@ -1,11 +1,6 @@
-using System.Security.Claims;
-using System.Text.Encodings.Web;
 using DistCron.Dashboard;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace DistCron.Tests.Dashboard;
 
@@ -15,7 +10,7 @@ namespace DistCron.Tests.Dashboard;
 /// </summary>
 internal static class TestUsers
 {
-    public const string Header = "X-Test-User";
+    public const string Header = HeaderAuthentication.Header;
     public const string Reader = "rita";         // signed in, may look
     public const string Writer = "alice:writer"; // signed in, may act
 
@@ -29,8 +24,7 @@ internal static class TestUsers
         configure: builder =>
         {
             builder.Services.AddAntiforgery();
-            builder.Services.AddAuthentication(HeaderAuthentication.SchemeName)
-                .AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.SchemeName, _ => { });
+            HeaderAuthentication.AddTo(builder.Services);
             builder.Services.AddAuthorization(options =>
             {
                 options.AddPolicy("ops", policy => policy.RequireAuthenticatedUser());
@@ -44,21 +38,5 @@ internal static class TestUsers
         if (user is not null) request.Headers.Add(Header, user);
         var response = await host.Http.SendAsync(request);
         return (response, await response.Content.ReadAsStringAsync());
-    }
-
-    private sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-    {
-        public const string SchemeName = "Test";
-
-        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-        {
-            if (!Request.Headers.TryGetValue(Header, out var value)) return Task.FromResult(AuthenticateResult.NoResult());
-            var parts = value.ToString().Split(':');
-            var claims = new List<Claim> { new(ClaimTypes.Name, parts[0]) };
-            if (parts.Length > 1) claims.Add(new Claim(ClaimTypes.Role, parts[1]));
-            var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-        }
     }
 }

@@ -1,9 +1,6 @@
 using System.Text.Json;
-using DistCron.Storage.Postgres;
 using DistCron.Storage.Sqlite;
 using DistCron.Tests.Docs;
-using DistCron.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -26,21 +23,16 @@ public sealed class PruneQueryPlanTests
     [Fact]
     public async Task Postgres_prune_statements_read_no_more_than_they_delete_on_a_large_history()
     {
-        var server = await PostgresServer.SharedAsync();
-        await using var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("plan"));
-        await using (var store = new PostgresJobStore(dataSource))
-        {
-            await store.MigrateAsync(CancellationToken.None);
-        }
+        await using var dataSource = await QueryPlans.MigratedPostgresAsync("plan");
 
         // One app, 20 jobs, one run a second for the last ~28 hours, and another app's rows around them.
-        await ExecuteAsync(dataSource, $"""
+        await QueryPlans.ExecuteAsync(dataSource, $"""
             INSERT INTO distcron.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
             SELECT CASE WHEN g % 10 = 0 THEN 'other' ELSE '{App}' END, 'job' || lpad((g % {Jobs})::text, 2, '0'),
                    now() - ({Rows} - g) * interval '1 second', 1, 'n', g, 0, now() - ({Rows} - g) * interval '1 second', 5
             FROM generate_series(1, {Rows}) g
             """);
-        await ExecuteAsync(dataSource, "VACUUM ANALYZE distcron.runs"); // statistics, as autovacuum keeps them
+        await QueryPlans.ExecuteAsync(dataSource, "VACUUM ANALYZE distcron.runs"); // statistics, as autovacuum keeps them
 
         // Nothing older than 30 days: the age rule's last batch, which every prune runs.
         var nothingOld = await ExplainAsync(dataSource, "PruneByAgeSql", c => c.Parameters.AddWithValue("max_age", NpgsqlDbType.Interval, TimeSpan.FromDays(30)));
@@ -66,48 +58,34 @@ public sealed class PruneQueryPlanTests
     [Fact]
     public async Task Sqlite_prune_statements_search_the_history_by_index_and_never_scan_it()
     {
-        var path = SqliteJobStoreTests.NewDatabasePath();
-        try
-        {
-            await using (var store = new SqliteJobStore(path))
-            {
-                await store.MigrateAsync(CancellationToken.None);
-            }
+        await using var file = await MigratedSqliteFile.CreateAsync();
+        await file.ExecuteAsync($"""
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000)
+            INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
+            SELECT CASE WHEN n % 10 = 0 THEN 'other' ELSE '{App}' END, 'job' || (n % {Jobs}), n, 1, 'n', n, 0, n * 1000, 5 FROM g;
+            """);
+        var parameters = new Dictionary<string, object> { ["$app"] = App, ["$max_age"] = 1000, ["$batch"] = Batch, ["$name"] = "job3", ["$keep"] = Keep };
 
-            await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-            await connection.OpenAsync();
-            await SqliteExecuteAsync(connection, $"""
-                WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000)
-                INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
-                SELECT CASE WHEN n % 10 = 0 THEN 'other' ELSE '{App}' END, 'job' || (n % {Jobs}), n, 1, 'n', n, 0, n * 1000, 5 FROM g;
-                """);
-
-            // As the store leaves a file (no statistics), then with statistics: neither may scan runs.
-            foreach (var analyzed in new[] { false, true })
-            {
-                if (analyzed) await SqliteExecuteAsync(connection, "ANALYZE;");
-                // Each statement, and the index range it must search (a range narrower than the app's whole history).
-                var statements = new (string Rule, string Sql, string Search)[]
-                {
-                    ("age", SqliteJobStore.PruneByAgeSql, "runs_by_finish (app=? AND finished_at<?)"),
-                    ("count", SqliteJobStore.PruneByCountSql, "runs_by_job (app=? AND job_name=? AND id<?)"),
-                    ("names", SqliteJobStore.HistoryJobNamesSql, "runs_by_job (app=? AND job_name>?)"),
-                };
-                foreach (var (rule, sql, search) in statements)
-                {
-                    var plan = await QueryPlanAsync(connection, sql);
-                    var where = $"{rule} (analyzed: {analyzed}):\n{string.Join("\n", plan)}";
-                    Assert.True(plan.Any(line => line.StartsWith("SEARCH ", StringComparison.Ordinal) && line.EndsWith(search, StringComparison.Ordinal)), where);
-                    // A SCAN of runs (its table or a whole index) reads every row. The rest reads an index range or
-                    // one row: the names' first probe searches (app=?) but stops at the first entry (LIMIT 1).
-                    Assert.DoesNotContain(plan, line => line.StartsWith("SCAN runs", StringComparison.Ordinal) || line.StartsWith("SCAN r ", StringComparison.Ordinal) || line == "SCAN r");
-                }
-            }
-        }
-        finally
+        // As the store leaves a file (no statistics), then with statistics: neither may scan runs.
+        foreach (var analyzed in new[] { false, true })
         {
-            SqliteConnection.ClearAllPools();
-            SqliteJobStoreTests.DeleteDatabase(path);
+            if (analyzed) await file.ExecuteAsync("ANALYZE;");
+            // Each statement, and the index range it must search (a range narrower than the app's whole history).
+            var statements = new (string Rule, string Sql, string Search)[]
+            {
+                ("age", SqliteJobStore.PruneByAgeSql, "runs_by_finish (app=? AND finished_at<?)"),
+                ("count", SqliteJobStore.PruneByCountSql, "runs_by_job (app=? AND job_name=? AND id<?)"),
+                ("names", SqliteJobStore.HistoryJobNamesSql, "runs_by_job (app=? AND job_name>?)"),
+            };
+            foreach (var (rule, sql, search) in statements)
+            {
+                var plan = await file.QueryPlanAsync(sql, parameters);
+                var where = $"{rule} (analyzed: {analyzed}):\n{string.Join("\n", plan)}";
+                Assert.True(plan.Any(line => line.StartsWith("SEARCH ", StringComparison.Ordinal) && line.EndsWith(search, StringComparison.Ordinal)), where);
+                // A SCAN of runs reads every row. The rest reads an index range or one row: the names' first probe
+                // searches (app=?) but stops at the first entry (LIMIT 1).
+                Assert.DoesNotContain(plan, QueryPlans.ScansRuns);
+            }
         }
     }
 
@@ -127,8 +105,7 @@ public sealed class PruneQueryPlanTests
 
     private static void AssertReads(JsonElement explained, int atMost, int? deleted)
     {
-        var scans = new List<(string Type, string Index, long Read)>();
-        Walk(explained.GetProperty("Plan"), scans);
+        var scans = QueryPlans.ScansOfRuns(explained.GetProperty("Plan"));
         var plan = explained.GetProperty("Plan").ToString();
         Assert.True(scans.Count > 0, plan);
         Assert.DoesNotContain(scans, s => s.Type == "Seq Scan");
@@ -141,59 +118,11 @@ public sealed class PruneQueryPlanTests
         }
     }
 
-    // Every scan node on runs: rows it returned plus rows it read and dropped, over all its loops.
-    private static void Walk(JsonElement node, List<(string Type, string Index, long Read)> scans)
-    {
-        var type = node.GetProperty("Node Type").GetString()!;
-        if (type != "ModifyTable" && node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "runs")
-        {
-            var rows = Number(node, "Actual Rows") + Number(node, "Rows Removed by Filter") + Number(node, "Rows Removed by Index Recheck");
-            var index = node.TryGetProperty("Index Name", out var name) ? name.GetString()! : "";
-            scans.Add((type, index, rows * Math.Max(1, Number(node, "Actual Loops"))));
-        }
-
-        if (node.TryGetProperty("Plans", out var children))
-        {
-            foreach (var child in children.EnumerateArray()) Walk(child, scans);
-        }
-    }
-
     private static long CountDeleted(JsonElement plan)
     {
         // ModifyTable's own "Actual Rows" is 0 without RETURNING; its input is the rows it deleted.
         Assert.Equal("ModifyTable", plan.GetProperty("Node Type").GetString());
         var input = plan.GetProperty("Plans")[0];
-        return Number(input, "Actual Rows") * Math.Max(1, Number(input, "Actual Loops"));
-    }
-
-    private static long Number(JsonElement node, string property) =>
-        node.TryGetProperty(property, out var value) ? (long)value.GetDouble() : 0;
-
-    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<List<string>> QueryPlanAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        command.Parameters.AddWithValue("$app", App);
-        command.Parameters.AddWithValue("$max_age", 1000);
-        command.Parameters.AddWithValue("$batch", Batch);
-        command.Parameters.AddWithValue("$name", "job3");
-        command.Parameters.AddWithValue("$keep", Keep);
-        var plan = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) plan.Add(reader.GetString(3));
-        return plan;
-    }
-
-    private static async Task SqliteExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
+        return QueryPlans.Number(input, "Actual Rows") * Math.Max(1, QueryPlans.Number(input, "Actual Loops"));
     }
 }

@@ -1,7 +1,5 @@
 using DistCron.Storage.Postgres;
 using DistCron.Storage.Sqlite;
-using DistCron.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -21,12 +19,7 @@ public sealed class RunActivityBoundaryTests
     [Fact]
     public async Task Postgres_buckets_hold_their_end_and_not_their_start()
     {
-        var server = await PostgresServer.SharedAsync();
-        await using var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("edges"));
-        await using (var store = new PostgresJobStore(dataSource))
-        {
-            await store.MigrateAsync(CancellationToken.None);
-        }
+        await using var dataSource = await QueryPlans.MigratedPostgresAsync("edges");
 
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
@@ -59,47 +52,28 @@ public sealed class RunActivityBoundaryTests
     public async Task Sqlite_buckets_hold_their_end_and_not_their_start()
     {
         const long Now = 1_800_000_000_000; // a frozen now, in the store's Unix milliseconds
-        var path = SqliteJobStoreTests.NewDatabasePath();
-        try
+        await using var file = await MigratedSqliteFile.CreateAsync();
+        await file.ExecuteAsync($"""
+            INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
+            VALUES ('{App}', 'a', 0, 1, 'n', 1, 0, {Now - 3_600_000}, 1), ('{App}', 'a', 0, 1, 'n', 1, 0, {Now - 3_599_999}, 1),
+                   ('{App}', 'a', 0, 1, 'n', 1, 1, {Now - 3_540_000}, 1), ('{App}', 'a', 0, 1, 'n', 1, 2, {Now - 3_539_999}, 1),
+                   ('{App}', 'a', 0, 1, 'n', 1, 0, {Now}, 1), ('{App}', 'a', 0, 1, 'n', 1, 1, {Now}, 1),
+                   ('{App}', 'a', 0, 1, 'n', 1, 0, {Now + 1}, 1);
+            """);
+
+        var sql = SqliteJobStore.RunActivitySql;
+        Assert.Contains(SqliteJobStore.Now, sql, StringComparison.Ordinal);
+        await using var command = file.Connection.CreateCommand();
+        command.CommandText = sql.Replace(SqliteJobStore.Now, Now.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        command.Parameters.AddWithValue("$app", App);
+        command.Parameters.AddWithValue("$window", 3_600_000L);
+        command.Parameters.AddWithValue("$bucket", 60_000L);
+        var counts = new List<(long, long, long)>();
+        await using (var reader = await command.ExecuteReaderAsync())
         {
-            await using (var store = new SqliteJobStore(path))
-            {
-                await store.MigrateAsync(CancellationToken.None);
-            }
-
-            await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-            await connection.OpenAsync();
-            await using (var insert = connection.CreateCommand())
-            {
-                insert.CommandText = $"""
-                    INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
-                    VALUES ('{App}', 'a', 0, 1, 'n', 1, 0, {Now - 3_600_000}, 1), ('{App}', 'a', 0, 1, 'n', 1, 0, {Now - 3_599_999}, 1),
-                           ('{App}', 'a', 0, 1, 'n', 1, 1, {Now - 3_540_000}, 1), ('{App}', 'a', 0, 1, 'n', 1, 2, {Now - 3_539_999}, 1),
-                           ('{App}', 'a', 0, 1, 'n', 1, 0, {Now}, 1), ('{App}', 'a', 0, 1, 'n', 1, 1, {Now}, 1),
-                           ('{App}', 'a', 0, 1, 'n', 1, 0, {Now + 1}, 1);
-                    """;
-                await insert.ExecuteNonQueryAsync();
-            }
-
-            var sql = SqliteJobStore.RunActivitySql;
-            Assert.Contains(SqliteJobStore.Now, sql, StringComparison.Ordinal);
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql.Replace(SqliteJobStore.Now, Now.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
-            command.Parameters.AddWithValue("$app", App);
-            command.Parameters.AddWithValue("$window", 3_600_000L);
-            command.Parameters.AddWithValue("$bucket", 60_000L);
-            var counts = new List<(long, long, long)>();
-            await using (var reader = await command.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync()) counts.Add((reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
-            }
-
-            Assert.Equal([(0, 2, 1), (1, 1, 1), (59, 2, 1)], counts);
+            while (await reader.ReadAsync()) counts.Add((reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
         }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            SqliteJobStoreTests.DeleteDatabase(path);
-        }
+
+        Assert.Equal([(0, 2, 1), (1, 1, 1), (59, 2, 1)], counts);
     }
 }

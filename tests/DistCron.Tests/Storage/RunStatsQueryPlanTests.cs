@@ -1,8 +1,6 @@
 using System.Text.Json;
 using DistCron.Storage.Postgres;
 using DistCron.Storage.Sqlite;
-using DistCron.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -23,23 +21,18 @@ public sealed class RunStatsQueryPlanTests
     [Fact]
     public async Task Postgres_run_statistics_read_only_the_rows_they_count_on_a_large_history()
     {
-        var server = await PostgresServer.SharedAsync();
-        await using var dataSource = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("statsplan"));
-        await using (var store = new PostgresJobStore(dataSource))
-        {
-            await store.MigrateAsync(CancellationToken.None);
-        }
+        await using var dataSource = await QueryPlans.MigratedPostgresAsync("statsplan");
 
         // One run every 10 seconds for the last ~11.5 days, a tenth of them another app's, one in 7 a failure: the last
         // hour holds 360 rows, 324 of this app.
-        await ExecuteAsync(dataSource, $"""
+        await QueryPlans.ExecuteAsync(dataSource, $"""
             INSERT INTO distcron.runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
             SELECT CASE WHEN g % 10 = 0 THEN 'other' ELSE '{App}' END, 'job' || lpad((g % {Jobs})::text, 2, '0'),
                    now() - ({Rows} - g) * interval '10 seconds', 1, 'n', g, CASE WHEN g % 7 = 0 THEN 1 ELSE 0 END,
                    now() - ({Rows} - g) * interval '10 seconds' - interval '1 millisecond', g % 5000
             FROM generate_series(1, {Rows}) g
             """);
-        await ExecuteAsync(dataSource, "VACUUM ANALYZE distcron.runs"); // statistics, as autovacuum keeps them
+        await QueryPlans.ExecuteAsync(dataSource, "VACUUM ANALYZE distcron.runs"); // statistics, as autovacuum keeps them
 
         var activity = await ExplainAsync(dataSource, PostgresJobStore.RunActivitySql, c =>
         {
@@ -59,43 +52,29 @@ public sealed class RunStatsQueryPlanTests
     [Fact]
     public async Task Sqlite_run_statistics_search_the_history_by_index_and_never_scan_it()
     {
-        var path = SqliteJobStoreTests.NewDatabasePath();
-        try
-        {
-            await using (var store = new SqliteJobStore(path))
-            {
-                await store.MigrateAsync(CancellationToken.None);
-            }
+        await using var file = await MigratedSqliteFile.CreateAsync();
+        await file.ExecuteAsync($"""
+            WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000)
+            INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
+            SELECT CASE WHEN n % 10 = 0 THEN 'other' ELSE '{App}' END, 'job' || (n % {Jobs}), n, 1, 'n', n, n % 7 = 0, n * 1000, 5 FROM g;
+            """);
+        var parameters = new Dictionary<string, object> { ["$app"] = App, ["$window"] = 3_600_000, ["$bucket"] = 60_000, ["$name"] = "job3", ["$limit"] = 100 };
 
-            await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-            await connection.OpenAsync();
-            await SqliteExecuteAsync(connection, $"""
-                WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000)
-                INSERT INTO runs (app, job_name, occurrence_at, attempt, node_id, fence, status, finished_at, duration_ms)
-                SELECT CASE WHEN n % 10 = 0 THEN 'other' ELSE '{App}' END, 'job' || (n % {Jobs}), n, 1, 'n', n, n % 7 = 0, n * 1000, 5 FROM g;
-                """);
-
-            foreach (var analyzed in new[] { false, true })
-            {
-                if (analyzed) await SqliteExecuteAsync(connection, "ANALYZE;");
-                var statements = new (string Rule, string Sql, string Search)[]
-                {
-                    ("activity", SqliteJobStore.RunActivitySql, "runs_by_finish (app=? AND finished_at>? AND finished_at<?)"),
-                    ("recent", SqliteJobStore.RecentRunsSql, "runs_by_job (app=? AND job_name=?)"),
-                };
-                foreach (var (rule, sql, search) in statements)
-                {
-                    var plan = await QueryPlanAsync(connection, sql);
-                    var where = $"{rule} (analyzed: {analyzed}):\n{string.Join("\n", plan)}";
-                    Assert.True(plan.Any(line => line.StartsWith("SEARCH ", StringComparison.Ordinal) && line.EndsWith(search, StringComparison.Ordinal)), where);
-                    Assert.DoesNotContain(plan, line => line.StartsWith("SCAN runs", StringComparison.Ordinal) || line.StartsWith("SCAN r ", StringComparison.Ordinal) || line == "SCAN r");
-                }
-            }
-        }
-        finally
+        foreach (var analyzed in new[] { false, true })
         {
-            SqliteConnection.ClearAllPools();
-            SqliteJobStoreTests.DeleteDatabase(path);
+            if (analyzed) await file.ExecuteAsync("ANALYZE;");
+            var statements = new (string Rule, string Sql, string Search)[]
+            {
+                ("activity", SqliteJobStore.RunActivitySql, "runs_by_finish (app=? AND finished_at>? AND finished_at<?)"),
+                ("recent", SqliteJobStore.RecentRunsSql, "runs_by_job (app=? AND job_name=?)"),
+            };
+            foreach (var (rule, sql, search) in statements)
+            {
+                var plan = await file.QueryPlanAsync(sql, parameters);
+                var where = $"{rule} (analyzed: {analyzed}):\n{string.Join("\n", plan)}";
+                Assert.True(plan.Any(line => line.StartsWith("SEARCH ", StringComparison.Ordinal) && line.EndsWith(search, StringComparison.Ordinal)), where);
+                Assert.DoesNotContain(plan, QueryPlans.ScansRuns);
+            }
         }
     }
 
@@ -110,8 +89,7 @@ public sealed class RunStatsQueryPlanTests
 
     private static void AssertReads(JsonElement explained, int atMost, string index)
     {
-        var scans = new List<(string Type, string Index, long Read)>();
-        Walk(explained.GetProperty("Plan"), scans);
+        var scans = QueryPlans.ScansOfRuns(explained.GetProperty("Plan"));
         var plan = explained.GetProperty("Plan").ToString();
         Assert.True(scans.Count > 0, plan);
         Assert.DoesNotContain(scans, s => s.Type == "Seq Scan");
@@ -120,52 +98,5 @@ public sealed class RunStatsQueryPlanTests
         var read = scans.Sum(s => s.Read);
         Assert.True(read <= atMost, $"the scans of runs read {read} rows (at most {atMost} expected, of {Rows}):\n{plan}");
         Assert.True(read > 0, $"the statement counted nothing:\n{plan}");
-    }
-
-    // Every scan node on runs: rows it returned plus rows it read and dropped, over all its loops.
-    private static void Walk(JsonElement node, List<(string Type, string Index, long Read)> scans)
-    {
-        if (node.TryGetProperty("Relation Name", out var relation) && relation.GetString() == "runs")
-        {
-            var rows = Number(node, "Actual Rows") + Number(node, "Rows Removed by Filter") + Number(node, "Rows Removed by Index Recheck");
-            var index = node.TryGetProperty("Index Name", out var name) ? name.GetString()! : "";
-            scans.Add((node.GetProperty("Node Type").GetString()!, index, rows * Math.Max(1, Number(node, "Actual Loops"))));
-        }
-
-        if (node.TryGetProperty("Plans", out var children))
-        {
-            foreach (var child in children.EnumerateArray()) Walk(child, scans);
-        }
-    }
-
-    private static long Number(JsonElement node, string property) =>
-        node.TryGetProperty(property, out var value) ? (long)value.GetDouble() : 0;
-
-    private static async Task ExecuteAsync(NpgsqlDataSource dataSource, string sql)
-    {
-        await using var command = dataSource.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<List<string>> QueryPlanAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        command.Parameters.AddWithValue("$app", App);
-        command.Parameters.AddWithValue("$window", 3_600_000);
-        command.Parameters.AddWithValue("$bucket", 60_000);
-        command.Parameters.AddWithValue("$name", "job3");
-        command.Parameters.AddWithValue("$limit", 100);
-        var plan = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) plan.Add(reader.GetString(3));
-        return plan;
-    }
-
-    private static async Task SqliteExecuteAsync(SqliteConnection connection, string sql)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync();
     }
 }

@@ -194,6 +194,11 @@ internal sealed partial class PostgresJobStore
     // An unchanged row (same hash, not orphaned, no error) is not touched at all: its due time survives restarts. An
     // orphaned row with an unchanged definition only stops being orphaned: its due time and attempt are the
     // occurrence (a catch-up, a pending retry) it missed while no node had its code.
+    // Whether the seed rewrites the row's definition (another hash, or an orphaned or errored row), rather than only
+    // fill in its declaration facts. A facts-only write leaves everything else as it is: a row whose schedule or zone
+    // was damaged under an unchanged hash stays damaged, so the claim marks it errored instead of a seed hiding it.
+    private const string Rewrites = "(j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL)";
+
     // Whether a row's stored declaration facts need this seed's (excluded), given that its definition hash is the same.
     private const string FactsStale = """
         (j.options IS NULL OR j.options ->> 'definitionHash' IS DISTINCT FROM j.definition_hash
@@ -210,7 +215,9 @@ internal sealed partial class PostgresJobStore
                  AS s(name, schedule, time_zone, definition_hash, next_due_at, definition_version, disabled, code_hash, declaring_type, method_name, options)
             ORDER BY s.name COLLATE "C"
             ON CONFLICT (app, name) DO UPDATE
-            SET schedule = excluded.schedule, time_zone = excluded.time_zone, definition_hash = excluded.definition_hash,
+            SET schedule = CASE WHEN {{Rewrites}} THEN excluded.schedule ELSE j.schedule END,
+                time_zone = CASE WHEN {{Rewrites}} THEN excluded.time_zone ELSE j.time_zone END,
+                definition_hash = excluded.definition_hash,
                 next_due_at = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
                                    THEN excluded.next_due_at ELSE j.next_due_at END,
                 occurrence_at = CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
@@ -220,10 +227,12 @@ internal sealed partial class PostgresJobStore
                 -- Whenever the seed restarts the schedule state, a run in flight completes without overwriting it.
                 schedule_rev = j.schedule_rev + CASE WHEN j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.error IS NOT NULL
                                                      THEN 1 ELSE 0 END,
-                error = NULL, orphaned = false, updated_at = now(), definition_version = excluded.definition_version,
-                disabled = excluded.disabled, code_hash = excluded.code_hash,
+                error = NULL, orphaned = false, updated_at = now(),
+                definition_version = CASE WHEN {{Rewrites}} THEN excluded.definition_version ELSE j.definition_version END,
+                disabled = CASE WHEN {{Rewrites}} THEN excluded.disabled ELSE j.disabled END,
+                code_hash = CASE WHEN {{Rewrites}} THEN excluded.code_hash ELSE j.code_hash END,
                 declaring_type = excluded.declaring_type, method_name = excluded.method_name, options = excluded.options
-            WHERE (j.definition_hash IS DISTINCT FROM excluded.definition_hash OR j.orphaned OR j.error IS NOT NULL
+            WHERE ({{Rewrites}}
                    -- The declaration's facts are missing (written by an older DistCron, or left behind by its rewrite
                    -- of the definition) or name another method: written under the same rules as a definition, so a
                    -- node of an older DeploymentVersion never overwrites a newer node's facts either. Two nodes whose

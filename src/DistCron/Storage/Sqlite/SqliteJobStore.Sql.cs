@@ -16,6 +16,9 @@ internal sealed partial class SqliteJobStore
     // "WHERE true" resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity. An unchanged row (same
     // hash, not orphaned, not errored) is not touched, so restarts never reset or delay a due time. An orphaned row
     // with an unchanged definition only stops being orphaned: it keeps the occurrence and attempt it missed.
+    // The seed rewrites the row's definition: another hash, or an orphaned or errored row (not only stale facts).
+    private const string Rewrites = "(jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL)";
+
     private static readonly string SeedUpsertSql = $"""
         INSERT INTO jobs (app, name, schedule, time_zone, definition_hash, next_due_at, occurrence_at, definition_version, disabled, code_hash,
                           declaring_type, method_name, options)
@@ -23,8 +26,10 @@ internal sealed partial class SqliteJobStore
                value ->> 8, value ->> 9, value ->> 10
         FROM json_each($batch) WHERE true
         ON CONFLICT (app, name) DO UPDATE SET
-            schedule = excluded.schedule,
-            time_zone = excluded.time_zone,
+            -- Only a rewrite of the definition changes the definition; a seed that only fills in the declaration facts
+            -- leaves a damaged schedule or zone for the claim to mark errored (see the PostgreSQL store's Rewrites).
+            schedule = CASE WHEN {Rewrites} THEN excluded.schedule ELSE jobs.schedule END,
+            time_zone = CASE WHEN {Rewrites} THEN excluded.time_zone ELSE jobs.time_zone END,
             definition_hash = excluded.definition_hash,
             next_due_at = CASE WHEN jobs.definition_hash IS NOT excluded.definition_hash OR jobs.error IS NOT NULL
                                THEN excluded.next_due_at ELSE jobs.next_due_at END,
@@ -37,13 +42,13 @@ internal sealed partial class SqliteJobStore
             error = NULL,
             orphaned = 0,
             updated_at = {Now},
-            definition_version = excluded.definition_version,
-            disabled = excluded.disabled,
-            code_hash = excluded.code_hash,
+            definition_version = CASE WHEN {Rewrites} THEN excluded.definition_version ELSE jobs.definition_version END,
+            disabled = CASE WHEN {Rewrites} THEN excluded.disabled ELSE jobs.disabled END,
+            code_hash = CASE WHEN {Rewrites} THEN excluded.code_hash ELSE jobs.code_hash END,
             declaring_type = excluded.declaring_type,
             method_name = excluded.method_name,
             options = excluded.options
-        WHERE (jobs.definition_hash IS NOT excluded.definition_hash OR jobs.orphaned <> 0 OR jobs.error IS NOT NULL
+        WHERE ({Rewrites}
                -- Stale declaration facts, under the same version rules (see the PostgreSQL store's SeedSql).
                OR (excluded.options IS NOT NULL
                    AND (jobs.options IS NULL OR jobs.options ->> '$.definitionHash' IS NOT jobs.definition_hash

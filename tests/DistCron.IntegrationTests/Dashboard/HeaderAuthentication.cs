@@ -1,20 +1,26 @@
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace DistCron.Tests.Browser;
+namespace DistCron.Tests.Dashboard;
 
 /// <summary>
-/// "X-Test-User: name[:role]" signs a request in; no header is anonymous. The browser tests set it on a context
-/// (Playwright's extra HTTP headers), so every request of that context, the event stream included, is that user's.
+/// The dashboard tests' real ASP.NET Core authentication: "X-Test-User: name[:role]" signs a request in; no header is
+/// anonymous. The browser tests set it on a context (Playwright's extra HTTP headers), so every request of that
+/// context, the event stream included, is that user's.
 /// </summary>
-internal sealed class HeaderUsers(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
+internal sealed class HeaderAuthentication(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "Test";
     public const string Header = "X-Test-User";
+
+    /// <summary>Makes this scheme the app's default.</summary>
+    public static AuthenticationBuilder AddTo(IServiceCollection services) =>
+        services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(SchemeName, _ => { });
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
