@@ -59,8 +59,8 @@ internal static class DefinitionFacts
             if (root.ValueKind != JsonValueKind.Object
                 || !root.TryGetProperty(HashKey, out var hash) || hash.ValueKind != JsonValueKind.String
                 || !string.Equals(hash.GetString(), rowHash, StringComparison.Ordinal)
-                || !Enum.TryParse<CronFormat>(Text(root, "format"), ignoreCase: false, out var format)
-                || !Enum.TryParse<MisfirePolicy>(Text(root, "misfire"), ignoreCase: false, out var misfire)
+                || !Enum.TryParse<CronFormat>(Text(root, "format"), ignoreCase: false, out var format) || !Enum.IsDefined(format)
+                || !Enum.TryParse<MisfirePolicy>(Text(root, "misfire"), ignoreCase: false, out var misfire) || !Enum.IsDefined(misfire)
                 || !root.TryGetProperty("maxRetries", out var maxRetries) || maxRetries.ValueKind != JsonValueKind.Number
                 || !maxRetries.TryGetInt32(out var retries))
             {
@@ -75,8 +75,10 @@ internal static class DefinitionFacts
                 OverriddenBy = overriddenBy,
             };
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or OverflowException or ArgumentException)
         {
+            // A corrupt value (a duration past TimeSpan's range, …) reads as unknown: one bad row must not break every
+            // read of the app's jobs (the dashboard, the CLI, the client).
             return null;
         }
     }

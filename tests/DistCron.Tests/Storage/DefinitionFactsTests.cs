@@ -37,6 +37,11 @@ public sealed class DefinitionFactsTests
     [InlineData("""{"definitionHash":"h1","format":"Weekly","misfire":"RunOnce","maxRetries":0}""")]
     [InlineData("""{"definitionHash":"h1","format":"Standard","misfire":"Sometimes","maxRetries":0}""")]
     [InlineData("""{"definitionHash":"h1","format":"Standard","misfire":"RunOnce","maxRetries":"3"}""")]
+    // Corrupt rows: a number where a name goes (Enum.TryParse takes "7"), durations past TimeSpan's range either way.
+    [InlineData("""{"definitionHash":"h1","format":"7","misfire":"RunOnce","maxRetries":0}""")]
+    [InlineData("""{"definitionHash":"h1","format":"Standard","misfire":"-1","maxRetries":0}""")]
+    [InlineData("""{"definitionHash":"h1","format":"Standard","misfire":"RunOnce","timeoutMs":9223372036854775807,"maxRetries":0}""")]
+    [InlineData("""{"definitionHash":"h1","format":"Standard","misfire":"RunOnce","retryDelayMs":-9223372036854775808,"maxRetries":0}""")]
     public void Options_this_code_cannot_read_are_unknown_not_an_error(string options) =>
         Assert.Null(DefinitionFacts.Read("Shop.Jobs", "Run", options, "h1"));
 
