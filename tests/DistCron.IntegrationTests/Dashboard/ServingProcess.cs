@@ -29,7 +29,9 @@ internal sealed class ServingProcess : IDisposable
 
     public static ServingProcess Start(string fileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
     {
-        var info = new ProcessStartInfo(fileName)
+        // Through env --default-signal=INT: a test run started in the background (CI's `... &`) ignores SIGINT, the
+        // child would inherit that, and .NET leaves an ignored SIGINT ignored, so the Ctrl+C below would do nothing.
+        var info = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -37,6 +39,8 @@ internal sealed class ServingProcess : IDisposable
             UseShellExecute = false,
         };
         if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add(fileName);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
