@@ -161,21 +161,10 @@ public sealed partial class DashboardActionsTests : DashboardTestBase
 
     // ---------------------------------------------------------------- host and helpers
 
-    private Task<DashboardHost> StartAsync() => DashboardHost.StartAsync(DatabasePath, App,
-        web => web.MapDistCronDashboard("/distcron", o =>
+    // The test users' dashboard, plus a node that runs the ticker job.
+    private Task<DashboardHost> StartAsync() => TestUsers.StartAsync(DatabasePath, App,
+        also: builder =>
         {
-            o.PollInterval = TimeSpan.FromMilliseconds(200);
-            o.ActionsPolicy = "ops-write";
-        }).RequireAuthorization("ops"),
-        configure: builder =>
-        {
-            builder.Services.AddAntiforgery();
-            HeaderAuthentication.AddTo(builder.Services);
-            builder.Services.AddAuthorization(options =>
-            {
-                options.AddPolicy("ops", policy => policy.RequireAuthenticatedUser());
-                options.AddPolicy("ops-write", policy => policy.RequireRole("writer"));
-            });
             builder.Services.AddDistCron(o =>
             {
                 o.UseSqlite(DatabasePath);

@@ -14,8 +14,8 @@ internal static class TestUsers
     public const string Reader = "rita";         // signed in, may look
     public const string Writer = "alice:writer"; // signed in, may act
 
-    /// <summary>Starts the dashboard at /distcron with actions enabled for writers.</summary>
-    public static Task<DashboardHost> StartAsync(string databasePath, string app) => DashboardHost.StartAsync(databasePath, app,
+    /// <summary>Starts the dashboard at /distcron with actions enabled for writers; <paramref name="also"/> adds to the app (a node, …).</summary>
+    public static Task<DashboardHost> StartAsync(string databasePath, string app, Action<WebApplicationBuilder>? also = null) => DashboardHost.StartAsync(databasePath, app,
         web => web.MapDistCronDashboard("/distcron", o =>
         {
             o.PollInterval = TimeSpan.FromMilliseconds(200);
@@ -30,6 +30,7 @@ internal static class TestUsers
                 options.AddPolicy("ops", policy => policy.RequireAuthenticatedUser());
                 options.AddPolicy("ops-write", policy => policy.RequireRole("writer"));
             });
+            also?.Invoke(builder);
         });
 
     /// <summary>Sends a request as <paramref name="user"/> (null: anonymous).</summary>
